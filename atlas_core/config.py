@@ -1,0 +1,218 @@
+"""Settings: every knob Atlas reads, from the environment and an optional ``.env`` file.
+
+    from atlas_core.config import load_settings
+    settings = load_settings()            # raises ConfigError naming every bad variable
+
+``DATABASE_URL`` unset means the embedded PostgreSQL under ``ATLAS_HOME``. ``ENV=prod``
+refuses to start without its required settings and names every missing one at once.
+Secrets are ``SecretStr``: they never print in reprs, logs or errors.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import (
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+VaultProvider = Literal["local", "huggingface", "gcs"]
+Environment = Literal["dev", "prod", "test"]
+
+YOUTUBE_API_DEFAULT_BASE_URL = "https://www.googleapis.com/youtube/v3"
+
+# What each variable must look like, used in error messages (never the value itself).
+_EXPECTED: dict[str, str] = {
+    "DATABASE_URL": (
+        "a PostgreSQL URL such as postgresql://user:password@host:5432/atlas "
+        "(or a libpq 'host=... dbname=...' string)"
+    ),
+    "VAULT_PROVIDER": "one of 'local', 'huggingface', 'gcs'",
+    "YOUTUBE_API_KEY_POOL_JSON": 'a JSON list of API key strings, e.g. ["AIza..."]',
+    "ENV": "one of 'dev', 'prod', 'test'",
+    "COMPLIANCE_MODE": "true or false",
+}
+
+
+class ConfigError(ValueError):
+    """Settings could not be loaded. The message names each variable and what was expected."""
+
+
+class Settings(BaseSettings):
+    """All of Atlas's configuration. Build it with :func:`load_settings`."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=True
+    )
+
+    # Database: unset means the embedded server under ATLAS_HOME. A SecretStr because a URL
+    # may carry the password; Unix-socket URLs (postgresql://u@/db?host=/run/pg) are accepted.
+    DATABASE_URL: SecretStr | None = None
+    DB_POOL_MIN_SIZE: int = Field(1, ge=0)
+    DB_POOL_MAX_SIZE: int = Field(10, ge=1)
+    DB_POOL_TIMEOUT_SECONDS: float = Field(30.0, gt=0)
+
+    # Where local state lives: the embedded database, the local vault, Dagster's home.
+    ATLAS_HOME: Path = Path(".atlas")
+
+    # Storage
+    VAULT_PROVIDER: VaultProvider = "local"
+    LOCAL_VAULT_PATH: Path | None = None
+    HF_DATASET_ID: str | None = None
+    HF_TOKEN: SecretStr | None = None
+    HF_ENDPOINT: str | None = None
+    GCS_BUCKET_NAME: str | None = None
+    GCS_PROJECT: str | None = None
+
+    # Governance
+    COMPLIANCE_MODE: bool = True
+    ENV: Environment = "dev"
+    RETENTION_DAYS: int = Field(30, ge=1)
+
+    # YouTube Data API v3
+    YOUTUBE_API_KEY_POOL_JSON: SecretStr | None = None
+    YOUTUBE_API_BASE_URL: str = YOUTUBE_API_DEFAULT_BASE_URL
+    YOUTUBE_MAX_CONCURRENCY: int = Field(4, ge=1)
+    YOUTUBE_TIMEOUT_SECONDS: float = Field(20.0, gt=0)
+    YOUTUBE_MAX_ATTEMPTS: int = Field(5, ge=1)
+
+    # Discord webhooks, one per channel; unset means log-only.
+    DISCORD_WEBHOOK_ALERTS: SecretStr | None = None
+    DISCORD_WEBHOOK_HUNT: SecretStr | None = None
+    DISCORD_WEBHOOK_SURVEILLANCE: SecretStr | None = None
+    DISCORD_WEBHOOK_OPS: SecretStr | None = None
+    DISCORD_TIMEOUT_SECONDS: float = Field(10.0, gt=0)
+    DISCORD_MAX_ATTEMPTS: int = Field(4, ge=1)
+    DISCORD_DIGEST_THRESHOLD: int = Field(5, ge=1)
+    DISCORD_DIGEST_WINDOW_SECONDS: float = Field(10.0, ge=0)
+
+    # Orchestration
+    DAILY_PARTITIONS_START: date = date(2026, 1, 1)
+    PREFECT_API_URL: str | None = None  # kept from the reference; Atlas runs on Dagster
+    PREFECT_API_KEY: SecretStr | None = None
+
+    @field_validator("YOUTUBE_API_KEY_POOL_JSON")
+    @classmethod
+    def _check_key_pool(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            _parse_key_pool(value.get_secret_value())
+        return value
+
+    @field_validator("DATABASE_URL")
+    @classmethod
+    def _check_database_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        from psycopg.conninfo import conninfo_to_dict
+
+        raw = value.get_secret_value()
+        if "://" in raw and not raw.startswith(("postgresql://", "postgres://")):
+            raise ValueError("expected " + _EXPECTED["DATABASE_URL"])
+        try:
+            conninfo_to_dict(raw)
+        except Exception:
+            raise ValueError("not parseable; expected " + _EXPECTED["DATABASE_URL"]) from None
+        return value
+
+    @field_validator("YOUTUBE_API_BASE_URL")
+    @classmethod
+    def _check_base_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("expected an http(s) URL such as " + YOUTUBE_API_DEFAULT_BASE_URL)
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _require_prod_settings(self) -> Settings:
+        if self.ENV != "prod":
+            return self
+        missing: list[str] = []
+        if self.DATABASE_URL is None:
+            missing.append("DATABASE_URL")
+        if self.YOUTUBE_API_KEY_POOL_JSON is None:
+            missing.append("YOUTUBE_API_KEY_POOL_JSON")
+        if "VAULT_PROVIDER" not in self.model_fields_set:
+            missing.append("VAULT_PROVIDER")
+        elif self.VAULT_PROVIDER == "huggingface":
+            missing += [n for n in ("HF_DATASET_ID", "HF_TOKEN") if getattr(self, n) is None]
+        elif self.VAULT_PROVIDER == "gcs" and self.GCS_BUCKET_NAME is None:
+            missing.append("GCS_BUCKET_NAME")
+        elif self.VAULT_PROVIDER == "local" and self.LOCAL_VAULT_PATH is None:
+            missing.append("LOCAL_VAULT_PATH")
+        if missing:
+            raise ValueError(
+                "ENV=prod requires these settings, which are missing: " + ", ".join(missing)
+            )
+        return self
+
+    @property
+    def api_keys(self) -> list[str]:
+        """The YouTube API keys to use. In compliance mode only the first one."""
+        if self.YOUTUBE_API_KEY_POOL_JSON is None:
+            return []
+        keys = _parse_key_pool(self.YOUTUBE_API_KEY_POOL_JSON.get_secret_value())
+        return keys[:1] if self.COMPLIANCE_MODE else keys
+
+    @property
+    def vault_path(self) -> Path:
+        """Root folder of the local vault."""
+        return self.LOCAL_VAULT_PATH or self.ATLAS_HOME / "vault"
+
+    @property
+    def discord_webhooks(self) -> dict[str, SecretStr | None]:
+        """Webhook per AlertChannel value (alerts, hunt, watch, ops)."""
+        return {
+            "alerts": self.DISCORD_WEBHOOK_ALERTS,
+            "hunt": self.DISCORD_WEBHOOK_HUNT,
+            "watch": self.DISCORD_WEBHOOK_SURVEILLANCE,
+            "ops": self.DISCORD_WEBHOOK_OPS,
+        }
+
+
+def _parse_key_pool(raw: str) -> list[str]:
+    try:
+        keys = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise ValueError(
+            f"not valid JSON (line {exc.lineno} column {exc.colno}); expected "
+            + _EXPECTED["YOUTUBE_API_KEY_POOL_JSON"]
+        ) from None
+    if not isinstance(keys, list) or not keys:
+        raise ValueError("expected " + _EXPECTED["YOUTUBE_API_KEY_POOL_JSON"])
+    if not all(isinstance(k, str) and k.strip() for k in keys):
+        raise ValueError(
+            "every key must be a non-empty string; expected "
+            + _EXPECTED["YOUTUBE_API_KEY_POOL_JSON"]
+        )
+    return [k.strip() for k in keys]
+
+
+def _describe(error: Any) -> str:
+    """One line for one pydantic error, without the offending value (it may be a secret)."""
+    loc = ".".join(str(part) for part in error.get("loc", ()) if part != "__root__")
+    msg = str(error.get("msg", "invalid value")).removeprefix("Value error, ")
+    if not loc:
+        return msg
+    expected = _EXPECTED.get(loc)
+    if expected and expected not in msg:
+        return f"{loc}: {msg} (expected {expected})"
+    return f"{loc}: {msg}"
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read settings from the environment (and ``.env``), with keyword overrides.
+
+    Raises :class:`ConfigError` listing every problem, never echoing a value.
+    """
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        problems = [_describe(err) for err in exc.errors(include_input=False, include_url=False)]
+        raise ConfigError("invalid Atlas settings:\n  - " + "\n  - ".join(problems)) from None

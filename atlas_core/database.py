@@ -1,0 +1,176 @@
+"""Database connections: one async pool per DatabaseManager.
+
+    from atlas_core import db
+    async with db.get_connection() as conn:
+        rows = await (await conn.execute("SELECT id FROM channels")).fetchall()
+
+The pool (``psycopg_pool.AsyncConnectionPool``) opens lazily on first use, registers pgvector
+types on each new connection and checks each connection on checkout, so a restarted server
+never hands out a dead one. An exhausted pool raises ``PoolTimeout``. A pool belongs to the
+event loop it was opened in: used from another loop (each Dagster step has its own), the
+manager opens a fresh pool for that loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
+
+import psycopg
+from pgvector.psycopg import register_vector_async
+from psycopg import AsyncConnection
+from psycopg.conninfo import conninfo_to_dict
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
+
+if TYPE_CHECKING:
+    from atlas_core.config import Settings
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "DatabaseConnectionError",
+    "DatabaseManager",
+    "PoolTimeout",
+    "describe_dsn",
+    "resolve_dsn",
+]
+
+
+class DatabaseConnectionError(ConnectionError):
+    """PostgreSQL could not be reached. Names host and database, never the password."""
+
+
+def resolve_dsn(settings: Settings) -> str:
+    """``DATABASE_URL`` if set, else the embedded server under ``ATLAS_HOME``."""
+    if settings.DATABASE_URL is not None:
+        return settings.DATABASE_URL.get_secret_value()
+    from atlas_core.embedded import embedded_dsn
+
+    return embedded_dsn(settings.ATLAS_HOME)
+
+
+def describe_dsn(dsn: str) -> str:
+    """``host=... port=... dbname=... user=...`` without the password, for messages."""
+    try:
+        params = conninfo_to_dict(dsn)
+    except psycopg.ProgrammingError:
+        return "an unparseable connection string"
+    parts = [f"{k}={params[k]}" for k in ("host", "port", "dbname", "user") if params.get(k)]
+    return " ".join(parts) or "default libpq settings"
+
+
+async def _configure(conn: AsyncConnection) -> None:
+    try:
+        await register_vector_async(conn)
+    except psycopg.ProgrammingError:
+        # The vector extension is not installed yet (database not migrated).
+        logger.debug("pgvector types not registered: extension missing")
+    # register_vector_async runs a query; leave the connection idle, not in a transaction.
+    if not conn.autocommit:
+        await conn.rollback()
+
+
+class DatabaseManager:
+    """Owns an async connection pool to Atlas's PostgreSQL."""
+
+    def __init__(
+        self,
+        dsn: str | None = None,
+        *,
+        settings: Settings | None = None,
+        min_size: int | None = None,
+        max_size: int | None = None,
+        timeout: float | None = None,
+    ) -> None:
+        if dsn is None and settings is None:
+            from atlas_core.config import load_settings
+
+            settings = load_settings()
+        self._dsn = dsn
+        self._settings = settings
+        self._min_size = min_size if min_size is not None else _pool_setting(settings, "MIN", 1)
+        self._max_size = max_size if max_size is not None else _pool_setting(settings, "MAX", 10)
+        self._timeout = (
+            timeout
+            if timeout is not None
+            else float(settings.DB_POOL_TIMEOUT_SECONDS if settings else 30.0)
+        )
+        self._pool: AsyncConnectionPool[AsyncConnection] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    @property
+    def dsn(self) -> str:
+        """The connection string (contains the password if there is one: do not log it)."""
+        if self._dsn is None:
+            assert self._settings is not None
+            self._dsn = resolve_dsn(self._settings)
+        return self._dsn
+
+    def __repr__(self) -> str:
+        target = describe_dsn(self._dsn) if self._dsn else "unresolved"
+        return f"<DatabaseManager {target} open={self._pool is not None}>"
+
+    async def initialize(self) -> None:
+        """Open the pool (idempotent). Raises DatabaseConnectionError with context."""
+        loop = asyncio.get_running_loop()
+        if self._pool is not None and self._loop is loop:
+            return
+        if self._pool is not None:
+            logger.debug("event loop changed; opening a new pool for this loop")
+            self._pool = None
+        pool: AsyncConnectionPool[AsyncConnection] = AsyncConnectionPool(
+            self.dsn,
+            min_size=self._min_size,
+            max_size=self._max_size,
+            timeout=self._timeout,
+            open=False,
+            configure=_configure,
+            check=AsyncConnectionPool.check_connection,
+            name="atlas",
+        )
+        try:
+            await pool.open(wait=True, timeout=self._timeout)
+        except (PoolTimeout, psycopg.OperationalError) as exc:
+            await pool.close()
+            raise DatabaseConnectionError(
+                f"cannot connect to PostgreSQL ({describe_dsn(self.dsn)}) within "
+                f"{self._timeout:g}s: {_reason(exc)}"
+            ) from None
+        self._pool, self._loop = pool, loop
+
+    async def close(self) -> None:
+        """Close the pool; the manager can be initialized again afterwards."""
+        pool, self._pool, self._loop = self._pool, None, None
+        if pool is not None:
+            await pool.close()
+
+    async def health_check(self) -> bool:
+        """True when a ``SELECT 1`` round-trip succeeds."""
+        try:
+            async with self.get_connection() as conn:
+                cur = await conn.execute("SELECT 1")
+                return (await cur.fetchone()) == (1,)
+        except Exception as exc:
+            logger.warning("database health check failed: %s", _reason(exc))
+            return False
+
+    @asynccontextmanager
+    async def get_connection(self) -> AsyncIterator[AsyncConnection]:
+        """Borrow a connection; committed on success, rolled back on error."""
+        await self.initialize()
+        assert self._pool is not None
+        async with self._pool.connection() as conn:
+            yield conn
+
+
+def _pool_setting(settings: Settings | None, which: str, default: int) -> int:
+    return int(getattr(settings, f"DB_POOL_{which}_SIZE", default)) if settings else default
+
+
+def _reason(exc: BaseException) -> str:
+    """The first line of an error, which for libpq never contains the password."""
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__

@@ -1,0 +1,1 @@
+"""SQL for each table family. Every function takes an open AsyncConnection."""

@@ -1,0 +1,97 @@
+"""Time-series snapshots: ``video_stats_log`` and ``channel_stats_log``, written with COPY.
+
+    async with db.get_connection() as conn:
+        written = await write_video_stats(conn, [(video_id, ts, views, likes, comments), ...])
+
+Rows are keyed by (id, timestamp), so writing the same snapshot twice leaves one row. The
+fast path is a binary COPY straight into the table inside a savepoint; if any row already
+exists, that savepoint rolls back and the rows go through a temporary table with
+``INSERT ... ON CONFLICT DO NOTHING`` instead. Timestamps are stored as UTC without zone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import psycopg
+from psycopg import AsyncConnection, sql
+
+VideoStatsRow = tuple[str, datetime, int | None, int | None, int | None]
+ChannelStatsRow = tuple[str, datetime, int | None, int | None, int | None]
+
+_VIDEO = (
+    "video_stats_log",
+    ("video_id", "timestamp", "views", "likes", "comment_count"),
+    ("text", "timestamp", "int8", "int8", "int8"),
+)
+_CHANNEL = (
+    "channel_stats_log",
+    ("channel_id", "timestamp", "view_count", "subscriber_count", "video_count"),
+    ("text", "timestamp", "int8", "int8", "int4"),
+)
+
+
+def utc_naive(ts: datetime) -> datetime:
+    """A timezone-aware time as naive UTC (the schema's TIMESTAMP); naive times pass as UTC."""
+    return ts.astimezone(UTC).replace(tzinfo=None) if ts.tzinfo else ts
+
+
+async def write_video_stats(conn: AsyncConnection, rows: Iterable[VideoStatsRow]) -> int:
+    """Write video snapshots; returns the number of new rows."""
+    return await _write(conn, _VIDEO, rows)
+
+
+async def write_channel_stats(conn: AsyncConnection, rows: Iterable[ChannelStatsRow]) -> int:
+    """Write channel snapshots; returns the number of new rows."""
+    return await _write(conn, _CHANNEL, rows)
+
+
+async def _write(
+    conn: AsyncConnection,
+    spec: tuple[str, Sequence[str], Sequence[str]],
+    rows: Iterable[Sequence[Any]],
+) -> int:
+    table, columns, types = spec
+    batch = [(r[0], utc_naive(r[1]), *r[2:]) for r in rows]
+    if not batch:
+        return 0
+    cols = sql.SQL(", ").join(map(sql.Identifier, columns))
+    try:
+        async with conn.transaction():
+            await _copy(conn, sql.Identifier(table), cols, types, batch)
+        return len(batch)
+    except psycopg.errors.UniqueViolation:
+        pass
+    async with conn.transaction():
+        staging = sql.Identifier(f"_stage_{table}")
+        await conn.execute(
+            sql.SQL("CREATE TEMP TABLE IF NOT EXISTS {} (LIKE {}) ON COMMIT DELETE ROWS").format(
+                staging, sql.Identifier(table)
+            )
+        )
+        await _copy(conn, staging, cols, types, batch)
+        cur = await conn.execute(
+            sql.SQL("INSERT INTO {t} ({c}) SELECT {c} FROM {s} ON CONFLICT DO NOTHING").format(
+                t=sql.Identifier(table), c=cols, s=staging
+            )
+        )
+        inserted = cur.rowcount
+        await conn.execute(sql.SQL("TRUNCATE {}").format(staging))
+        return inserted
+
+
+async def _copy(
+    conn: AsyncConnection,
+    target: sql.Composable,
+    cols: sql.Composable,
+    types: Sequence[str],
+    batch: list[tuple[Any, ...]],
+) -> None:
+    cur = conn.cursor()
+    query = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(target, cols)
+    async with cur.copy(query) as copy:
+        copy.set_types(list(types))
+        for row in batch:
+            await copy.write_row(row)

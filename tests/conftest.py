@@ -1,0 +1,111 @@
+"""Shared fixtures: one embedded PostgreSQL per test session, a fresh database per test.
+
+The session server lives in a temporary folder; a template database is migrated once and
+every test gets ``CREATE DATABASE ... TEMPLATE`` of it, so tests are independent and fast.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg import sql
+
+import atlas_core
+from atlas_core.config import Settings, load_settings
+from atlas_core.database import DatabaseManager
+from atlas_core.embedded import embedded_dsn
+from atlas_core.migrate import migrate
+
+TEMPLATE = "atlas_template"
+_counter = itertools.count()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _clean_environment() -> Iterator[None]:
+    """Tests see no Atlas settings from the developer's shell or .env file."""
+    saved = {k: os.environ.pop(k) for k in list(os.environ) if k in Settings.model_fields}
+    yield
+    os.environ.update(saved)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_singletons() -> Iterator[None]:
+    atlas_core.reset()
+    yield
+    atlas_core.reset()
+
+
+@pytest.fixture(scope="session")
+def pg_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """ATLAS_HOME of the session's embedded server."""
+    return tmp_path_factory.mktemp("pg")
+
+
+@pytest.fixture(scope="session")
+def admin_dsn(pg_home: Path) -> str:
+    """DSN of the session server's maintenance database, with a migrated template beside it."""
+    admin = embedded_dsn(pg_home, "postgres")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(TEMPLATE)))
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(TEMPLATE)))
+    migrate(with_database(admin, TEMPLATE))
+    return admin
+
+
+def with_database(dsn: str, name: str) -> str:
+    """The same server DSN pointed at another database."""
+    params = psycopg.conninfo.conninfo_to_dict(dsn)
+    params["dbname"] = name
+    return psycopg.conninfo.make_conninfo(**params)  # type: ignore[arg-type]
+
+
+def create_database(admin: str, template: str | None = TEMPLATE) -> str:
+    name = f"t{os.getpid()}_{next(_counter)}"
+    query = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+    if template:
+        query = sql.SQL("{} TEMPLATE {}").format(query, sql.Identifier(template))
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(query)
+    return with_database(admin, name)
+
+
+def drop_database(admin: str, dsn: str) -> None:
+    name = psycopg.conninfo.conninfo_to_dict(dsn)["dbname"]
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(str(name)))
+        )
+
+
+@pytest.fixture
+def database_dsn(admin_dsn: str) -> Iterator[str]:
+    """A fresh, migrated database for one test."""
+    dsn = create_database(admin_dsn)
+    yield dsn
+    drop_database(admin_dsn, dsn)
+
+
+@pytest.fixture
+def empty_database_dsn(admin_dsn: str) -> Iterator[str]:
+    """A fresh database with no schema at all (for migration tests)."""
+    dsn = create_database(admin_dsn, template=None)
+    yield dsn
+    drop_database(admin_dsn, dsn)
+
+
+@pytest.fixture
+def settings(database_dsn: str, tmp_path: Path) -> Settings:
+    """Settings for one test: its own database and ATLAS_HOME, nothing from the environment."""
+    return load_settings(_env_file=None, DATABASE_URL=database_dsn, ATLAS_HOME=tmp_path / "home")
+
+
+@pytest.fixture
+async def db(settings: Settings) -> AsyncIterator[DatabaseManager]:
+    manager = DatabaseManager(settings=settings, min_size=1, max_size=4, timeout=10)
+    yield manager
+    await manager.close()
