@@ -8,13 +8,14 @@ The pool (``psycopg_pool.AsyncConnectionPool``) opens lazily on first use, regis
 types on each new connection and checks each connection on checkout, so a restarted server
 never hands out a dead one. An exhausted pool raises ``PoolTimeout``. A pool belongs to the
 event loop it was opened in: used from another loop (each Dagster step has its own), the
-manager opens a fresh pool for that loop.
+manager keeps one pool per loop; close it from the loop that used it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
@@ -98,8 +99,10 @@ class DatabaseManager:
             if timeout is not None
             else float(settings.DB_POOL_TIMEOUT_SECONDS if settings else 30.0)
         )
-        self._pool: AsyncConnectionPool[AsyncConnection] | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
+        # A pool is bound to the event loop that opened it; each loop gets its own.
+        self._pools: weakref.WeakKeyDictionary[
+            asyncio.AbstractEventLoop, AsyncConnectionPool[AsyncConnection]
+        ] = weakref.WeakKeyDictionary()
 
     @property
     def dsn(self) -> str:
@@ -111,16 +114,13 @@ class DatabaseManager:
 
     def __repr__(self) -> str:
         target = describe_dsn(self._dsn) if self._dsn else "unresolved"
-        return f"<DatabaseManager {target} open={self._pool is not None}>"
+        return f"<DatabaseManager {target} pools={len(self._pools)}>"
 
     async def initialize(self) -> None:
-        """Open the pool (idempotent). Raises DatabaseConnectionError with context."""
+        """Open this event loop's pool (idempotent). Raises DatabaseConnectionError."""
         loop = asyncio.get_running_loop()
-        if self._pool is not None and self._loop is loop:
+        if loop in self._pools:
             return
-        if self._pool is not None:
-            logger.debug("event loop changed; opening a new pool for this loop")
-            self._pool = None
         pool: AsyncConnectionPool[AsyncConnection] = AsyncConnectionPool(
             self.dsn,
             min_size=self._min_size,
@@ -139,11 +139,11 @@ class DatabaseManager:
                 f"cannot connect to PostgreSQL ({describe_dsn(self.dsn)}) within "
                 f"{self._timeout:g}s: {_reason(exc)}"
             ) from None
-        self._pool, self._loop = pool, loop
+        self._pools[loop] = pool
 
     async def close(self) -> None:
-        """Close the pool; the manager can be initialized again afterwards."""
-        pool, self._pool, self._loop = self._pool, None, None
+        """Close this event loop's pool; the manager can be initialized again afterwards."""
+        pool = self._pools.pop(asyncio.get_running_loop(), None)
         if pool is not None:
             await pool.close()
 
@@ -161,8 +161,7 @@ class DatabaseManager:
     async def get_connection(self) -> AsyncIterator[AsyncConnection]:
         """Borrow a connection; committed on success, rolled back on error."""
         await self.initialize()
-        assert self._pool is not None
-        async with self._pool.connection() as conn:
+        async with self._pools[asyncio.get_running_loop()].connection() as conn:
             yield conn
 
 

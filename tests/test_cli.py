@@ -1,0 +1,64 @@
+"""The `atlas` command, run as a user would."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import atlas_core
+from atlas_core.config import Settings
+
+
+def atlas(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    base = {k: v for k, v in os.environ.items() if k not in Settings.model_fields}
+    return subprocess.run(
+        [sys.executable, "-m", "atlas_core.cli", *args],
+        env={**base, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_version_and_help() -> None:
+    out = atlas("--version")
+    assert out.returncode == 0 and atlas_core.__version__ in out.stdout
+    helptext = atlas("--help").stdout
+    for command in ("migrate", "health"):
+        assert command in helptext
+
+
+def test_migrate_twice_then_health(empty_database_dsn: str, tmp_path: Path) -> None:
+    env = {"DATABASE_URL": empty_database_dsn, "ATLAS_HOME": str(tmp_path)}
+    first = atlas("migrate", env=env)
+    assert first.returncode == 0, first.stderr
+    assert "applied" in first.stdout and "0001_init.sql" in first.stdout
+    second = atlas("migrate", env=env)
+    assert second.returncode == 0 and "up to date" in second.stdout
+    health = atlas("health", env=env)
+    assert health.returncode == 0, health.stdout + health.stderr
+    assert "database" in health.stdout and "ok" in health.stdout
+
+
+def test_health_exits_1_when_database_is_down(tmp_path: Path) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {
+        "DATABASE_URL": f"postgresql://atlas:pw-not-shown@127.0.0.1:{port}/atlas",
+        "DB_POOL_TIMEOUT_SECONDS": "1",
+        "ATLAS_HOME": str(tmp_path),
+    }
+    out = atlas("health", env=env)
+    assert out.returncode == 1
+    assert "DOWN" in out.stdout
+    assert "pw-not-shown" not in out.stdout + out.stderr
+
+
+def test_bad_settings_exit_2_with_the_reason(tmp_path: Path) -> None:
+    out = atlas("health", env={"VAULT_PROVIDER": "dropbox", "ATLAS_HOME": str(tmp_path)})
+    assert out.returncode == 2
+    assert "VAULT_PROVIDER" in out.stderr and "'local', 'huggingface', 'gcs'" in out.stderr

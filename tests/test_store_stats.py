@@ -1,0 +1,70 @@
+"""Stats snapshots: COPY path, idempotent on (id, timestamp), stored as UTC."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+from atlas_core.database import DatabaseManager
+from atlas_core.store.stats import write_channel_stats, write_video_stats
+
+T0 = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+
+
+async def _seed(db: DatabaseManager) -> None:
+    async with db.get_connection() as conn:
+        await conn.execute("INSERT INTO channels (id, title) VALUES ('UCa', 'A')")
+        await conn.execute(
+            "INSERT INTO videos (id, channel_id, title)"
+            " VALUES ('vidA', 'UCa', 'a'), ('vidB', 'UCa', 'b')"
+        )
+
+
+async def test_video_stats_write_is_idempotent(db: DatabaseManager) -> None:
+    await _seed(db)
+    rows = [("vidA", T0, 10, 1, 0), ("vidB", T0, 20, None, None)]
+    async with db.get_connection() as conn:
+        assert await write_video_stats(conn, rows) == 2
+    async with db.get_connection() as conn:
+        # Same snapshot again plus one new row: only the new row is added.
+        more = [*rows, ("vidA", T0 + timedelta(hours=1), 15, 2, 1)]
+        assert await write_video_stats(conn, more) == 1
+        cur = await conn.execute(
+            "SELECT video_id, timestamp, views, likes FROM video_stats_log ORDER BY 1, 2"
+        )
+        stored = await cur.fetchall()
+    assert stored == [
+        ("vidA", datetime(2026, 11, 27, 12, 0), 10, 1),
+        ("vidA", datetime(2026, 11, 27, 13, 0), 15, 2),
+        ("vidB", datetime(2026, 11, 27, 12, 0), 20, None),
+    ]
+
+
+async def test_timestamps_are_stored_as_utc(db: DatabaseManager) -> None:
+    await _seed(db)
+    tokyo = timezone(timedelta(hours=9))
+    async with db.get_connection() as conn:
+        await write_channel_stats(
+            conn, [("UCa", datetime(2026, 11, 27, 21, 0, tzinfo=tokyo), 5, 6, 7)]
+        )
+        cur = await conn.execute("SELECT timestamp, video_count FROM channel_stats_log")
+        assert await cur.fetchall() == [(datetime(2026, 11, 27, 12, 0), 7)]
+
+
+async def test_empty_batch_writes_nothing(db: DatabaseManager) -> None:
+    async with db.get_connection() as conn:
+        assert await write_video_stats(conn, []) == 0
+
+
+async def test_unknown_video_fails_loudly_and_keeps_existing_rows(db: DatabaseManager) -> None:
+    import psycopg
+    import pytest
+
+    await _seed(db)
+    async with db.get_connection() as conn:
+        await write_video_stats(conn, [("vidA", T0, 1, 1, 1)])
+    with pytest.raises(psycopg.errors.ForeignKeyViolation):
+        async with db.get_connection() as conn:
+            await write_video_stats(conn, [("nope", T0, 1, 1, 1)])
+    async with db.get_connection() as conn:
+        cur = await conn.execute("SELECT count(*) FROM video_stats_log")
+        assert await cur.fetchone() == (1,)
