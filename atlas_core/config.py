@@ -83,6 +83,7 @@ class Settings(BaseSettings):
     YOUTUBE_MAX_CONCURRENCY: int = Field(4, ge=1)
     YOUTUBE_TIMEOUT_SECONDS: float = Field(20.0, gt=0)
     YOUTUBE_MAX_ATTEMPTS: int = Field(5, ge=1)
+    YOUTUBE_RETRY_DELAY_SECONDS: float = Field(1.0, ge=0)  # first backoff; doubles each try
 
     # Discord webhooks, one per channel; unset means log-only.
     DISCORD_WEBHOOK_ALERTS: SecretStr | None = None

@@ -1,0 +1,38 @@
+"""YouTube Data API v3: the async client, its typed results, and a local simulator.
+
+    from atlas_core.youtube import YouTubeClient
+    async with YouTubeClient(settings, db) as yt:
+        result = await yt.videos(["dQw4w9WgXcQ"])
+
+The simulator lives in :mod:`atlas_core.youtube.simulator` (imported separately: it pulls
+in Pillow and numpy).
+"""
+
+from atlas_core.youtube.client import YouTubeClient
+from atlas_core.youtube.errors import (
+    ChannelNotFound,
+    QuotaExhausted,
+    YouTubeConfigError,
+    YouTubeError,
+    YouTubeRequestError,
+    YouTubeUnavailable,
+)
+from atlas_core.youtube.models import Channel, ChannelsResult, Video, VideosResult
+from atlas_core.youtube.parsing import parse_channel_ref, parse_duration, wiki_topic
+
+__all__ = [
+    "Channel",
+    "ChannelNotFound",
+    "ChannelsResult",
+    "QuotaExhausted",
+    "Video",
+    "VideosResult",
+    "YouTubeClient",
+    "YouTubeConfigError",
+    "YouTubeError",
+    "YouTubeRequestError",
+    "YouTubeUnavailable",
+    "parse_channel_ref",
+    "parse_duration",
+    "wiki_topic",
+]

@@ -1,0 +1,352 @@
+"""The YouTube Data API v3 client: batched, quota-counted, retrying, async on httpx.
+
+    async with YouTubeClient(settings, db) as yt:
+        channel_id = await yt.resolve_channel("@SomeHandle")
+        channels = await yt.channels([channel_id])          # .found, .missing
+        new_ids = await yt.uploads(channel_id, known_ids=set())
+        videos = await yt.videos(new_ids)                   # .found, .missing
+        spent = await yt.units_spent_today()
+
+Every id lookup goes 50 to a call; uploads come from the channel's uploads playlist, never
+search.list. Each call is charged to the quota ledger at its documented cost. Transient
+faults (429, 5xx, rateLimitExceeded, timeouts, dropped connections) are retried with
+exponential backoff and jitter; quotaExceeded moves to the next key when compliance mode
+is off; a rejected key raises :class:`YouTubeConfigError`. The key travels in the
+``X-Goog-Api-Key`` header, so it never appears in a URL or a log line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable, Iterable
+from types import TracebackType
+from typing import Any
+
+import httpx
+
+from atlas_core.config import Settings
+from atlas_core.database import DatabaseManager
+from atlas_core.utils import retry_async
+from atlas_core.youtube.errors import (
+    ChannelNotFound,
+    KeyQuotaSpent,
+    NotFoundResponse,
+    TransientError,
+    YouTubeConfigError,
+    YouTubeRequestError,
+    YouTubeUnavailable,
+)
+from atlas_core.youtube.models import ChannelsResult, VideosResult
+from atlas_core.youtube.parsing import parse_channel, parse_channel_ref, parse_video
+from atlas_core.youtube.quota import Clock, KeyPool, QuotaLedger, quota_day, utc_now
+
+logger = logging.getLogger(__name__)
+
+BATCH = 50
+CHANNEL_PARTS = "snippet,contentDetails,statistics"
+VIDEO_PARTS = "snippet,contentDetails,statistics,topicDetails,status"
+_PATHS = {
+    "channels.list": "/channels",
+    "videos.list": "/videos",
+    "playlistItems.list": "/playlistItems",
+}
+_QUOTA_REASONS = {"quotaExceeded", "dailyLimitExceeded", "dailyLimitExceededUnreg"}
+_RATE_REASONS = {"rateLimitExceeded", "userRateLimitExceeded", "backendError", "internalError"}
+_NOT_FOUND_REASONS = {"videoNotFound", "channelNotFound", "playlistNotFound"}
+_CONFIG_HINTS = {
+    "keyInvalid": "the key is not valid; check YOUTUBE_API_KEY_POOL_JSON",
+    "keyExpired": "the key has expired; renew it and update YOUTUBE_API_KEY_POOL_JSON",
+    "accessNotConfigured": (
+        "the YouTube Data API v3 is not enabled for the key's Google Cloud project; enable it "
+        "under APIs & Services in the Cloud console"
+    ),
+    "forbidden": (
+        "the key may not call this API; check its API, IP and referrer restrictions in the "
+        "Cloud console and YOUTUBE_API_KEY_POOL_JSON"
+    ),
+    "ipRefererBlocked": (
+        "the key's IP or referrer restriction blocks this machine; relax it in the Cloud console"
+    ),
+}
+
+Sleep = Callable[[float], Awaitable[Any]]
+
+
+class YouTubeClient:
+    """Async client for channels.list, videos.list and playlistItems.list.
+
+    ``transport`` (an httpx transport) and ``clock`` (-> aware datetime, used for the quota
+    day) and ``sleep`` (the backoff wait) are injectable for tests.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        db: DatabaseManager,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        clock: Clock | None = None,
+        sleep: Sleep | None = None,
+    ) -> None:
+        self._base = settings.YOUTUBE_API_BASE_URL.rstrip("/")
+        self._clock = clock or utc_now
+        self._ledger = QuotaLedger(db)
+        self._pool = KeyPool(
+            settings.api_keys,
+            self._ledger,
+            clock=self._clock,
+            compliance_mode=settings.COMPLIANCE_MODE,
+        )
+        concurrency = settings.YOUTUBE_MAX_CONCURRENCY
+        self._timeout = settings.YOUTUBE_TIMEOUT_SECONDS
+        self._attempts = settings.YOUTUBE_MAX_ATTEMPTS
+        self._http = httpx.AsyncClient(
+            transport=transport,
+            timeout=self._timeout,
+            limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency),
+            headers={"Accept": "application/json", "User-Agent": "atlas-youtube-client"},
+        )
+        self._semaphore = asyncio.Semaphore(concurrency)
+        self._send = retry_async(
+            max_attempts=self._attempts,
+            delay=settings.YOUTUBE_RETRY_DELAY_SECONDS,
+            backoff=2.0,
+            exceptions=(TransientError,),
+            jitter=0.5,
+            max_delay=64.0,
+            sleep=sleep,
+        )(self._attempt)
+        self._uploads_playlists: dict[str, str] = {}
+        self.requests_sent = 0  # HTTP requests, retries included
+
+    def __repr__(self) -> str:
+        return f"<YouTubeClient {self._base} keys={len(self._pool)}>"
+
+    async def __aenter__(self) -> YouTubeClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        await self._http.aclose()
+
+    # --- public calls -------------------------------------------------------------------
+
+    async def channels(self, ids: Iterable[str]) -> ChannelsResult:
+        """Channels by id, 50 a call (1 unit each). Ids YouTube does not return are missing."""
+        wanted = _unique(ids)
+        items = await self._batched("channels.list", CHANNEL_PARTS, wanted)
+        found = {c.id: c for c in (parse_channel(item) for item in items)}
+        for channel in found.values():
+            if channel.uploads_playlist_id:
+                self._uploads_playlists[channel.id] = channel.uploads_playlist_id
+        return ChannelsResult(
+            found=[found[i] for i in wanted if i in found],
+            missing=[i for i in wanted if i not in found],
+        )
+
+    async def videos(self, ids: Iterable[str]) -> VideosResult:
+        """Videos by id, 50 a call (1 unit each). Deleted or private ids come back missing."""
+        wanted = _unique(ids)
+        items = await self._batched("videos.list", VIDEO_PARTS, wanted)
+        found = {v.id: v for v in (parse_video(item) for item in items)}
+        return VideosResult(
+            found=[found[i] for i in wanted if i in found],
+            missing=[i for i in wanted if i not in found],
+        )
+
+    async def uploads(self, channel_id: str, known_ids: set[str]) -> list[str]:
+        """Video ids of the channel's uploads, newest first, up to the first id in ``known_ids``.
+
+        Pages the uploads playlist 50 at a time (1 unit a page). Raises ChannelNotFound when
+        the channel or its uploads playlist does not exist.
+        """
+        playlist = await self._uploads_playlist(channel_id)
+        new: list[str] = []
+        token: str | None = None
+        while True:
+            params = {"part": "contentDetails", "playlistId": playlist, "maxResults": str(BATCH)}
+            if token:
+                params["pageToken"] = token
+            try:
+                page = await self._get("playlistItems.list", params)
+            except NotFoundResponse:
+                self._uploads_playlists.pop(channel_id, None)
+                raise ChannelNotFound(channel_id) from None
+            for item in page.get("items") or []:
+                video_id = _playlist_video_id(item)
+                if video_id is None:
+                    continue
+                if video_id in known_ids:
+                    return new
+                if video_id not in new:
+                    new.append(video_id)
+            token = page.get("nextPageToken")
+            if not token:
+                return new
+
+    async def resolve_channel(self, ref: str) -> str:
+        """A channel id, ``@handle`` or channel URL -> the channel id (1 unit).
+
+        Raises ValueError for input that is none of those, ChannelNotFound when YouTube
+        has no such channel.
+        """
+        kind, value = parse_channel_ref(ref)
+        params = {"part": "id,contentDetails"}
+        params[{"id": "id", "handle": "forHandle", "username": "forUsername"}[kind]] = value
+        try:
+            page = await self._get("channels.list", params)
+        except NotFoundResponse:
+            raise ChannelNotFound(ref) from None
+        items = page.get("items") or []
+        if not items:
+            raise ChannelNotFound(ref)
+        channel_id = str(items[0]["id"])
+        uploads = ((items[0].get("contentDetails") or {}).get("relatedPlaylists") or {}).get(
+            "uploads"
+        )
+        if uploads:
+            self._uploads_playlists[channel_id] = uploads
+        return channel_id
+
+    async def units_spent_today(self) -> int:
+        """Quota units spent today (Pacific day), all keys and all processes, from the ledger."""
+        return await self._ledger.units(quota_day(self._clock()))
+
+    # --- plumbing -----------------------------------------------------------------------
+
+    async def _uploads_playlist(self, channel_id: str) -> str:
+        cached = self._uploads_playlists.get(channel_id)
+        if cached:
+            return cached
+        params = {"part": "contentDetails", "id": channel_id}
+        try:
+            page = await self._get("channels.list", params)
+        except NotFoundResponse:
+            raise ChannelNotFound(channel_id) from None
+        for item in page.get("items") or []:
+            channel = parse_channel(item)
+            if channel.id == channel_id and channel.uploads_playlist_id:
+                self._uploads_playlists[channel_id] = channel.uploads_playlist_id
+                return channel.uploads_playlist_id
+        raise ChannelNotFound(channel_id)
+
+    async def _batched(self, method: str, parts: str, ids: list[str]) -> list[dict[str, Any]]:
+        async def one(batch: list[str]) -> list[dict[str, Any]]:
+            params = {"part": parts, "id": ",".join(batch), "maxResults": str(BATCH)}
+            try:
+                page = await self._get(method, params)
+            except NotFoundResponse as exc:
+                logger.warning("%s answered %s for %d ids", method, exc.reason, len(batch))
+                return []
+            return list(page.get("items") or [])
+
+        batches = [ids[i : i + BATCH] for i in range(0, len(ids), BATCH)]
+        pages = await asyncio.gather(*(one(b) for b in batches))
+        return [item for page in pages for item in page]
+
+    async def _get(self, method: str, params: dict[str, str]) -> dict[str, Any]:
+        """One API call: pick a key, send with retries, move to the next key on quotaExceeded."""
+        while True:
+            index, key = await self._pool.current()
+            try:
+                return await self._send(method, params, index, key)
+            except KeyQuotaSpent as exc:
+                logger.warning("YouTube API key #%d is out of quota (%s)", index, exc.reason)
+                await self._pool.mark_spent(index)
+            except TransientError as exc:
+                raise YouTubeUnavailable(
+                    f"YouTube {method} still failing after {self._attempts} attempts "
+                    f"(last: {exc}); YouTube or the network is having trouble, try again "
+                    "later or raise YOUTUBE_MAX_ATTEMPTS"
+                ) from None
+
+    async def _attempt(
+        self, method: str, params: dict[str, str], index: int, key: str
+    ) -> dict[str, Any]:
+        url = self._base + _PATHS[method]
+        async with self._semaphore:
+            self.requests_sent += 1
+            try:
+                response = await self._http.get(url, params=params, headers={"X-Goog-Api-Key": key})
+            except httpx.TimeoutException:
+                raise TransientError(f"no answer within {self._timeout:g}s") from None
+            except httpx.TransportError as exc:
+                raise TransientError(f"connection failed ({type(exc).__name__})") from None
+        status = response.status_code
+        if status == 200:
+            try:
+                body = response.json()
+            except json.JSONDecodeError:
+                raise TransientError("HTTP 200 with a body that is not JSON") from None
+            await self._pool.charge(index, method)
+            return dict(body)
+        reason, message = _error_of(response, key)
+        logger.debug("%s answered HTTP %d %s with API key #%d", method, status, reason, index)
+        if reason in _QUOTA_REASONS:
+            raise KeyQuotaSpent(index, reason)
+        if status == 429 or status >= 500 or reason in _RATE_REASONS:
+            raise TransientError(f"HTTP {status} {reason}", retry_after=_retry_after(response))
+        if reason in _CONFIG_HINTS or status in (401, 403):
+            hint = _CONFIG_HINTS.get(reason, _CONFIG_HINTS["forbidden"])
+            raise YouTubeConfigError(
+                f"YouTube rejected API key #{index} ({reason}): {hint}. YouTube said: {message}"
+            )
+        await self._pool.charge(index, method)
+        if status == 404 and reason in _NOT_FOUND_REASONS:
+            raise NotFoundResponse(reason)
+        raise YouTubeRequestError(
+            f"YouTube {method} rejected the request: HTTP {status} {reason}: {message}",
+            status=status,
+            reason=reason,
+        )
+
+
+def _unique(ids: Iterable[str]) -> list[str]:
+    if isinstance(ids, str):
+        raise TypeError("expected a collection of ids, got a single string")
+    return list(dict.fromkeys(i.strip() for i in ids if i and i.strip()))
+
+
+def _playlist_video_id(item: dict[str, Any]) -> str | None:
+    video_id = (item.get("contentDetails") or {}).get("videoId") or (
+        (item.get("snippet") or {}).get("resourceId") or {}
+    ).get("videoId")
+    return str(video_id) if video_id else None
+
+
+def _error_of(response: httpx.Response, key: str) -> tuple[str, str]:
+    """(reason, message) of a YouTube error body, with the key scrubbed from the message."""
+    reason, message = f"http{response.status_code}", response.reason_phrase or "error"
+    try:
+        error = response.json().get("error") or {}
+    except (json.JSONDecodeError, AttributeError):
+        return reason, message
+    if isinstance(error, dict):
+        errors = error.get("errors") or [{}]
+        first = errors[0] if isinstance(errors[0], dict) else {}
+        reason = str(first.get("reason") or error.get("status") or reason)
+        message = str(error.get("message") or first.get("message") or message)
+        for detail in error.get("details") or []:
+            if isinstance(detail, dict) and detail.get("reason") == "API_KEY_INVALID":
+                reason = "keyInvalid"
+            elif isinstance(detail, dict) and detail.get("reason") == "SERVICE_DISABLED":
+                reason = "accessNotConfigured"
+    return reason, message.replace(key, "<key>") if key else message
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None

@@ -1,0 +1,191 @@
+"""Turn YouTube JSON into :mod:`.models`, and parse the small formats it uses.
+
+parse_duration("P1DT2H3M4S")                               # 93784
+wiki_topic("https://en.wikipedia.org/wiki/Video_game_culture")  # "Video game culture"
+parse_channel_ref("https://www.youtube.com/@LinusTechTips")    # ("handle", "@LinusTechTips")
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import UTC, datetime
+from typing import Any, Literal
+from urllib.parse import unquote, urlsplit
+
+from atlas_core.utils import validate_channel_id
+from atlas_core.youtube.models import Channel, Video
+
+logger = logging.getLogger(__name__)
+
+_DURATION = re.compile(
+    r"^P(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?"
+    r"(?:T(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?(?:(?P<seconds>\d+(?:\.\d+)?)S)?)?$"
+)
+_HANDLE = re.compile(r"^@[A-Za-z0-9_.\-·]{3,30}$")
+_YOUTUBE_HOSTS = {"youtube.com", "www.youtube.com", "m.youtube.com", "music.youtube.com"}
+
+RefKind = Literal["id", "handle", "username"]
+
+
+def parse_duration(value: str) -> int:
+    """ISO 8601 duration as YouTube sends it (``PT4M13S``, ``P1DT2H``, ``P0D``) -> seconds.
+
+    Raises ValueError naming the value when it is not such a duration.
+    """
+    match = _DURATION.fullmatch(value.strip()) if isinstance(value, str) else None
+    if not match or value.strip() in ("P", "PT") or value.strip().endswith("T"):
+        raise ValueError(f"not an ISO 8601 duration such as 'PT4M13S' or 'P1DT2H': {value!r}")
+    parts = {k: float(v) if v else 0.0 for k, v in match.groupdict().items()}
+    total = (
+        parts["weeks"] * 604800
+        + parts["days"] * 86400
+        + parts["hours"] * 3600
+        + parts["minutes"] * 60
+        + parts["seconds"]
+    )
+    return round(total)
+
+
+def wiki_topic(url: str) -> str | None:
+    """A ``topicCategories`` Wikipedia URL -> the topic name; None for any other URL."""
+    parts = urlsplit(url)
+    if not parts.netloc.endswith("wikipedia.org") or not parts.path.startswith("/wiki/"):
+        return None
+    name = unquote(parts.path.removeprefix("/wiki/")).replace("_", " ").strip()
+    return name or None
+
+
+def wiki_topics(urls: list[Any]) -> list[str]:
+    """Topic names from ``topicCategories``, in order, without duplicates."""
+    names: list[str] = []
+    for url in urls:
+        name = wiki_topic(url) if isinstance(url, str) else None
+        if name and name not in names:
+            names.append(name)
+    return names
+
+
+def parse_timestamp(value: Any) -> datetime | None:
+    """An RFC 3339 timestamp (``2024-01-02T03:04:05Z``) -> aware UTC datetime; None if absent."""
+    if not isinstance(value, str) or not value:
+        return None
+    parsed = datetime.fromisoformat(value)
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def parse_count(value: Any) -> int | None:
+    """A statistics count (YouTube sends uint64 as a string) -> int; None when absent."""
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def thumbnail_urls(thumbnails: Any) -> dict[str, str]:
+    """``snippet.thumbnails`` -> {"default": url, "medium": url, ...}."""
+    if not isinstance(thumbnails, dict):
+        return {}
+    return {
+        name: str(item["url"])
+        for name, item in thumbnails.items()
+        if isinstance(item, dict) and item.get("url")
+    }
+
+
+def parse_channel(item: dict[str, Any]) -> Channel:
+    """One ``youtube#channel`` resource -> :class:`Channel`."""
+    snippet = item.get("snippet") or {}
+    stats = item.get("statistics") or {}
+    related = (item.get("contentDetails") or {}).get("relatedPlaylists") or {}
+    hidden = bool(stats.get("hiddenSubscriberCount"))
+    return Channel(
+        id=str(item["id"]),
+        title=str(snippet.get("title", "")),
+        description=str(snippet.get("description", "")),
+        custom_url=snippet.get("customUrl") or None,
+        country=snippet.get("country") or None,
+        published_at=parse_timestamp(snippet.get("publishedAt")),
+        uploads_playlist_id=related.get("uploads") or None,
+        view_count=parse_count(stats.get("viewCount")),
+        subscriber_count=None if hidden else parse_count(stats.get("subscriberCount")),
+        video_count=parse_count(stats.get("videoCount")),
+        thumbnails=thumbnail_urls(snippet.get("thumbnails")),
+    )
+
+
+def parse_video(item: dict[str, Any]) -> Video:
+    """One ``youtube#video`` resource -> :class:`Video`."""
+    snippet = item.get("snippet") or {}
+    stats = item.get("statistics") or {}
+    details = item.get("contentDetails") or {}
+    topics = (item.get("topicDetails") or {}).get("topicCategories") or []
+    duration: int | None = None
+    if details.get("duration"):
+        try:
+            duration = parse_duration(details["duration"])
+        except ValueError as exc:
+            logger.warning("video %s: %s; duration left empty", item.get("id"), exc)
+    return Video(
+        id=str(item["id"]),
+        channel_id=str(snippet.get("channelId", "")),
+        title=str(snippet.get("title", "")),
+        published_at=parse_timestamp(snippet.get("publishedAt")),
+        duration_seconds=duration,
+        wiki_topics=wiki_topics(topics),
+        view_count=parse_count(stats.get("viewCount")),
+        like_count=parse_count(stats.get("likeCount")),
+        comment_count=parse_count(stats.get("commentCount")),
+        thumbnails=thumbnail_urls(snippet.get("thumbnails")),
+        privacy_status=(item.get("status") or {}).get("privacyStatus"),
+        description=str(snippet.get("description", "")),
+        channel_title=snippet.get("channelTitle"),
+    )
+
+
+def parse_channel_ref(ref: str) -> tuple[RefKind, str]:
+    """A channel id, ``@handle`` or channel URL -> (kind, value) for the lookup to make.
+
+    ``("id", "UC...")``, ``("handle", "@name")`` or ``("username", "name")`` (legacy
+    ``/user/`` URLs). Raises ValueError saying what is accepted for anything else.
+    """
+    expected = (
+        "expected a channel id (UC + 22 characters), an @handle, or a channel URL such as "
+        "https://www.youtube.com/@handle or https://www.youtube.com/channel/UC..."
+    )
+    if not isinstance(ref, str) or not ref.strip():
+        raise ValueError(f"empty channel reference; {expected}")
+    text = ref.strip()
+    if validate_channel_id(text):
+        return "id", text
+    if text.startswith("@"):
+        if _HANDLE.fullmatch(text):
+            return "handle", text
+        raise ValueError(
+            f"{text!r} is not a valid handle (3-30 letters, digits, . _ -); {expected}"
+        )
+    url = text if "://" in text else "https://" + text
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or parts.netloc.lower() not in _YOUTUBE_HOSTS:
+        raise ValueError(
+            f"{text!r} is neither a channel id, a handle nor a YouTube URL; {expected}"
+        )
+    segments = [unquote(s) for s in parts.path.split("/") if s]
+    if segments and segments[0].startswith("@"):
+        return parse_channel_ref(segments[0])
+    if len(segments) >= 2 and segments[0] == "channel":
+        if validate_channel_id(segments[1]):
+            return "id", segments[1]
+        raise ValueError(f"{segments[1]!r} in {text!r} is not a channel id; {expected}")
+    if len(segments) >= 2 and segments[0] == "user":
+        return "username", segments[1]
+    if len(segments) >= 2 and segments[0] == "c":
+        raise ValueError(
+            f"{text!r} is a legacy /c/ custom URL, which only search.list (100 units) can "
+            f"resolve; open the channel page and use its @handle or channel id instead; {expected}"
+        )
+    raise ValueError(f"{text!r} is a YouTube URL but not a channel URL; {expected}")

@@ -1,0 +1,206 @@
+"""The key pool and the quota ledger: which key to use, and what each key spent today.
+
+    ledger = QuotaLedger(db)
+    pool = KeyPool(settings.api_keys, ledger, clock=clock)
+    index, key = await pool.current()      # raises QuotaExhausted when every key is spent
+    await pool.charge(index, "videos.list")
+
+Quota is counted per key per Pacific-time day (YouTube resets at midnight
+America/Los_Angeles) in ``youtube_quota_ledger``, incremented with UPSERTs so every
+process shares one tally. A key is known by its index and a sha256 fingerprint only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections.abc import Callable
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from atlas_core.database import DatabaseManager
+from atlas_core.youtube.errors import QuotaExhausted, YouTubeConfigError
+
+PACIFIC = ZoneInfo("America/Los_Angeles")
+
+# Documented costs (https://developers.google.com/youtube/v3/determine_quota_cost).
+METHOD_COSTS: dict[str, int] = {
+    "channels.list": 1,
+    "videos.list": 1,
+    "playlistItems.list": 1,
+    "playlists.list": 1,
+    "search.list": 100,
+}
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def quota_day(moment: datetime) -> date:
+    """The Pacific-time day a moment falls in (the day YouTube's quota counts)."""
+    return moment.astimezone(PACIFIC).date()
+
+
+def next_reset(moment: datetime) -> datetime:
+    """The next Pacific midnight after ``moment``, as an aware UTC datetime."""
+    tomorrow = quota_day(moment) + timedelta(days=1)
+    return datetime.combine(tomorrow, time(0), tzinfo=PACIFIC).astimezone(UTC)
+
+
+def fingerprint(key: str) -> str:
+    """First 12 hex digits of sha256(key): enough to tell keys apart, useless to a thief."""
+    return hashlib.sha256(key.encode()).hexdigest()[:12]
+
+
+class QuotaLedger:
+    """Reads and increments ``youtube_quota_ledger``."""
+
+    def __init__(self, db: DatabaseManager) -> None:
+        self._db = db
+
+    async def charge(
+        self, day: date, key_index: int, key_fp: str, units: int, *, exhausted: bool = False
+    ) -> bool:
+        """Add ``units`` (and one call) for a key; return True if the key is marked exhausted."""
+        async with self._db.get_connection() as conn:
+            cur = await conn.execute(
+                """INSERT INTO youtube_quota_ledger
+                       (quota_day, key_fingerprint, key_index, units, calls, exhausted_at)
+                   VALUES (%(day)s, %(fp)s, %(index)s, %(units)s, %(calls)s,
+                           CASE WHEN %(exhausted)s THEN NOW() END)
+                   ON CONFLICT (quota_day, key_fingerprint) DO UPDATE SET
+                       units = youtube_quota_ledger.units + EXCLUDED.units,
+                       calls = youtube_quota_ledger.calls + EXCLUDED.calls,
+                       key_index = EXCLUDED.key_index,
+                       exhausted_at = COALESCE(youtube_quota_ledger.exhausted_at,
+                                               EXCLUDED.exhausted_at),
+                       updated_at = NOW()
+                   RETURNING exhausted_at IS NOT NULL""",
+                {
+                    "day": day,
+                    "fp": key_fp,
+                    "index": key_index,
+                    "units": units,
+                    "calls": 1 if units else 0,
+                    "exhausted": exhausted,
+                },
+            )
+            row = await cur.fetchone()
+        return bool(row and row[0])
+
+    async def exhausted(self, day: date) -> set[str]:
+        """Fingerprints of the keys marked exhausted on ``day``."""
+        async with self._db.get_connection() as conn:
+            cur = await conn.execute(
+                "SELECT key_fingerprint FROM youtube_quota_ledger"
+                " WHERE quota_day = %s AND exhausted_at IS NOT NULL",
+                (day,),
+            )
+            return {str(r[0]).strip() for r in await cur.fetchall()}
+
+    async def units(self, day: date) -> int:
+        """Units spent on ``day`` by every key."""
+        async with self._db.get_connection() as conn:
+            cur = await conn.execute(
+                "SELECT COALESCE(SUM(units), 0) FROM youtube_quota_ledger WHERE quota_day = %s",
+                (day,),
+            )
+            row = await cur.fetchone()
+        return int(row[0]) if row else 0
+
+    async def by_key(self, day: date) -> dict[int, int]:
+        """Units spent on ``day``, per key index."""
+        async with self._db.get_connection() as conn:
+            cur = await conn.execute(
+                "SELECT key_index, units FROM youtube_quota_ledger WHERE quota_day = %s",
+                (day,),
+            )
+            return {int(i): int(u) for i, u in await cur.fetchall()}
+
+
+class KeyPool:
+    """The usable API keys, in order; a key spent for the day is skipped until Pacific midnight.
+
+    In compliance mode ``settings.api_keys`` holds one key, so there is nothing to rotate to.
+    """
+
+    def __init__(
+        self,
+        keys: list[str],
+        ledger: QuotaLedger,
+        *,
+        clock: Clock = utc_now,
+        compliance_mode: bool = True,
+    ) -> None:
+        self._keys = list(keys)
+        self._fps = [fingerprint(k) for k in keys]
+        self._ledger = ledger
+        self._clock = clock
+        self._compliance = compliance_mode
+        self._spent: set[int] = set()
+        self._day: date | None = None
+        self._lock = asyncio.Lock()
+
+    def __repr__(self) -> str:
+        return f"<KeyPool keys={len(self._keys)} spent={sorted(self._spent)}>"
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    async def _refresh_day(self) -> date:
+        today = quota_day(self._clock())
+        if self._day != today:
+            async with self._lock:
+                if self._day != today:
+                    marked = await self._ledger.exhausted(today)
+                    self._spent = {i for i, fp in enumerate(self._fps) if fp in marked}
+                    self._day = today
+        return today
+
+    async def current(self) -> tuple[int, str]:
+        """(index, key) of the first key with quota left today; QuotaExhausted when none."""
+        if not self._keys:
+            raise YouTubeConfigError(
+                "no YouTube API key configured: set YOUTUBE_API_KEY_POOL_JSON to a JSON list "
+                'such as ["AIza..."]'
+            )
+        await self._refresh_day()
+        for index, key in enumerate(self._keys):
+            if index not in self._spent:
+                return index, key
+        raise self._exhausted_error()
+
+    async def charge(self, index: int, method: str) -> None:
+        """Record one call of ``method`` on key ``index`` at its documented cost."""
+        today = await self._refresh_day()
+        if await self._ledger.charge(today, index, self._fps[index], METHOD_COSTS[method]):
+            self._spent.add(index)  # another process found this key exhausted
+
+    async def mark_spent(self, index: int) -> None:
+        """YouTube said key ``index`` is out of quota: skip it (here and in every process)."""
+        today = await self._refresh_day()
+        self._spent.add(index)
+        await self._ledger.charge(today, index, self._fps[index], 0, exhausted=True)
+
+    def _exhausted_error(self) -> QuotaExhausted:
+        now = self._clock()
+        resets = next_reset(now)
+        wait = resets - now.astimezone(UTC)
+        hours, rest = divmod(int(wait.total_seconds()), 3600)
+        local = resets.astimezone(PACIFIC)
+        which = (
+            "API key #0 has"
+            if len(self._keys) == 1
+            else f"all {len(self._keys)} API keys (#0-#{len(self._keys) - 1}) have"
+        )
+        hint = " COMPLIANCE_MODE is on, so only the first key is used." if self._compliance else ""
+        return QuotaExhausted(
+            f"YouTube quota exhausted: {which} spent today's quota (Pacific day "
+            f"{quota_day(now).isoformat()}). It resets at {resets:%Y-%m-%d %H:%M} UTC "
+            f"({local:%Y-%m-%d %H:%M %Z}, midnight America/Los_Angeles), in {hours}h"
+            f"{rest // 60:02d}m.{hint} Wait for the reset or raise the project's quota.",
+            resets_at=resets,
+        )

@@ -1,0 +1,391 @@
+"""A deterministic YouTube world: channels, videos, growing statistics, scheduled happenings.
+
+    world = World(seed=7)                          # 6 channels, 10-40 videos each
+    big = World(seed=7, channels=200, videos=10_000, happenings=False)
+    world.visible_videos(channel_id, at=now)       # newest first
+
+Everything derives from the seed and the start time: ids, handles, titles, durations,
+topics, statistics curves and the timeline of happenings (a view spike, a channel renamed,
+a video deleted, a subscriber drop, re-uploads of one channel's videos by another, and new
+uploads), at fixed offsets after ``start``.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+WIKI = "https://en.wikipedia.org/wiki/"
+DEMO_KEY = "sim-demo-key"
+
+_ADJECTIVES = (
+    "Pixel Quantum Rusty Golden Midnight Cosmic Tiny Wild Neon Silent Urban Lazy Brave "
+    "Crimson Electric Hidden Polar Lucky Humble Atomic"
+).split()
+_NOUNS = (
+    "Forge Kitchen Garage Lab Harbor Studio Workshop Valley Arcade Library Orbit Canvas "
+    "Trail Engine Garden Signal Atlas Lantern Circuit Compass"
+).split()
+# (theme, category id, topic pages, title words)
+_THEMES: list[tuple[str, str, list[str], list[str]]] = [
+    (
+        "gaming",
+        "20",
+        ["Video_game_culture", "Action_game", "Role-playing_video_game"],
+        ["Speedrun", "Boss fight", "Let's play", "Build guide", "Patch notes"],
+    ),
+    (
+        "music",
+        "10",
+        ["Music", "Pop_music", "Hip_hop_music", "Rhythm_and_blues"],
+        ["Live session", "Cover", "Beat tape", "Studio vlog", "Remix"],
+    ),
+    (
+        "tech",
+        "28",
+        ["Technology", "Knowledge"],
+        ["Review", "Teardown", "Benchmark", "Setup tour", "Repair"],
+    ),
+    (
+        "food",
+        "26",
+        ["Food", "Lifestyle_(sociology)"],
+        ["Recipe", "Street food", "Taste test", "One-pot", "Bakery day"],
+    ),
+    (
+        "sport",
+        "17",
+        ["Sport", "Association_football", "Physical_fitness"],
+        ["Highlights", "Training", "Match recap", "Drills", "Tactics"],
+    ),
+    (
+        "film",
+        "1",
+        ["Film", "Entertainment", "Humour"],
+        ["Trailer breakdown", "Sketch", "Short film", "Behind the scenes", "Review"],
+    ),
+]
+_COUNTRIES = ["US", "GB", "DE", "FR", "JP", "BR", "IN", "CA", None]
+
+
+def _random_id(rng: random.Random, length: int, last: str) -> str:
+    return "".join(rng.choice(_ALPHABET) for _ in range(length)) + rng.choice(last)
+
+
+@dataclass
+class SimChannel:
+    id: str
+    handle: str
+    title: str
+    description: str
+    country: str | None
+    published_at: datetime
+    theme: int
+    subscribers: int
+    subscribers_per_hour: float
+    hidden_subscribers: bool = False
+    renamed_at: datetime | None = None
+    new_title: str | None = None
+    drop_at: datetime | None = None
+    drop_fraction: float = 0.0
+    video_ids: list[str] = field(default_factory=list)
+
+    @property
+    def uploads_playlist_id(self) -> str:
+        return "UU" + self.id[2:]
+
+    def title_at(self, at: datetime) -> str:
+        if self.renamed_at is not None and self.new_title and at >= self.renamed_at:
+            return self.new_title
+        return self.title
+
+    def subscribers_at(self, at: datetime, start: datetime) -> int:
+        hours = max(0.0, (at - start).total_seconds() / 3600)
+        count = self.subscribers + self.subscribers_per_hour * hours
+        if self.drop_at is not None and at >= self.drop_at:
+            count *= 1 - self.drop_fraction
+        return _three_significant(int(count))
+
+
+@dataclass
+class SimVideo:
+    id: str
+    channel_id: str
+    title: str
+    description: str
+    published_at: datetime
+    duration_seconds: int
+    category_id: str
+    topics: list[str]
+    views: int
+    views_per_hour: float
+    like_ratio: float
+    comment_ratio: float
+    likes_hidden: bool = False
+    comments_disabled: bool = False
+    hd: bool = True
+    spike_at: datetime | None = None
+    spike_views_per_hour: float = 0.0
+    deleted_at: datetime | None = None
+    frames_of: str | None = None  # a re-upload shows this video's frames, altered
+    alteration: int = 0
+
+    def visible_at(self, at: datetime) -> bool:
+        return self.published_at <= at and (self.deleted_at is None or at < self.deleted_at)
+
+    def views_at(self, at: datetime) -> int:
+        hours = max(0.0, (at - self.published_at).total_seconds() / 3600)
+        views = self.views + self.views_per_hour * hours
+        if self.spike_at is not None and at > self.spike_at:
+            views += self.spike_views_per_hour * (at - self.spike_at).total_seconds() / 3600
+        return int(views)
+
+    @property
+    def frame_source(self) -> str:
+        return self.frames_of or self.id
+
+
+@dataclass(frozen=True)
+class Happening:
+    at: datetime
+    kind: str  # view_spike | channel_renamed | video_deleted | subscriber_drop | reupload | upload
+    channel_id: str
+    video_id: str | None = None
+    detail: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "at": rfc3339(self.at),
+            "kind": self.kind,
+            "channel_id": self.channel_id,
+            "video_id": self.video_id,
+            "detail": self.detail,
+        }
+
+
+class World:
+    """The simulator's channels and videos. ``videos`` is how many exist at ``start``."""
+
+    def __init__(
+        self,
+        seed: int = 0,
+        *,
+        channels: int = 6,
+        videos: int | None = None,
+        start: datetime | None = None,
+        happenings: bool = True,
+        api_keys: list[str] | None = None,
+    ) -> None:
+        if channels < 2:
+            raise ValueError(f"a world needs at least 2 channels (re-uploads), got {channels}")
+        self.seed = seed
+        self.start = (start or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
+        self.api_keys = list(api_keys or [DEMO_KEY])
+        self.channels: dict[str, SimChannel] = {}
+        self.videos: dict[str, SimVideo] = {}
+        self.happenings: list[Happening] = []
+        self._by_handle: dict[str, str] = {}
+        rng = random.Random(seed)
+        self._make_channels(rng, channels)
+        counts = self._video_counts(rng, channels, videos)
+        for channel, count in zip(self.channels.values(), counts, strict=True):
+            for _ in range(count):
+                ago = timedelta(hours=rng.uniform(2, 24 * 720))
+                self._add_video(rng, channel, self.start - ago)
+        if happenings:
+            self._schedule(rng)
+        for channel in self.channels.values():
+            channel.video_ids.sort(key=lambda v: self.videos[v].published_at, reverse=True)
+
+    # --- queries -----------------------------------------------------------------------
+
+    def channel_by_handle(self, handle: str) -> SimChannel | None:
+        channel_id = self._by_handle.get(handle.lower().lstrip("@"))
+        return self.channels.get(channel_id) if channel_id else None
+
+    def channel_by_playlist(self, playlist_id: str) -> SimChannel | None:
+        if not playlist_id.startswith("UU"):
+            return None
+        return self.channels.get("UC" + playlist_id[2:])
+
+    def visible_videos(self, channel_id: str, at: datetime) -> list[SimVideo]:
+        """The channel's uploads visible at ``at``, newest first."""
+        channel = self.channels[channel_id]
+        return [self.videos[v] for v in channel.video_ids if self.videos[v].visible_at(at)]
+
+    def channel_views(self, channel_id: str, at: datetime) -> int:
+        return sum(v.views_at(at) for v in self.visible_videos(channel_id, at))
+
+    def to_json(self, at: datetime) -> dict[str, Any]:
+        """What ``GET /_sim/world`` returns: keys, channels, handles, video ids, timeline."""
+        channels = [
+            {
+                "id": c.id,
+                "handle": c.handle,
+                "title": c.title_at(at),
+                "uploads_playlist_id": c.uploads_playlist_id,
+                "video_ids": [v.id for v in self.visible_videos(c.id, at)],
+            }
+            for c in self.channels.values()
+        ]
+        return {
+            "seed": self.seed,
+            "start": rfc3339(self.start),
+            "now": rfc3339(at),
+            "api_keys": self.api_keys,
+            "channel_ids": [c["id"] for c in channels],
+            "handles": [c["handle"] for c in channels],
+            "video_ids": [v for c in channels for v in c["video_ids"]],
+            "channels": channels,
+            "happenings": [h.to_json() for h in self.happenings],
+        }
+
+    # --- construction ------------------------------------------------------------------
+
+    def _make_channels(self, rng: random.Random, count: int) -> None:
+        for index in range(count):
+            title = f"{rng.choice(_ADJECTIVES)} {rng.choice(_NOUNS)}"
+            base = title.replace(" ", "").lower()
+            handle, n = base, 1
+            while handle in self._by_handle:
+                n += 1
+                handle = f"{base}{n}"
+            if n > 1:
+                title = f"{title} {n}"
+            theme = rng.randrange(len(_THEMES))
+            channel = SimChannel(
+                id="UC" + _random_id(rng, 21, "AQgw"),
+                handle="@" + handle,
+                title=title,
+                description=f"{title}: {_THEMES[theme][0]} videos every week.",
+                country=rng.choice(_COUNTRIES),
+                published_at=self.start - timedelta(days=rng.uniform(800, 5000)),
+                theme=theme,
+                subscribers=int(10 ** rng.uniform(3, 6.5)),
+                subscribers_per_hour=rng.uniform(1, 60),
+                hidden_subscribers=index == 1,
+            )
+            self.channels[channel.id] = channel
+            self._by_handle[handle] = channel.id
+
+    @staticmethod
+    def _video_counts(rng: random.Random, channels: int, total: int | None) -> list[int]:
+        if total is None:
+            return [rng.randint(10, 40) for _ in range(channels)]
+        weights = [rng.uniform(0.5, 1.5) for _ in range(channels)]
+        scale = total / sum(weights)
+        counts = [int(w * scale) for w in weights]
+        for i in range(total - sum(counts)):
+            counts[i % channels] += 1
+        return counts
+
+    def _add_video(
+        self, rng: random.Random, channel: SimChannel, published: datetime, **extra: Any
+    ) -> SimVideo:
+        video_id = _random_id(rng, 10, "AEIMQUYcgkosw048")
+        while video_id in self.videos:
+            video_id = _random_id(rng, 10, "AEIMQUYcgkosw048")
+        _, category, topics, words = _THEMES[channel.theme]
+        roll = rng.random()
+        if roll < 0.05:
+            duration = rng.randint(86400, 3 * 86400)  # marathon stream over a day
+        elif roll < 0.15:
+            duration = rng.randint(15, 59)  # short
+        elif roll < 0.2:
+            duration = rng.choice([60, 600, 3600])  # round numbers: PT1M, PT10M, PT1H
+        else:
+            duration = rng.randint(120, 5400)
+        picked = rng.sample(topics, k=rng.randint(1, len(topics))) if rng.random() > 0.1 else []
+        video = SimVideo(
+            id=video_id,
+            channel_id=channel.id,
+            title=f"{rng.choice(words)} #{rng.randint(1, 999)} | {channel.title}",
+            description=f"A {_THEMES[channel.theme][0]} video by {channel.title}.",
+            published_at=published.replace(microsecond=0),
+            duration_seconds=duration,
+            category_id=category,
+            topics=[WIKI + t for t in picked],
+            views=int(10 ** rng.uniform(2, 5.5)),
+            views_per_hour=rng.uniform(0.5, 200),
+            like_ratio=rng.uniform(0.01, 0.06),
+            comment_ratio=rng.uniform(0.0005, 0.005),
+            likes_hidden=rng.random() < 0.05,
+            comments_disabled=rng.random() < 0.05,
+            hd=rng.random() < 0.85,
+        )
+        for name, value in extra.items():
+            setattr(video, name, value)
+        self.videos[video.id] = video
+        channel.video_ids.append(video.id)
+        return video
+
+    def _schedule(self, rng: random.Random) -> None:
+        hour = timedelta(hours=1)
+        channels = list(self.channels.values())
+        popular = [v for v in self.videos.values()]
+        for video in rng.sample(popular, k=min(2, len(popular))):
+            video.spike_at = self.start + 1 * hour
+            video.spike_views_per_hour = 50_000.0
+            self._happen(video.spike_at, "view_spike", video.channel_id, video.id, "+50k views/h")
+        renamed = channels[0]
+        renamed.renamed_at = self.start + 2 * hour
+        renamed.new_title = f"{renamed.title} Official"
+        self._happen(renamed.renamed_at, "channel_renamed", renamed.id, None, renamed.new_title)
+        victim = self.videos[rng.choice(channels[2 % len(channels)].video_ids)]
+        victim.deleted_at = self.start + 3 * hour
+        self._happen(victim.deleted_at, "video_deleted", victim.channel_id, victim.id)
+        dropped = channels[3 % len(channels)]
+        dropped.drop_at, dropped.drop_fraction = self.start + 4 * hour, 0.3
+        self._happen(dropped.drop_at, "subscriber_drop", dropped.id, None, "-30% subscribers")
+        source, thief = channels[0], channels[-1]
+        for n, original_id in enumerate(source.video_ids[:2]):
+            original = self.videos[original_id]
+            copy = self._add_video(
+                rng,
+                thief,
+                self.start + (5 + 0.5 * n) * hour,
+                title=original.title.split(" | ")[0] + f" (reupload) | {thief.title}",
+                duration_seconds=original.duration_seconds,
+                topics=list(original.topics),
+                frames_of=original.id,
+                alteration=n + 1,
+                views=0,
+            )
+            self._happen(copy.published_at, "reupload", thief.id, copy.id, f"copy of {original.id}")
+        for channel in channels[: min(len(channels), 8)]:
+            published = self.start + timedelta(hours=rng.uniform(0.25, 12))
+            video = self._add_video(rng, channel, published, views=0)
+            self._happen(published, "upload", channel.id, video.id)
+        self.happenings.sort(key=lambda h: h.at)
+
+    def _happen(
+        self, at: datetime, kind: str, channel_id: str, video_id: str | None, detail: str = ""
+    ) -> None:
+        self.happenings.append(Happening(at, kind, channel_id, video_id, detail))
+
+
+def _three_significant(count: int) -> int:
+    """YouTube shows subscriber counts rounded down to three significant figures."""
+    if count < 1000:
+        return count
+    step: int = 10 ** (len(str(count)) - 3)
+    return count // step * step
+
+
+def rfc3339(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def iso_duration(seconds: int) -> str:
+    """Seconds -> ISO 8601 the way YouTube writes it: ``P1DT2H3M4S``, ``PT4M``, ``P0D``."""
+    if seconds <= 0:
+        return "P0D"
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    text = "P" + (f"{days}D" if days else "")
+    clock = "".join(f"{n}{u}" for n, u in ((hours, "H"), (minutes, "M"), (secs, "S")) if n)
+    return text + ("T" + clock if clock else "")
