@@ -71,6 +71,7 @@ class Settings(BaseSettings):
     HF_ENDPOINT: str | None = None
     GCS_BUCKET_NAME: str | None = None
     GCS_PROJECT: str | None = None
+    GCS_ENDPOINT: str | None = None  # e.g. an emulator: http://127.0.0.1:9023
 
     # Governance
     COMPLIANCE_MODE: bool = True

@@ -102,4 +102,7 @@ async def health_check_all() -> dict[str, bool]:
     """Each component Atlas depends on -> whether it answers."""
     import atlas_core
 
-    return {"database": await atlas_core.db.health_check()}
+    return {
+        "database": await atlas_core.db.health_check(),
+        "vault": await asyncio.to_thread(atlas_core.vault.health_check),
+    }
