@@ -1,0 +1,466 @@
+"""DiscordNotifier: alerts as Discord embeds, one webhook per channel, never raising.
+
+    notifier = DiscordNotifier({AlertChannel.HUNT: "https://discord.com/api/webhooks/1/tok"})
+    await notifier.send("Re-upload found", "abc123 matches xyz789", AlertChannel.HUNT,
+                        AlertLevel.WARNING, fields={"similarity": "0.97"})
+    await notifier.aclose()                # sends any pending digest, closes the HTTP client
+
+Delivery posts ``?wait=true`` and retries through :func:`atlas_core.utils.retry_async`: a 429
+waits its ``retry_after`` (body, else ``Retry-After``); 5xx, timeouts and connection errors
+back off; any other 4xx (a deleted webhook's 404) gives up at once. Failures are logged at
+ERROR and swallowed. A channel without a webhook logs the alert at INFO instead.
+
+Alert storms: per channel, a window opens at the first alert and lasts ``digest_window``
+seconds. The first ``digest_threshold`` alerts in it go out one by one; the rest are held
+and sent as ONE digest embed when the window closes (or on :meth:`flush` / :meth:`aclose`),
+and ``send`` returns at once for them. ``digest_window=0`` turns folding off. Each webhook
+also has a limiter: at most ``rate_limit[0]`` posts in any ``rate_limit[1]`` seconds, and
+Discord's ``X-RateLimit-Remaining: 0`` / ``X-RateLimit-Reset-After`` and 429s pause it.
+No single wait exceeds ``max_wait`` seconds: an alert that would wait longer is dropped
+(logged at ERROR), so a send lasts at most about
+``max_attempts * (timeout + max_wait)``.
+
+Webhook URLs are secrets: they are kept as ``SecretStr``, logs name the channel
+("webhook for channel 'hunt'"), and httpx's own request log lines are redacted. One notifier
+may serve successive event loops (each Dagster step runs its own); it is not thread-safe.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+import weakref
+from collections import deque
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+from pydantic import SecretStr
+
+from atlas_core.notifications.embeds import Alert, alert_embed, digest_embed, shorten
+from atlas_core.notifications.levels import AlertChannel, AlertLevel
+from atlas_core.utils import retry_async
+
+logger = logging.getLogger("atlas_core.notifications")
+
+Clock = Callable[[], float]
+Sleep = Callable[[float], Awaitable[Any]]
+
+
+class DiscordNotifier:
+    """Sends alerts to Discord webhooks; see the module docstring for the rules."""
+
+    def __init__(
+        self,
+        webhooks: Mapping[AlertChannel, str | SecretStr | None] | None = None,
+        *,
+        environment: str = "dev",
+        timeout: float = 10.0,
+        max_attempts: int = 4,
+        digest_threshold: int = 5,
+        digest_window: float = 10.0,
+        rate_limit: tuple[int, float] = (5, 2.0),
+        retry_delay: float = 0.5,
+        max_wait: float = 15.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+        clock: Clock | None = None,
+        sleep: Sleep | None = None,
+    ) -> None:
+        problems = [
+            text
+            for bad, text in (
+                (timeout <= 0, f"timeout must be > 0 seconds, got {timeout}"),
+                (max_attempts < 1, f"max_attempts must be >= 1, got {max_attempts}"),
+                (digest_threshold < 1, f"digest_threshold must be >= 1, got {digest_threshold}"),
+                (digest_window < 0, f"digest_window must be >= 0 seconds, got {digest_window}"),
+                (rate_limit[0] < 1 or rate_limit[1] <= 0, f"bad rate_limit {rate_limit}"),
+                (retry_delay < 0 or max_wait < 0, "retry_delay and max_wait must be >= 0"),
+            )
+            if bad
+        ]
+        if problems:
+            raise ValueError("invalid DiscordNotifier settings: " + "; ".join(problems))
+        self._webhooks: dict[AlertChannel, SecretStr] = {}
+        for key, raw in (webhooks or {}).items():
+            channel = AlertChannel(key)
+            url = _check_webhook(channel, raw)
+            if url is not None:
+                self._webhooks[channel] = url
+                _REDACTOR.register(url.get_secret_value())
+        _REDACTOR.install()
+        self.environment = environment
+        self._footer = f"Atlas · {environment}"
+        self._timeout = timeout
+        self._max_attempts = max_attempts
+        self._threshold = digest_threshold
+        self._window = digest_window
+        self._rate_limit = rate_limit
+        self._retry_delay = retry_delay
+        self._max_wait = max_wait
+        self._transport = transport
+        self._clock = clock or time.monotonic
+        self._sleep = sleep or asyncio.sleep
+        self._limiters: dict[str, _Limiter] = {}
+        self._windows: dict[AlertChannel, _Window] = {}
+        self._http: httpx.AsyncClient | None = None
+        self._http_loop: weakref.ref[asyncio.AbstractEventLoop] | None = None
+
+    def __repr__(self) -> str:
+        names = [channel.value for channel in self._webhooks]
+        return f"DiscordNotifier(environment={self.environment!r}, webhooks={names})"
+
+    @property
+    def channels(self) -> frozenset[AlertChannel]:
+        """The channels that have a webhook (the others only log)."""
+        return frozenset(self._webhooks)
+
+    async def send(
+        self,
+        title: str,
+        description: str,
+        channel: AlertChannel = AlertChannel.ALERTS,
+        level: AlertLevel = AlertLevel.INFO,
+        fields: dict[str, str] | None = None,
+    ) -> None:
+        """Send one alert. Never raises: every failure is logged at ERROR and swallowed."""
+        try:
+            alert = Alert(
+                title=str(title),
+                description=str(description),
+                channel=AlertChannel(channel),
+                level=AlertLevel(level),
+                fields=tuple((str(k), str(v)) for k, v in (fields or {}).items()),
+            )
+            if alert.channel not in self._webhooks:
+                _log_only(alert)
+                return
+            await self._route(alert)
+        except Exception as exc:
+            logger.error(
+                "Discord alert %r could not be sent: %s: %s",
+                shorten(str(title), 100),
+                type(exc).__name__,
+                _REDACTOR.redact(str(exc)),
+            )
+
+    async def flush(self) -> None:
+        """Send every held digest now instead of when its window closes."""
+        loop = asyncio.get_running_loop()
+        for channel, window in list(self._windows.items()):
+            timer = window.timer
+            if timer and not timer.done() and not window.closing and timer.get_loop() is loop:
+                timer.cancel()
+            await self._send_held(channel, window)
+        current = asyncio.current_task()
+        busy = [
+            w.timer
+            for w in self._windows.values()
+            if w.timer and not w.timer.done() and w.timer.get_loop() is loop
+            if w.timer is not current
+        ]
+        if busy:  # timers already delivering their digest: let them finish
+            await asyncio.gather(*busy, return_exceptions=True)
+
+    async def aclose(self) -> None:
+        """Flush held digests and close the HTTP client (a later send opens a new one)."""
+        try:
+            await self.flush()
+        finally:
+            client, self._http, self._http_loop = self._http, None, None
+            if client is not None:
+                await client.aclose()
+
+    # -- routing: individual alerts and digests ------------------------------------------
+
+    async def _route(self, alert: Alert) -> None:
+        channel = alert.channel
+        now = self._clock()
+        window = self._windows.get(channel)
+        if window is None or now - window.opened_at >= self._window:
+            old, window = window, _Window(opened_at=now)
+            self._windows[channel] = window
+            if old is not None and old.held:  # its timer never ran (another loop, or cancelled)
+                await self._send_held(channel, old)
+        window.count += 1
+        if window.count <= self._threshold:
+            await self._deliver(channel, alert_embed(alert, footer=self._footer), alert.title)
+            return
+        if not window.held:
+            logger.info(
+                "Alert storm on channel %r: more than %d alerts within %gs; "
+                "holding the rest for one digest",
+                channel.value,
+                self._threshold,
+                self._window,
+            )
+        window.held.append(alert)
+        loop = asyncio.get_running_loop()
+        timer = window.timer
+        if timer is None or timer.done() or timer.get_loop() is not loop:
+            window.timer = loop.create_task(self._close_later(channel, window))
+
+    async def _close_later(self, channel: AlertChannel, window: _Window) -> None:
+        await self._sleep(max(window.opened_at + self._window - self._clock(), 0.0))
+        window.closing = True
+        try:
+            await self._send_held(channel, window)
+        finally:
+            window.closing = False
+
+    async def _send_held(self, channel: AlertChannel, window: _Window) -> None:
+        alerts, window.held = window.held, []
+        if len(alerts) == 1:
+            await self._deliver(
+                channel, alert_embed(alerts[0], footer=self._footer), alerts[0].title
+            )
+        elif alerts:
+            embed = digest_embed(alerts, footer=self._footer, now=datetime.now(UTC))
+            await self._deliver(channel, embed, f"digest of {len(alerts)} alerts")
+
+    # -- delivery ------------------------------------------------------------------------
+
+    async def _deliver(self, channel: AlertChannel, embed: dict[str, Any], what: str) -> None:
+        """Post one embed with retries; log and swallow any failure."""
+        post = retry_async(
+            max_attempts=self._max_attempts,
+            delay=self._retry_delay,
+            backoff=2.0,
+            exceptions=(_Retryable,),
+            max_delay=self._max_wait,
+            sleep=self._sleep,
+        )(self._post_once)
+        where = f"webhook for channel {channel.value!r}"
+        try:
+            await post(channel, {"embeds": [embed]})
+        except _Retryable as exc:
+            logger.error(
+                "Discord %s gave up after %d attempt(s), last: %s; dropped %r",
+                where,
+                self._max_attempts,
+                exc,
+                shorten(what, 100),
+            )
+        except _GiveUp as exc:
+            logger.error("Discord %s: %s; dropped %r", where, exc, shorten(what, 100))
+        else:
+            logger.debug("Discord %s: delivered %r", where, shorten(what, 100))
+
+    async def _post_once(self, channel: AlertChannel, payload: dict[str, Any]) -> None:
+        secret = self._webhooks[channel].get_secret_value()
+        limiter = self._limiters.setdefault(secret, _Limiter(*self._rate_limit))
+        await self._wait_for_slot(limiter)
+        url = httpx.URL(secret).copy_merge_params({"wait": "true"})
+        try:
+            response = await self._client().post(url, json=payload)
+        except httpx.TimeoutException:
+            raise _Unreachable(f"no answer within {self._timeout:g}s") from None
+        except httpx.TransportError as exc:
+            raise _Unreachable(f"connection failed ({type(exc).__name__})") from None
+        except httpx.HTTPError as exc:
+            raise _GiveUp(f"request failed ({type(exc).__name__})") from None
+        now = self._clock()
+        headers = response.headers
+        if headers.get("x-ratelimit-remaining") == "0":
+            reset_after = _seconds(headers.get("x-ratelimit-reset-after"))
+            if reset_after is not None:
+                limiter.pause(now, reset_after)
+        status = response.status_code
+        if status < 300:
+            return
+        if status == 429:
+            wait = _retry_after(response)
+            if wait is not None and wait > self._max_wait:
+                raise _GiveUp(f"HTTP 429, asked to wait {wait:g}s (more than {self._max_wait:g}s)")
+            if wait is not None:
+                limiter.pause(now, wait)
+            raise _RateLimited(f"HTTP 429 (retry after {wait}s)", retry_after=wait)
+        if status >= 500:
+            raise _ServerError(f"HTTP {status}")
+        raise _GiveUp(f"HTTP {status}{_discord_error(response)}, not retried")
+
+    async def _wait_for_slot(self, limiter: _Limiter) -> None:
+        wait = limiter.reserve(self._clock(), self._max_wait)
+        if wait is None:
+            raise _GiveUp(f"rate limit would hold the alert over {self._max_wait:g}s")
+        if wait > 0:
+            await self._sleep(wait)
+        paused = limiter.paused_until - self._clock()  # a 429 may have arrived meanwhile
+        if paused > self._max_wait:
+            raise _GiveUp(f"webhook paused by Discord for {paused:g}s")
+        if paused > 0:
+            await self._sleep(paused)
+
+    def _client(self) -> httpx.AsyncClient:
+        """The HTTP client of the running event loop (a new loop gets a new client)."""
+        loop = asyncio.get_running_loop()
+        if self._http is None or self._http_loop is None or self._http_loop() is not loop:
+            self._http = httpx.AsyncClient(
+                timeout=httpx.Timeout(self._timeout),
+                transport=self._transport,
+                follow_redirects=False,
+            )
+            self._http_loop = weakref.ref(loop)
+        return self._http
+
+
+@dataclass
+class _Window:
+    """One channel's digest window."""
+
+    opened_at: float
+    count: int = 0
+    held: list[Alert] = field(default_factory=list)
+    timer: asyncio.Task[None] | None = None
+    closing: bool = False
+
+
+class _Limiter:
+    """Sliding window: at most ``burst`` posts in any ``per`` seconds, plus server pauses.
+
+    ``reserve`` books the next free slot synchronously, so concurrent senders on one event
+    loop queue up without a lock (and nothing here is bound to a loop).
+    """
+
+    def __init__(self, burst: int, per: float) -> None:
+        self._per = per
+        self._slots: deque[float] = deque(maxlen=burst)
+        self.paused_until = 0.0
+
+    def reserve(self, now: float, max_wait: float) -> float | None:
+        """Seconds to wait before posting, or None if that would exceed ``max_wait``."""
+        slot = max(now, self.paused_until)
+        if self._slots:
+            slot = max(slot, self._slots[-1])
+            if len(self._slots) == self._slots.maxlen:
+                slot = max(slot, self._slots[0] + self._per)
+        if slot - now > max_wait:
+            return None
+        self._slots.append(slot)
+        return slot - now
+
+    def pause(self, now: float, seconds: float) -> None:
+        self.paused_until = max(self.paused_until, now + seconds)
+
+
+class _GiveUp(Exception):
+    """Not worth retrying (4xx other than 429, a wait too long). Never carries the URL."""
+
+
+class _Retryable(Exception):
+    """Worth retrying; ``retry_after`` (seconds) is honoured by retry_async."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class _RateLimited(_Retryable):
+    pass
+
+
+class _ServerError(_Retryable):
+    pass
+
+
+class _Unreachable(_Retryable):
+    pass
+
+
+def _check_webhook(channel: AlertChannel, raw: str | SecretStr | None) -> SecretStr | None:
+    """The webhook as a SecretStr, None if blank; ValueError (without the URL) if malformed."""
+    value = raw.get_secret_value() if isinstance(raw, SecretStr) else raw
+    if value is None or not value.strip():
+        return None
+    expected = "expected https://discord.com/api/webhooks/<id>/<token>"
+    try:
+        url = httpx.URL(value.strip())
+    except httpx.InvalidURL:
+        raise ValueError(
+            f"webhook for channel {channel.value!r} is not a URL; {expected}"
+        ) from None
+    if url.scheme not in ("http", "https") or not url.host:
+        raise ValueError(f"webhook for channel {channel.value!r} is not an http(s) URL; {expected}")
+    return SecretStr(value.strip())
+
+
+def _log_only(alert: Alert) -> None:
+    extra = "".join(f"\n  {name}: {value}" for name, value in alert.fields)
+    logger.info(
+        "No Discord webhook for channel %r; alert logged only: [%s] %s: %s%s",
+        alert.channel.value,
+        alert.level.name,
+        alert.title,
+        alert.description,
+        extra,
+    )
+
+
+def _seconds(text: str | None) -> float | None:
+    try:
+        return max(float(text), 0.0) if text is not None else None
+    except ValueError:
+        return None
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    """Seconds to wait from a 429: the JSON body's ``retry_after``, else ``Retry-After``."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict) and isinstance(body.get("retry_after"), int | float):
+        return max(float(body["retry_after"]), 0.0)
+    return _seconds(response.headers.get("retry-after"))
+
+
+def _discord_error(response: httpx.Response) -> str:
+    """Discord's error message and code, e.g. " (Unknown Webhook, code 10015)", if any."""
+    try:
+        body = response.json()
+    except ValueError:
+        return ""
+    if not isinstance(body, dict) or "message" not in body:
+        return ""
+    code = f", code {body['code']}" if "code" in body else ""
+    return f" ({shorten(_REDACTOR.redact(str(body['message'])), 200)}{code})"
+
+
+class _Redactor(logging.Filter):
+    """Rewrites httpx's log lines ("HTTP Request: POST <url> ...") without webhook secrets."""
+
+    _DISCORD_TOKEN = re.compile(r"(/api/webhooks/[^/\s]+/)[^/?#\s\"']+")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._secrets: set[str] = set()
+
+    def register(self, webhook: str) -> None:
+        url = httpx.URL(webhook)
+        for part in (webhook, str(url), url.path, url.query.decode("ascii", "replace")):
+            if len(part) > 1:
+                self._secrets.add(part)
+
+    def install(self) -> None:
+        for name in ("httpx", "httpcore"):
+            target = logging.getLogger(name)
+            if self not in target.filters:
+                target.addFilter(self)
+
+    def redact(self, text: str) -> str:
+        for secret in sorted(self._secrets, key=len, reverse=True):
+            text = text.replace(secret, "<webhook>")
+        return self._DISCORD_TOKEN.sub(r"\1<token>", text)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        clean = self.redact(message)
+        if clean != message:
+            record.msg, record.args = clean, None
+        return True
+
+
+_REDACTOR = _Redactor()
