@@ -98,6 +98,8 @@ class Settings(BaseSettings):
 
     # Orchestration
     DAILY_PARTITIONS_START: date = date(2026, 1, 1)
+    REFRESH_CRON: str = "0 * * * *"  # channels + video stats + anomalies + vectors
+    DISCOVERY_CRON: str = "15 * * * *"  # new uploads of every watched channel
     PREFECT_API_URL: str | None = None  # kept from the reference; Atlas runs on Dagster
     PREFECT_API_KEY: SecretStr | None = None
 

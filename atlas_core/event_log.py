@@ -42,3 +42,15 @@ class EventBus:
                 )
         except Exception:
             logger.exception("could not record event %s for %s", event_type, entity_id)
+
+    async def recorded(self, event_type: str, entity_ids: list[str]) -> set[str]:
+        """Which of ``entity_ids`` already have an event of ``event_type`` (for de-duplication)."""
+        if not entity_ids:
+            return set()
+        async with self._db.get_connection() as conn:
+            cur = await conn.execute(
+                "SELECT DISTINCT entity_id FROM system_events"
+                " WHERE event_type = %s AND entity_id = ANY(%s)",
+                (event_type, entity_ids),
+            )
+            return {row[0] for row in await cur.fetchall()}

@@ -1,0 +1,81 @@
+"""Sensors: the watchlist becomes channel partitions; failed runs alert OPS."""
+
+import asyncio
+import hashlib
+
+from dagster import (
+    DefaultSensorStatus,
+    RunFailureSensorContext,
+    RunRequest,
+    SensorEvaluationContext,
+    SensorResult,
+    SkipReason,
+    run_failure_sensor,
+    sensor,
+)
+
+from atlas_assets import partitions
+from atlas_assets.jobs import discover_job
+from atlas_core.config import load_settings
+from atlas_core.database import resolve_dsn
+from atlas_core.notifications import AlertChannel, AlertLevel, build_notifier
+from atlas_core.store.watchlist import read_watchlist_ids
+
+
+@sensor(
+    name="watchlist_sensor",
+    job=discover_job,
+    minimum_interval_seconds=30,
+    default_status=DefaultSensorStatus.RUNNING,
+    description="Registers each channel added to the watchlist as a 'channels' partition and "
+    "requests its first discovery run; removes partitions of channels taken off it.",
+)
+def watchlist_sensor(context: SensorEvaluationContext) -> SensorResult | SkipReason:
+    watched = read_watchlist_ids(resolve_dsn(load_settings()))
+    digest = hashlib.sha256(",".join(watched).encode()).hexdigest()[:16]
+    if context.cursor == digest:
+        return SkipReason(f"watchlist unchanged ({len(watched)} channels)")
+    known = set(context.instance.get_dynamic_partitions(partitions.channels.name))  # type: ignore[arg-type]
+    added = [c for c in watched if c not in known]
+    removed = sorted(known - set(watched))
+    requests = []
+    if added:
+        requests.append(partitions.channels.build_add_request(added))
+    if removed:
+        requests.append(partitions.channels.build_delete_request(removed))
+    context.log.info(
+        "watchlist: %d channels, %d added, %d removed", len(watched), len(added), len(removed)
+    )
+    return SensorResult(
+        run_requests=[RunRequest(partition_key=c, run_key=f"first-discovery-{c}") for c in added],
+        dynamic_partitions_requests=requests,
+        cursor=digest,
+    )
+
+
+@run_failure_sensor(
+    name="ops_failure_alert",
+    default_status=DefaultSensorStatus.RUNNING,
+    description="Sends an OPS alert with the run id and the error of every failed run.",
+)
+def ops_failure_alert(context: RunFailureSensorContext) -> None:
+    run = context.dagster_run
+    error = context.failure_event.message or "unknown error"
+    asyncio.run(_alert(run.run_id, run.job_name, error))
+
+
+async def _alert(run_id: str, job_name: str, error: str) -> None:
+    notifier = build_notifier(load_settings())
+    try:
+        await notifier.send(
+            f"Run failed: {job_name}",
+            error,
+            channel=AlertChannel.OPS,
+            level=AlertLevel.CRITICAL,
+            fields={"run_id": run_id, "job": job_name},
+        )
+    finally:
+        await notifier.aclose()
+
+
+sensors = [watchlist_sensor, ops_failure_alert]

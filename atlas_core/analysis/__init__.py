@@ -1,0 +1,1 @@
+"""Analyses over stored data: velocity anomalies, near-duplicates."""

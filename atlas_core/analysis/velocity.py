@@ -1,0 +1,59 @@
+"""Views-velocity anomalies from ``video_stats_log``.
+
+    async with db.get_connection() as conn:
+        spikes = await velocity_anomalies(conn, factor=3.0, min_views_per_hour=100)
+
+For each video, the views per hour between its last two snapshots is compared with the rate
+between the two before; a rate ``factor`` times the earlier one (and at least
+``min_views_per_hour``) is an anomaly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from psycopg import AsyncConnection
+
+
+@dataclass(frozen=True)
+class Anomaly:
+    video_id: str
+    at: datetime
+    rate: float
+    previous_rate: float
+
+    @property
+    def ratio(self) -> float:
+        return self.rate / self.previous_rate if self.previous_rate > 0 else float("inf")
+
+
+async def velocity_anomalies(
+    conn: AsyncConnection, factor: float = 3.0, min_views_per_hour: float = 100.0
+) -> list[Anomaly]:
+    cur = await conn.execute(
+        """WITH ranked AS (
+               SELECT video_id, timestamp, views,
+                      row_number() OVER (PARTITION BY video_id ORDER BY timestamp DESC) AS n
+               FROM video_stats_log WHERE views IS NOT NULL),
+           last3 AS (
+               SELECT video_id,
+                      max(timestamp) FILTER (WHERE n = 1) AS t1,
+                      max(views) FILTER (WHERE n = 1) AS v1,
+                      max(timestamp) FILTER (WHERE n = 2) AS t2,
+                      max(views) FILTER (WHERE n = 2) AS v2,
+                      max(timestamp) FILTER (WHERE n = 3) AS t3,
+                      max(views) FILTER (WHERE n = 3) AS v3
+               FROM ranked WHERE n <= 3 GROUP BY video_id)
+           SELECT video_id, t1,
+                  (v1 - v2) / (extract(epoch FROM t1 - t2) / 3600.0) AS rate,
+                  (v2 - v3) / (extract(epoch FROM t2 - t3) / 3600.0) AS previous
+           FROM last3
+           WHERE t3 IS NOT NULL AND t1 > t2 AND t2 > t3""",
+    )
+    found = []
+    for video_id, at, rate, previous in await cur.fetchall():
+        rate, previous = float(rate), max(float(previous), 0.0)
+        if rate >= min_views_per_hour and rate >= factor * max(previous, 1.0):
+            found.append(Anomaly(video_id, at, rate, previous))
+    return sorted(found, key=lambda a: a.rate, reverse=True)

@@ -1,0 +1,78 @@
+"""Refresh every watched channel: metadata, a stats snapshot, title changes.
+
+result = await refresh_channels(svc)   # one channels.list call per 50 channels
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from atlas_core.notifications import AlertChannel, AlertLevel
+from atlas_core.pipeline.services import Services
+from atlas_core.store.channels import ChannelRow, Rename, upsert_channels
+from atlas_core.store.stats import write_channel_stats
+from atlas_core.store.watchlist import watchlist_ids
+from atlas_core.youtube import Channel
+
+
+@dataclass(frozen=True)
+class ChannelsRefresh:
+    refreshed: int
+    snapshots: int
+    renamed: list[Rename] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    units: int = 0
+    titles: dict[str, str] = field(default_factory=dict)
+
+
+def channel_row(channel: Channel) -> ChannelRow:
+    return ChannelRow(
+        id=channel.id,
+        title=channel.title,
+        country=channel.country,
+        custom_url=channel.custom_url,
+        created_at=channel.published_at,
+    )
+
+
+async def store_channels(svc: Services, found: list[Channel]) -> list[Rename]:
+    now = svc.clock()
+    async with svc.db.get_connection() as conn:
+        return await upsert_channels(conn, [channel_row(c) for c in found], now)
+
+
+async def refresh_channels(svc: Services) -> ChannelsRefresh:
+    async with svc.db.get_connection() as conn:
+        ids = await watchlist_ids(conn)
+    before = await svc.youtube.units_spent_today()
+    result = await svc.youtube.channels(ids)
+    now = svc.clock()
+    async with svc.db.get_connection() as conn:
+        renames = await upsert_channels(conn, [channel_row(c) for c in result.found], now)
+        snapshots = await write_channel_stats(
+            conn,
+            [(c.id, now, c.view_count, c.subscriber_count, c.video_count) for c in result.found],
+        )
+    for rename in renames:
+        await svc.events.emit(
+            "channel.renamed",
+            rename.channel_id,
+            {"old_title": rename.old_title, "new_title": rename.new_title},
+        )
+        await svc.notifier.send(
+            "Channel renamed",
+            f"**{rename.old_title}** is now **{rename.new_title}**",
+            channel=AlertChannel.SURVEILLANCE,
+            level=AlertLevel.WARNING,
+            fields={"channel_id": rename.channel_id},
+        )
+    for missing in result.missing:
+        await svc.events.emit("channel.missing", missing, {"reason": "not returned by the API"})
+    return ChannelsRefresh(
+        refreshed=len(result.found),
+        snapshots=snapshots,
+        renamed=renames,
+        missing=result.missing,
+        units=await svc.youtube.units_spent_today() - before,
+        titles={c.id: c.title for c in result.found},
+    )

@@ -1,0 +1,92 @@
+"""Everything a pipeline step needs, opened together and closed together on one event loop.
+
+async with Services.open(settings) as svc:          # db pool, YouTube client, notifier
+    await refresh_channels(svc)
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+import httpx
+
+from atlas_core.config import Settings
+from atlas_core.database import DatabaseManager
+from atlas_core.event_log import EventBus
+from atlas_core.notifications import AlertChannel, AlertLevel
+from atlas_core.storage import VaultStrategy
+from atlas_core.vision.embedder import Embedder, PerceptualEmbedder
+from atlas_core.youtube import YouTubeClient
+
+
+class Notifier(Protocol):
+    async def send(
+        self,
+        title: str,
+        description: str,
+        channel: AlertChannel = ...,
+        level: AlertLevel = ...,
+        fields: dict[str, str] | None = None,
+    ) -> None: ...
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: DatabaseManager
+    youtube: YouTubeClient
+    vault: VaultStrategy
+    notifier: Notifier
+    http: httpx.AsyncClient
+    embedder: Embedder = field(default_factory=PerceptualEmbedder)
+    clock: Callable[[], datetime] = utcnow
+
+    @property
+    def events(self) -> EventBus:
+        return EventBus(self.db)
+
+    @classmethod
+    @asynccontextmanager
+    async def open(
+        cls,
+        settings: Settings,
+        *,
+        db: DatabaseManager | None = None,
+        vault: VaultStrategy | None = None,
+        notifier: Any | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> AsyncIterator[Services]:
+        """Open the services for one step; closes what it opened, flushing alerts."""
+        from atlas_core.notifications import build_notifier
+        from atlas_core.storage import build_vault
+
+        own_db = db is None
+        database = db or DatabaseManager(settings=settings)
+        alerts = notifier or build_notifier(settings)
+        try:
+            async with (
+                YouTubeClient(settings, database) as youtube,
+                httpx.AsyncClient(timeout=settings.YOUTUBE_TIMEOUT_SECONDS) as http,
+            ):
+                yield cls(
+                    settings=settings,
+                    db=database,
+                    youtube=youtube,
+                    vault=vault or build_vault(settings),
+                    notifier=alerts,
+                    http=http,
+                    clock=clock,
+                )
+        finally:
+            if notifier is None:
+                await alerts.aclose()
+            if own_db:
+                await database.close()

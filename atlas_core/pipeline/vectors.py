@@ -1,0 +1,85 @@
+"""Embed the thumbnails of videos that have no vectors yet, and hunt for re-uploads.
+
+run = await embed_new_videos(svc, max_distance=0.05)
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+from atlas_core.notifications import AlertChannel, AlertLevel
+from atlas_core.pipeline.services import Services
+from atlas_core.store.vectors import (
+    Match,
+    nearest_other_channel,
+    videos_without_vectors,
+    write_vectors,
+)
+from atlas_core.vision.frames import fetch_frames
+
+
+@dataclass(frozen=True)
+class VectorsRun:
+    videos: int
+    vectors: int
+    matches: list[Match] = field(default_factory=list)
+    units: int = 0
+
+
+async def embed_new_videos(
+    svc: Services, max_distance: float = 0.05, limit: int = 500
+) -> VectorsRun:
+    before = await svc.youtube.units_spent_today()
+    async with svc.db.get_connection() as conn:
+        pending = await videos_without_vectors(conn, limit)
+    # Thumbnail URLs come from the API (one call per 50 videos), never guessed.
+    details = await svc.youtube.videos(pending)
+    vectors = 0
+    embedded: list[str] = []
+    for video in details.found:
+        frames = await fetch_frames(svc.http, video.thumbnails, svc.settings.COMPLIANCE_MODE)
+        if not frames:
+            continue
+        rows = [
+            (video.id, index, svc.embedder.embed(jpeg), f"thumbnail:{svc.embedder.name}")
+            for index, jpeg in frames
+        ]
+        async with svc.db.get_connection() as conn:
+            vectors += await write_vectors(conn, rows)
+        await asyncio.to_thread(svc.vault.store_visual_evidence, video.id, frames)
+        embedded.append(video.id)
+    matches: list[Match] = []
+    for video_id in embedded:
+        async with svc.db.get_connection() as conn:
+            found = await nearest_other_channel(conn, video_id, max_distance)
+        matches += found
+        for match in {m.match_video_id: m for m in found}.values():
+            await report_reupload(svc, match)
+    return VectorsRun(
+        videos=len(embedded),
+        vectors=vectors,
+        matches=matches,
+        units=await svc.youtube.units_spent_today() - before,
+    )
+
+
+async def report_reupload(svc: Services, match: Match) -> None:
+    payload = {
+        "matches": match.match_video_id,
+        "match_channel_id": match.match_channel_id,
+        "distance": round(match.distance, 5),
+    }
+    await svc.events.emit("reupload.suspected", match.video_id, payload)
+    await svc.notifier.send(
+        "Possible re-upload",
+        f"Video `{match.video_id}` looks like `{match.match_video_id}` "
+        f"from channel `{match.match_channel_id}`.",
+        channel=AlertChannel.HUNT,
+        level=AlertLevel.WARNING,
+        fields={
+            "video_id": match.video_id,
+            "match": match.match_video_id,
+            "cosine_distance": f"{match.distance:.4f}",
+        },
+    )

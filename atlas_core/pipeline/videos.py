@@ -1,0 +1,110 @@
+"""Discover a channel's new uploads; snapshot every tracked video's statistics.
+
+found = await discover_videos(svc, "UC...")      # incremental: stops at the first known id
+snap = await snapshot_video_stats(svc)           # one videos.list call per 50 videos
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from atlas_core.notifications import AlertChannel, AlertLevel
+from atlas_core.pipeline.channels import store_channels
+from atlas_core.pipeline.services import Services
+from atlas_core.store.channels import channel_titles
+from atlas_core.store.stats import write_video_stats
+from atlas_core.store.videos import VideoRow, known_video_ids, tracked_video_ids, upsert_videos
+from atlas_core.youtube import Video
+
+
+@dataclass(frozen=True)
+class Discovery:
+    channel_id: str
+    new_ids: list[str]
+    missing: list[str] = field(default_factory=list)
+    units: int = 0
+    titles: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class StatsSnapshot:
+    videos: int
+    rows: int
+    missing: list[str] = field(default_factory=list)
+    units: int = 0
+
+
+def video_row(video: Video) -> VideoRow:
+    return VideoRow(
+        id=video.id,
+        channel_id=video.channel_id,
+        title=video.title,
+        published_at=video.published_at,
+        duration=video.duration_seconds,
+        wiki_topics=list(video.wiki_topics),
+    )
+
+
+async def discover_videos(svc: Services, channel_id: str) -> Discovery:
+    before = await svc.youtube.units_spent_today()
+    async with svc.db.get_connection() as conn:
+        known = await known_video_ids(conn, channel_id)
+        have_channel = bool(await channel_titles(conn, [channel_id]))
+    if not have_channel:  # first sight of this channel: store it before its videos
+        await store_channels(svc, (await svc.youtube.channels([channel_id])).found)
+    new_ids = await svc.youtube.uploads(channel_id, known)
+    details = await svc.youtube.videos(new_ids)
+    now = svc.clock()
+    # A video listed in the uploads playlist belongs to this channel even if a re-fetch
+    # reports another owner; only keep the ones that do.
+    mine = [v for v in details.found if v.channel_id == channel_id]
+    async with svc.db.get_connection() as conn:
+        added = await upsert_videos(conn, [video_row(v) for v in mine])
+        await write_video_stats(
+            conn, [(v.id, now, v.view_count, v.like_count, v.comment_count) for v in mine]
+        )
+    for video in mine:
+        if video.id in added:
+            await svc.events.emit(
+                "video.discovered",
+                video.id,
+                {"title": video.title, "channel_id": channel_id, "views": video.view_count},
+            )
+    return Discovery(
+        channel_id=channel_id,
+        new_ids=added,
+        missing=details.missing,
+        units=await svc.youtube.units_spent_today() - before,
+        titles={v.id: v.title for v in mine},
+    )
+
+
+async def snapshot_video_stats(svc: Services) -> StatsSnapshot:
+    before = await svc.youtube.units_spent_today()
+    async with svc.db.get_connection() as conn:
+        ids = await tracked_video_ids(conn)
+    result = await svc.youtube.videos(ids)
+    now = svc.clock()
+    async with svc.db.get_connection() as conn:
+        rows = await write_video_stats(
+            conn,
+            [(v.id, now, v.view_count, v.like_count, v.comment_count) for v in result.found],
+        )
+    known_missing = await svc.events.recorded("video.missing", result.missing)
+    newly_missing = [v for v in result.missing if v not in known_missing]
+    for video_id in newly_missing:
+        await svc.events.emit("video.missing", video_id, {"reason": "deleted or private"})
+    if newly_missing:
+        await svc.notifier.send(
+            "Videos disappeared",
+            f"{len(newly_missing)} tracked video(s) are deleted or private now.",
+            channel=AlertChannel.SURVEILLANCE,
+            level=AlertLevel.WARNING,
+            fields={"video_ids": ", ".join(newly_missing[:20])},
+        )
+    return StatsSnapshot(
+        videos=len(ids),
+        rows=rows,
+        missing=result.missing,
+        units=await svc.youtube.units_spent_today() - before,
+    )

@@ -1,0 +1,116 @@
+"""Reading one day of data as Arrow tables, for the vault's daily partitions.
+
+async with db.get_connection() as conn:
+    table = await day_table(conn, "video_stats_log", date(2026, 11, 27))
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+import pyarrow as pa
+from psycopg import AsyncConnection, sql
+
+# dataset -> (query returning that day's rows, arrow schema). Time-series tables take the
+# rows whose timestamp falls on the day; metadata tables are a snapshot of what is known.
+_TS = pa.timestamp("us", tz="UTC")
+EXPORTS: dict[str, tuple[str, pa.Schema]] = {
+    "video_stats_log": (
+        "SELECT video_id, timestamp, views, likes, comment_count FROM video_stats_log"
+        " WHERE timestamp >= %(start)s AND timestamp < %(end)s ORDER BY video_id, timestamp",
+        pa.schema(
+            [
+                ("video_id", pa.string()),
+                ("timestamp", _TS),
+                ("views", pa.int64()),
+                ("likes", pa.int64()),
+                ("comment_count", pa.int64()),
+            ]
+        ),
+    ),
+    "channel_stats_log": (
+        "SELECT channel_id, timestamp, view_count, subscriber_count, video_count"
+        " FROM channel_stats_log WHERE timestamp >= %(start)s AND timestamp < %(end)s"
+        " ORDER BY channel_id, timestamp",
+        pa.schema(
+            [
+                ("channel_id", pa.string()),
+                ("timestamp", _TS),
+                ("view_count", pa.int64()),
+                ("subscriber_count", pa.int64()),
+                ("video_count", pa.int32()),
+            ]
+        ),
+    ),
+    "channels": (
+        "SELECT id, title, country, custom_url, created_at, is_verified, last_scraped_at"
+        " FROM channels WHERE last_scraped_at < %(end)s ORDER BY id",
+        pa.schema(
+            [
+                ("id", pa.string()),
+                ("title", pa.string()),
+                ("country", pa.string()),
+                ("custom_url", pa.string()),
+                ("created_at", _TS),
+                ("is_verified", pa.bool_()),
+                ("last_scraped_at", _TS),
+            ]
+        ),
+    ),
+    "videos": (
+        "SELECT id, channel_id, title, published_at, duration, wiki_topics, discovered_at"
+        " FROM videos WHERE discovered_at < %(end)s ORDER BY id",
+        pa.schema(
+            [
+                ("id", pa.string()),
+                ("channel_id", pa.string()),
+                ("title", pa.string()),
+                ("published_at", _TS),
+                ("duration", pa.int32()),
+                ("wiki_topics", pa.list_(pa.string())),
+                ("discovered_at", _TS),
+            ]
+        ),
+    ),
+}
+
+
+def day_bounds(day: date) -> tuple[datetime, datetime]:
+    start = datetime.combine(day, time())
+    return start, start + timedelta(days=1)
+
+
+async def day_table(conn: AsyncConnection, dataset: str, day: date) -> pa.Table:
+    """The rows of ``dataset`` for ``day`` as an Arrow table (timestamps in UTC)."""
+    if dataset not in EXPORTS:
+        raise ValueError(f"unknown dataset {dataset!r}; expected one of {sorted(EXPORTS)}")
+    query, schema = EXPORTS[dataset]
+    start, end = day_bounds(day)
+    cur = await conn.execute(sql.SQL(query), {"start": start, "end": end})
+    rows = await cur.fetchall()
+    columns: list[Any] = list(zip(*rows, strict=True)) if rows else [[] for _ in schema]
+    arrays = [
+        pa.array(_utc(col) if pa.types.is_timestamp(f.type) else col, type=f.type)
+        for col, f in zip(columns, schema, strict=True)
+    ]
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
+async def day_count(conn: AsyncConnection, dataset: str, day: date) -> int:
+    """How many rows ``day_table`` would return."""
+    query, _ = EXPORTS[dataset]
+    start, end = day_bounds(day)
+    inner = query.split(" ORDER BY ")[0]
+    cur = await conn.execute(
+        sql.SQL("SELECT count(*) FROM ({}) AS day_rows").format(sql.SQL(inner)),
+        {"start": start, "end": end},
+    )
+    row = await cur.fetchone()
+    return int(row[0]) if row else 0
+
+
+def _utc(values: object) -> list[datetime | None]:
+    from datetime import UTC
+
+    return [v.replace(tzinfo=UTC) if v is not None else None for v in values]  # type: ignore[attr-defined]

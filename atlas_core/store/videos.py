@@ -1,0 +1,67 @@
+"""Video metadata.
+
+async with db.get_connection() as conn:
+    known = await known_video_ids(conn, "UC...")
+    new = await upsert_videos(conn, rows)         # -> ids that were not stored before
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from psycopg import AsyncConnection
+
+from atlas_core.store.stats import utc_naive
+
+
+@dataclass(frozen=True)
+class VideoRow:
+    id: str
+    channel_id: str
+    title: str
+    published_at: datetime | None
+    duration: int | None
+    wiki_topics: list[str] = field(default_factory=list)
+
+
+async def known_video_ids(conn: AsyncConnection, channel_id: str) -> set[str]:
+    cur = await conn.execute("SELECT id FROM videos WHERE channel_id = %s", (channel_id,))
+    return {row[0] for row in await cur.fetchall()}
+
+
+async def upsert_videos(conn: AsyncConnection, rows: Sequence[VideoRow]) -> list[str]:
+    """Insert or refresh videos; returns the ids that are new."""
+    if not rows:
+        return []
+    cur = await conn.execute("SELECT id FROM videos WHERE id = ANY(%s)", ([r.id for r in rows],))
+    existing = {row[0] for row in await cur.fetchall()}
+    async with conn.cursor() as c:
+        await c.executemany(
+            """INSERT INTO videos (id, channel_id, title, published_at, duration, wiki_topics)
+               VALUES (%s, %s, %s, %s, %s, %s)
+               ON CONFLICT (id) DO UPDATE SET
+                   title = EXCLUDED.title, published_at = EXCLUDED.published_at,
+                   duration = EXCLUDED.duration, wiki_topics = EXCLUDED.wiki_topics""",
+            [
+                (
+                    r.id,
+                    r.channel_id,
+                    r.title,
+                    utc_naive(r.published_at) if r.published_at else None,
+                    r.duration,
+                    r.wiki_topics,
+                )
+                for r in rows
+            ],
+        )
+    return [r.id for r in rows if r.id not in existing]
+
+
+async def tracked_video_ids(conn: AsyncConnection) -> list[str]:
+    """Every stored video of a watched channel."""
+    cur = await conn.execute(
+        "SELECT v.id FROM videos v JOIN watchlist w ON w.channel_id = v.channel_id ORDER BY v.id"
+    )
+    return [row[0] for row in await cur.fetchall()]

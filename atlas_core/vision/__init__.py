@@ -1,0 +1,1 @@
+"""Frames and embedders: thumbnails the API publishes -> 512-d vectors."""
