@@ -10,7 +10,13 @@ from datetime import date, datetime
 import pyarrow as pa
 import pyarrow.dataset as pads
 import pytest
-from vault_peers import BACKENDS, VaultFactory, gcs_server, hub_server, vault_factory  # noqa: F401
+from vault_peers import (  # noqa: F401
+    BACKENDS,
+    VaultFactory,
+    gcs_server,
+    hub_server,
+    vault_factory,
+)
 
 from atlas_core.storage import VaultStrategy
 

@@ -7,6 +7,9 @@
 ``dt`` is stored as a string (``"2026-01-05"``) so that reading the folder with
 ``pyarrow.dataset.dataset(root, partitioning="hive")`` merges the file column with the
 partition key without a type conflict (hive discovery infers the key as a string).
+It is built as a one-entry dictionary column, which Parquet stores as dictionary indexes at
+almost no cost; files are written without the embedded Arrow schema (``store_schema=False``)
+so that readers get ``dt`` back as a plain string rather than a dictionary type.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import re
 from datetime import date
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -60,22 +64,27 @@ def prepare(table: pa.Table, day: date) -> pa.Table:
     if not isinstance(table, pa.Table):
         raise ValueError(f"write_partition expects a pyarrow.Table, got {type(table).__name__}")
     value = _check_day(day)
-    column = pa.repeat(pa.scalar(value, pa.string()), table.num_rows)
+    column = pa.DictionaryArray.from_arrays(
+        pa.array(np.zeros(table.num_rows, dtype=np.int32)), pa.array([value], pa.string())
+    )
+    dt_field = pa.field("dt", column.type, nullable=False)
     index = table.schema.get_field_index("dt")
     if index < 0:
-        return table.append_column(pa.field("dt", pa.string(), nullable=False), column)
+        return table.append_column(dt_field, column)
     existing = table.column(index)
+    if pa.types.is_dictionary(existing.type):
+        existing = existing.cast(existing.type.value_type)
     as_text = existing.cast(pa.string()) if existing.type != pa.string() else existing
     others = {v for v in as_text.unique().to_pylist() if v != value}
     if others:
         shown = ", ".join(sorted(str(v) for v in others)[:3])
         raise ValueError(f"column 'dt' holds {shown}, expected only {value} for this partition")
-    return table.set_column(index, pa.field("dt", pa.string(), nullable=False), column)
+    return table.set_column(index, dt_field, column)
 
 
 def write(table: pa.Table, sink: Any) -> None:
     """Write an already prepared table to a path or pyarrow sink with zstd."""
-    pq.write_table(table, sink, compression=COMPRESSION)
+    pq.write_table(table, sink, compression=COMPRESSION, store_schema=False)
 
 
 def encode_partition(table: pa.Table, day: date) -> bytes:
