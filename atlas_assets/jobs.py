@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from dagster import AssetSelection, define_asset_job
 
-from atlas_assets import partitions
-
 discover_job = define_asset_job(
     "discover_videos",
     selection=AssetSelection.assets("videos"),
-    partitions_def=partitions.channels,
     description="Discover new uploads of one watched channel.",
 )
 
@@ -25,6 +22,5 @@ refresh_job = define_asset_job(
 export_job = define_asset_job(
     "export_vault",
     selection=AssetSelection.assets("vault_partitions"),
-    partitions_def=partitions.daily,
     description="Write one day's Parquet partitions to the vault.",
 )

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+
+from dagster import AssetExecutionContext
 
 from atlas_assets.resources import (
     DatabaseResource,
@@ -12,10 +15,26 @@ from atlas_assets.resources import (
     YouTubeResource,
 )
 from atlas_core.pipeline import Services
+from atlas_core.pipeline.services import utcnow
+
+AS_OF_TAG = "atlas/as_of"
+
+
+def run_clock(context: AssetExecutionContext) -> Callable[[], datetime]:
+    """The time snapshots are stamped with: the run's ``atlas/as_of`` tag, else the schedule
+    tick it was launched for, else now. A re-executed run therefore rewrites the same rows."""
+    tags = context.run.tags
+    stamp = tags.get(AS_OF_TAG) or tags.get("dagster/scheduled_execution_time")
+    if not stamp:
+        return utcnow
+    moment = datetime.fromisoformat(stamp)
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return lambda: moment
 
 
 @asynccontextmanager
 async def services(
+    context: AssetExecutionContext,
     database: DatabaseResource,
     youtube: YouTubeResource,
     vault: VaultResource,
@@ -23,7 +42,11 @@ async def services(
 ) -> AsyncIterator[Services]:
     settings = youtube.settings(database.settings())
     async with Services.open(
-        settings, db=database.manager, vault=vault.get(), notifier=notifier.notifier
+        settings,
+        db=database.manager,
+        vault=vault.get(),
+        notifier=notifier.notifier,
+        clock=run_clock(context),
     ) as svc:
         yield svc
 

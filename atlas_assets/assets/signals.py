@@ -25,7 +25,7 @@ async def velocity_anomalies(
     vault: VaultResource,
     notifier: NotifierResource,
 ) -> MaterializeResult:
-    async with services(database, youtube, vault, notifier) as svc:
+    async with services(context, database, youtube, vault, notifier) as svc:
         scan = await scan_anomalies(svc)
     rows = [(a.video_id, f"{a.rate:,.0f}", f"{a.previous_rate:,.0f}") for a in scan.anomalies]
     return MaterializeResult(

@@ -26,7 +26,7 @@ async def video_vectors(
     vault: VaultResource,
     notifier: NotifierResource,
 ) -> MaterializeResult:
-    async with services(database, youtube, vault, notifier) as svc:
+    async with services(context, database, youtube, vault, notifier) as svc:
         run = await embed_new_videos(svc)
     pairs = sorted({(m.video_id, m.match_video_id, f"{m.distance:.4f}") for m in run.matches})
     return MaterializeResult(

@@ -46,7 +46,7 @@ async def channels_and_stats(
     vault: VaultResource,
     notifier: NotifierResource,
 ):  # yields one MaterializeResult per asset
-    async with services(database, youtube, vault, notifier) as svc:
+    async with services(context, database, youtube, vault, notifier) as svc:
         result = await refresh_channels(svc)
     context.log.info(
         "refreshed %d channels, %d renamed, %d missing",
@@ -91,7 +91,7 @@ async def videos(
     notifier: NotifierResource,
 ) -> MaterializeResult:
     channel_id = context.partition_key
-    async with services(database, youtube, vault, notifier) as svc:
+    async with services(context, database, youtube, vault, notifier) as svc:
         found = await discover_videos(svc, channel_id)
     context.log.info("%s: %d new videos", channel_id, len(found.new_ids))
     return MaterializeResult(
@@ -120,7 +120,7 @@ async def video_stats_log(
     vault: VaultResource,
     notifier: NotifierResource,
 ) -> MaterializeResult:
-    async with services(database, youtube, vault, notifier) as svc:
+    async with services(context, database, youtube, vault, notifier) as svc:
         snap = await snapshot_video_stats(svc)
     return MaterializeResult(
         metadata={

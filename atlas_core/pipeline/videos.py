@@ -59,7 +59,7 @@ async def discover_videos(svc: Services, channel_id: str) -> Discovery:
     # reports another owner; only keep the ones that do.
     mine = [v for v in details.found if v.channel_id == channel_id]
     async with svc.db.get_connection() as conn:
-        added = await upsert_videos(conn, [video_row(v) for v in mine])
+        added = await upsert_videos(conn, [video_row(v) for v in mine], now)
         await write_video_stats(
             conn, [(v.id, now, v.view_count, v.like_count, v.comment_count) for v in mine]
         )

@@ -31,16 +31,19 @@ async def known_video_ids(conn: AsyncConnection, channel_id: str) -> set[str]:
     return {row[0] for row in await cur.fetchall()}
 
 
-async def upsert_videos(conn: AsyncConnection, rows: Sequence[VideoRow]) -> list[str]:
-    """Insert or refresh videos; returns the ids that are new."""
+async def upsert_videos(
+    conn: AsyncConnection, rows: Sequence[VideoRow], discovered_at: datetime
+) -> list[str]:
+    """Insert or refresh videos (first sight stamped ``discovered_at``); returns new ids."""
     if not rows:
         return []
     cur = await conn.execute("SELECT id FROM videos WHERE id = ANY(%s)", ([r.id for r in rows],))
     existing = {row[0] for row in await cur.fetchall()}
     async with conn.cursor() as c:
         await c.executemany(
-            """INSERT INTO videos (id, channel_id, title, published_at, duration, wiki_topics)
-               VALUES (%s, %s, %s, %s, %s, %s)
+            """INSERT INTO videos (id, channel_id, title, published_at, duration, wiki_topics,
+                                   discovered_at)
+               VALUES (%s, %s, %s, %s, %s, %s, %s)
                ON CONFLICT (id) DO UPDATE SET
                    title = EXCLUDED.title, published_at = EXCLUDED.published_at,
                    duration = EXCLUDED.duration, wiki_topics = EXCLUDED.wiki_topics""",
@@ -52,6 +55,7 @@ async def upsert_videos(conn: AsyncConnection, rows: Sequence[VideoRow]) -> list
                     utc_naive(r.published_at) if r.published_at else None,
                     r.duration,
                     r.wiki_topics,
+                    utc_naive(discovered_at),
                 )
                 for r in rows
             ],
