@@ -60,8 +60,17 @@ def watchlist_sensor(context: SensorEvaluationContext) -> SensorResult | SkipRea
 )
 def ops_failure_alert(context: RunFailureSensorContext) -> None:
     run = context.dagster_run
-    error = context.failure_event.message or "unknown error"
-    asyncio.run(_alert(run.run_id, run.job_name, error))
+    lines = [context.failure_event.message or "the run failed"]
+    for step in context.get_step_failure_events():
+        data = step.step_failure_data
+        error = data.error if data is not None else None
+        while (
+            error is not None and error.cause is not None
+        ):  # the user's error, not Dagster's wrapper
+            error = error.cause
+        if error is not None:
+            lines.append(f"{step.step_key}: {error.message.strip()}")
+    asyncio.run(_alert(run.run_id, run.job_name, "\n".join(lines)))
 
 
 async def _alert(run_id: str, job_name: str, error: str) -> None:

@@ -1,0 +1,176 @@
+"""Sensors, backfills through Dagster's own CLI, and the run-failure alert."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import psycopg
+import pyarrow.dataset as ds
+import pytest
+from dagster import (
+    AssetSelection,
+    DagsterInstance,
+    SensorResult,
+    SkipReason,
+    build_run_status_sensor_context,
+    build_sensor_context,
+    materialize,
+)
+from webhook_sink import WebhookSink
+
+from atlas_assets.definitions import assets
+from atlas_assets.resources import (
+    DatabaseResource,
+    NotifierResource,
+    VaultResource,
+    YouTubeResource,
+)
+from atlas_assets.sensors import ops_failure_alert, watchlist_sensor
+from atlas_core.config import Settings
+from atlas_core.youtube.simulator import SimulatorServer
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_watchlist_sensor_registers_new_channels_then_skips(
+    database_dsn: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", database_dsn)
+    instance = DagsterInstance.ephemeral()
+    with psycopg.connect(database_dsn) as conn:
+        conn.execute("INSERT INTO watchlist (channel_id) VALUES ('UCaaaaaaaaaaaaaaaaaaaaaA')")
+
+    result = watchlist_sensor(build_sensor_context(instance=instance))
+    assert isinstance(result, SensorResult)
+    assert [r.partition_key for r in result.run_requests or []] == ["UCaaaaaaaaaaaaaaaaaaaaaA"]
+    [add] = result.dynamic_partitions_requests or []
+    assert list(add.partition_keys) == ["UCaaaaaaaaaaaaaaaaaaaaaA"]  # type: ignore[union-attr]
+    instance.add_dynamic_partitions("channels", ["UCaaaaaaaaaaaaaaaaaaaaaA"])
+
+    again = watchlist_sensor(build_sensor_context(instance=instance, cursor=result.cursor))
+    assert isinstance(again, SkipReason) and "unchanged" in (again.skip_message or "")
+
+    with psycopg.connect(database_dsn) as conn:
+        conn.execute("INSERT INTO watchlist (channel_id) VALUES ('UCbbbbbbbbbbbbbbbbbbbbbA')")
+        conn.execute("DELETE FROM watchlist WHERE channel_id = 'UCaaaaaaaaaaaaaaaaaaaaaA'")
+    third = watchlist_sensor(build_sensor_context(instance=instance, cursor=result.cursor))
+    assert isinstance(third, SensorResult)
+    assert [r.partition_key for r in third.run_requests or []] == ["UCbbbbbbbbbbbbbbbbbbbbbA"]
+    kinds = {type(r).__name__: list(r.partition_keys) for r in third.dynamic_partitions_requests}  # type: ignore[union-attr]
+    assert kinds == {
+        "AddDynamicPartitionsRequest": ["UCbbbbbbbbbbbbbbbbbbbbbA"],
+        "DeleteDynamicPartitionsRequest": ["UCaaaaaaaaaaaaaaaaaaaaaA"],
+    }
+
+
+def _seed_days(dsn: str, days: list[date]) -> None:
+    from atlas_core.store.stats import utc_naive
+
+    with psycopg.connect(dsn) as conn:
+        conn.execute("INSERT INTO channels (id, title) VALUES ('UCbf', 'backfill')")
+        conn.execute("INSERT INTO videos (id, channel_id, title) VALUES ('vidbf', 'UCbf', 't')")
+        for n, day in enumerate(days):
+            for hour in range(n + 2):  # a different row count per day
+                ts = utc_naive(datetime(day.year, day.month, day.day, hour, tzinfo=UTC))
+                conn.execute(
+                    "INSERT INTO video_stats_log (video_id, timestamp, views) VALUES (%s, %s, %s)",
+                    ("vidbf", ts, 100 * hour),
+                )
+
+
+def test_three_day_backfill_through_the_dagster_cli(database_dsn: str, tmp_path: Path) -> None:
+    days = [date(2026, 11, 18) + timedelta(days=i) for i in range(3)]
+    _seed_days(database_dsn, days)
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    vault = tmp_path / "vault"
+    env = {k: v for k, v in os.environ.items() if k not in Settings.model_fields}
+    env.update(
+        DATABASE_URL=database_dsn,
+        VAULT_PROVIDER="local",
+        LOCAL_VAULT_PATH=str(vault),
+        ATLAS_HOME=str(tmp_path / "home"),
+        DAGSTER_HOME=str(home),
+    )
+    command = [
+        sys.executable,
+        "-m",
+        "dagster",
+        "asset",
+        "materialize",
+        "-m",
+        "atlas_assets.definitions",
+        "--select",
+        "vault_partitions",
+        "--partition-range",
+        f"{days[0]}...{days[-1]}",
+    ]
+    for _ in range(2):  # re-running the range replaces each day, never duplicates it
+        done = subprocess.run(
+            command, env=env, cwd=ROOT, capture_output=True, text=True, timeout=300
+        )
+        assert done.returncode == 0, done.stderr[-3000:]
+
+    files = sorted(p.relative_to(vault).as_posix() for p in vault.rglob("*.parquet"))
+    stats_files = [f for f in files if f.startswith("video_stats_log/")]
+    assert [f.split("/")[1] for f in stats_files] == [f"dt={d}" for d in days]
+    table = ds.dataset(vault / "video_stats_log", partitioning="hive").to_table()
+    per_day = table.group_by("dt").aggregate([("video_id", "count")]).to_pylist()
+    assert sorted((str(r["dt"]), r["video_id_count"]) for r in per_day) == [
+        (str(d), n + 2) for n, d in enumerate(days)
+    ]
+
+
+@pytest.fixture
+def sink() -> Iterator[WebhookSink]:
+    with WebhookSink() as server:
+        yield server
+
+
+def test_failed_run_alerts_ops_with_run_id_and_error(
+    database_dsn: str, tmp_path: Path, sink: WebhookSink, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ops_url = sink.url("/api/webhooks/9/ops-secret-token")
+    monkeypatch.setenv("DISCORD_WEBHOOK_OPS", ops_url)
+    instance = DagsterInstance.ephemeral()
+    with psycopg.connect(database_dsn) as conn:
+        conn.execute("INSERT INTO watchlist (channel_id) VALUES ('UCaaaaaaaaaaaaaaaaaaaaaA')")
+    with SimulatorServer(seed=3, keys=["good-key"], channels=2, videos=4) as sim:
+        result = materialize(
+            assets,
+            selection=AssetSelection.assets("channels", "channel_stats_log"),
+            resources={
+                "database": DatabaseResource(database_url=database_dsn),
+                "youtube": YouTubeResource(
+                    api_base_url=sim.base_url, api_keys_json=json.dumps(["wrong-key"])
+                ),
+                "vault": VaultResource(provider="local", local_path=str(tmp_path)),
+                "notifier": NotifierResource(),
+            },
+            instance=instance,
+            raise_on_error=False,
+        )
+    assert not result.success
+    failure = result.get_run_failure_event()
+    context = build_run_status_sensor_context(
+        sensor_name="ops_failure_alert",
+        dagster_instance=instance,
+        dagster_run=result.dagster_run,
+        dagster_event=failure,
+    ).for_run_failure()
+    ops_failure_alert(context)
+
+    [alert] = sink.delivered()
+    embed = alert.json["embeds"][0]
+    assert embed["title"].startswith("Run failed")
+    assert result.run_id in json.dumps(embed)
+    assert "channels_and_stats" in embed["description"]
+    assert "keyInvalid" in embed["description"]  # the step's own error, not just "failed"
+    assert "ops-secret-token" not in json.dumps(embed)
