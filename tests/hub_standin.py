@@ -139,6 +139,7 @@ def _not_found(code: str, message: str, commit: str | None = None) -> _Reply:
 def _handler(hub: HubStandIn) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # headers and body go out as separate writes
 
         def log_message(self, format: str, *args: Any) -> None:  # quiet
             pass

@@ -83,8 +83,14 @@ def prepare(table: pa.Table, day: date) -> pa.Table:
 
 
 def write(table: pa.Table, sink: Any) -> None:
-    """Write an already prepared table to a path or pyarrow sink with zstd."""
-    pq.write_table(table, sink, compression=COMPRESSION, store_schema=False)
+    """Write an already prepared table to a path or pyarrow sink with zstd.
+
+    Raises ValueError when the table cannot be represented in Parquet (e.g. an interval column).
+    """
+    try:
+        pq.write_table(table, sink, compression=COMPRESSION, store_schema=False)
+    except (pa.ArrowNotImplementedError, pa.ArrowTypeError) as exc:
+        raise ValueError(f"cannot write this table as Parquet: {exc}") from None
 
 
 def encode_partition(table: pa.Table, day: date) -> bytes:
