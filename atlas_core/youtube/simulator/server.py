@@ -141,7 +141,10 @@ class SimulatorServer:
     def start(self) -> SimulatorServer:
         if self._thread is None:
             self._thread = threading.Thread(
-                target=self._httpd.serve_forever, name="youtube-simulator", daemon=True
+                target=self._httpd.serve_forever,
+                kwargs={"poll_interval": 0.05},
+                name="youtube-simulator",
+                daemon=True,
             )
             self._thread.start()
         return self
@@ -240,7 +243,7 @@ class SimulatorServer:
     ) -> tuple[int, Body, dict[str, str]] | None:
         keys = self.world.api_keys
         index = keys.index(key) if key in keys else None
-        fault = self._pick_fault()
+        fault = label = self._pick_fault()
         headers: dict[str, str] = {}
         units = 0
         if fault == "drop":
@@ -267,7 +270,7 @@ class SimulatorServer:
             status, body = self.api.call(resource, params, self.now())
             if status < 500 and resource in COSTS:
                 units = self._charge(index, resource)
-        self._record(resource, path, params, status, index, units, fault)
+        self._record(resource, path, params, status, index, units, label)
         return status, body, headers
 
     def _spent_today(self, index: int) -> int:
