@@ -29,10 +29,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import time
 import weakref
-from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -43,6 +41,8 @@ from pydantic import SecretStr
 
 from atlas_core.notifications.embeds import Alert, alert_embed, digest_embed, shorten
 from atlas_core.notifications.levels import AlertChannel, AlertLevel
+from atlas_core.notifications.ratelimit import WebhookLimiter
+from atlas_core.notifications.redaction import REDACTOR
 from atlas_core.utils import retry_async
 
 logger = logging.getLogger("atlas_core.notifications")
@@ -90,8 +90,8 @@ class DiscordNotifier:
             url = _check_webhook(channel, raw)
             if url is not None:
                 self._webhooks[channel] = url
-                _REDACTOR.register(url.get_secret_value())
-        _REDACTOR.install()
+                REDACTOR.register(url.get_secret_value())
+        REDACTOR.install()
         self.environment = environment
         self._footer = f"Atlas · {environment}"
         self._timeout = timeout
@@ -104,7 +104,7 @@ class DiscordNotifier:
         self._transport = transport
         self._clock = clock or time.monotonic
         self._sleep = sleep or asyncio.sleep
-        self._limiters: dict[str, _Limiter] = {}
+        self._limiters: dict[str, WebhookLimiter] = {}
         self._windows: dict[AlertChannel, _Window] = {}
         self._http: httpx.AsyncClient | None = None
         self._http_loop: weakref.ref[asyncio.AbstractEventLoop] | None = None
@@ -144,7 +144,7 @@ class DiscordNotifier:
                 "Discord alert %r could not be sent: %s: %s",
                 shorten(str(title), 100),
                 type(exc).__name__,
-                _REDACTOR.redact(str(exc)),
+                REDACTOR.redact(str(exc)),
             )
 
     async def flush(self) -> None:
@@ -170,8 +170,10 @@ class DiscordNotifier:
         try:
             await self.flush()
         finally:
-            client, self._http, self._http_loop = self._http, None, None
-            if client is not None:
+            client, owner = self._http, self._http_loop
+            self._http, self._http_loop = None, None
+            # A client from an earlier (closed) loop cannot be closed from this one; drop it.
+            if client is not None and owner is not None and owner() is asyncio.get_running_loop():
                 await client.aclose()
 
     # -- routing: individual alerts and digests ------------------------------------------
@@ -251,7 +253,7 @@ class DiscordNotifier:
 
     async def _post_once(self, channel: AlertChannel, payload: dict[str, Any]) -> None:
         secret = self._webhooks[channel].get_secret_value()
-        limiter = self._limiters.setdefault(secret, _Limiter(*self._rate_limit))
+        limiter = self._limiters.setdefault(secret, WebhookLimiter(*self._rate_limit))
         await self._wait_for_slot(limiter)
         url = httpx.URL(secret).copy_merge_params({"wait": "true"})
         try:
@@ -282,7 +284,7 @@ class DiscordNotifier:
             raise _ServerError(f"HTTP {status}")
         raise _GiveUp(f"HTTP {status}{_discord_error(response)}, not retried")
 
-    async def _wait_for_slot(self, limiter: _Limiter) -> None:
+    async def _wait_for_slot(self, limiter: WebhookLimiter) -> None:
         wait = limiter.reserve(self._clock(), self._max_wait)
         if wait is None:
             raise _GiveUp(f"rate limit would hold the alert over {self._max_wait:g}s")
@@ -302,6 +304,9 @@ class DiscordNotifier:
                 timeout=httpx.Timeout(self._timeout),
                 transport=self._transport,
                 follow_redirects=False,
+                # No idle connections: alerts are rare, and a client left behind by an ended
+                # event loop then holds no socket that could only be closed from that loop.
+                limits=httpx.Limits(max_keepalive_connections=0),
             )
             self._http_loop = weakref.ref(loop)
         return self._http
@@ -316,34 +321,6 @@ class _Window:
     held: list[Alert] = field(default_factory=list)
     timer: asyncio.Task[None] | None = None
     closing: bool = False
-
-
-class _Limiter:
-    """Sliding window: at most ``burst`` posts in any ``per`` seconds, plus server pauses.
-
-    ``reserve`` books the next free slot synchronously, so concurrent senders on one event
-    loop queue up without a lock (and nothing here is bound to a loop).
-    """
-
-    def __init__(self, burst: int, per: float) -> None:
-        self._per = per
-        self._slots: deque[float] = deque(maxlen=burst)
-        self.paused_until = 0.0
-
-    def reserve(self, now: float, max_wait: float) -> float | None:
-        """Seconds to wait before posting, or None if that would exceed ``max_wait``."""
-        slot = max(now, self.paused_until)
-        if self._slots:
-            slot = max(slot, self._slots[-1])
-            if len(self._slots) == self._slots.maxlen:
-                slot = max(slot, self._slots[0] + self._per)
-        if slot - now > max_wait:
-            return None
-        self._slots.append(slot)
-        return slot - now
-
-    def pause(self, now: float, seconds: float) -> None:
-        self.paused_until = max(self.paused_until, now + seconds)
 
 
 class _GiveUp(Exception):
@@ -426,41 +403,4 @@ def _discord_error(response: httpx.Response) -> str:
     if not isinstance(body, dict) or "message" not in body:
         return ""
     code = f", code {body['code']}" if "code" in body else ""
-    return f" ({shorten(_REDACTOR.redact(str(body['message'])), 200)}{code})"
-
-
-class _Redactor(logging.Filter):
-    """Rewrites httpx's log lines ("HTTP Request: POST <url> ...") without webhook secrets."""
-
-    _DISCORD_TOKEN = re.compile(r"(/api/webhooks/[^/\s]+/)[^/?#\s\"']+")
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._secrets: set[str] = set()
-
-    def register(self, webhook: str) -> None:
-        url = httpx.URL(webhook)
-        for part in (webhook, str(url), url.path, url.query.decode("ascii", "replace")):
-            if len(part) > 1:
-                self._secrets.add(part)
-
-    def install(self) -> None:
-        for name in ("httpx", "httpcore"):
-            target = logging.getLogger(name)
-            if self not in target.filters:
-                target.addFilter(self)
-
-    def redact(self, text: str) -> str:
-        for secret in sorted(self._secrets, key=len, reverse=True):
-            text = text.replace(secret, "<webhook>")
-        return self._DISCORD_TOKEN.sub(r"\1<token>", text)
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        clean = self.redact(message)
-        if clean != message:
-            record.msg, record.args = clean, None
-        return True
-
-
-_REDACTOR = _Redactor()
+    return f" ({shorten(REDACTOR.redact(str(body['message'])), 200)}{code})"
