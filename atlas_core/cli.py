@@ -3,6 +3,10 @@
 atlas migrate            apply pending database migrations
 atlas health             check every component; exit 1 if any is down
 atlas simulator          serve a simulated YouTube Data API v3 (--port, --seed, --keys)
+atlas watch add REF...   track channels by id, @handle or URL
+atlas watch list         show the watchlist
+atlas watch remove ID    stop tracking a channel (its data stays)
+atlas demo               simulator + embedded database + Dagster UI on 127.0.0.1:3000
 atlas --version
 """
 
@@ -65,6 +69,53 @@ def _cmd_simulator(args: argparse.Namespace) -> int:
     )
 
 
+def _cmd_watch(args: argparse.Namespace) -> int:
+    from atlas_core.pipeline.watch import unwatch_channel, watch_channels
+    from atlas_core.store.watchlist import watchlist_entries
+    from atlas_core.youtube import YouTubeClient
+
+    db = atlas_core.db
+
+    async def add() -> int:
+        async with YouTubeClient(atlas_core.settings, db) as youtube:
+            outcomes = await watch_channels(db, youtube, args.refs)
+        for o in outcomes:
+            detail = f"{o.channel_id}  {o.message}" if o.ok else o.message
+            print(f"{o.status:<16} {o.ref}: {detail}")
+        return 0 if all(o.ok for o in outcomes) else 1
+
+    async def show() -> int:
+        async with db.get_connection() as conn:
+            entries = await watchlist_entries(conn)
+        for channel_id, title, added_as in entries:
+            print(f"{channel_id}  {title or '(not fetched yet)'}  [{added_as or channel_id}]")
+        print(f"{len(entries)} channel(s) watched")
+        return 0
+
+    async def remove() -> int:
+        try:
+            removed = await unwatch_channel(db, args.channel_id)
+        except ValueError as exc:
+            print(f"atlas: {exc}", file=sys.stderr)
+            return 2
+        print(f"removed {args.channel_id}" if removed else f"{args.channel_id} was not watched")
+        return 0 if removed else 1
+
+    async def run() -> int:
+        try:
+            return await {"add": add, "list": show, "remove": remove}[args.action]()
+        finally:
+            await db.close()
+
+    return asyncio.run(run())
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from atlas_core.demo import run_demo
+
+    return run_demo(port=args.port, sim_port=args.sim_port, seed=args.seed, speed=args.speed)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="atlas",
@@ -89,6 +140,26 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--channels", type=int, default=6, help="channels in the world (default 6)")
     sim.add_argument("--videos", type=int, help="videos at start (default 10-40 per channel)")
     sim.set_defaults(handler=_cmd_simulator)
+
+    watch = commands.add_parser("watch", help="manage the watchlist of tracked channels")
+    actions = watch.add_subparsers(dest="action", metavar="ACTION", required=True)
+    add = actions.add_parser("add", help="track channels: UC... id, @handle or channel URL")
+    add.add_argument("refs", nargs="+", metavar="REF")
+    actions.add_parser("list", help="show tracked channels")
+    remove = actions.add_parser("remove", help="stop tracking a channel (its data stays)")
+    remove.add_argument("channel_id", metavar="CHANNEL_ID")
+    watch.set_defaults(handler=_cmd_watch)
+
+    demo = commands.add_parser(
+        "demo", help="run everything locally: simulator, embedded database, Dagster UI + daemon"
+    )
+    demo.add_argument("--port", type=int, default=3000, help="Dagster UI port (default 3000)")
+    demo.add_argument("--sim-port", type=int, default=8765, help="simulator port (default 8765)")
+    demo.add_argument("--seed", type=int, default=7, help="simulated world seed (default 7)")
+    demo.add_argument(
+        "--speed", type=float, default=60.0, help="simulated seconds per real second (default 60)"
+    )
+    demo.set_defaults(handler=_cmd_demo)
     return parser
 
 

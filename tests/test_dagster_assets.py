@@ -163,7 +163,7 @@ def test_whole_graph_twice_leaves_the_same_rows(
     )
     assert [f for f in files if f.startswith("video_stats_log/")] == [
         f"video_stats_log/dt={day}/part-0.parquet"
-    ] or len([f for f in files if f.startswith("video_stats_log/")]) == 1
+    ]
     table = ds.dataset(tmp_path / "vault" / "video_stats_log", partitioning="hive").to_table()
     assert table.num_rows == after_first["video_stats_log"]
 
@@ -206,8 +206,4 @@ def test_the_worlds_happenings_reach_the_right_alerts(
     copy = happenings["reupload"]
     original = copy["detail"].removeprefix("copy of ")
     assert any(copy["video_id"] in json.dumps(m) and original in json.dumps(m) for m in hunt)
-    assert (
-        sink.delivered_to("/api/webhooks/3/ops-token") == []
-        if hasattr(sink, "delivered_to")
-        else True
-    )
+    assert sink.requests and sink.delivered("/api/webhooks/3/ops-token") == []  # nothing failed

@@ -1,0 +1,78 @@
+"""`atlas watch add/list/remove` against the simulator, as a user would run them."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from atlas_core.config import Settings
+from atlas_core.youtube.simulator import SimulatorServer
+
+
+@pytest.fixture
+def sim() -> Iterator[SimulatorServer]:
+    with SimulatorServer(seed=5, keys=["cli-key"], channels=3, videos=6) as server:
+        yield server
+
+
+def atlas(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    base = {k: v for k, v in os.environ.items() if k not in Settings.model_fields}
+    return subprocess.run(
+        [sys.executable, "-m", "atlas_core.cli", *args],
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_watch_add_list_remove(sim: SimulatorServer, database_dsn: str, tmp_path: Path) -> None:
+    env = {
+        "DATABASE_URL": database_dsn,
+        "ATLAS_HOME": str(tmp_path),
+        "YOUTUBE_API_BASE_URL": sim.base_url,
+        "YOUTUBE_API_KEY_POOL_JSON": '["cli-key"]',
+    }
+    channels = list(sim.world.channels.values())
+    by_handle, by_id, by_url = channels[0], channels[1], channels[2]
+    added = atlas(
+        env,
+        "watch",
+        "add",
+        f"@{by_handle.handle.lstrip('@')}",
+        by_id.id,
+        f"https://www.youtube.com/channel/{by_url.id}",
+        "not a channel!",
+        "@no-such-handle-anywhere",
+    )
+    assert added.returncode == 1, added.stderr  # some refs were bad
+    lines = added.stdout.splitlines()
+    assert sum(line.startswith("added") for line in lines) == 3
+    assert any(line.startswith("invalid") and "not a channel!" in line for line in lines)
+    assert any(line.startswith("not found") and "no-such-handle" in line for line in lines)
+
+    again = atlas(env, "watch", "add", by_id.id)
+    assert again.returncode == 0 and again.stdout.startswith("already watched")
+
+    listed = atlas(env, "watch", "list")
+    assert listed.returncode == 0
+    for channel in channels:
+        assert channel.id in listed.stdout
+    assert "3 channel(s) watched" in listed.stdout
+
+    removed = atlas(env, "watch", "remove", by_id.id)
+    assert removed.returncode == 0 and f"removed {by_id.id}" in removed.stdout
+    bad = atlas(env, "watch", "remove", "@handle")
+    assert bad.returncode == 2 and "expected 'UC' followed by 22 characters" in bad.stderr
+    with psycopg.connect(database_dsn) as conn:
+        watched = {r[0] for r in conn.execute("SELECT channel_id FROM watchlist")}
+        kept = conn.execute("SELECT count(*) FROM channels").fetchone()
+    assert watched == {by_handle.id, by_url.id}
+    assert kept == (3,)  # removing from the watchlist keeps the channel's data
+    assert "cli-key" not in added.stdout + added.stderr + listed.stdout
