@@ -76,7 +76,6 @@ class Settings(BaseSettings):
     # Governance
     COMPLIANCE_MODE: bool = True
     ENV: Environment = "dev"
-    RETENTION_DAYS: int = Field(30, ge=1)
 
     # YouTube Data API v3
     YOUTUBE_API_KEY_POOL_JSON: SecretStr | None = None

@@ -26,8 +26,8 @@ async def scan_anomalies(
     # One alert per (video, snapshot): the event's entity is "video@timestamp".
     keys = {f"{a.video_id}@{a.at:%Y%m%dT%H%M%S}"[:50]: a for a in found}
     seen = await svc.events.recorded("video.velocity_anomaly", list(keys))
-    fresh = [a for key, a in keys.items() if key not in seen]
-    for key, anomaly in ((k, a) for k, a in keys.items() if k not in seen):
+    fresh = {key: a for key, a in keys.items() if key not in seen}
+    for key, anomaly in fresh.items():
         await svc.events.emit(
             "video.velocity_anomaly",
             key,
@@ -46,4 +46,4 @@ async def scan_anomalies(
                 "at": anomaly.at.isoformat() + "Z",
             },
         )
-    return AnomalyScan(anomalies=found, alerted=fresh)
+    return AnomalyScan(anomalies=found, alerted=list(fresh.values()))
