@@ -25,9 +25,13 @@ from atlas_core.database import DatabaseManager, resolve_dsn
 from atlas_core.migrate import migrate
 
 DEMO_DAGSTER_YAML = """\
-# Written by `atlas demo`: local instance storage, runs from the queue, telemetry off.
+# Written by `atlas demo`: local instance storage, runs from the queue, telemetry off,
+# atlas_core's log lines (alerts without a webhook among them) in each run's log.
 telemetry:
   enabled: false
+python_logs:
+  managed_python_loggers: [atlas_core]
+  python_log_level: INFO
 concurrency:
   runs:
     max_concurrent_runs: 3

@@ -174,3 +174,21 @@ def test_failed_run_alerts_ops_with_run_id_and_error(
     assert "channels_and_stats" in embed["description"]
     assert "keyInvalid" in embed["description"]  # the step's own error, not just "failed"
     assert "ops-secret-token" not in json.dumps(embed)
+
+
+def test_shipped_instance_configs_validate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dagster._core.instance.config import dagster_instance_config
+
+    from atlas_core.demo import DEMO_DAGSTER_YAML
+
+    for name in ("DAGSTER_PG_USERNAME", "DAGSTER_PG_PASSWORD", "DAGSTER_PG_HOST", "DAGSTER_PG_DB"):
+        monkeypatch.setenv(name, "x")
+    prod = tmp_path / "prod"
+    prod.mkdir()
+    (prod / "dagster.yaml").write_text((ROOT / "atlas_assets/deploy/dagster.yaml").read_text())
+    config, _ = dagster_instance_config(str(prod))
+    assert "postgres" in str(config["storage"]) and config["concurrency"]["pools"]
+    demo = tmp_path / "demo"
+    demo.mkdir()
+    (demo / "dagster.yaml").write_text(DEMO_DAGSTER_YAML)
+    assert dagster_instance_config(str(demo))[0]["telemetry"] == {"enabled": False}

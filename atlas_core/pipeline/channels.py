@@ -44,7 +44,7 @@ async def store_channels(svc: Services, found: list[Channel]) -> list[Rename]:
 async def refresh_channels(svc: Services) -> ChannelsRefresh:
     async with svc.db.get_connection() as conn:
         ids = await watchlist_ids(conn)
-    before = await svc.youtube.units_spent_today()
+    before = svc.youtube.units_spent
     result = await svc.youtube.channels(ids)
     now = svc.clock()
     async with svc.db.get_connection() as conn:
@@ -73,6 +73,6 @@ async def refresh_channels(svc: Services) -> ChannelsRefresh:
         snapshots=snapshots,
         renamed=renames,
         missing=result.missing,
-        units=await svc.youtube.units_spent_today() - before,
+        units=svc.youtube.units_spent - before,
         titles={c.id: c.title for c in result.found},
     )

@@ -30,7 +30,7 @@ class VectorsRun:
 async def embed_new_videos(
     svc: Services, max_distance: float = 0.05, limit: int = 500
 ) -> VectorsRun:
-    before = await svc.youtube.units_spent_today()
+    before = svc.youtube.units_spent
     async with svc.db.get_connection() as conn:
         pending = await videos_without_vectors(conn, limit)
     # Thumbnail URLs come from the API (one call per 50 videos), never guessed.
@@ -60,7 +60,7 @@ async def embed_new_videos(
         videos=len(embedded),
         vectors=vectors,
         matches=matches,
-        units=await svc.youtube.units_spent_today() - before,
+        units=svc.youtube.units_spent - before,
     )
 
 

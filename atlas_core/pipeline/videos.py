@@ -46,7 +46,7 @@ def video_row(video: Video) -> VideoRow:
 
 
 async def discover_videos(svc: Services, channel_id: str) -> Discovery:
-    before = await svc.youtube.units_spent_today()
+    before = svc.youtube.units_spent
     async with svc.db.get_connection() as conn:
         known = await known_video_ids(conn, channel_id)
         have_channel = bool(await channel_titles(conn, [channel_id]))
@@ -74,13 +74,13 @@ async def discover_videos(svc: Services, channel_id: str) -> Discovery:
         channel_id=channel_id,
         new_ids=added,
         missing=details.missing,
-        units=await svc.youtube.units_spent_today() - before,
+        units=svc.youtube.units_spent - before,
         titles={v.id: v.title for v in mine},
     )
 
 
 async def snapshot_video_stats(svc: Services) -> StatsSnapshot:
-    before = await svc.youtube.units_spent_today()
+    before = svc.youtube.units_spent
     async with svc.db.get_connection() as conn:
         ids = await tracked_video_ids(conn)
     result = await svc.youtube.videos(ids)
@@ -106,5 +106,5 @@ async def snapshot_video_stats(svc: Services) -> StatsSnapshot:
         videos=len(ids),
         rows=rows,
         missing=result.missing,
-        units=await svc.youtube.units_spent_today() - before,
+        units=svc.youtube.units_spent - before,
     )

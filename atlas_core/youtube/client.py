@@ -218,6 +218,11 @@ class YouTubeClient:
             self._uploads_playlists[channel_id] = uploads
         return channel_id
 
+    @property
+    def units_spent(self) -> int:
+        """Quota units this client has spent since it was created (other clients excluded)."""
+        return self._pool.units_charged
+
     async def units_spent_today(self) -> int:
         """Quota units spent today (Pacific day), all keys and all processes, from the ledger."""
         return await self._ledger.units(quota_day(self._clock()))

@@ -143,6 +143,7 @@ class KeyPool:
         self._spent: set[int] = set()
         self._day: date | None = None
         self._lock = asyncio.Lock()
+        self.units_charged = 0  # by this pool, whatever other processes spend
 
     def __repr__(self) -> str:
         return f"<KeyPool keys={len(self._keys)} spent={sorted(self._spent)}>"
@@ -176,6 +177,7 @@ class KeyPool:
     async def charge(self, index: int, method: str) -> None:
         """Record one call of ``method`` on key ``index`` at its documented cost."""
         today = await self._refresh_day()
+        self.units_charged += METHOD_COSTS[method]
         if await self._ledger.charge(today, index, self._fps[index], METHOD_COSTS[method]):
             self._spent.add(index)  # another process found this key exhausted
 
