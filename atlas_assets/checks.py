@@ -32,7 +32,8 @@ async def vectors_are_512_d(database: DatabaseResource) -> AssetCheckResult:
 
 
 @asset_check(
-    asset="videos", description="No orphan rows: every video, stats row and vector has its parent."
+    asset="video_stats_log",
+    description="No orphan rows: every video, stats row and vector has its parent.",
 )
 async def no_orphan_rows(database: DatabaseResource) -> AssetCheckResult:
     async with database.manager.get_connection() as conn:

@@ -24,7 +24,8 @@ def _settings(**overrides: Any) -> Settings:
 
 
 class DatabaseResource(ConfigurableResource):  # type: ignore[type-arg]
-    """Atlas's PostgreSQL. Unset ``database_url`` means DATABASE_URL or the embedded server."""
+    """Atlas's PostgreSQL. Unset ``database_url`` means DATABASE_URL or the embedded server;
+    a URL with a password belongs in the environment (``EnvVar("DATABASE_URL")``)."""
 
     database_url: str | None = None
     atlas_home: str | None = None
@@ -55,16 +56,15 @@ class DatabaseResource(ConfigurableResource):  # type: ignore[type-arg]
 
 
 class YouTubeResource(ConfigurableResource):  # type: ignore[type-arg]
-    """YouTube Data API settings; the client itself opens per step with the database."""
+    """YouTube Data API settings; the client itself opens per step with the database.
+    The API keys come only from YOUTUBE_API_KEY_POOL_JSON, never from run config."""
 
     api_base_url: str | None = None
-    api_keys_json: str | None = None  # pass EnvVar("YOUTUBE_API_KEY_POOL_JSON")
     compliance_mode: bool | None = None
 
     def settings(self, base: Settings) -> Settings:
         overrides = {
             "YOUTUBE_API_BASE_URL": self.api_base_url,
-            "YOUTUBE_API_KEY_POOL_JSON": self.api_keys_json,
             "COMPLIANCE_MODE": self.compliance_mode,
         }
         merged = {k: v for k, v in overrides.items() if v is not None}
@@ -84,24 +84,13 @@ class VaultResource(ConfigurableResource):  # type: ignore[type-arg]
 
 
 class NotifierResource(ConfigurableResource):  # type: ignore[type-arg]
-    """Discord alerts; pending digests are flushed when the step ends."""
-
-    webhook_alerts: str | None = None
-    webhook_hunt: str | None = None
-    webhook_watch: str | None = None
-    webhook_ops: str | None = None
+    """Discord alerts; pending digests are flushed when the step ends. The webhooks (secrets)
+    come only from DISCORD_WEBHOOK_*, never from run config."""
 
     _notifier: DiscordNotifier | None = PrivateAttr(default=None)
 
     def build(self) -> DiscordNotifier:
-        return build_notifier(
-            _settings(
-                DISCORD_WEBHOOK_ALERTS=self.webhook_alerts,
-                DISCORD_WEBHOOK_HUNT=self.webhook_hunt,
-                DISCORD_WEBHOOK_SURVEILLANCE=self.webhook_watch,
-                DISCORD_WEBHOOK_OPS=self.webhook_ops,
-            )
-        )
+        return build_notifier(load_settings())
 
     @asynccontextmanager
     async def yield_for_execution(

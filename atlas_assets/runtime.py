@@ -21,10 +21,9 @@ AS_OF_TAG = "atlas/as_of"
 
 
 def run_clock(context: AssetExecutionContext) -> Callable[[], datetime]:
-    """The time snapshots are stamped with: the run's ``atlas/as_of`` tag, else the schedule
-    tick it was launched for, else now. A re-executed run therefore rewrites the same rows."""
-    tags = context.run.tags
-    stamp = tags.get(AS_OF_TAG) or tags.get("dagster/scheduled_execution_time")
+    """The time snapshots are stamped with: the run's ``atlas/as_of`` tag (schedules set it
+    to their tick; a re-executed run inherits it, so it rewrites the same rows), else now."""
+    stamp = context.run.tags.get(AS_OF_TAG)
     if not stamp:
         return utcnow
     moment = datetime.fromisoformat(stamp)

@@ -3,7 +3,6 @@
 from dagster import (
     DefaultScheduleStatus,
     RunRequest,
-    ScheduleDefinition,
     ScheduleEvaluationContext,
     SkipReason,
     build_schedule_from_partitioned_job,
@@ -12,16 +11,26 @@ from dagster import (
 
 from atlas_assets import partitions
 from atlas_assets.jobs import discover_job, export_job, refresh_job
+from atlas_assets.runtime import AS_OF_TAG
 from atlas_core.config import load_settings
 
 _settings = load_settings()
 
-refresh_schedule = ScheduleDefinition(
+
+def as_of(context: ScheduleEvaluationContext) -> dict[str, str]:
+    """Stamp the run with its tick, so a re-execution writes the same snapshot rows."""
+    return {AS_OF_TAG: context.scheduled_execution_time.isoformat()}
+
+
+@schedule(
     name="refresh_stats_hourly",
     job=refresh_job,
     cron_schedule=_settings.REFRESH_CRON,
     default_status=DefaultScheduleStatus.RUNNING,
 )
+def refresh_schedule(context: ScheduleEvaluationContext) -> RunRequest:
+    """Channels, video stats, anomalies and new thumbnails, stamped with the tick."""
+    return RunRequest(run_key=context.scheduled_execution_time.isoformat(), tags=as_of(context))
 
 
 @schedule(
@@ -36,7 +45,7 @@ def discovery_schedule(context: ScheduleEvaluationContext) -> list[RunRequest] |
     if not keys:
         return SkipReason("no channels on the watchlist yet")
     stamp = context.scheduled_execution_time.isoformat()
-    return [RunRequest(partition_key=k, run_key=f"{k}@{stamp}") for k in keys]
+    return [RunRequest(partition_key=k, run_key=f"{k}@{stamp}", tags=as_of(context)) for k in keys]
 
 
 export_schedule = build_schedule_from_partitioned_job(

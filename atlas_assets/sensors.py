@@ -47,7 +47,9 @@ def watchlist_sensor(context: SensorEvaluationContext) -> SensorResult | SkipRea
         "watchlist: %d channels, %d added, %d removed", len(watched), len(added), len(removed)
     )
     return SensorResult(
-        run_requests=[RunRequest(partition_key=c, run_key=f"first-discovery-{c}") for c in added],
+        run_requests=[
+            RunRequest(partition_key=c, run_key=f"first-discovery-{c}-{digest}") for c in added
+        ],
         dynamic_partitions_requests=requests,
         cursor=digest,
     )

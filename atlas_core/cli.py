@@ -20,6 +20,9 @@ from collections.abc import Callable, Sequence
 
 import atlas_core
 from atlas_core.config import ConfigError
+from atlas_core.database import DatabaseConnectionError
+from atlas_core.migrate import MigrationError
+from atlas_core.youtube.errors import YouTubeError
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -176,7 +179,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return handler(args)
-    except ConfigError as exc:
+    except (ConfigError, DatabaseConnectionError, MigrationError, YouTubeError) as exc:
         print(f"atlas: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import psycopg
 
+from atlas_core.database import DatabaseConnectionError, describe_dsn
+
 logger = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
@@ -63,7 +65,14 @@ def migrate(dsn: str, directory: Path = MIGRATIONS_DIR, lock_timeout_s: float = 
     """Apply every pending migration; return the names applied now."""
     migrations = discover(directory)
     applied_now: list[str] = []
-    with psycopg.connect(dsn, autocommit=True) as conn:
+    try:
+        connection = psycopg.connect(dsn, autocommit=True, connect_timeout=30)
+    except psycopg.OperationalError as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DatabaseConnectionError(
+            f"cannot connect to PostgreSQL ({describe_dsn(dsn)}) to migrate: {reason}"
+        ) from None
+    with connection as conn:
         conn.execute(f"SET lock_timeout = '{int(lock_timeout_s * 1000)}ms'")
         conn.execute("SELECT pg_advisory_lock(%s)", (ADVISORY_LOCK_KEY,))
         try:

@@ -56,6 +56,9 @@ def test_health_exits_1_when_database_is_down(tmp_path: Path) -> None:
     assert out.returncode == 1
     assert "DOWN" in out.stdout
     assert "pw-not-shown" not in out.stdout + out.stderr
+    migrate = atlas("migrate", env=env)
+    assert migrate.returncode == 2 and "Traceback" not in migrate.stderr
+    assert f"port={port}" in migrate.stderr and "pw-not-shown" not in migrate.stderr
 
 
 def test_bad_settings_exit_2_with_the_reason(tmp_path: Path) -> None:

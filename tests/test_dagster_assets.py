@@ -53,16 +53,23 @@ def sink() -> Iterator[WebhookSink]:
 
 
 @pytest.fixture
-def resources(database_dsn: str, tmp_path: Path, sim: SimulatorServer, sink: WebhookSink):
+def resources(
+    database_dsn: str,
+    tmp_path: Path,
+    sim: SimulatorServer,
+    sink: WebhookSink,
+    monkeypatch: pytest.MonkeyPatch,
+):
+    # Secrets reach Atlas only through the environment, as in production.
+    monkeypatch.setenv("YOUTUBE_API_KEY_POOL_JSON", json.dumps([KEY]))
+    monkeypatch.setenv("DISCORD_WEBHOOK_SURVEILLANCE", sink.url("/api/webhooks/1/watch-token"))
+    monkeypatch.setenv("DISCORD_WEBHOOK_HUNT", sink.url("/api/webhooks/2/hunt-token"))
+    monkeypatch.setenv("DISCORD_WEBHOOK_OPS", sink.url("/api/webhooks/3/ops-token"))
     return {
         "database": DatabaseResource(database_url=database_dsn, atlas_home=str(tmp_path)),
-        "youtube": YouTubeResource(api_base_url=sim.base_url, api_keys_json=json.dumps([KEY])),
+        "youtube": YouTubeResource(api_base_url=sim.base_url),
         "vault": VaultResource(provider="local", local_path=str(tmp_path / "vault")),
-        "notifier": NotifierResource(
-            webhook_watch=sink.url("/api/webhooks/1/watch-token"),
-            webhook_hunt=sink.url("/api/webhooks/2/hunt-token"),
-            webhook_ops=sink.url("/api/webhooks/3/ops-token"),
-        ),
+        "notifier": NotifierResource(),
     }
 
 
@@ -155,6 +162,12 @@ def test_whole_graph_twice_leaves_the_same_rows(
     channel_meta = first[0].asset_materializations_for_node("channels_and_stats")[0].metadata
     assert channel_meta["channels"].value == len(channel_ids)
     assert channel_meta["quota_units"].value == 1
+    stats_meta = first[-2].asset_materializations_for_node("video_stats_log")[0].metadata
+    assert stats_meta["quota_units"].value == -(-len(world["video_ids"]) // 50)
+    # Secrets never reach run config or metadata.
+    for result in first:
+        shown = str(result.dagster_run.run_config) + str(result.get_asset_materialization_events())
+        assert KEY not in shown and "watch-token" not in shown
 
     day = START.date().isoformat()
     files = sorted(

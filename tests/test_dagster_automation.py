@@ -20,6 +20,7 @@ from dagster import (
     SkipReason,
     build_run_status_sensor_context,
     build_sensor_context,
+    instance_for_test,
     materialize,
 )
 from webhook_sink import WebhookSink
@@ -139,6 +140,7 @@ def test_failed_run_alerts_ops_with_run_id_and_error(
 ) -> None:
     ops_url = sink.url("/api/webhooks/9/ops-secret-token")
     monkeypatch.setenv("DISCORD_WEBHOOK_OPS", ops_url)
+    monkeypatch.setenv("YOUTUBE_API_KEY_POOL_JSON", json.dumps(["wrong-key"]))
     instance = DagsterInstance.ephemeral()
     with psycopg.connect(database_dsn) as conn:
         conn.execute("INSERT INTO watchlist (channel_id) VALUES ('UCaaaaaaaaaaaaaaaaaaaaaA')")
@@ -148,9 +150,7 @@ def test_failed_run_alerts_ops_with_run_id_and_error(
             selection=AssetSelection.assets("channels", "channel_stats_log"),
             resources={
                 "database": DatabaseResource(database_url=database_dsn),
-                "youtube": YouTubeResource(
-                    api_base_url=sim.base_url, api_keys_json=json.dumps(["wrong-key"])
-                ),
+                "youtube": YouTubeResource(api_base_url=sim.base_url),
                 "vault": VaultResource(provider="local", local_path=str(tmp_path)),
                 "notifier": NotifierResource(),
             },
@@ -192,3 +192,34 @@ def test_shipped_instance_configs_validate(tmp_path: Path, monkeypatch: pytest.M
     demo.mkdir()
     (demo / "dagster.yaml").write_text(DEMO_DAGSTER_YAML)
     assert dagster_instance_config(str(demo))[0]["telemetry"] == {"enabled": False}
+
+
+def test_schedules_stamp_runs_with_their_tick() -> None:
+
+
+    tick = datetime(2026, 11, 27, 13, 0, tzinfo=UTC)
+    with instance_for_test() as instance:
+        _check_schedules(instance, tick)
+
+
+def _check_schedules(instance: DagsterInstance, tick: datetime) -> None:
+    from dagster import build_schedule_context
+
+    from atlas_assets.runtime import AS_OF_TAG
+    from atlas_assets.schedules import discovery_schedule, refresh_schedule
+
+    request = refresh_schedule(build_schedule_context(instance, scheduled_execution_time=tick))
+    assert request.tags[AS_OF_TAG] == tick.isoformat()  # type: ignore[union-attr]
+
+    context = build_schedule_context(instance, scheduled_execution_time=tick)
+    skipped = discovery_schedule(context)
+    assert isinstance(skipped, SkipReason) and "no channels" in (skipped.skip_message or "")
+    instance.add_dynamic_partitions(
+        "channels", ["UCaaaaaaaaaaaaaaaaaaaaaA", "UCbbbbbbbbbbbbbbbbbbbbbA"]
+    )
+    requests = discovery_schedule(build_schedule_context(instance, scheduled_execution_time=tick))
+    assert sorted(r.partition_key for r in requests) == [  # type: ignore[union-attr]
+        "UCaaaaaaaaaaaaaaaaaaaaaA",
+        "UCbbbbbbbbbbbbbbbbbbbbbA",
+    ]
+    assert {r.tags[AS_OF_TAG] for r in requests} == {tick.isoformat()}  # type: ignore[union-attr]

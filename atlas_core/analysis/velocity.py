@@ -31,20 +31,25 @@ class Anomaly:
 async def velocity_anomalies(
     conn: AsyncConnection, factor: float = 3.0, min_views_per_hour: float = 100.0
 ) -> list[Anomaly]:
+    # Each tracked video's last three snapshots, read through the (video_id, timestamp) key.
     cur = await conn.execute(
-        """WITH ranked AS (
-               SELECT video_id, timestamp, views,
-                      row_number() OVER (PARTITION BY video_id ORDER BY timestamp DESC) AS n
-               FROM video_stats_log WHERE views IS NOT NULL),
-           last3 AS (
-               SELECT video_id,
-                      max(timestamp) FILTER (WHERE n = 1) AS t1,
-                      max(views) FILTER (WHERE n = 1) AS v1,
-                      max(timestamp) FILTER (WHERE n = 2) AS t2,
-                      max(views) FILTER (WHERE n = 2) AS v2,
-                      max(timestamp) FILTER (WHERE n = 3) AS t3,
-                      max(views) FILTER (WHERE n = 3) AS v3
-               FROM ranked WHERE n <= 3 GROUP BY video_id)
+        """WITH last3 AS (
+               SELECT v.id AS video_id,
+                      max(s.timestamp) FILTER (WHERE s.n = 1) AS t1,
+                      max(s.views) FILTER (WHERE s.n = 1) AS v1,
+                      max(s.timestamp) FILTER (WHERE s.n = 2) AS t2,
+                      max(s.views) FILTER (WHERE s.n = 2) AS v2,
+                      max(s.timestamp) FILTER (WHERE s.n = 3) AS t3,
+                      max(s.views) FILTER (WHERE s.n = 3) AS v3
+               FROM videos v
+               JOIN watchlist w ON w.channel_id = v.channel_id
+               CROSS JOIN LATERAL (
+                   SELECT timestamp, views, row_number() OVER (ORDER BY timestamp DESC) AS n
+                   FROM (SELECT timestamp, views FROM video_stats_log
+                         WHERE video_id = v.id AND views IS NOT NULL
+                         ORDER BY timestamp DESC LIMIT 3) recent
+               ) s
+               GROUP BY v.id)
            SELECT video_id, t1,
                   (v1 - v2) / (extract(epoch FROM t1 - t2) / 3600.0) AS rate,
                   (v2 - v3) / (extract(epoch FROM t2 - t3) / 3600.0) AS previous

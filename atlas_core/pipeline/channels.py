@@ -11,7 +11,7 @@ from atlas_core.notifications import AlertChannel, AlertLevel
 from atlas_core.pipeline.services import Services
 from atlas_core.store.channels import ChannelRow, Rename, upsert_channels
 from atlas_core.store.stats import write_channel_stats
-from atlas_core.store.watchlist import watchlist_ids
+from atlas_core.store.watchlist import remember_uploads_playlists, watchlist_ids
 from atlas_core.youtube import Channel
 
 
@@ -36,9 +36,31 @@ def channel_row(channel: Channel) -> ChannelRow:
 
 
 async def store_channels(svc: Services, found: list[Channel]) -> list[Rename]:
-    now = svc.clock()
+    """Upsert channels (renames -> channel_history) and remember their uploads playlists."""
     async with svc.db.get_connection() as conn:
-        return await upsert_channels(conn, [channel_row(c) for c in found], now)
+        renames = await upsert_channels(conn, [channel_row(c) for c in found], svc.clock())
+        await remember_uploads_playlists(
+            conn, {c.id: c.uploads_playlist_id for c in found if c.uploads_playlist_id}
+        )
+    return renames
+
+
+async def report_missing_channels(svc: Services, channel_ids: list[str]) -> list[str]:
+    """Record and alert (once per channel) watched channels YouTube no longer returns."""
+    seen = await svc.events.recorded("channel.missing", channel_ids)
+    new = [c for c in channel_ids if c not in seen]
+    for channel_id in new:
+        await svc.events.emit("channel.missing", channel_id, {"reason": "not returned by the API"})
+    if new:
+        await svc.notifier.send(
+            "Watched channels disappeared",
+            f"{len(new)} watched channel(s) are deleted, terminated or private now; their data "
+            "is kept. Remove them with `atlas watch remove`.",
+            channel=AlertChannel.SURVEILLANCE,
+            level=AlertLevel.WARNING,
+            fields={"channel_ids": ", ".join(new[:20])},
+        )
+    return new
 
 
 async def refresh_channels(svc: Services) -> ChannelsRefresh:
@@ -46,9 +68,9 @@ async def refresh_channels(svc: Services) -> ChannelsRefresh:
         ids = await watchlist_ids(conn)
     before = svc.youtube.units_spent
     result = await svc.youtube.channels(ids)
+    renames = await store_channels(svc, result.found)
     now = svc.clock()
     async with svc.db.get_connection() as conn:
-        renames = await upsert_channels(conn, [channel_row(c) for c in result.found], now)
         snapshots = await write_channel_stats(
             conn,
             [(c.id, now, c.view_count, c.subscriber_count, c.video_count) for c in result.found],
@@ -66,8 +88,7 @@ async def refresh_channels(svc: Services) -> ChannelsRefresh:
             level=AlertLevel.WARNING,
             fields={"channel_id": rename.channel_id},
         )
-    for missing in result.missing:
-        await svc.events.emit("channel.missing", missing, {"reason": "not returned by the API"})
+    await report_missing_channels(svc, result.missing)
     return ChannelsRefresh(
         refreshed=len(result.found),
         snapshots=snapshots,

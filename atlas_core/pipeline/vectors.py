@@ -39,15 +39,20 @@ async def embed_new_videos(
     embedded: list[str] = []
     for video in details.found:
         frames = await fetch_frames(svc.http, video.thumbnails, svc.settings.COMPLIANCE_MODE)
-        if not frames:
+        try:
+            if not frames:
+                raise ValueError("no thumbnail could be fetched")
+            rows = [
+                (video.id, index, svc.embedder.embed(jpeg), f"thumbnail:{svc.embedder.name}")
+                for index, jpeg in frames
+            ]
+        except ValueError as exc:  # one bad video must not stall the queue for the others
+            await svc.events.emit("vectors.skipped", video.id, {"reason": str(exc)})
             continue
-        rows = [
-            (video.id, index, svc.embedder.embed(jpeg), f"thumbnail:{svc.embedder.name}")
-            for index, jpeg in frames
-        ]
+        # Evidence first: a video only counts as done once its frames are in the vault.
+        await asyncio.to_thread(svc.vault.store_visual_evidence, video.id, frames)
         async with svc.db.get_connection() as conn:
             vectors += await write_vectors(conn, rows)
-        await asyncio.to_thread(svc.vault.store_visual_evidence, video.id, frames)
         embedded.append(video.id)
     matches: list[Match] = []
     for video_id in embedded:

@@ -9,12 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from atlas_core.notifications import AlertChannel, AlertLevel
-from atlas_core.pipeline.channels import store_channels
+from atlas_core.pipeline.channels import report_missing_channels, store_channels
 from atlas_core.pipeline.services import Services
 from atlas_core.store.channels import channel_titles
 from atlas_core.store.stats import write_video_stats
 from atlas_core.store.videos import VideoRow, known_video_ids, tracked_video_ids, upsert_videos
-from atlas_core.youtube import Video
+from atlas_core.store.watchlist import uploads_playlist
+from atlas_core.youtube import ChannelNotFound, Video
 
 
 @dataclass(frozen=True)
@@ -50,9 +51,19 @@ async def discover_videos(svc: Services, channel_id: str) -> Discovery:
     async with svc.db.get_connection() as conn:
         known = await known_video_ids(conn, channel_id)
         have_channel = bool(await channel_titles(conn, [channel_id]))
-    if not have_channel:  # first sight of this channel: store it before its videos
-        await store_channels(svc, (await svc.youtube.channels([channel_id])).found)
-    new_ids = await svc.youtube.uploads(channel_id, known)
+        playlist = await uploads_playlist(conn, channel_id)
+    try:
+        if not have_channel:  # first sight of this channel: store it before its videos
+            channels = await svc.youtube.channels([channel_id])
+            if not channels.found:
+                raise ChannelNotFound(channel_id)
+            await store_channels(svc, channels.found)
+        new_ids = await svc.youtube.uploads(channel_id, known, playlist)
+    except ChannelNotFound:
+        await report_missing_channels(svc, [channel_id])
+        return Discovery(
+            channel_id, [], missing=[channel_id], units=svc.youtube.units_spent - before
+        )
     details = await svc.youtube.videos(new_ids)
     now = svc.clock()
     # A video listed in the uploads playlist belongs to this channel even if a re-fetch
@@ -80,12 +91,15 @@ async def discover_videos(svc: Services, channel_id: str) -> Discovery:
 
 
 async def snapshot_video_stats(svc: Services) -> StatsSnapshot:
+    """Statistics of every tracked video; the same call refreshes titles, durations and
+    topics, so stored metadata never goes stale."""
     before = svc.youtube.units_spent
     async with svc.db.get_connection() as conn:
         ids = await tracked_video_ids(conn)
     result = await svc.youtube.videos(ids)
     now = svc.clock()
     async with svc.db.get_connection() as conn:
+        await upsert_videos(conn, [video_row(v) for v in result.found], now)
         rows = await write_video_stats(
             conn,
             [(v.id, now, v.view_count, v.like_count, v.comment_count) for v in result.found],

@@ -17,6 +17,8 @@ from atlas_core.store.stats import utc_naive
 
 @dataclass(frozen=True)
 class ChannelRow:
+    """``is_verified`` is only written for a new channel (the Data API does not expose it)."""
+
     id: str
     title: str
     country: str | None
@@ -56,7 +58,6 @@ async def upsert_channels(
                ON CONFLICT (id) DO UPDATE SET
                    title = EXCLUDED.title, country = EXCLUDED.country,
                    custom_url = EXCLUDED.custom_url, created_at = EXCLUDED.created_at,
-                   is_verified = EXCLUDED.is_verified,
                    last_scraped_at = EXCLUDED.last_scraped_at""",
             [
                 (

@@ -13,7 +13,8 @@ import pyarrow as pa
 from psycopg import AsyncConnection, sql
 
 # dataset -> (query returning that day's rows, arrow schema). Time-series tables take the
-# rows whose timestamp falls on the day; metadata tables are a snapshot of what is known.
+# rows whose timestamp falls on the day; `channels` the channels snapshotted that day (their
+# current metadata); `videos` every video discovered by the end of the day.
 _TS = pa.timestamp("us", tz="UTC")
 EXPORTS: dict[str, tuple[str, pa.Schema]] = {
     "video_stats_log": (
@@ -45,7 +46,9 @@ EXPORTS: dict[str, tuple[str, pa.Schema]] = {
     ),
     "channels": (
         "SELECT id, title, country, custom_url, created_at, is_verified, last_scraped_at"
-        " FROM channels WHERE last_scraped_at < %(end)s ORDER BY id",
+        " FROM channels c WHERE EXISTS (SELECT 1 FROM channel_stats_log s"
+        " WHERE s.channel_id = c.id AND s.timestamp >= %(start)s AND s.timestamp < %(end)s)"
+        " ORDER BY id",
         pa.schema(
             [
                 ("id", pa.string()),

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 from psycopg import AsyncConnection
 
-DIMENSION = 512
+from atlas_core.vision.embedder import DIMENSION
 
 VectorRow = tuple[str, int, np.ndarray, str]
 
@@ -47,12 +47,17 @@ async def write_vectors(conn: AsyncConnection, rows: Sequence[VectorRow]) -> int
 
 
 async def videos_without_vectors(conn: AsyncConnection, limit: int = 500) -> list[str]:
-    """Tracked videos that have no frame vectors yet."""
+    """Tracked videos that have no frame vectors yet, newest first. Videos recorded as gone
+    (``video.missing``) or whose thumbnails could not be embedded (``vectors.skipped``) are
+    left out, so they never block the queue."""
     cur = await conn.execute(
         """SELECT v.id FROM videos v
            JOIN watchlist w ON w.channel_id = v.channel_id
            WHERE NOT EXISTS (SELECT 1 FROM video_vectors vv WHERE vv.video_id = v.id)
-           ORDER BY v.published_at NULLS LAST, v.id LIMIT %s""",
+             AND NOT EXISTS (SELECT 1 FROM system_events e
+                             WHERE e.event_type IN ('video.missing', 'vectors.skipped')
+                               AND e.entity_id = v.id)
+           ORDER BY v.published_at DESC NULLS LAST, v.id LIMIT %s""",
         (limit,),
     )
     return [row[0] for row in await cur.fetchall()]
@@ -62,6 +67,9 @@ async def nearest_other_channel(
     conn: AsyncConnection, video_id: str, max_distance: float, per_frame: int = 3
 ) -> list[Match]:
     """Frames of other channels' videos within ``max_distance`` (cosine) of this video's."""
+    # The channel filter applies after the HNSW scan: widen the candidate list so a video's
+    # own channel's look-alikes cannot crowd out the other channels' matches.
+    await conn.execute("SET LOCAL hnsw.ef_search = 200")
     cur = await conn.execute(
         """SELECT q.video_id, q.frame_index, m.video_id, m.channel_id, m.distance
            FROM video_vectors q

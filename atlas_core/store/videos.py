@@ -34,19 +34,19 @@ async def known_video_ids(conn: AsyncConnection, channel_id: str) -> set[str]:
 async def upsert_videos(
     conn: AsyncConnection, rows: Sequence[VideoRow], discovered_at: datetime
 ) -> list[str]:
-    """Insert or refresh videos (first sight stamped ``discovered_at``); returns new ids."""
+    """Insert or refresh videos (first sight stamped ``discovered_at``); returns the ids this
+    call inserted. Safe under concurrent runs: each id counts as new for one caller only."""
     if not rows:
         return []
-    cur = await conn.execute("SELECT id FROM videos WHERE id = ANY(%s)", ([r.id for r in rows],))
-    existing = {row[0] for row in await cur.fetchall()}
-    async with conn.cursor() as c:
-        await c.executemany(
+    async with conn.cursor() as cur:
+        await cur.executemany(
             """INSERT INTO videos (id, channel_id, title, published_at, duration, wiki_topics,
                                    discovered_at)
                VALUES (%s, %s, %s, %s, %s, %s, %s)
                ON CONFLICT (id) DO UPDATE SET
                    title = EXCLUDED.title, published_at = EXCLUDED.published_at,
-                   duration = EXCLUDED.duration, wiki_topics = EXCLUDED.wiki_topics""",
+                   duration = EXCLUDED.duration, wiki_topics = EXCLUDED.wiki_topics
+               RETURNING id, (xmax = 0) AS inserted""",
             [
                 (
                     r.id,
@@ -59,8 +59,16 @@ async def upsert_videos(
                 )
                 for r in rows
             ],
+            returning=True,
         )
-    return [r.id for r in rows if r.id not in existing]
+        inserted: list[str] = []
+        while True:
+            row = await cur.fetchone()
+            if row is not None and row[1]:
+                inserted.append(row[0])
+            if not cur.nextset():
+                break
+    return inserted
 
 
 async def tracked_video_ids(conn: AsyncConnection) -> list[str]:

@@ -1,4 +1,4 @@
-"""The watchlist: which channels Atlas tracks.
+"""The watchlist: which channels Atlas tracks (each a Dagster "channels" partition).
 
 async with db.get_connection() as conn:
     await add_to_watchlist(conn, "UC...", added_as="@handle")
@@ -7,7 +7,12 @@ async with db.get_connection() as conn:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+import psycopg
 from psycopg import AsyncConnection
+
+_IDS = "SELECT channel_id FROM watchlist ORDER BY added_at, channel_id"
 
 
 async def add_to_watchlist(conn: AsyncConnection, channel_id: str, added_as: str | None) -> bool:
@@ -27,8 +32,14 @@ async def remove_from_watchlist(conn: AsyncConnection, channel_id: str) -> bool:
 
 async def watchlist_ids(conn: AsyncConnection) -> list[str]:
     """Tracked channel ids, oldest first."""
-    cur = await conn.execute("SELECT channel_id FROM watchlist ORDER BY added_at, channel_id")
+    cur = await conn.execute(_IDS)
     return [row[0] for row in await cur.fetchall()]
+
+
+def read_watchlist_ids(dsn: str) -> list[str]:
+    """The same over a short synchronous connection (for sensors, which have no event loop)."""
+    with psycopg.connect(dsn, connect_timeout=10) as conn:
+        return [row[0] for row in conn.execute(_IDS).fetchall()]
 
 
 async def watchlist_entries(conn: AsyncConnection) -> list[tuple[str, str | None, str | None]]:
@@ -40,12 +51,21 @@ async def watchlist_entries(conn: AsyncConnection) -> list[tuple[str, str | None
     return [(r[0], r[1], r[2]) for r in await cur.fetchall()]
 
 
-def read_watchlist_ids(dsn: str) -> list[str]:
-    """Tracked channel ids over a short synchronous connection (for sensors and the CLI)."""
-    import psycopg
+async def remember_uploads_playlists(conn: AsyncConnection, playlists: Mapping[str, str]) -> None:
+    """Store each watched channel's uploads playlist id (channel id -> playlist id)."""
+    if not playlists:
+        return
+    async with conn.cursor() as cur:
+        await cur.executemany(
+            "UPDATE watchlist SET uploads_playlist_id = %s WHERE channel_id = %s"
+            " AND uploads_playlist_id IS DISTINCT FROM %s",
+            [(p, c, p) for c, p in playlists.items()],
+        )
 
-    with psycopg.connect(dsn, connect_timeout=10) as conn:
-        rows = conn.execute(
-            "SELECT channel_id FROM watchlist ORDER BY added_at, channel_id"
-        ).fetchall()
-    return [row[0] for row in rows]
+
+async def uploads_playlist(conn: AsyncConnection, channel_id: str) -> str | None:
+    cur = await conn.execute(
+        "SELECT uploads_playlist_id FROM watchlist WHERE channel_id = %s", (channel_id,)
+    )
+    row = await cur.fetchone()
+    return row[0] if row else None

@@ -164,12 +164,17 @@ class YouTubeClient:
             missing=[i for i in wanted if i not in found],
         )
 
-    async def uploads(self, channel_id: str, known_ids: set[str]) -> list[str]:
+    async def uploads(
+        self, channel_id: str, known_ids: set[str], playlist_id: str | None = None
+    ) -> list[str]:
         """Video ids of the channel's uploads, newest first, up to the first id in ``known_ids``.
 
-        Pages the uploads playlist 50 at a time (1 unit a page). Raises ChannelNotFound when
-        the channel or its uploads playlist does not exist.
+        Pages the uploads playlist 50 at a time (1 unit a page); pass ``playlist_id`` when it
+        is known (from an earlier channels() call) to save the lookup. Raises ChannelNotFound
+        when the channel or its uploads playlist does not exist.
         """
+        if playlist_id:
+            self._uploads_playlists.setdefault(channel_id, playlist_id)
         playlist = await self._uploads_playlist(channel_id)
         new: list[str] = []
         token: str | None = None

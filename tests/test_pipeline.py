@@ -1,0 +1,98 @@
+"""Pipeline steps called directly (no Dagster), against the simulator and a webhook sink."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from webhook_sink import WebhookSink
+
+from atlas_core.config import Settings, load_settings
+from atlas_core.database import DatabaseManager
+from atlas_core.notifications import AlertChannel, DiscordNotifier
+from atlas_core.pipeline import Services, discover_videos, export_day, refresh_channels
+from atlas_core.storage import LocalVault
+from atlas_core.store.exports import day_count
+from atlas_core.youtube.simulator import SimulatorServer
+
+START = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+GONE = "UCzzzzzzzzzzzzzzzzzzzzzA"  # well-formed, but no such channel in the world
+
+
+@pytest.fixture
+def sim() -> Iterator[SimulatorServer]:
+    with SimulatorServer(seed=2, keys=["pk"], clock=lambda: START, channels=2, videos=4) as s:
+        yield s
+
+
+@pytest.fixture
+def sink() -> Iterator[WebhookSink]:
+    with WebhookSink() as server:
+        yield server
+
+
+@pytest.fixture
+async def svc(
+    database_dsn: str, tmp_path: Path, sim: SimulatorServer, sink: WebhookSink
+) -> AsyncIterator[Services]:
+    settings: Settings = load_settings(
+        _env_file=None,
+        DATABASE_URL=database_dsn,
+        YOUTUBE_API_BASE_URL=sim.base_url,
+        YOUTUBE_API_KEY_POOL_JSON='["pk"]',
+        ATLAS_HOME=tmp_path,
+    )
+    db = DatabaseManager(settings=settings)
+    notifier = DiscordNotifier({AlertChannel.SURVEILLANCE: sink.url("/api/webhooks/5/w")})
+    clock = {"now": START}
+    async with Services.open(
+        settings,
+        db=db,
+        vault=LocalVault(tmp_path / "vault"),
+        notifier=notifier,
+        clock=lambda: clock["now"],
+    ) as services:
+        services.clock_state = clock  # type: ignore[attr-defined]
+        yield services
+    await notifier.aclose()
+    await db.close()
+
+
+async def _watch(svc: Services, ids: list[str]) -> None:
+    async with svc.db.get_connection() as conn:
+        for cid in ids:
+            await conn.execute("INSERT INTO watchlist (channel_id) VALUES (%s)", (cid,))
+
+
+async def test_a_vanished_watched_channel_is_reported_once(
+    svc: Services, sim: SimulatorServer, sink: WebhookSink
+) -> None:
+    await _watch(svc, [*sim.world.channels, GONE])
+    for _ in range(2):
+        found = await discover_videos(svc, GONE)
+        assert found.missing == [GONE] and found.new_ids == []
+        refreshed = await refresh_channels(svc)
+        assert refreshed.missing == [GONE] and refreshed.refreshed == len(sim.world.channels)
+    await svc.notifier.flush()  # type: ignore[attr-defined]
+    alerts = [r.json["embeds"][0] for r in sink.delivered()]
+    assert [a["title"] for a in alerts] == ["Watched channels disappeared"]
+    assert GONE in json.dumps(alerts)
+    assert await svc.events.recorded("channel.missing", [GONE]) == {GONE}
+
+
+async def test_past_days_export_keeps_that_days_channels(
+    svc: Services, sim: SimulatorServer
+) -> None:
+    await _watch(svc, list(sim.world.channels))
+    await refresh_channels(svc)
+    svc.clock_state["now"] = START + timedelta(days=1)  # type: ignore[attr-defined]
+    await refresh_channels(svc)  # the next day's refresh touches every channel again
+    day = START.date()
+    counts = await export_day(svc.db, svc.vault, day)
+    assert counts["channels"] == len(sim.world.channels)
+    assert counts["channel_stats_log"] == len(sim.world.channels)
+    async with svc.db.get_connection() as conn:
+        assert await day_count(conn, "channels", date(2026, 11, 19)) == 0
