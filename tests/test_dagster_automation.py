@@ -195,8 +195,6 @@ def test_shipped_instance_configs_validate(tmp_path: Path, monkeypatch: pytest.M
 
 
 def test_schedules_stamp_runs_with_their_tick() -> None:
-
-
     tick = datetime(2026, 11, 27, 13, 0, tzinfo=UTC)
     with instance_for_test() as instance:
         _check_schedules(instance, tick)
