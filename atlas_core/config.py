@@ -125,6 +125,22 @@ class Settings(BaseSettings):
             raise ValueError("not parseable; expected " + _EXPECTED["DATABASE_URL"]) from None
         return value
 
+    @field_validator(
+        "DISCORD_WEBHOOK_ALERTS",
+        "DISCORD_WEBHOOK_HUNT",
+        "DISCORD_WEBHOOK_SURVEILLANCE",
+        "DISCORD_WEBHOOK_OPS",
+    )
+    @classmethod
+    def _check_webhook(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None  # blank = not configured
+        if not value.get_secret_value().strip().startswith(("https://", "http://")):
+            raise ValueError(
+                "expected a webhook URL such as https://discord.com/api/webhooks/<id>/<token>"
+            )
+        return value
+
     @field_validator("YOUTUBE_API_BASE_URL")
     @classmethod
     def _check_base_url(cls, value: str) -> str:
@@ -134,25 +150,13 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _require_prod_settings(self) -> Settings:
-        if self.ENV != "prod":
-            return self
-        missing: list[str] = []
-        if self.DATABASE_URL is None:
-            missing.append("DATABASE_URL")
-        if self.YOUTUBE_API_KEY_POOL_JSON is None:
-            missing.append("YOUTUBE_API_KEY_POOL_JSON")
-        if "VAULT_PROVIDER" not in self.model_fields_set:
-            missing.append("VAULT_PROVIDER")
-        elif self.VAULT_PROVIDER == "huggingface":
-            missing += [n for n in ("HF_DATASET_ID", "HF_TOKEN") if getattr(self, n) is None]
-        elif self.VAULT_PROVIDER == "gcs" and self.GCS_BUCKET_NAME is None:
-            missing.append("GCS_BUCKET_NAME")
-        elif self.VAULT_PROVIDER == "local" and self.LOCAL_VAULT_PATH is None:
-            missing.append("LOCAL_VAULT_PATH")
+        values = {name: getattr(self, name) for name in _PROD_NAMES}
+        values["VAULT_PROVIDER"] = (
+            self.VAULT_PROVIDER if "VAULT_PROVIDER" in self.model_fields_set else None
+        )
+        missing = prod_missing(values)
         if missing:
-            raise ValueError(
-                "ENV=prod requires these settings, which are missing: " + ", ".join(missing)
-            )
+            raise ValueError(_PROD_MESSAGE + ", ".join(missing))
         return self
 
     @property
@@ -177,6 +181,48 @@ class Settings(BaseSettings):
             "watch": self.DISCORD_WEBHOOK_SURVEILLANCE,
             "ops": self.DISCORD_WEBHOOK_OPS,
         }
+
+
+_PROD_NAMES = (
+    "ENV",
+    "DATABASE_URL",
+    "YOUTUBE_API_KEY_POOL_JSON",
+    "VAULT_PROVIDER",
+    "HF_DATASET_ID",
+    "HF_TOKEN",
+    "GCS_BUCKET_NAME",
+    "LOCAL_VAULT_PATH",
+)
+_PROD_MESSAGE = "ENV=prod requires these settings, which are missing: "
+
+
+def prod_missing(values: dict[str, Any]) -> list[str]:
+    """Names of the settings ENV=prod requires that ``values`` lacks (None or empty)."""
+    if values.get("ENV") != "prod":
+        return []
+    needed = ["DATABASE_URL", "YOUTUBE_API_KEY_POOL_JSON", "VAULT_PROVIDER"]
+    needed += {
+        "huggingface": ["HF_DATASET_ID", "HF_TOKEN"],
+        "gcs": ["GCS_BUCKET_NAME"],
+        "local": ["LOCAL_VAULT_PATH"],
+    }.get(str(values.get("VAULT_PROVIDER")), [])
+    return [name for name in needed if values.get(name) in (None, "")]
+
+
+class _Presence(BaseSettings):
+    """The raw values of the prod-required settings, read like Settings but never invalid."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=True
+    )
+    ENV: Any = None
+    DATABASE_URL: Any = None
+    YOUTUBE_API_KEY_POOL_JSON: Any = None
+    VAULT_PROVIDER: Any = None
+    HF_DATASET_ID: Any = None
+    HF_TOKEN: Any = None
+    GCS_BUCKET_NAME: Any = None
+    LOCAL_VAULT_PATH: Any = None
 
 
 def _parse_key_pool(raw: str) -> list[str]:
@@ -218,4 +264,12 @@ def load_settings(**overrides: Any) -> Settings:
         return Settings(**overrides)
     except ValidationError as exc:
         problems = [_describe(err) for err in exc.errors(include_input=False, include_url=False)]
-        raise ConfigError("invalid Atlas settings:\n  - " + "\n  - ".join(problems)) from None
+    if not any(p.startswith(_PROD_MESSAGE) for p in problems):
+        # Field errors stop the prod check from running: name the missing settings too.
+        raw = _Presence(
+            **{k: v for k, v in overrides.items() if k in _PROD_NAMES or k == "_env_file"}
+        )
+        missing = prod_missing(raw.model_dump())
+        if missing:
+            problems.insert(0, _PROD_MESSAGE + ", ".join(missing))
+    raise ConfigError("invalid Atlas settings:\n  - " + "\n  - ".join(problems))

@@ -15,6 +15,7 @@ import asyncio
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -54,6 +55,15 @@ def demo_environment(settings: Settings, sim_base_url: str, api_key: str) -> dic
     }
 
 
+def port_is_free(port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
 def prepare_dagster_home(path: Path) -> None:
     path.mkdir(parents=True, exist_ok=True)
     config = path / "dagster.yaml"
@@ -78,6 +88,14 @@ def run_demo(port: int = 3000, sim_port: int = 8765, seed: int = 7, speed: float
     from atlas_core.youtube.simulator import SimulatorServer
 
     base = load_settings()
+    for name, number in (("--port", port), ("--sim-port", sim_port)):
+        if not port_is_free(number):
+            print(
+                f"atlas demo: port {number} on 127.0.0.1 is in use; stop what uses it or pass "
+                f"{name} <another port>",
+                file=sys.stderr,
+            )
+            return 2
     sim = SimulatorServer(seed=seed, port=sim_port, speed=speed).start()
     try:
         env = demo_environment(base, sim.base_url, sim.world.api_keys[0])

@@ -99,10 +99,21 @@ def retry_async(
 
 
 async def health_check_all() -> dict[str, bool]:
-    """Each component Atlas depends on -> whether it answers."""
+    """Each component Atlas depends on -> whether it answers. Never raises: a component that
+    cannot even be built (say, a vault missing its settings) is down, and the reason logged."""
     import atlas_core
 
-    return {
-        "database": await atlas_core.db.health_check(),
-        "vault": await asyncio.to_thread(atlas_core.vault.health_check),
-    }
+    async def database() -> bool:
+        return await atlas_core.db.health_check()
+
+    async def vault() -> bool:
+        return await asyncio.to_thread(atlas_core.vault.health_check)
+
+    results: dict[str, bool] = {}
+    for name, check in (("database", database), ("vault", vault)):
+        try:
+            results[name] = bool(await check())
+        except Exception as exc:
+            logger.error("%s health check failed: %s", name, exc)
+            results[name] = False
+    return results

@@ -4,21 +4,27 @@
 
 Writes the same N video_stats_log rows three ways into an emptied table and prints rows/s
 for each, then `ratio_vs_copy=<ours / raw COPY>` as the last line (target >= 0.8). Without
---database-url it uses a throwaway embedded PostgreSQL in a temporary folder.
+--database-url it uses a throwaway embedded PostgreSQL in a temporary folder; with it, a
+scratch database created beside the given one and dropped afterwards (its data is untouched).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from atlas_core.embedded import embedded_dsn
+from atlas_core.embedded import embedded_dsn, release
 from atlas_core.migrate import migrate
 from atlas_core.store.stats import VideoStatsRow, write_video_stats
 
@@ -110,9 +116,30 @@ def main() -> None:
     parser.add_argument("--database-url", help="a migrated PostgreSQL (default: embedded)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="atlas-bench-") as tmp:
-        dsn = args.database_url or embedded_dsn(Path(tmp))
-        migrate(dsn)
-        asyncio.run(run(dsn, args.rows, args.repeats))
+        server = args.database_url or embedded_dsn(Path(tmp), "postgres")
+        try:
+            with scratch_database(server) as dsn:
+                migrate(dsn)
+                asyncio.run(run(dsn, args.rows, args.repeats))
+        finally:
+            release(Path(tmp))  # stop the embedded server before its folder is removed
+
+
+@contextmanager
+def scratch_database(server_dsn: str) -> Iterator[str]:
+    """A new database on the same server, dropped afterwards."""
+    name = f"atlas_bench_{os.getpid()}"
+    with psycopg.connect(server_dsn, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    params = conninfo_to_dict(server_dsn)
+    params["dbname"] = name
+    try:
+        yield make_conninfo(**params)  # type: ignore[arg-type]
+    finally:
+        with psycopg.connect(server_dsn, autocommit=True) as conn:
+            conn.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
 
 
 if __name__ == "__main__":

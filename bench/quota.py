@@ -21,7 +21,7 @@ from pathlib import Path
 
 from atlas_core.config import load_settings
 from atlas_core.database import DatabaseManager
-from atlas_core.embedded import embedded_dsn
+from atlas_core.embedded import embedded_dsn, release
 from atlas_core.migrate import migrate
 from atlas_core.youtube import YouTubeClient
 from atlas_core.youtube.simulator import ManualClock, SimulatorServer
@@ -87,17 +87,20 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="atlas-bench-quota-") as home:
         Path(home).chmod(0o755)  # the embedded server may run as another user
         dsn = embedded_dsn(Path(home))
-        migrate(dsn)
-        sim = SimulatorServer(
-            seed=7,
-            keys=[KEY],
-            clock=clock,
-            channels=args.channels,
-            videos=args.videos,
-            happenings=False,
-        )
-        with sim:
-            asyncio.run(run(dsn, sim, clock, args.concurrency))
+        try:
+            migrate(dsn)
+            sim = SimulatorServer(
+                seed=7,
+                keys=[KEY],
+                clock=clock,
+                channels=args.channels,
+                videos=args.videos,
+                happenings=False,
+            )
+            with sim:
+                asyncio.run(run(dsn, sim, clock, args.concurrency))
+        finally:
+            release(Path(home))  # stop the server before its folder is removed
 
 
 if __name__ == "__main__":

@@ -65,3 +65,14 @@ def test_bad_settings_exit_2_with_the_reason(tmp_path: Path) -> None:
     out = atlas("health", env={"VAULT_PROVIDER": "dropbox", "ATLAS_HOME": str(tmp_path)})
     assert out.returncode == 2
     assert "VAULT_PROVIDER" in out.stderr and "'local', 'huggingface', 'gcs'" in out.stderr
+
+
+def test_health_reports_an_unbuildable_vault_as_down(database_dsn: str, tmp_path: Path) -> None:
+    env = {
+        "DATABASE_URL": database_dsn,
+        "ATLAS_HOME": str(tmp_path),
+        "VAULT_PROVIDER": "huggingface",  # without HF_DATASET_ID
+    }
+    out = atlas("health", env=env)
+    assert out.returncode == 1 and "Traceback" not in out.stderr
+    assert "vault" in out.stdout and "DOWN" in out.stdout and "HF_DATASET_ID" in out.stderr

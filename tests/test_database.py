@@ -74,6 +74,14 @@ async def test_pool_survives_server_restart(tmp_path: Path) -> None:
             assert await cur.fetchone() == ("before",)
     finally:
         await manager.close()
+        # pgserver only knows the postmaster it started; stop the restarted one ourselves.
+        await asyncio.to_thread(
+            pgexec,
+            "pg_ctl",
+            ("-w", "-D", str(pgdata_dir(home)), "stop", "-m", "fast"),
+            bin_path=_bin_path(),
+            user="pgserver",
+        )
 
 
 def _bin_path() -> Path:

@@ -138,3 +138,21 @@ def test_env_example_documents_every_setting() -> None:
     text = (Path(__file__).parent.parent / "ENV.example").read_text()
     undocumented = [name for name in Settings.model_fields if name not in text]
     assert undocumented == []
+
+
+def test_prod_missing_settings_are_named_alongside_other_errors() -> None:
+    with pytest.raises(ConfigError) as info:
+        load_settings(_env_file=None, ENV="prod", VAULT_PROVIDER="s3")
+    message = str(info.value)
+    assert "DATABASE_URL" in message and "YOUTUBE_API_KEY_POOL_JSON" in message
+    assert "VAULT_PROVIDER: Input should be" in message
+
+
+def test_malformed_webhook_names_its_variable() -> None:
+    with pytest.raises(ConfigError) as info:
+        load_settings(_env_file=None, DISCORD_WEBHOOK_HUNT="discord.com/hook-secret")
+    message = str(info.value)
+    assert "DISCORD_WEBHOOK_HUNT" in message and "https://discord.com/api/webhooks/" in message
+    assert "hook-secret" not in message
+    blank = load_settings(_env_file=None, DISCORD_WEBHOOK_HUNT="  ")
+    assert blank.DISCORD_WEBHOOK_HUNT is None  # blank means "not configured"

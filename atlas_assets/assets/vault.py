@@ -8,11 +8,13 @@ from dagster import (
     AssetExecutionContext,
     BackfillPolicy,
     MaterializeResult,
+    MetadataValue,
     asset,
 )
 
 from atlas_assets import partitions
 from atlas_assets.resources import DatabaseResource, VaultResource
+from atlas_assets.runtime import md_table
 from atlas_core.pipeline.exports import export_day, verify_day
 
 
@@ -45,7 +47,11 @@ async def vault_partitions(
         mismatches += await verify_day(database.manager, store, day)
         context.log.info("exported %s: %s", day, counts)
     yield MaterializeResult(
-        metadata={"days": len(days), **{f"rows_{k}": v for k, v in totals.items()}},
+        metadata={
+            "days": len(days),
+            **{f"rows_{k}": v for k, v in totals.items()},
+            "preview": MetadataValue.md(md_table(("dataset", "rows"), sorted(totals.items()))),
+        },
     )
     yield AssetCheckResult(
         check_name="partition_rows_match_database",

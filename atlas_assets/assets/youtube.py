@@ -128,5 +128,10 @@ async def video_stats_log(
             "rows": snap.rows,
             "missing": len(snap.missing),
             "quota_units": snap.units,
+            "preview": MetadataValue.md(
+                md_table(("deleted or private",), [(v,) for v in snap.missing])
+                if snap.missing
+                else f"{snap.rows} snapshots written, no video missing"
+            ),
         }
     )

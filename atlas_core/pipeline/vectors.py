@@ -8,6 +8,8 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from atlas_core.notifications import AlertChannel, AlertLevel
 from atlas_core.pipeline.services import Services
 from atlas_core.store.vectors import (
@@ -16,6 +18,7 @@ from atlas_core.store.vectors import (
     videos_without_vectors,
     write_vectors,
 )
+from atlas_core.vision.embedder import Embedder
 from atlas_core.vision.frames import fetch_frames
 
 
@@ -42,9 +45,11 @@ async def embed_new_videos(
         try:
             if not frames:
                 raise ValueError("no thumbnail could be fetched")
+            # Decoding and embedding is CPU work: keep it off the event loop.
+            embedded_frames = await asyncio.to_thread(embed_all, svc.embedder, frames)
             rows = [
-                (video.id, index, svc.embedder.embed(jpeg), f"thumbnail:{svc.embedder.name}")
-                for index, jpeg in frames
+                (video.id, index, vec, f"thumbnail:{svc.embedder.name}")
+                for (index, _), vec in zip(frames, embedded_frames, strict=True)
             ]
         except ValueError as exc:  # one bad video must not stall the queue for the others
             await svc.events.emit("vectors.skipped", video.id, {"reason": str(exc)})
@@ -67,6 +72,10 @@ async def embed_new_videos(
         matches=matches,
         units=svc.youtube.units_spent - before,
     )
+
+
+def embed_all(embedder: Embedder, frames: list[tuple[int, bytes]]) -> list[np.ndarray]:
+    return [embedder.embed(jpeg) for _, jpeg in frames]
 
 
 async def report_reupload(svc: Services, match: Match) -> None:

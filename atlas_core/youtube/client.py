@@ -261,8 +261,14 @@ class YouTubeClient:
             return list(page.get("items") or [])
 
         batches = [ids[i : i + BATCH] for i in range(0, len(ids), BATCH)]
-        pages = await asyncio.gather(*(one(b) for b in batches))
-        return [item for page in pages for item in page]
+        # A TaskGroup cancels the other batches as soon as one fails (quota, bad key), so no
+        # call keeps spending quota for a result nobody will read.
+        try:
+            async with asyncio.TaskGroup() as group:
+                tasks = [group.create_task(one(b)) for b in batches]
+        except BaseExceptionGroup as failed:
+            raise failed.exceptions[0] from None  # the first failure, as gather would raise
+        return [item for task in tasks for item in task.result()]
 
     async def _get(self, method: str, params: dict[str, str]) -> dict[str, Any]:
         """One API call: pick a key, send with retries, move to the next key on quotaExceeded."""
