@@ -47,7 +47,7 @@ async def watch_channels(
     found = (await youtube.channels(sorted(set(resolved.values())))).found
     titles = {c.id: c.title for c in found}
     async with db.get_connection() as conn:
-        await upsert_channels(conn, [channel_row(c) for c in found], datetime.now(UTC))
+        renames = await upsert_channels(conn, [channel_row(c) for c in found], datetime.now(UTC))
         for ref, channel_id in resolved.items():
             if channel_id not in titles:
                 outcomes[ref] = WatchOutcome(ref, "not found", channel_id, "no longer available")
@@ -56,6 +56,12 @@ async def watch_channels(
             status = "added" if added else "already watched"
             outcomes[ref] = WatchOutcome(ref, status, channel_id, titles[channel_id])
     events = EventBus(db)
+    for rename in renames:  # a channel seen before under another title
+        await events.emit(
+            "channel.renamed",
+            rename.channel_id,
+            {"old_title": rename.old_title, "new_title": rename.new_title},
+        )
     for outcome in outcomes.values():
         if outcome.status == "added" and outcome.channel_id:
             await events.emit("watchlist.added", outcome.channel_id, {"ref": outcome.ref})
