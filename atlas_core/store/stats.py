@@ -58,7 +58,7 @@ async def _write(
     rows: Iterable[Sequence[Any]],
 ) -> int:
     table, columns, types = spec
-    batch = [(r[0], utc_naive(r[1]), *r[2:]) for r in rows]
+    batch = rows if isinstance(rows, list) else list(rows)  # kept for the fallback path
     if not batch:
         return 0
     cols = sql.SQL(", ").join(map(sql.Identifier, columns))
@@ -91,11 +91,11 @@ async def _copy(
     target: sql.Composable,
     cols: sql.Composable,
     types: Sequence[str],
-    batch: list[tuple[Any, ...]],
+    batch: list[Sequence[Any]],
 ) -> None:
     cur = conn.cursor()
     query = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(target, cols)
     async with cur.copy(query) as copy:
         copy.set_types(list(types))
-        for row in batch:
-            await copy.write_row(row)
+        for key, ts, a, b, c in batch:  # every stats table has five columns
+            await copy.write_row((key, utc_naive(ts), a, b, c))
