@@ -2,7 +2,6 @@
 
 atlas migrate            apply pending database migrations
 atlas health             check every component; exit 1 if any is down
-atlas simulator          serve a simulated YouTube Data API v3 (--port, --seed, --keys)
 atlas watch add REF...   track channels by id, @handle or URL
 atlas watch list         show the watchlist
 atlas watch remove ID    stop tracking a channel (its data stays)
@@ -55,21 +54,6 @@ def _cmd_health(args: argparse.Namespace) -> int:
     for name, ok in results.items():
         print(f"{name:<{width}}  {'ok' if ok else 'DOWN'}")
     return 0 if all(results.values()) else 1
-
-
-def _cmd_simulator(args: argparse.Namespace) -> int:
-    from atlas_core.youtube.simulator.serve import run
-
-    keys = [k.strip() for k in args.keys.split(",") if k.strip()] if args.keys else None
-    return run(
-        port=args.port,
-        seed=args.seed,
-        keys=keys,
-        host=args.host,
-        speed=args.speed,
-        channels=args.channels,
-        videos=args.videos,
-    )
 
 
 def _cmd_watch(args: argparse.Namespace) -> int:
@@ -133,16 +117,6 @@ def build_parser() -> argparse.ArgumentParser:
 
     health = commands.add_parser("health", help="check each component; exit 1 if any is down")
     health.set_defaults(handler=_cmd_health)
-
-    sim = commands.add_parser("simulator", help="serve a simulated YouTube Data API v3")
-    sim.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 = any)")
-    sim.add_argument("--seed", type=int, default=7, help="world seed (default 7)")
-    sim.add_argument("--keys", help="accepted API keys, comma-separated (default: a demo key)")
-    sim.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    sim.add_argument("--speed", type=float, default=1.0, help="simulated seconds per second")
-    sim.add_argument("--channels", type=int, default=6, help="channels in the world (default 6)")
-    sim.add_argument("--videos", type=int, help="videos at start (default 10-40 per channel)")
-    sim.set_defaults(handler=_cmd_simulator)
 
     watch = commands.add_parser("watch", help="manage the watchlist of tracked channels")
     actions = watch.add_subparsers(dest="action", metavar="ACTION", required=True)

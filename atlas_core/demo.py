@@ -85,7 +85,7 @@ async def seed_watchlist(settings: Settings, refs: list[str]) -> list[str]:
 
 
 def run_demo(port: int = 3000, sim_port: int = 8765, seed: int = 7, speed: float = 60.0) -> int:
-    from atlas_core.youtube.simulator import SimulatorServer
+    from atlas_simulator import SimulatorServer
 
     base = load_settings()
     for name, number in (("--port", port), ("--sim-port", sim_port)):

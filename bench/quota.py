@@ -19,12 +19,13 @@ import tempfile
 import time
 from pathlib import Path
 
+from atlas_simulator import ManualClock, SimulatorServer
+
 from atlas_core.config import load_settings
 from atlas_core.database import DatabaseManager
 from atlas_core.embedded import embedded_dsn, release
 from atlas_core.migrate import migrate
 from atlas_core.youtube import YouTubeClient
-from atlas_core.youtube.simulator import ManualClock, SimulatorServer
 
 KEY = "bench-key"
 

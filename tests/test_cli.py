@@ -27,7 +27,7 @@ def test_version_and_help() -> None:
     out = atlas("--version")
     assert out.returncode == 0 and atlas_core.__version__ in out.stdout
     helptext = atlas("--help").stdout
-    for command in ("migrate", "health", "simulator", "watch", "demo"):
+    for command in ("migrate", "health", "watch", "demo"):
         assert command in helptext
 
 

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from atlas_simulator import SimulatorServer
 
 from atlas_core.config import Settings
-from atlas_core.youtube.simulator import SimulatorServer
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from pathlib import Path
 import psycopg
 import pyarrow.dataset as ds
 import pytest
+from atlas_simulator import SimulatorServer
 from dagster import AssetSelection, DagsterInstance, materialize
 from webhook_sink import WebhookSink
 
@@ -21,7 +22,6 @@ from atlas_assets.resources import (
     YouTubeResource,
 )
 from atlas_assets.runtime import AS_OF_TAG
-from atlas_core.youtube.simulator import SimulatorServer
 
 START = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 KEY = "sim-key-0001"

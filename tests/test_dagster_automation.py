@@ -13,6 +13,7 @@ from pathlib import Path
 import psycopg
 import pyarrow.dataset as ds
 import pytest
+from atlas_simulator import SimulatorServer
 from dagster import (
     AssetSelection,
     DagsterInstance,
@@ -34,7 +35,6 @@ from atlas_assets.resources import (
 )
 from atlas_assets.sensors import ops_failure_alert, watchlist_sensor
 from atlas_core.config import Settings
-from atlas_core.youtube.simulator import SimulatorServer
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from atlas_simulator import SimulatorServer
 from webhook_sink import WebhookSink
 
 from atlas_core.config import Settings, load_settings
@@ -16,7 +17,6 @@ from atlas_core.notifications import AlertChannel, DiscordNotifier
 from atlas_core.pipeline import Services, discover_videos, export_day, refresh_channels
 from atlas_core.storage import LocalVault
 from atlas_core.store.exports import day_count
-from atlas_core.youtube.simulator import SimulatorServer
 
 START = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 GONE = "UCzzzzzzzzzzzzzzzzzzzzzA"  # well-formed, but no such channel in the world

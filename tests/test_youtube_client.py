@@ -8,6 +8,7 @@ import math
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
+from atlas_simulator import Faults, ManualClock, SimulatorServer
 from youtube_helpers import START, RecordingSleep, sim_settings
 
 from atlas_core.database import DatabaseManager
@@ -18,7 +19,6 @@ from atlas_core.youtube import (
     YouTubeConfigError,
     YouTubeUnavailable,
 )
-from atlas_core.youtube.simulator import Faults, ManualClock, SimulatorServer
 
 KEYS = ["sekrit-key-alpha", "sekrit-key-bravo"]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from atlas_simulator import iso_duration
 
 from atlas_core.youtube.parsing import (
     parse_channel,
@@ -17,7 +18,6 @@ from atlas_core.youtube.parsing import (
     wiki_topics,
 )
 from atlas_core.youtube.quota import fingerprint, next_reset, quota_day
-from atlas_core.youtube.simulator import iso_duration
 
 CHANNEL_ID = "UCuAXFkgsw1L7xaCfnd5JJOw"
 

@@ -13,13 +13,13 @@ from datetime import timedelta
 import httpx
 import numpy as np
 import pytest
+from atlas_simulator import ManualClock, SimulatorServer, World
 from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
 from PIL import Image
 from youtube_helpers import START, DiscoverySchema
 
 from atlas_core.utils import validate_channel_id, validate_youtube_id
-from atlas_core.youtube.simulator import ManualClock, SimulatorServer, World
 
 KEY = "sim-key-one"
 
@@ -290,8 +290,7 @@ def test_atlas_simulator_command_prints_the_world_and_serves_it() -> None:
         [
             sys.executable,
             "-m",
-            "atlas_core.cli",
-            "simulator",
+            "atlas_simulator.serve",
             "--port",
             "0",
             "--seed",

@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import googleapiclient
+from atlas_simulator import SimulatorServer
 
 from atlas_core.config import Settings, load_settings
-from atlas_core.youtube.simulator import SimulatorServer
 
 START = datetime(2026, 1, 7, 12, 0, tzinfo=UTC)  # 04:00 in Los Angeles (PST)
 DISCOVERY = (

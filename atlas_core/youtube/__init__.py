@@ -1,11 +1,11 @@
-"""YouTube Data API v3: the async client, its typed results, and a local simulator.
+"""YouTube Data API v3: the async client and its typed results.
 
     from atlas_core.youtube import YouTubeClient
     async with YouTubeClient(settings, db) as yt:
         result = await yt.videos(["dQw4w9WgXcQ"])
 
-The simulator lives in :mod:`atlas_core.youtube.simulator` (imported separately: it pulls
-in Pillow and numpy).
+A local YouTube for tests and the demo is its own package, ``atlas_simulator``
+(``tests/simulator``).
 """
 
 from atlas_core.youtube.client import YouTubeClient

@@ -28,11 +28,11 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from atlas_core.youtube.quota import PACIFIC, Clock, utc_now
-from atlas_core.youtube.simulator.api import Api
-from atlas_core.youtube.simulator.responses import ERRORS, Body
-from atlas_core.youtube.simulator.thumbnails import channel_avatar, video_thumbnail
-from atlas_core.youtube.simulator.world import World
+from atlas_simulator.api import Api
+from atlas_simulator.clock import PACIFIC, Clock, utc_now
+from atlas_simulator.responses import ERRORS, Body
+from atlas_simulator.thumbnails import channel_avatar, video_thumbnail
+from atlas_simulator.world import World
 
 logger = logging.getLogger(__name__)
 

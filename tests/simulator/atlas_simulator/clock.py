@@ -8,7 +8,18 @@ clock.advance(hours=6)          # every scheduled happening has now happened
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+# YouTube's quota day starts at midnight Pacific time.
+PACIFIC = ZoneInfo("America/Los_Angeles")
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 class ManualClock:

@@ -16,9 +16,9 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from atlas_core.youtube.simulator.responses import ERRORS, Body, Response, bad_request, error
-from atlas_core.youtube.simulator.thumbnails import AVATAR_SIZES, COVER_SIZES
-from atlas_core.youtube.simulator.world import SimChannel, SimVideo, World, iso_duration, rfc3339
+from atlas_simulator.responses import ERRORS, Body, Response, bad_request, error
+from atlas_simulator.thumbnails import AVATAR_SIZES, COVER_SIZES
+from atlas_simulator.world import SimChannel, SimVideo, World, iso_duration, rfc3339
 
 CHANNEL_PARTS = {"id", "snippet", "contentDetails", "statistics", "topicDetails", "status"}
 VIDEO_PARTS = {"id", "snippet", "contentDetails", "statistics", "topicDetails", "status"}
@@ -34,7 +34,7 @@ MAX_RESULTS = 50
 
 
 def etag(value: Any) -> str:
-    digest = hashlib.sha1(json.dumps(value, sort_keys=True).encode()).digest()  # noqa: S324
+    digest = hashlib.sha1(json.dumps(value, sort_keys=True).encode()).digest()
     return base64.urlsafe_b64encode(digest).decode().rstrip("=")[:27]
 
 
