@@ -126,6 +126,7 @@ class DatabaseManager:
             min_size=self._min_size,
             max_size=self._max_size,
             timeout=self._timeout,
+            kwargs={"options": "-c timezone=UTC"},  # TIMESTAMPTZ values arrive in UTC
             open=False,
             configure=_configure,
             check=AsyncConnectionPool.check_connection,

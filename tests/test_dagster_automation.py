@@ -71,14 +71,14 @@ def test_watchlist_sensor_registers_new_channels_then_skips(
 
 
 def _seed_days(dsn: str, days: list[date]) -> None:
-    from atlas_core.store.stats import utc_naive
+    from atlas_core.store.stats import as_utc
 
     with psycopg.connect(dsn) as conn:
         conn.execute("INSERT INTO channels (id, title) VALUES ('UCbf', 'backfill')")
         conn.execute("INSERT INTO videos (id, channel_id, title) VALUES ('vidbf', 'UCbf', 't')")
         for n, day in enumerate(days):
             for hour in range(n + 2):  # a different row count per day
-                ts = utc_naive(datetime(day.year, day.month, day.day, hour, tzinfo=UTC))
+                ts = as_utc(datetime(day.year, day.month, day.day, hour, tzinfo=UTC))
                 conn.execute(
                     "INSERT INTO video_stats_log (video_id, timestamp, views) VALUES (%s, %s, %s)",
                     ("vidbf", ts, 100 * hour),

@@ -132,3 +132,21 @@ def test_settings_select_embedded_when_database_url_unset(tmp_path: Path) -> Non
     settings = load_settings(_env_file=None, ATLAS_HOME=tmp_path / "h")
     manager = DatabaseManager(settings=settings)
     assert "pgdata" in manager.dsn and manager.dsn.endswith(str(pgdata_dir(tmp_path / "h")))
+
+
+async def test_pool_connections_use_utc(admin_dsn: str, database_dsn: str) -> None:
+    """Even when the server's default zone is not UTC, TIMESTAMPTZ values come back in UTC."""
+    import psycopg
+
+    dbname = psycopg.conninfo.conninfo_to_dict(database_dsn)["dbname"]
+    with psycopg.connect(admin_dsn, autocommit=True) as admin:
+        admin.execute(f"ALTER DATABASE \"{dbname}\" SET timezone = 'Asia/Tokyo'")
+    manager = DatabaseManager(database_dsn)
+    try:
+        async with manager.get_connection() as conn:
+            zone = await (await conn.execute("SHOW timezone")).fetchone()
+            now = await (await conn.execute("SELECT now()")).fetchone()
+    finally:
+        await manager.close()
+    assert zone == ("UTC",)
+    assert now is not None and now[0].utcoffset() is not None and not now[0].utcoffset()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import threading
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
@@ -95,3 +96,40 @@ def test_concurrent_migrators_apply_once(empty_database_dsn: str) -> None:
     applied = sorted(results, key=len)
     assert applied[:2] == [[], []]
     assert applied[2] == [m.name for m in discover()]
+
+
+def test_timestamptz_migration_reads_existing_naive_values_as_utc(
+    empty_database_dsn: str, tmp_path: Path
+) -> None:
+    """Rows written before 0005 (naive UTC in TIMESTAMP columns) keep their instant."""
+    before = tmp_path / "before"
+    before.mkdir()
+    for m in discover():
+        if m.name < "0005":
+            shutil.copy(MIGRATIONS_DIR / m.name, before / m.name)
+    migrate(empty_database_dsn, before)
+    with psycopg.connect(empty_database_dsn) as conn:
+        conn.execute("SET timezone = 'America/Los_Angeles'")  # must not shift the values
+        conn.execute(
+            "INSERT INTO channels (id, title, created_at) VALUES ('UCa', 't', %s)",
+            (datetime(2026, 3, 8, 9, 30),),
+        )
+        conn.execute(
+            "INSERT INTO channel_stats_log (channel_id, timestamp, view_count) VALUES ('UCa', %s, 1)",
+            (datetime(2026, 11, 27, 23, 0),),
+        )
+    migrate(empty_database_dsn)
+    with psycopg.connect(empty_database_dsn) as conn:
+        naive = conn.execute(
+            "SELECT table_name, column_name FROM information_schema.columns "
+            "WHERE table_schema = 'public' AND data_type = 'timestamp without time zone'"
+        ).fetchall()
+        assert naive == []
+        created = conn.execute("SELECT created_at FROM channels").fetchone()
+        stamp = conn.execute("SELECT timestamp FROM channel_stats_log").fetchone()
+        default = conn.execute(
+            "INSERT INTO watchlist (channel_id) VALUES ('UCa') RETURNING added_at"
+        ).fetchone()
+    assert created == (datetime(2026, 3, 8, 9, 30, tzinfo=UTC),)
+    assert stamp == (datetime(2026, 11, 27, 23, 0, tzinfo=UTC),)
+    assert default is not None and abs(datetime.now(UTC) - default[0]) < timedelta(minutes=5)

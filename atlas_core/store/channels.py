@@ -12,7 +12,7 @@ from datetime import datetime
 
 from psycopg import AsyncConnection
 
-from atlas_core.store.stats import utc_naive
+from atlas_core.store.stats import as_utc
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,7 @@ async def upsert_channels(
         for r in rows
         if r.id in previous and previous[r.id] != r.title
     ]
-    scraped = utc_naive(scraped_at)
+    scraped = as_utc(scraped_at)
     async with conn.cursor() as c:
         await c.executemany(
             """INSERT INTO channels (id, title, country, custom_url, created_at, is_verified,
@@ -65,7 +65,7 @@ async def upsert_channels(
                     r.title[:255],
                     (r.country or None) and r.country[:10],
                     (r.custom_url or None) and r.custom_url[:100],
-                    utc_naive(r.created_at) if r.created_at else None,
+                    as_utc(r.created_at) if r.created_at else None,
                     r.is_verified,
                     scraped,
                 )

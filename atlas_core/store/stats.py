@@ -24,22 +24,22 @@ ChannelStatsRow = tuple[str, datetime, int | None, int | None, int | None]
 _VIDEO = (
     "video_stats_log",
     ("video_id", "timestamp", "views", "likes", "comment_count"),
-    ("text", "timestamp", "int8", "int8", "int8"),
+    ("text", "timestamptz", "int8", "int8", "int8"),
 )
 _CHANNEL = (
     "channel_stats_log",
     ("channel_id", "timestamp", "view_count", "subscriber_count", "video_count"),
-    ("text", "timestamp", "int8", "int8", "int4"),
+    ("text", "timestamptz", "int8", "int8", "int4"),
 )
 
 
-def utc_naive(ts: datetime) -> datetime:
-    """A timezone-aware time as naive UTC (the schema's TIMESTAMP); naive times pass as UTC."""
-    if ts.tzinfo is None:
-        return ts
+def as_utc(ts: datetime) -> datetime:
+    """An aware UTC time for a TIMESTAMPTZ column; a naive time is taken as UTC."""
     if ts.tzinfo is UTC:  # the common case, 10x cheaper than astimezone
-        return ts.replace(tzinfo=None)
-    return ts.astimezone(UTC).replace(tzinfo=None)
+        return ts
+    if ts.tzinfo is None:
+        return ts.replace(tzinfo=UTC)
+    return ts.astimezone(UTC)
 
 
 async def write_video_stats(conn: AsyncConnection, rows: Iterable[VideoStatsRow]) -> int:
@@ -98,4 +98,4 @@ async def _copy(
     async with cur.copy(query) as copy:
         copy.set_types(list(types))
         for key, ts, a, b, c in batch:  # every stats table has five columns
-            await copy.write_row((key, utc_naive(ts), a, b, c))
+            await copy.write_row((key, as_utc(ts), a, b, c))

@@ -13,7 +13,7 @@ from datetime import datetime
 
 from psycopg import AsyncConnection
 
-from atlas_core.store.stats import utc_naive
+from atlas_core.store.stats import as_utc
 
 
 @dataclass(frozen=True)
@@ -52,10 +52,10 @@ async def upsert_videos(
                     r.id,
                     r.channel_id,
                     r.title,
-                    utc_naive(r.published_at) if r.published_at else None,
+                    as_utc(r.published_at) if r.published_at else None,
                     r.duration,
                     r.wiki_topics,
-                    utc_naive(discovered_at),
+                    as_utc(discovered_at),
                 )
                 for r in rows
             ],
