@@ -115,7 +115,8 @@ def test_timestamptz_migration_reads_existing_naive_values_as_utc(
             (datetime(2026, 3, 8, 9, 30),),
         )
         conn.execute(
-            "INSERT INTO channel_stats_log (channel_id, timestamp, view_count) VALUES ('UCa', %s, 1)",
+            "INSERT INTO channel_stats_log (channel_id, timestamp, view_count)"
+            " VALUES ('UCa', %s, 1)",
             (datetime(2026, 11, 27, 23, 0),),
         )
     migrate(empty_database_dsn)

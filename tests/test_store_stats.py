@@ -33,9 +33,9 @@ async def test_video_stats_write_is_idempotent(db: DatabaseManager) -> None:
         )
         stored = await cur.fetchall()
     assert stored == [
-        ("vidA", datetime(2026, 11, 27, 12, 0), 10, 1),
-        ("vidA", datetime(2026, 11, 27, 13, 0), 15, 2),
-        ("vidB", datetime(2026, 11, 27, 12, 0), 20, None),
+        ("vidA", datetime(2026, 11, 27, 12, 0, tzinfo=UTC), 10, 1),
+        ("vidA", datetime(2026, 11, 27, 13, 0, tzinfo=UTC), 15, 2),
+        ("vidB", datetime(2026, 11, 27, 12, 0, tzinfo=UTC), 20, None),
     ]
 
 
@@ -47,7 +47,9 @@ async def test_timestamps_are_stored_as_utc(db: DatabaseManager) -> None:
             conn, [("UCa", datetime(2026, 11, 27, 21, 0, tzinfo=tokyo), 5, 6, 7)]
         )
         cur = await conn.execute("SELECT timestamp, video_count FROM channel_stats_log")
-        assert await cur.fetchall() == [(datetime(2026, 11, 27, 12, 0), 7)]
+        rows = await cur.fetchall()
+    assert rows == [(datetime(2026, 11, 27, 12, 0, tzinfo=UTC), 7)]
+    assert rows[0][0].utcoffset() == timedelta(0)  # the session zone is UTC
 
 
 async def test_empty_batch_writes_nothing(db: DatabaseManager) -> None:
