@@ -1,19 +1,63 @@
-"""Asset checks: the data is plausible and whole."""
+"""Asset checks that can fail and matter. (Export completeness is checked inside the vault
+asset, blocking: see ``assets/vault.py``.)
+
+- ``no_implausible_view_drops``: a video lost over half its views between two snapshots.
+- ``stats_fresh_per_channel``: a watched channel has no snapshot in the last 3 hours.
+- ``quota_headroom``: at today's spending rate the YouTube quota runs out before Pacific
+  midnight.
+- ``hunt_alert_rate``: re-upload alerts in the last 24 h far above the previous week's rate
+  (a broken embedder or threshold floods HUNT).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from typing import TypeVar
 
 from dagster import AssetCheckResult, AssetCheckSeverity, asset_check
 
-from atlas_assets.resources import DatabaseResource
-from atlas_core.analysis.quality import implausible_drops, orphan_rows, wrong_dimension_vectors
+from atlas_assets.resources import DatabaseResource, YouTubeResource, settings_from
+from atlas_assets.runtime import database_only
+from atlas_core.analysis.health import (
+    YOUTUBE_DAILY_UNITS_PER_KEY,
+    alert_rate_is_anomalous,
+    quota_headroom,
+    stale_channels,
+)
+from atlas_core.analysis.quality import implausible_drops
+from atlas_core.database import DatabaseManager
+from atlas_core.store.health import count_events, latest_channel_snapshots
+from atlas_core.utils import utc_now
+from atlas_core.youtube.quota import QuotaLedger, quota_day
+
+T = TypeVar("T")
+STATS_MAX_AGE = timedelta(hours=3)
+HUNT_EVENT = "reupload.suspected"
+
+
+def _query(database: DatabaseResource, work: Callable[[DatabaseManager], Awaitable[T]]) -> T:
+    """Run ``work`` with a pool of its own on a fresh event loop (checks are synchronous)."""
+
+    async def main() -> T:
+        async with database_only(database) as db:
+            return await work(db)
+
+    return asyncio.run(main())
 
 
 @asset_check(
     asset="video_stats_log",
-    description="No video lost over half its views between "
-    "two snapshots (views only grow, bar YouTube's spam corrections).",
+    description="No video lost over half its views between two snapshots in the last two "
+    "days (views only grow, bar YouTube's spam corrections).",
 )
-async def no_implausible_view_drops(database: DatabaseResource) -> AssetCheckResult:
-    async with database.manager.get_connection() as conn:
-        drops = await implausible_drops(conn)
+def no_implausible_view_drops(database: DatabaseResource) -> AssetCheckResult:
+    async def work(db: DatabaseManager) -> list[tuple[str, int, int]]:
+        async with db.get_connection() as conn:
+            return await implausible_drops(conn)
+
+    drops = _query(database, work)
     return AssetCheckResult(
         passed=not drops,
         severity=AssetCheckSeverity.WARN,
@@ -24,21 +68,78 @@ async def no_implausible_view_drops(database: DatabaseResource) -> AssetCheckRes
     )
 
 
-@asset_check(asset="video_vectors", description="Every vector has 512 dimensions.")
-async def vectors_are_512_d(database: DatabaseResource) -> AssetCheckResult:
-    async with database.manager.get_connection() as conn:
-        wrong = await wrong_dimension_vectors(conn)
-    return AssetCheckResult(passed=wrong == 0, metadata={"wrong_dimension": wrong})
+@asset_check(
+    asset="channel_stats_log",
+    description="Every watched channel has a stats snapshot less than 3 hours old.",
+)
+def stats_fresh_per_channel(database: DatabaseResource) -> AssetCheckResult:
+    async def work(db: DatabaseManager) -> dict[str, datetime | None]:
+        async with db.get_connection() as conn:
+            return await latest_channel_snapshots(conn)
+
+    latest = _query(database, work)
+    now = utc_now()
+    stale = stale_channels(latest, now, STATS_MAX_AGE)
+    return AssetCheckResult(
+        passed=not stale,
+        metadata={
+            "watched_channels": len(latest),
+            "stale_channels": len(stale),
+            "examples": "; ".join(
+                f"{c}: {'never' if t is None else t.isoformat()}"
+                for c, t in list(stale.items())[:5]
+            )
+            or "none",
+        },
+    )
 
 
 @asset_check(
     asset="video_stats_log",
-    description="No orphan rows: every video, stats row and vector has its parent.",
+    description="At the rate spent so far today, the YouTube quota lasts until Pacific "
+    "midnight (10,000 units per key per day).",
 )
-async def no_orphan_rows(database: DatabaseResource) -> AssetCheckResult:
-    async with database.manager.get_connection() as conn:
-        orphans = await orphan_rows(conn)
-    return AssetCheckResult(passed=not any(orphans.values()), metadata=dict(orphans))
+def quota_headroom_today(database: DatabaseResource, youtube: YouTubeResource) -> AssetCheckResult:
+    keys = max(1, len(settings_from(database, youtube).api_keys))
+    now = utc_now()
+
+    async def work(db: DatabaseManager) -> int:
+        return await QuotaLedger(db).units(quota_day(now))
+
+    headroom = quota_headroom(_query(database, work), keys * YOUTUBE_DAILY_UNITS_PER_KEY, now)
+    return AssetCheckResult(
+        passed=headroom.enough,
+        metadata={
+            "units_used": headroom.used,
+            "units_projected": headroom.projected,
+            "units_capacity": headroom.capacity,
+            "hours_to_reset": round(headroom.hours_left, 2),
+        },
+    )
 
 
-checks = [no_implausible_view_drops, vectors_are_512_d, no_orphan_rows]
+@asset_check(
+    asset="video_vectors",
+    description="Re-upload (HUNT) alerts in the last 24 hours stay under 3x the previous "
+    "7 days' daily average and under 10, whichever is higher.",
+)
+def hunt_alert_rate(database: DatabaseResource) -> AssetCheckResult:
+    now = utc_now()
+    day = timedelta(days=1)
+
+    async def work(db: DatabaseManager) -> tuple[int, int]:
+        async with db.get_connection() as conn:
+            recent = await count_events(conn, HUNT_EVENT, now - day, now)
+            week = await count_events(conn, HUNT_EVENT, now - 8 * day, now - day)
+        return recent, week
+
+    recent, week = _query(database, work)
+    baseline = week / 7
+    return AssetCheckResult(
+        passed=not alert_rate_is_anomalous(recent, baseline),
+        severity=AssetCheckSeverity.WARN,
+        metadata={"alerts_last_24h": recent, "baseline_per_day": round(baseline, 2)},
+    )
+
+
+checks = [no_implausible_view_drops, stats_fresh_per_channel, quota_headroom_today, hunt_alert_rate]

@@ -1,12 +1,11 @@
-"""Partitions: one per day (exports), one per tracked channel (discovery)."""
+"""Partitions: one per UTC day (exports), one per watched channel (discovery).
+Nothing here reads the environment."""
 
 from __future__ import annotations
 
 from dagster import DailyPartitionsDefinition, DynamicPartitionsDefinition
 
-from atlas_core.config import load_settings
+DAILY_START = "2026-01-01"  # the first day Atlas has data for; backfills start here
 
-daily = DailyPartitionsDefinition(
-    start_date=load_settings().DAILY_PARTITIONS_START.isoformat(), timezone="UTC"
-)
+daily = DailyPartitionsDefinition(start_date=DAILY_START, timezone="UTC")
 channels = DynamicPartitionsDefinition(name="channels")

@@ -1,8 +1,9 @@
-"""Assemble atlas_core's pipeline Services from the step's resources."""
+"""What every asset step does first: its resources become ``Settings``, the run's clock is
+read from its tags, and ``atlas_core.pipeline.Services`` opens on the step's event loop."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
@@ -13,19 +14,22 @@ from atlas_assets.resources import (
     NotifierResource,
     VaultResource,
     YouTubeResource,
+    settings_from,
 )
+from atlas_core.database import DatabaseManager
 from atlas_core.pipeline import Services
-from atlas_core.pipeline.services import utcnow
+from atlas_core.utils import utc_now
 
 AS_OF_TAG = "atlas/as_of"
 
 
 def run_clock(context: AssetExecutionContext) -> Callable[[], datetime]:
-    """The time snapshots are stamped with: the run's ``atlas/as_of`` tag (schedules set it
-    to their tick; a re-executed run inherits it, so it rewrites the same rows), else now."""
+    """The run's tick: the ``atlas/as_of`` tag (schedules set it to their tick; a re-executed
+    run inherits it, so it rewrites the same rows), else now. It is the snapshots' idempotency
+    key, not the moment they were observed."""
     stamp = context.run.tags.get(AS_OF_TAG)
     if not stamp:
-        return utcnow
+        return utc_now
     moment = datetime.fromisoformat(stamp)
     moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
     return lambda: moment
@@ -35,22 +39,28 @@ def run_clock(context: AssetExecutionContext) -> Callable[[], datetime]:
 async def services(
     context: AssetExecutionContext,
     database: DatabaseResource,
-    youtube: YouTubeResource,
-    vault: VaultResource,
-    notifier: NotifierResource,
+    *,
+    youtube: YouTubeResource | None = None,
+    vault: VaultResource | None = None,
+    notifier: NotifierResource | None = None,
 ) -> AsyncIterator[Services]:
-    settings = youtube.settings(database.settings())
-    async with Services.open(
-        settings,
-        db=database.manager,
-        vault=vault.get(),
-        notifier=notifier.notifier,
-        clock=run_clock(context),
-    ) as svc:
+    """``Services`` for one step, built only from the resources the asset asked for."""
+    settings = settings_from(database, youtube, vault, notifier)
+    async with Services.open(settings, clock=run_clock(context)) as svc:
         yield svc
 
 
-def md_table(header: tuple[str, ...], rows: list[tuple[object, ...]], limit: int = 10) -> str:
+@asynccontextmanager
+async def database_only(database: DatabaseResource) -> AsyncIterator[DatabaseManager]:
+    """A pool on this step's loop, for steps (exports, checks) that need nothing else."""
+    manager = DatabaseManager(settings=database.settings())
+    try:
+        yield manager
+    finally:
+        await manager.close()
+
+
+def md_table(header: tuple[str, ...], rows: Sequence[tuple[object, ...]], limit: int = 10) -> str:
     """A short markdown preview for asset metadata."""
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(str(v) for v in row) + " |" for row in rows[:limit]]

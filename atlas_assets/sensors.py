@@ -4,7 +4,9 @@ import asyncio
 import hashlib
 
 from dagster import (
+    AddDynamicPartitionsRequest,
     DefaultSensorStatus,
+    DeleteDynamicPartitionsRequest,
     RunFailureSensorContext,
     RunRequest,
     SensorEvaluationContext,
@@ -16,7 +18,7 @@ from dagster import (
 
 from atlas_assets import partitions
 from atlas_assets.jobs import discover_job
-from atlas_core.config import load_settings
+from atlas_assets.resources import DatabaseResource, NotifierResource
 from atlas_core.database import resolve_dsn
 from atlas_core.notifications import AlertChannel, AlertLevel, build_notifier
 from atlas_core.store.watchlist import read_watchlist_ids
@@ -30,15 +32,17 @@ from atlas_core.store.watchlist import read_watchlist_ids
     description="Registers each channel added to the watchlist as a 'channels' partition and "
     "requests its first discovery run; removes partitions of channels taken off it.",
 )
-def watchlist_sensor(context: SensorEvaluationContext) -> SensorResult | SkipReason:
-    watched = read_watchlist_ids(resolve_dsn(load_settings()))
+def watchlist_sensor(
+    context: SensorEvaluationContext, database: DatabaseResource
+) -> SensorResult | SkipReason:
+    watched = read_watchlist_ids(resolve_dsn(database.settings()))
     digest = hashlib.sha256(",".join(watched).encode()).hexdigest()[:16]
     if context.cursor == digest:
         return SkipReason(f"watchlist unchanged ({len(watched)} channels)")
     known = set(context.instance.get_dynamic_partitions(partitions.channels.name))  # type: ignore[arg-type]
     added = [c for c in watched if c not in known]
     removed = sorted(known - set(watched))
-    requests = []
+    requests: list[AddDynamicPartitionsRequest | DeleteDynamicPartitionsRequest] = []
     if added:
         requests.append(partitions.channels.build_add_request(added))
     if removed:
@@ -60,7 +64,7 @@ def watchlist_sensor(context: SensorEvaluationContext) -> SensorResult | SkipRea
     default_status=DefaultSensorStatus.RUNNING,
     description="Sends an OPS alert with the run id and the error of every failed run.",
 )
-def ops_failure_alert(context: RunFailureSensorContext) -> None:
+def ops_failure_alert(context: RunFailureSensorContext, notifier: NotifierResource) -> None:
     run = context.dagster_run
     lines = [context.failure_event.message or "the run failed"]
     for step in context.get_step_failure_events():
@@ -72,11 +76,11 @@ def ops_failure_alert(context: RunFailureSensorContext) -> None:
             error = error.cause
         if error is not None:
             lines.append(f"{step.step_key}: {error.message.strip()}")
-    asyncio.run(_alert(run.run_id, run.job_name, "\n".join(lines)))
+    asyncio.run(_alert(notifier, run.run_id, run.job_name, "\n".join(lines)))
 
 
-async def _alert(run_id: str, job_name: str, error: str) -> None:
-    notifier = build_notifier(load_settings())
+async def _alert(resource: NotifierResource, run_id: str, job_name: str, error: str) -> None:
+    notifier = build_notifier(resource.settings())
     try:
         await notifier.send(
             f"Run failed: {job_name}",

@@ -98,7 +98,7 @@ def _cmd_watch(args: argparse.Namespace) -> int:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from atlas_core.demo import run_demo
+    from atlas_assets.demo import run_demo  # the Dagster side; imported only here
 
     return run_demo(port=args.port, sim_port=args.sim_port, seed=args.seed, speed=args.speed)
 

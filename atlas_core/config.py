@@ -11,7 +11,6 @@ Secrets are ``SecretStr``: they never print in reprs, logs or errors.
 from __future__ import annotations
 
 import json
-from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
@@ -95,12 +94,7 @@ class Settings(BaseSettings):
     DISCORD_DIGEST_THRESHOLD: int = Field(5, ge=1)
     DISCORD_DIGEST_WINDOW_SECONDS: float = Field(10.0, ge=0)
 
-    # Orchestration
-    DAILY_PARTITIONS_START: date = date(2026, 1, 1)
-    REFRESH_CRON: str = "0 * * * *"  # channels + video stats + anomalies + vectors
-    DISCOVERY_CRON: str = "15 * * * *"  # new uploads of every watched channel
-    PREFECT_API_URL: str | None = None  # kept from the reference; Atlas runs on Dagster
-    PREFECT_API_KEY: SecretStr | None = None
+    # Schedules, partitions and other orchestration settings live in atlas_assets.
 
     @field_validator("YOUTUBE_API_KEY_POOL_JSON")
     @classmethod

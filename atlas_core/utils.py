@@ -15,6 +15,7 @@ import logging
 import random
 import re
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Any, ParamSpec, TypeVar
 
 logger = logging.getLogger(__name__)
@@ -39,7 +40,12 @@ def validate_channel_id(channel_id: str) -> bool:
     return isinstance(channel_id, str) and bool(_CHANNEL_ID.fullmatch(channel_id))
 
 
-Sleep = Callable[[float], Awaitable[Any]]
+Sleep = Callable[[float], Awaitable[Any]]  # an injectable asyncio.sleep
+
+
+def utc_now() -> datetime:
+    """The current time, aware, in UTC (what every TIMESTAMPTZ column is written with)."""
+    return datetime.now(UTC)
 
 
 def retry_async(

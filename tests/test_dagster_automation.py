@@ -17,6 +17,7 @@ from atlas_simulator import SimulatorServer
 from dagster import (
     AssetSelection,
     DagsterInstance,
+    EnvVar,
     SensorResult,
     SkipReason,
     build_run_status_sensor_context,
@@ -39,28 +40,30 @@ from atlas_core.config import Settings
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_watchlist_sensor_registers_new_channels_then_skips(
-    database_dsn: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("DATABASE_URL", database_dsn)
+def test_watchlist_sensor_registers_new_channels_then_skips(database_dsn: str) -> None:
+    database = {"database": DatabaseResource(database_url=database_dsn)}
     instance = DagsterInstance.ephemeral()
     with psycopg.connect(database_dsn) as conn:
         conn.execute("INSERT INTO watchlist (channel_id) VALUES ('UCaaaaaaaaaaaaaaaaaaaaaA')")
 
-    result = watchlist_sensor(build_sensor_context(instance=instance))
+    result = watchlist_sensor(build_sensor_context(instance=instance, resources=database))
     assert isinstance(result, SensorResult)
     assert [r.partition_key for r in result.run_requests or []] == ["UCaaaaaaaaaaaaaaaaaaaaaA"]
     [add] = result.dynamic_partitions_requests or []
     assert list(add.partition_keys) == ["UCaaaaaaaaaaaaaaaaaaaaaA"]  # type: ignore[union-attr]
     instance.add_dynamic_partitions("channels", ["UCaaaaaaaaaaaaaaaaaaaaaA"])
 
-    again = watchlist_sensor(build_sensor_context(instance=instance, cursor=result.cursor))
+    again = watchlist_sensor(
+        build_sensor_context(instance=instance, cursor=result.cursor, resources=database)
+    )
     assert isinstance(again, SkipReason) and "unchanged" in (again.skip_message or "")
 
     with psycopg.connect(database_dsn) as conn:
         conn.execute("INSERT INTO watchlist (channel_id) VALUES ('UCbbbbbbbbbbbbbbbbbbbbbA')")
         conn.execute("DELETE FROM watchlist WHERE channel_id = 'UCaaaaaaaaaaaaaaaaaaaaaA'")
-    third = watchlist_sensor(build_sensor_context(instance=instance, cursor=result.cursor))
+    third = watchlist_sensor(
+        build_sensor_context(instance=instance, cursor=result.cursor, resources=database)
+    )
     assert isinstance(third, SensorResult)
     assert [r.partition_key for r in third.run_requests or []] == ["UCbbbbbbbbbbbbbbbbbbbbbA"]
     kinds = {type(r).__name__: list(r.partition_keys) for r in third.dynamic_partitions_requests}  # type: ignore[union-attr]
@@ -139,7 +142,7 @@ def test_failed_run_alerts_ops_with_run_id_and_error(
     database_dsn: str, tmp_path: Path, sink: WebhookSink, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ops_url = sink.url("/api/webhooks/9/ops-secret-token")
-    monkeypatch.setenv("DISCORD_WEBHOOK_OPS", ops_url)
+    monkeypatch.setenv("DISCORD_WEBHOOK_OPS", ops_url)  # reaches the sensor as an EnvVar
     monkeypatch.setenv("YOUTUBE_API_KEY_POOL_JSON", json.dumps(["wrong-key"]))
     instance = DagsterInstance.ephemeral()
     with psycopg.connect(database_dsn) as conn:
@@ -150,7 +153,10 @@ def test_failed_run_alerts_ops_with_run_id_and_error(
             selection=AssetSelection.assets("channels", "channel_stats_log"),
             resources={
                 "database": DatabaseResource(database_url=database_dsn),
-                "youtube": YouTubeResource(api_base_url=sim.base_url),
+                "youtube": YouTubeResource(
+                    api_base_url=sim.base_url,
+                    api_key_pool_json=EnvVar("YOUTUBE_API_KEY_POOL_JSON"),  # type: ignore[arg-type]
+                ),
                 "vault": VaultResource(provider="local", local_path=str(tmp_path)),
                 "notifier": NotifierResource(),
             },
@@ -164,6 +170,7 @@ def test_failed_run_alerts_ops_with_run_id_and_error(
         dagster_instance=instance,
         dagster_run=result.dagster_run,
         dagster_event=failure,
+        resources={"notifier": NotifierResource(webhook_ops=EnvVar("DISCORD_WEBHOOK_OPS"))},  # type: ignore[arg-type]
     ).for_run_failure()
     ops_failure_alert(context)
 
@@ -179,7 +186,7 @@ def test_failed_run_alerts_ops_with_run_id_and_error(
 def test_shipped_instance_configs_validate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from dagster._core.instance.config import dagster_instance_config
 
-    from atlas_core.demo import DEMO_DAGSTER_YAML
+    from atlas_assets.demo import DEMO_DAGSTER_YAML
 
     for name in ("DAGSTER_PG_USERNAME", "DAGSTER_PG_PASSWORD", "DAGSTER_PG_HOST", "DAGSTER_PG_DB"):
         monkeypatch.setenv(name, "x")
@@ -221,3 +228,28 @@ def _check_schedules(instance: DagsterInstance, tick: datetime) -> None:
         "UCbbbbbbbbbbbbbbbbbbbbbA",
     ]
     assert {r.tags[AS_OF_TAG] for r in requests} == {tick.isoformat()}  # type: ignore[union-attr]
+
+
+def test_cron_overrides_are_validated_with_dagsters_parser() -> None:
+    from atlas_assets.schedules import REFRESH_CRON, cron_from_env
+
+    assert cron_from_env({}, "REFRESH_CRON", REFRESH_CRON) == REFRESH_CRON
+    assert cron_from_env({"REFRESH_CRON": "*/2 * * * *"}, "REFRESH_CRON", REFRESH_CRON) == (
+        "*/2 * * * *"
+    )
+    with pytest.raises(ValueError, match=r"REFRESH_CRON='every hour' is not a valid cron"):
+        cron_from_env({"REFRESH_CRON": "every hour"}, "REFRESH_CRON", REFRESH_CRON)
+
+
+def test_definitions_read_no_environment_at_import_of_partitions_and_schedules() -> None:
+    """Importing the orchestration modules with a broken environment still works."""
+    env = {**os.environ, "REFRESH_CRON": "not a cron", "DATABASE_URL": "mysql://nope"}
+    code = "import atlas_assets.partitions, atlas_assets.schedules, atlas_assets.sensors"
+    assert subprocess.run([sys.executable, "-c", code], env=env).returncode == 0
+    broken = subprocess.run(
+        [sys.executable, "-c", "import atlas_assets.definitions"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert broken.returncode != 0 and "REFRESH_CRON='not a cron'" in broken.stderr

@@ -128,8 +128,6 @@ def test_settings_class_lists_reference_fields() -> None:
         "DISCORD_WEBHOOK_HUNT",
         "DISCORD_WEBHOOK_SURVEILLANCE",
         "DISCORD_WEBHOOK_OPS",
-        "PREFECT_API_URL",
-        "PREFECT_API_KEY",
     }
     assert reference <= set(Settings.model_fields)
 

@@ -2,12 +2,9 @@
 
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
 
-from atlas_assets.resources import (
-    DatabaseResource,
-    NotifierResource,
-    VaultResource,
-    YouTubeResource,
-)
+from atlas_assets.assets.youtube import HOURLY, stopwatch
+from atlas_assets.catalog import OWNERS, tags
+from atlas_assets.resources import DatabaseResource, NotifierResource
 from atlas_assets.runtime import md_table, services
 from atlas_core.pipeline import scan_anomalies
 
@@ -15,23 +12,28 @@ from atlas_core.pipeline import scan_anomalies
 @asset(
     group_name="signals",
     deps=["video_stats_log"],
-    description="Videos whose views per hour jumped (x3 and at least 100/h) since the previous "
-    "snapshots; each anomaly alerts SURVEILLANCE once.",
+    owners=OWNERS,
+    kinds={"postgres", "discord"},
+    tags=tags("signals", "hourly"),
+    freshness_policy=HOURLY,
+    description="One entry per video whose views per hour jumped (x3 and at least 100/h) "
+    "between its last snapshots; each anomaly alerts SURVEILLANCE once. Nothing is stored "
+    "but the alert's event in system_events.",
 )
 async def velocity_anomalies(
     context: AssetExecutionContext,
     database: DatabaseResource,
-    youtube: YouTubeResource,
-    vault: VaultResource,
     notifier: NotifierResource,
-) -> MaterializeResult:
-    async with services(context, database, youtube, vault, notifier) as svc:
-        scan = await scan_anomalies(svc)
+) -> MaterializeResult:  # type: ignore[type-arg]  # dagster matches the bare class
+    with stopwatch() as took:
+        async with services(context, database, notifier=notifier) as svc:
+            scan = await scan_anomalies(svc)
     rows = [(a.video_id, f"{a.rate:,.0f}", f"{a.previous_rate:,.0f}") for a in scan.anomalies]
     return MaterializeResult(
         metadata={
             "anomalies": len(scan.anomalies),
-            "alerted": len(scan.alerted),
+            "alerts": len(scan.alerted),
+            "seconds": took["seconds"],
             "preview": MetadataValue.md(md_table(("video", "views/h", "before"), rows)),
         }
     )

@@ -1,5 +1,8 @@
 """Daily Parquet partitions in the vault, backfillable over any range in one run."""
 
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+
 from dagster import (
     AllPartitionMapping,
     AssetCheckResult,
@@ -7,15 +10,21 @@ from dagster import (
     AssetDep,
     AssetExecutionContext,
     BackfillPolicy,
+    FreshnessPolicy,
     MaterializeResult,
     MetadataValue,
     asset,
 )
 
 from atlas_assets import partitions
+from atlas_assets.assets.youtube import stopwatch
+from atlas_assets.catalog import OWNERS, tags
 from atlas_assets.resources import DatabaseResource, VaultResource
-from atlas_assets.runtime import md_table
+from atlas_assets.runtime import database_only, md_table
 from atlas_core.pipeline.exports import export_day, verify_day
+from atlas_core.storage import build_vault
+
+EXPORT_COMPLETE = "export_complete"
 
 
 @asset(
@@ -28,41 +37,62 @@ from atlas_core.pipeline.exports import export_day, verify_day
         "channels",
         AssetDep("videos", partition_mapping=AllPartitionMapping()),
     ],
-    check_specs=[AssetCheckSpec("partition_rows_match_database", asset="vault_partitions")],
-    description="Each day's stats logs and a metadata snapshot as Parquet under "
-    "<dataset>/dt=YYYY-MM-DD/ in the vault; re-running a day replaces it.",
+    check_specs=[
+        AssetCheckSpec(
+            EXPORT_COMPLETE,
+            asset="vault_partitions",
+            blocking=True,
+            description="Every exported day's Parquet row counts equal the database's for "
+            "that day; a failure fails the run, so the day is not reported as published.",
+        )
+    ],
+    owners=OWNERS,
+    kinds={"parquet", "postgres"},
+    tags=tags("vault", "daily"),
+    freshness_policy=FreshnessPolicy.time_window(
+        fail_window=timedelta(hours=27), warn_window=timedelta(hours=25)
+    ),
+    description="One partition per UTC day: that day's rows of video_stats_log and "
+    "channel_stats_log, plus a snapshot of channels and videos, as Parquet files under "
+    "`{dataset}/dt=YYYY-MM-DD/` in the vault. Re-running a day replaces it.",
 )
-async def vault_partitions(
+async def vault_partitions(  # type: ignore[no-untyped-def]  # yields the MaterializeResult, then the check
     context: AssetExecutionContext, database: DatabaseResource, vault: VaultResource
-):  # yields a MaterializeResult, then the check result
-    store = vault.get()
+):
+    store = build_vault(vault.settings())
     window = context.partition_time_window
     days = [d.date() for d in _days(window.start, window.end)]
     totals: dict[str, int] = {}
     mismatches: list[str] = []
-    for day in days:
-        counts = await export_day(database.manager, store, day)
-        for dataset, n in counts.items():
-            totals[dataset] = totals.get(dataset, 0) + n
-        mismatches += await verify_day(database.manager, store, day)
-        context.log.info("exported %s: %s", day, counts)
+    with stopwatch() as took:
+        async with database_only(database) as db:
+            for day in days:
+                counts = await export_day(db, store, day)
+                for dataset, n in counts.items():
+                    totals[dataset] = totals.get(dataset, 0) + n
+                mismatches += await verify_day(db, store, day)
+                context.log.info("exported %s: %s", day, counts)
     yield MaterializeResult(
         metadata={
             "days": len(days),
+            "dagster/row_count": sum(totals.values()),
             **{f"rows_{k}": v for k, v in totals.items()},
+            "seconds": took["seconds"],
             "preview": MetadataValue.md(md_table(("dataset", "rows"), sorted(totals.items()))),
         },
     )
     yield AssetCheckResult(
-        check_name="partition_rows_match_database",
+        check_name=EXPORT_COMPLETE,
         passed=not mismatches,
-        metadata={"mismatches": "; ".join(mismatches) or "none", "days": len(days)},
+        metadata={
+            "mismatches": len(mismatches),
+            "details": "; ".join(mismatches) or "none",
+            "days": len(days),
+        },
     )
 
 
-def _days(start, end):  # type: ignore[no-untyped-def]
-    from datetime import timedelta
-
+def _days(start: datetime, end: datetime) -> Iterator[datetime]:
     day = start
     while day < end:
         yield day

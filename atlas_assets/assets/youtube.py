@@ -1,8 +1,14 @@
 """Channels, their stats, videos per channel, and video stats snapshots."""
 
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+
 from dagster import (
     AssetExecutionContext,
     AssetSpec,
+    FreshnessPolicy,
     MaterializeResult,
     MetadataValue,
     asset,
@@ -10,17 +16,27 @@ from dagster import (
 )
 
 from atlas_assets import partitions
-from atlas_assets.resources import (
-    DatabaseResource,
-    NotifierResource,
-    VaultResource,
-    YouTubeResource,
-)
+from atlas_assets.catalog import OWNERS, table_definition, table_metadata, tags
+from atlas_assets.resources import DatabaseResource, NotifierResource, YouTubeResource
 from atlas_assets.runtime import md_table, services
 from atlas_core.pipeline import discover_videos, refresh_channels, snapshot_video_stats
+from atlas_core.store.tables import row_count, row_counts
 
 GROUP = "youtube"
 POOL = "youtube_api"  # run-queue pool limiting concurrent API use (see dagster.yaml)
+KINDS = {"youtube", "postgres"}
+HOURLY = FreshnessPolicy.time_window(fail_window=timedelta(hours=3), warn_window=timedelta(hours=2))
+
+
+@contextmanager
+def stopwatch() -> Iterator[dict[str, float]]:
+    """Measures the block; ``["seconds"]`` is set on exit (materialization metadata)."""
+    timing: dict[str, float] = {}
+    start = time.perf_counter()
+    try:
+        yield timing
+    finally:
+        timing["seconds"] = round(time.perf_counter() - start, 3)
 
 
 @multi_asset(
@@ -28,26 +44,40 @@ POOL = "youtube_api"  # run-queue pool limiting concurrent API use (see dagster.
         AssetSpec(
             "channels",
             group_name=GROUP,
-            description="Metadata of every watched channel; title changes go to channel_history.",
+            description="One row per watched channel: its current title, handle, country and "
+            "verified badge. A title change also adds a row to channel_history.",
+            owners=OWNERS,
+            kinds=KINDS,
+            tags=tags(GROUP, "hourly"),
+            metadata=table_definition("channels"),
+            freshness_policy=HOURLY,
         ),
         AssetSpec(
             "channel_stats_log",
             group_name=GROUP,
             deps=["channels"],
-            description="One statistics snapshot per watched channel per run.",
+            description="One row per watched channel per refresh run: views, subscribers and "
+            "uploads at that run's tick.",
+            owners=OWNERS,
+            kinds=KINDS,
+            tags=tags(GROUP, "hourly"),
+            metadata=table_definition("channel_stats_log"),
+            freshness_policy=HOURLY,
         ),
     ],
     pool=POOL,
 )
-async def channels_and_stats(
+async def channels_and_stats(  # type: ignore[no-untyped-def]  # yields one MaterializeResult per asset
     context: AssetExecutionContext,
     database: DatabaseResource,
     youtube: YouTubeResource,
-    vault: VaultResource,
     notifier: NotifierResource,
-):  # yields one MaterializeResult per asset
-    async with services(context, database, youtube, vault, notifier) as svc:
-        result = await refresh_channels(svc)
+):
+    with stopwatch() as took:
+        async with services(context, database, youtube=youtube, notifier=notifier) as svc:
+            result = await refresh_channels(svc)
+            async with svc.db.get_connection() as conn:
+                rows = await row_counts(conn, ["channels", "channel_stats_log"])
     context.log.info(
         "refreshed %d channels, %d renamed, %d missing",
         result.refreshed,
@@ -57,10 +87,12 @@ async def channels_and_stats(
     yield MaterializeResult(
         asset_key="channels",
         metadata={
+            **table_metadata("channels", rows["channels"]),
             "channels": result.refreshed,
             "renamed": len(result.renamed),
             "missing": len(result.missing),
             "quota_units": result.units,
+            "seconds": took["seconds"],
             "preview": MetadataValue.md(
                 md_table(("channel", "title"), sorted(result.titles.items()))
             ),
@@ -72,7 +104,13 @@ async def channels_and_stats(
             ),
         },
     )
-    yield MaterializeResult(asset_key="channel_stats_log", metadata={"rows": result.snapshots})
+    yield MaterializeResult(
+        asset_key="channel_stats_log",
+        metadata={
+            **table_metadata("channel_stats_log", rows["channel_stats_log"]),
+            "rows_written": result.snapshots,
+        },
+    )
 
 
 @asset(
@@ -80,25 +118,34 @@ async def channels_and_stats(
     partitions_def=partitions.channels,
     deps=["channels"],
     pool=POOL,
-    description="Uploads of one watched channel, discovered incrementally (stops at the first "
-    "known video), with details from videos.list.",
+    owners=OWNERS,
+    kinds=KINDS,
+    tags=tags(GROUP, "hourly"),
+    metadata=table_definition("videos"),
+    description="One row per upload of a watched channel (partition = channel id): title, "
+    "publication time, duration, topics. Discovery is incremental: it stops at the first "
+    "video already known.",
 )
 async def videos(
     context: AssetExecutionContext,
     database: DatabaseResource,
     youtube: YouTubeResource,
-    vault: VaultResource,
     notifier: NotifierResource,
-) -> MaterializeResult:
+) -> MaterializeResult:  # type: ignore[type-arg]  # dagster matches the bare class
     channel_id = context.partition_key
-    async with services(context, database, youtube, vault, notifier) as svc:
-        found = await discover_videos(svc, channel_id)
+    with stopwatch() as took:
+        async with services(context, database, youtube=youtube, notifier=notifier) as svc:
+            found = await discover_videos(svc, channel_id)
+            async with svc.db.get_connection() as conn:
+                rows = await row_count(conn, "videos")
     context.log.info("%s: %d new videos", channel_id, len(found.new_ids))
     return MaterializeResult(
         metadata={
+            **table_metadata("videos", rows),
             "new_videos": len(found.new_ids),
             "missing": len(found.missing),
             "quota_units": found.units,
+            "seconds": took["seconds"],
             "preview": MetadataValue.md(
                 md_table(("video", "title"), [(v, found.titles.get(v, "")) for v in found.new_ids])
             ),
@@ -110,24 +157,33 @@ async def videos(
     group_name=GROUP,
     deps=["videos"],
     pool=POOL,
-    description="A statistics snapshot of every tracked video, 50 ids per API call, "
-    "written with COPY.",
+    owners=OWNERS,
+    kinds=KINDS,
+    tags=tags(GROUP, "hourly"),
+    metadata=table_definition("video_stats_log"),
+    freshness_policy=HOURLY,
+    description="One row per tracked video per refresh run: views, likes and comments at that "
+    "run's tick. Fetched 50 ids per API call and written with COPY.",
 )
 async def video_stats_log(
     context: AssetExecutionContext,
     database: DatabaseResource,
     youtube: YouTubeResource,
-    vault: VaultResource,
     notifier: NotifierResource,
-) -> MaterializeResult:
-    async with services(context, database, youtube, vault, notifier) as svc:
-        snap = await snapshot_video_stats(svc)
+) -> MaterializeResult:  # type: ignore[type-arg]  # dagster matches the bare class
+    with stopwatch() as took:
+        async with services(context, database, youtube=youtube, notifier=notifier) as svc:
+            snap = await snapshot_video_stats(svc)
+            async with svc.db.get_connection() as conn:
+                rows = await row_count(conn, "video_stats_log")
     return MaterializeResult(
         metadata={
+            **table_metadata("video_stats_log", rows),
             "videos": snap.videos,
-            "rows": snap.rows,
+            "rows_written": snap.rows,
             "missing": len(snap.missing),
             "quota_units": snap.units,
+            "seconds": took["seconds"],
             "preview": MetadataValue.md(
                 md_table(("deleted or private",), [(v,) for v in snap.missing])
                 if snap.missing

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Protocol
 
 import httpx
@@ -19,6 +19,7 @@ from atlas_core.database import DatabaseManager
 from atlas_core.event_log import EventBus
 from atlas_core.notifications import AlertChannel, AlertLevel
 from atlas_core.storage import VaultStrategy
+from atlas_core.utils import utc_now
 from atlas_core.vision.embedder import Embedder, PerceptualEmbedder
 from atlas_core.youtube import YouTubeClient
 
@@ -34,10 +35,6 @@ class Notifier(Protocol):
     ) -> None: ...
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 @dataclass
 class Services:
     settings: Settings
@@ -47,7 +44,7 @@ class Services:
     notifier: Notifier
     http: httpx.AsyncClient
     embedder: Embedder = field(default_factory=PerceptualEmbedder)
-    clock: Callable[[], datetime] = utcnow
+    clock: Callable[[], datetime] = utc_now
 
     @property
     def events(self) -> EventBus:
@@ -62,7 +59,7 @@ class Services:
         db: DatabaseManager | None = None,
         vault: VaultStrategy | None = None,
         notifier: Any | None = None,
-        clock: Callable[[], datetime] = utcnow,
+        clock: Callable[[], datetime] = utc_now,
     ) -> AsyncIterator[Services]:
         """Open the services for one step; closes what it opened, flushing alerts."""
         from atlas_core.notifications import build_notifier

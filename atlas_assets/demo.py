@@ -18,7 +18,6 @@ import signal
 import socket
 import subprocess
 import sys
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from atlas_core.config import Settings, load_settings
@@ -51,7 +50,6 @@ def demo_environment(settings: Settings, sim_base_url: str, api_key: str) -> dic
         "YOUTUBE_API_KEY_POOL_JSON": json.dumps([api_key]),
         "REFRESH_CRON": "*/2 * * * *",
         "DISCOVERY_CRON": "*/10 * * * *",
-        "DAILY_PARTITIONS_START": (datetime.now(UTC).date() - timedelta(days=7)).isoformat(),
     }
 
 
