@@ -164,6 +164,24 @@ def test_whole_graph_twice_leaves_the_same_rows(
     assert channel_meta["quota_units"].value == 1
     stats_meta = first[-2].asset_materializations_for_node("video_stats_log")[0].metadata
     assert stats_meta["quota_units"].value == -(-len(world["video_ids"]) // 50)
+    # Tables carry their name, column schema and row count (the catalog's row count plot).
+    assert stats_meta["dagster/row_count"].value == after_first["video_stats_log"]
+    assert stats_meta["dagster/table_name"].value == "video_stats_log"
+    columns = [c.name for c in stats_meta["dagster/column_schema"].schema.columns]
+    assert columns == ["video_id", "timestamp", "views", "likes", "comment_count"]
+    for node, key in (("channels_and_stats", "channels"), ("video_vectors", "video_vectors")):
+        [meta] = [
+            m.metadata
+            for r in first
+            for m in r.asset_materializations_for_node(node)
+            if m.asset_key.to_user_string() == key
+        ]
+        assert meta["dagster/row_count"].value == after_first[key]
+        assert isinstance(meta["seconds"].value, float)
+    export = first[-1].asset_materializations_for_node("vault_partitions")[0].metadata
+    assert export["dagster/row_count"].value > 0
+    [complete] = first[-1].get_asset_check_evaluations()
+    assert complete.check_name == "export_complete" and complete.passed
     # Secrets never reach run config or metadata.
     for result in first:
         shown = str(result.dagster_run.run_config) + str(result.get_asset_materialization_events())
