@@ -229,3 +229,17 @@ async def test_singleton_and_health_check_all(
     assert json.loads((tmp_path / "vault" / "x.json").read_text()) == {"ok": True}
     health = await health_check_all()
     assert health["vault"] is True and health["database"] is False
+
+
+def test_backend_sdks_load_only_when_chosen(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from atlas_core.config import load_settings; "
+        "from atlas_core.storage import build_vault; "
+        f"build_vault(load_settings(_env_file=None, ATLAS_HOME={str(tmp_path)!r})); "
+        "print(sorted(m for m in ('google.cloud.storage', 'huggingface_hub') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -14,15 +14,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from atlas_core.storage.base import VaultError, VaultStrategy, clean_path
-from atlas_core.storage.gcs import GCSVault
-from atlas_core.storage.huggingface import HuggingFaceVault
 from atlas_core.storage.local import LocalVault
 
 if TYPE_CHECKING:
     from atlas_core.config import Settings
+    from atlas_core.storage.gcs import GCSVault
+    from atlas_core.storage.huggingface import HuggingFaceVault
 
 __all__ = [
     "GCSVault",
@@ -44,6 +44,8 @@ def build_vault(settings: Settings) -> VaultStrategy:
     if provider == "local":
         return LocalVault(settings.vault_path)
     if provider == "gcs":
+        from atlas_core.storage.gcs import GCSVault  # the Google SDK loads only when chosen
+
         if not settings.GCS_BUCKET_NAME:
             raise ValueError("VAULT_PROVIDER=gcs needs GCS_BUCKET_NAME (the bucket to write to)")
         return GCSVault(
@@ -52,6 +54,8 @@ def build_vault(settings: Settings) -> VaultStrategy:
             endpoint=settings.GCS_ENDPOINT,
         )
     if provider == "huggingface":
+        from atlas_core.storage.huggingface import HuggingFaceVault  # likewise the Hub SDK
+
         if not settings.HF_DATASET_ID:
             raise ValueError(
                 "VAULT_PROVIDER=huggingface needs HF_DATASET_ID (a dataset repo 'namespace/name')"
@@ -65,3 +69,16 @@ def build_vault(settings: Settings) -> VaultStrategy:
     raise ValueError(
         f"unknown VAULT_PROVIDER {provider!r}; expected 'local', 'gcs' or 'huggingface'"
     )
+
+
+def __getattr__(name: str) -> Any:
+    """``GCSVault`` and ``HuggingFaceVault`` import their SDKs on first access only."""
+    if name == "GCSVault":
+        from atlas_core.storage.gcs import GCSVault
+
+        return GCSVault
+    if name == "HuggingFaceVault":
+        from atlas_core.storage.huggingface import HuggingFaceVault
+
+        return HuggingFaceVault
+    raise AttributeError(f"module 'atlas_core.storage' has no attribute {name!r}")
