@@ -67,12 +67,13 @@ async def ours(conn: psycopg.AsyncConnection, rows: list[VideoStatsRow]) -> None
 async def raw_copy(conn: psycopg.AsyncConnection, rows: list[VideoStatsRow]) -> None:
     cur = conn.cursor()
     async with cur.copy(
-        "COPY video_stats_log (video_id, timestamp, views, likes, comment_count) "
+        "COPY video_stats_log (video_id, timestamp, views, likes, comment_count, observed_at) "
         "FROM STDIN (FORMAT BINARY)"
     ) as copy:
-        copy.set_types(["text", "timestamp", "int8", "int8", "int8"])
+        copy.set_types(["text", "timestamptz", "int8", "int8", "int8", "timestamptz"])
+        observed = datetime.now(UTC)
         for video_id, ts, views, likes, comments in rows:
-            await copy.write_row((video_id, ts.replace(tzinfo=None), views, likes, comments))
+            await copy.write_row((video_id, ts, views, likes, comments, observed))
     await conn.commit()
 
 
@@ -81,7 +82,7 @@ async def executemany(conn: psycopg.AsyncConnection, rows: list[VideoStatsRow]) 
     await cur.executemany(
         "INSERT INTO video_stats_log (video_id, timestamp, views, likes, comment_count) "
         "VALUES (%s, %s, %s, %s, %s)",
-        [(v, ts.replace(tzinfo=None), a, b, c) for v, ts, a, b, c in rows],
+        [(v, ts, a, b, c) for v, ts, a, b, c in rows],
     )
     await conn.commit()
 

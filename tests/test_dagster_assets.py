@@ -168,7 +168,7 @@ def test_whole_graph_twice_leaves_the_same_rows(
     assert stats_meta["dagster/row_count"].value == after_first["video_stats_log"]
     assert stats_meta["dagster/table_name"].value == "video_stats_log"
     columns = [c.name for c in stats_meta["dagster/column_schema"].schema.columns]
-    assert columns == ["video_id", "timestamp", "views", "likes", "comment_count"]
+    assert columns == ["video_id", "timestamp", "views", "likes", "comment_count", "observed_at"]
     for node, key in (("channels_and_stats", "channels"), ("video_vectors", "video_vectors")):
         [meta] = [
             m.metadata

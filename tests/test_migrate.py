@@ -128,9 +128,11 @@ def test_timestamptz_migration_reads_existing_naive_values_as_utc(
         assert naive == []
         created = conn.execute("SELECT created_at FROM channels").fetchone()
         stamp = conn.execute("SELECT timestamp FROM channel_stats_log").fetchone()
+        observed = conn.execute("SELECT observed_at FROM channel_stats_log").fetchone()
         default = conn.execute(
             "INSERT INTO watchlist (channel_id) VALUES ('UCa') RETURNING added_at"
         ).fetchone()
     assert created == (datetime(2026, 3, 8, 9, 30, tzinfo=UTC),)
     assert stamp == (datetime(2026, 11, 27, 23, 0, tzinfo=UTC),)
+    assert observed == stamp  # 0006: rows from before were observed at their tick
     assert default is not None and abs(datetime.now(UTC) - default[0]) < timedelta(minutes=5)

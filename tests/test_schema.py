@@ -1,4 +1,5 @@
-"""The migrated schema matches the API reference column for column."""
+"""The migrated schema matches the API reference column for column, with its deliberate
+changes: every time is TIMESTAMPTZ (0005) and stats rows record ``observed_at`` (0006)."""
 
 from __future__ import annotations
 
@@ -12,51 +13,53 @@ REFERENCE: dict[str, list[tuple[str, str, int | None, str | None, bool]]] = {
         ("title", "character varying", 255, None, False),
         ("country", "character varying", 10, None, True),
         ("custom_url", "character varying", 100, None, True),
-        ("created_at", "timestamp without time zone", None, None, True),
+        ("created_at", "timestamp with time zone", None, None, True),
         ("is_verified", "boolean", None, "false", True),
-        ("last_scraped_at", "timestamp without time zone", None, "now()", True),
+        ("last_scraped_at", "timestamp with time zone", None, "now()", True),
     ],
     "videos": [
         ("id", "character varying", 20, None, False),
         ("channel_id", "character varying", 50, None, True),
         ("title", "text", None, None, False),
-        ("published_at", "timestamp without time zone", None, None, True),
+        ("published_at", "timestamp with time zone", None, None, True),
         ("duration", "integer", None, None, True),
         ("wiki_topics", "ARRAY", None, None, True),
-        ("discovered_at", "timestamp without time zone", None, "now()", True),
+        ("discovered_at", "timestamp with time zone", None, "now()", True),
     ],
     "video_vectors": [
         ("video_id", "character varying", 20, None, False),
         ("frame_index", "integer", None, None, False),
         ("vector", "USER-DEFINED", None, None, False),
         ("source_type", "character varying", 50, None, True),
-        ("created_at", "timestamp without time zone", None, "now()", True),
+        ("created_at", "timestamp with time zone", None, "now()", True),
     ],
     "system_events": [
         ("id", "uuid", None, "gen_random_uuid()", False),
         ("event_type", "character varying", 50, None, False),
         ("entity_id", "character varying", 50, None, True),
         ("payload", "jsonb", None, None, True),
-        ("created_at", "timestamp without time zone", None, "now()", True),
+        ("created_at", "timestamp with time zone", None, "now()", True),
     ],
     "channel_stats_log": [
         ("channel_id", "character varying", 50, None, False),
-        ("timestamp", "timestamp without time zone", None, "now()", False),
+        ("timestamp", "timestamp with time zone", None, "now()", False),
         ("view_count", "bigint", None, None, True),
         ("subscriber_count", "bigint", None, None, True),
         ("video_count", "integer", None, None, True),
+        ("observed_at", "timestamp with time zone", None, "now()", False),
     ],
     "video_stats_log": [
         ("video_id", "character varying", 20, None, False),
-        ("timestamp", "timestamp without time zone", None, "now()", False),
+        ("timestamp", "timestamp with time zone", None, "now()", False),
         ("views", "bigint", None, None, True),
         ("likes", "bigint", None, None, True),
         ("comment_count", "bigint", None, None, True),
+        ("observed_at", "timestamp with time zone", None, "now()", False),
     ],
     "channel_history": [
         ("id", "uuid", None, "gen_random_uuid()", False),
         ("channel_id", "character varying", 50, None, True),
-        ("changed_at", "timestamp without time zone", None, "now()", True),
+        ("changed_at", "timestamp with time zone", None, "now()", True),
         ("old_title", "character varying", 255, None, True),
         ("new_title", "character varying", 255, None, True),
         ("event_type", "character varying", 50, None, False),

@@ -70,3 +70,21 @@ async def test_unknown_video_fails_loudly_and_keeps_existing_rows(db: DatabaseMa
     async with db.get_connection() as conn:
         cur = await conn.execute("SELECT count(*) FROM video_stats_log")
         assert await cur.fetchone() == (1,)
+
+
+async def test_observed_at_is_kept_apart_from_the_tick(db: DatabaseManager) -> None:
+    """The tick keys the row; observed_at says when YouTube answered, and a re-run keeps it."""
+    await _seed(db)
+    arrived = T0 + timedelta(minutes=7, seconds=3)
+    async with db.get_connection() as conn:
+        await write_video_stats(conn, [("vidA", T0, 10, 1, 0)], observed_at=arrived)
+        again = [("vidA", T0, 10, 1, 0), ("vidB", T0, 5, 0, 0)]
+        await write_video_stats(conn, again, observed_at=arrived + timedelta(hours=2))
+        cur = await conn.execute(
+            "SELECT video_id, timestamp, observed_at FROM video_stats_log ORDER BY 1"
+        )
+        rows = await cur.fetchall()
+    assert rows == [
+        ("vidA", T0, arrived),
+        ("vidB", T0, arrived + timedelta(hours=2)),
+    ]

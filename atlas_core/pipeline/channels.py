@@ -68,12 +68,14 @@ async def refresh_channels(svc: Services) -> ChannelsRefresh:
         ids = await watchlist_ids(conn)
     before = svc.youtube.units_spent
     result = await svc.youtube.channels(ids)
+    observed = svc.wall_clock()
     renames = await store_channels(svc, result.found)
     now = svc.clock()
     async with svc.db.get_connection() as conn:
         snapshots = await write_channel_stats(
             conn,
             [(c.id, now, c.view_count, c.subscriber_count, c.video_count) for c in result.found],
+            observed_at=observed,
         )
     for rename in renames:
         await svc.events.emit(

@@ -44,7 +44,8 @@ class Services:
     notifier: Notifier
     http: httpx.AsyncClient
     embedder: Embedder = field(default_factory=PerceptualEmbedder)
-    clock: Callable[[], datetime] = utc_now
+    clock: Callable[[], datetime] = utc_now  # the run's tick: snapshot key (idempotent re-runs)
+    wall_clock: Callable[[], datetime] = utc_now  # when an API response arrived (observed_at)
 
     @property
     def events(self) -> EventBus:
@@ -60,6 +61,7 @@ class Services:
         vault: VaultStrategy | None = None,
         notifier: Any | None = None,
         clock: Callable[[], datetime] = utc_now,
+        wall_clock: Callable[[], datetime] = utc_now,
     ) -> AsyncIterator[Services]:
         """Open the services for one step; closes what it opened, flushing alerts."""
         from atlas_core.notifications import build_notifier
@@ -81,6 +83,7 @@ class Services:
                     notifier=alerts,
                     http=http,
                     clock=clock,
+                    wall_clock=wall_clock,
                 )
         finally:
             if notifier is None:

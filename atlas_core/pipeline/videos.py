@@ -65,14 +65,16 @@ async def discover_videos(svc: Services, channel_id: str) -> Discovery:
             channel_id, [], missing=[channel_id], units=svc.youtube.units_spent - before
         )
     details = await svc.youtube.videos(new_ids)
-    now = svc.clock()
+    observed, now = svc.wall_clock(), svc.clock()
     # A video listed in the uploads playlist belongs to this channel even if a re-fetch
     # reports another owner; only keep the ones that do.
     mine = [v for v in details.found if v.channel_id == channel_id]
     async with svc.db.get_connection() as conn:
         added = await upsert_videos(conn, [video_row(v) for v in mine], now)
         await write_video_stats(
-            conn, [(v.id, now, v.view_count, v.like_count, v.comment_count) for v in mine]
+            conn,
+            [(v.id, now, v.view_count, v.like_count, v.comment_count) for v in mine],
+            observed_at=observed,
         )
     for video in mine:
         if video.id in added:
@@ -97,12 +99,13 @@ async def snapshot_video_stats(svc: Services) -> StatsSnapshot:
     async with svc.db.get_connection() as conn:
         ids = await tracked_video_ids(conn)
     result = await svc.youtube.videos(ids)
-    now = svc.clock()
+    observed, now = svc.wall_clock(), svc.clock()
     async with svc.db.get_connection() as conn:
         await upsert_videos(conn, [video_row(v) for v in result.found], now)
         rows = await write_video_stats(
             conn,
             [(v.id, now, v.view_count, v.like_count, v.comment_count) for v in result.found],
+            observed_at=observed,
         )
     known_missing = await svc.events.recorded("video.missing", result.missing)
     newly_missing = [v for v in result.missing if v not in known_missing]

@@ -18,7 +18,8 @@ from psycopg import AsyncConnection, sql
 _TS = pa.timestamp("us", tz="UTC")
 EXPORTS: dict[str, tuple[str, pa.Schema]] = {
     "video_stats_log": (
-        "SELECT video_id, timestamp, views, likes, comment_count FROM video_stats_log"
+        "SELECT video_id, timestamp, views, likes, comment_count, observed_at"
+        " FROM video_stats_log"
         " WHERE timestamp >= %(start)s AND timestamp < %(end)s ORDER BY video_id, timestamp",
         pa.schema(
             [
@@ -27,11 +28,12 @@ EXPORTS: dict[str, tuple[str, pa.Schema]] = {
                 ("views", pa.int64()),
                 ("likes", pa.int64()),
                 ("comment_count", pa.int64()),
+                ("observed_at", _TS),
             ]
         ),
     ),
     "channel_stats_log": (
-        "SELECT channel_id, timestamp, view_count, subscriber_count, video_count"
+        "SELECT channel_id, timestamp, view_count, subscriber_count, video_count, observed_at"
         " FROM channel_stats_log WHERE timestamp >= %(start)s AND timestamp < %(end)s"
         " ORDER BY channel_id, timestamp",
         pa.schema(
@@ -41,6 +43,7 @@ EXPORTS: dict[str, tuple[str, pa.Schema]] = {
                 ("view_count", pa.int64()),
                 ("subscriber_count", pa.int64()),
                 ("video_count", pa.int32()),
+                ("observed_at", _TS),
             ]
         ),
     ),
