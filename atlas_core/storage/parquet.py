@@ -6,10 +6,9 @@
 
 ``dt`` is stored as a string (``"2026-01-05"``) so that reading the folder with
 ``pyarrow.dataset.dataset(root, partitioning="hive")`` merges the file column with the
-partition key without a type conflict (hive discovery infers the key as a string).
-It is built as a one-entry dictionary column, which Parquet stores as dictionary indexes at
-almost no cost; files are written without the embedded Arrow schema (``store_schema=False``)
-so that readers get ``dt`` back as a plain string rather than a dictionary type.
+partition key without a type conflict (hive discovery infers the key as a string). It is a
+plain string column: Parquet dictionary-encodes it by itself (one entry), and building it as
+an Arrow dictionary measured no gain (bench/export.py, 1M rows: same file size, no faster).
 """
 
 from __future__ import annotations
@@ -18,7 +17,6 @@ import re
 from datetime import date
 from typing import Any
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -64,9 +62,7 @@ def prepare(table: pa.Table, day: date) -> pa.Table:
     if not isinstance(table, pa.Table):
         raise ValueError(f"write_partition expects a pyarrow.Table, got {type(table).__name__}")
     value = _check_day(day)
-    column = pa.DictionaryArray.from_arrays(
-        pa.array(np.zeros(table.num_rows, dtype=np.int32)), pa.array([value], pa.string())
-    )
+    column = pa.repeat(pa.scalar(value, pa.string()), table.num_rows)
     dt_field = pa.field("dt", column.type, nullable=False)
     index = table.schema.get_field_index("dt")
     if index < 0:
@@ -88,7 +84,7 @@ def write(table: pa.Table, sink: Any) -> None:
     Raises ValueError when the table cannot be represented in Parquet (e.g. an interval column).
     """
     try:
-        pq.write_table(table, sink, compression=COMPRESSION, store_schema=False)
+        pq.write_table(table, sink, compression=COMPRESSION)
     except (pa.ArrowNotImplementedError, pa.ArrowTypeError) as exc:
         raise ValueError(f"cannot write this table as Parquet: {exc}") from None
 
