@@ -23,7 +23,7 @@ from vault_peers import (  # noqa: F401
 import atlas_core
 from atlas_core.config import load_settings
 from atlas_core.storage import GCSVault, HuggingFaceVault, LocalVault, build_vault
-from atlas_core.storage.card import configs_of, render_card
+from atlas_core.storage.huggingface import configs_of, render_card
 from atlas_core.utils import health_check_all
 
 DAY = date(2026, 1, 5)

@@ -25,14 +25,13 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from huggingface_hub import CommitOperationAdd, CommitOperationDelete, HfApi
+from huggingface_hub import CommitOperationAdd, CommitOperationDelete, DatasetCard, HfApi
 from huggingface_hub.errors import RemoteEntryNotFoundError, RepositoryNotFoundError
 from huggingface_hub.hf_api import RepoFile
 from pydantic import SecretStr
 
 from atlas_core.storage import parquet
 from atlas_core.storage.base import VaultStrategy
-from atlas_core.storage.card import configs_of, render_card
 
 
 class _DropBufferFallbackNotice(logging.Filter):
@@ -181,6 +180,38 @@ class HuggingFaceVault(VaultStrategy):
         if datasets <= self._configs:
             return None
         return render_card(current, datasets | self._configs).encode("utf-8")
+
+
+_DEFAULT_PROSE = (
+    "# Atlas vault\n\nDaily Parquet partitions (`{table}/dt=YYYY-MM-DD/`) exported by Atlas, "
+    "and visual evidence under `evidence/{video_id}/`.\n"
+)
+
+
+def configs_of(text: str) -> list[str]:
+    """The config names declared in a dataset card's ``configs:`` metadata."""
+    configs = DatasetCard(text, ignore_metadata_errors=True).data.get("configs")
+    return [
+        str(c["config_name"]) for c in configs or [] if isinstance(c, dict) and "config_name" in c
+    ]
+
+
+def render_card(text: str, datasets: Iterable[str]) -> str:
+    """``text`` (or a fresh card) with a config for each of ``datasets``, sorted by name; the
+    card's other metadata, its prose and existing configs' settings are kept."""
+    card = DatasetCard(text if text.strip() else "---\n{}\n---\n" + _DEFAULT_PROSE)
+    existing = {
+        str(c["config_name"]): c
+        for c in card.data.get("configs") or []
+        if isinstance(c, dict) and "config_name" in c
+    }
+    card.data["configs"] = [
+        existing.get(name) or {"config_name": name, "data_files": f"{name}/dt=*/*.parquet"}
+        for name in sorted(set(datasets) | set(existing))
+    ]
+    if not card.text.strip():
+        card.text = _DEFAULT_PROSE
+    return str(card)
 
 
 def _is_dataset(name: str) -> bool:
