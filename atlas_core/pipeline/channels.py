@@ -47,10 +47,9 @@ async def store_channels(svc: Services, found: list[Channel]) -> list[Rename]:
 
 async def report_missing_channels(svc: Services, channel_ids: list[str]) -> list[str]:
     """Record and alert (once per channel) watched channels YouTube no longer returns."""
-    seen = await svc.events.recorded("channel.missing", channel_ids)
-    new = [c for c in channel_ids if c not in seen]
-    for channel_id in new:
-        await svc.events.emit("channel.missing", channel_id, {"reason": "not returned by the API"})
+    new = await svc.record_once(
+        "channel.missing", {c: {"reason": "not returned by the API"} for c in channel_ids}
+    )
     if new:
         await svc.notifier.send(
             "Watched channels disappeared",

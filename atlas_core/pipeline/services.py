@@ -51,6 +51,15 @@ class Services:
     def events(self) -> EventBus:
         return EventBus(self.db)
 
+    async def record_once(self, event_type: str, payloads: dict[str, dict[str, Any]]) -> list[str]:
+        """Record an ``event_type`` event for each entity id of ``payloads`` that has none yet;
+        returns those ids, in order: the ones to alert about (each alerts once)."""
+        seen = await self.events.recorded(event_type, list(payloads))
+        new = [entity for entity in payloads if entity not in seen]
+        for entity in new:
+            await self.events.emit(event_type, entity, payloads[entity])
+        return new
+
     @classmethod
     @asynccontextmanager
     async def open(

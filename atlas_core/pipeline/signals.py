@@ -25,14 +25,15 @@ async def scan_anomalies(
         found = await velocity_anomalies(conn, factor, min_views_per_hour)
     # One alert per (video, snapshot): the event's entity is "video@timestamp".
     keys = {f"{a.video_id}@{a.at:%Y%m%dT%H%M%S}"[:50]: a for a in found}
-    seen = await svc.events.recorded("video.velocity_anomaly", list(keys))
-    fresh = {key: a for key, a in keys.items() if key not in seen}
-    for key, anomaly in fresh.items():
-        await svc.events.emit(
-            "video.velocity_anomaly",
-            key,
-            {"video_id": anomaly.video_id, "rate": anomaly.rate, "previous": anomaly.previous_rate},
-        )
+    new = await svc.record_once(
+        "video.velocity_anomaly",
+        {
+            key: {"video_id": a.video_id, "rate": a.rate, "previous": a.previous_rate}
+            for key, a in keys.items()
+        },
+    )
+    fresh = {key: keys[key] for key in new}
+    for anomaly in fresh.values():
         ratio = "new" if anomaly.previous_rate == 0 else f"x{anomaly.ratio:.1f}"
         await svc.notifier.send(
             "Views velocity anomaly",

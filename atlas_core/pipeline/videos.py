@@ -107,10 +107,9 @@ async def snapshot_video_stats(svc: Services) -> StatsSnapshot:
             [(v.id, now, v.view_count, v.like_count, v.comment_count) for v in result.found],
             observed_at=observed,
         )
-    known_missing = await svc.events.recorded("video.missing", result.missing)
-    newly_missing = [v for v in result.missing if v not in known_missing]
-    for video_id in newly_missing:
-        await svc.events.emit("video.missing", video_id, {"reason": "deleted or private"})
+    newly_missing = await svc.record_once(
+        "video.missing", {v: {"reason": "deleted or private"} for v in result.missing}
+    )
     if newly_missing:
         await svc.notifier.send(
             "Videos disappeared",
