@@ -26,9 +26,11 @@ from atlas_core.migrate import migrate
 
 DEMO_DAGSTER_YAML = """\
 # Written by `atlas demo`: local instance storage, runs from the queue, telemetry off,
-# atlas_core's log lines (alerts without a webhook among them) in each run's log.
+# freshness policies evaluated, atlas_core's log lines (alerts without a webhook among them) in each run's log.
 telemetry:
   enabled: false
+freshness:
+  enabled: true
 python_logs:
   managed_python_loggers: [atlas_core]
   python_log_level: INFO

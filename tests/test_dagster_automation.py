@@ -195,10 +195,13 @@ def test_shipped_instance_configs_validate(tmp_path: Path, monkeypatch: pytest.M
     (prod / "dagster.yaml").write_text((ROOT / "atlas_assets/deploy/dagster.yaml").read_text())
     config, _ = dagster_instance_config(str(prod))
     assert "postgres" in str(config["storage"]) and config["concurrency"]["pools"]
+    assert config["freshness"] == {"enabled": True}
     demo = tmp_path / "demo"
     demo.mkdir()
     (demo / "dagster.yaml").write_text(DEMO_DAGSTER_YAML)
-    assert dagster_instance_config(str(demo))[0]["telemetry"] == {"enabled": False}
+    demo_config = dagster_instance_config(str(demo))[0]
+    assert demo_config["telemetry"] == {"enabled": False}
+    assert demo_config["freshness"] == {"enabled": True}
 
 
 def test_schedules_stamp_runs_with_their_tick() -> None:
@@ -253,3 +256,21 @@ def test_definitions_read_no_environment_at_import_of_partitions_and_schedules()
         text=True,
     )
     assert broken.returncode != 0 and "REFRESH_CRON='not a cron'" in broken.stderr
+
+
+def test_every_asset_has_catalog_metadata() -> None:
+    """Kinds, owner, tags and a description that renders (no raw <...> swallowed as HTML);
+    tables name themselves and their columns; each asset has a freshness policy."""
+    from atlas_assets.definitions import defs
+
+    specs = list(defs.resolve_all_asset_specs())
+    assert {s.key.to_user_string() for s in specs} >= {"channels", "vault_partitions"}
+    for spec in specs:
+        name = spec.key.to_user_string()
+        assert spec.kinds and spec.owners == ["team:atlas-data"], name
+        assert {"domain", "cadence"} <= set(spec.tags), name
+        assert spec.description and "<" not in spec.description, name
+        assert spec.freshness_policy is not None, name
+        if name in {"channels", "channel_stats_log", "videos", "video_stats_log"}:
+            assert spec.metadata["dagster/table_name"] == name
+            assert spec.metadata["dagster/column_schema"].columns

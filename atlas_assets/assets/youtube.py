@@ -122,6 +122,7 @@ async def channels_and_stats(  # type: ignore[no-untyped-def]  # yields one Mate
     kinds=KINDS,
     tags=tags(GROUP, "hourly"),
     metadata=table_definition("videos"),
+    freshness_policy=HOURLY,  # asset-level: some channel's discovery ran within the window
     description="One row per upload of a watched channel (partition = channel id): title, "
     "publication time, duration, topics. Discovery is incremental: it stops at the first "
     "video already known.",
