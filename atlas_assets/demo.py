@@ -26,7 +26,8 @@ from atlas_core.migrate import migrate
 
 DEMO_DAGSTER_YAML = """\
 # Written by `atlas demo`: local instance storage, runs from the queue, telemetry off,
-# freshness policies evaluated, atlas_core's log lines (alerts without a webhook among them) in each run's log.
+# freshness policies evaluated, atlas_core's log lines (alerts without a webhook among
+# them) in each run's log.
 telemetry:
   enabled: false
 freshness:
