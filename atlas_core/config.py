@@ -94,6 +94,12 @@ class Settings(BaseSettings):
     DISCORD_MAX_ATTEMPTS: int = Field(4, ge=1)
     DISCORD_DIGEST_THRESHOLD: int = Field(5, ge=1)
     DISCORD_DIGEST_WINDOW_SECONDS: float = Field(10.0, ge=0)
+    # The alert outbox drainer (atlas_core.pipeline.alerts.deliver_alerts)
+    ALERT_GIVE_UP_HOURS: float = Field(48.0, gt=0, allow_inf_nan=False)  # then an OPS event
+    ALERT_RETRY_BASE_SECONDS: float = Field(60.0, gt=0, allow_inf_nan=False)  # doubles per try
+    ALERT_RETRY_MAX_SECONDS: float = Field(3600.0, gt=0, allow_inf_nan=False)
+    ALERT_BATCH_SIZE: int = Field(100, ge=1)
+    ALERT_CLAIM_LEASE_SECONDS: float = Field(900.0, gt=0, allow_inf_nan=False)
 
     # Orchestration
     DAILY_PARTITIONS_START: date = date(2026, 1, 1)

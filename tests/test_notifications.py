@@ -89,7 +89,8 @@ async def make(sink: WebhookSink) -> AsyncIterator[Make]:
 
 def embed_of(request: Recorded) -> dict[str, Any]:
     body = request.json
-    assert set(body) == {"embeds"} and len(body["embeds"]) == 1
+    assert set(body) == {"embeds", "allowed_mentions"} and len(body["embeds"]) == 1
+    assert body["allowed_mentions"] == {"parse": []}
     embed: dict[str, Any] = body["embeds"][0]
     return embed
 

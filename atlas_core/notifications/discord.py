@@ -28,6 +28,7 @@ may serve successive event loops (each Dagster step runs its own); it is not thr
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 import weakref
@@ -112,6 +113,15 @@ class DiscordNotifier:
     def __repr__(self) -> str:
         names = [channel.value for channel in self._webhooks]
         return f"DiscordNotifier(environment={self.environment!r}, webhooks={names})"
+
+    @property
+    def footer(self) -> str:
+        """The footer every embed carries ("Atlas · <environment>")."""
+        return self._footer
+
+    @property
+    def max_attempts(self) -> int:
+        return self._max_attempts
 
     @property
     def channels(self) -> frozenset[AlertChannel]:
@@ -225,8 +235,25 @@ class DiscordNotifier:
 
     # -- delivery ------------------------------------------------------------------------
 
-    async def _deliver(self, channel: AlertChannel, embed: dict[str, Any], what: str) -> None:
-        """Post one embed with retries; log and swallow any failure."""
+    async def post(
+        self,
+        channel: AlertChannel,
+        embed: dict[str, Any],
+        attachment: tuple[str, bytes] | None = None,
+    ) -> None:
+        """Post one embed now (retries within :attr:`max_attempts`); raise
+        :class:`DeliveryError` if it did not get through. A channel without a webhook logs it.
+        ``attachment`` (file name, bytes) is sent multipart; point the embed's image at
+        ``attachment://<file name>``. Used by the outbox drainer."""
+        channel = AlertChannel(channel)
+        if channel not in self._webhooks:
+            logger.info(
+                "No Discord webhook for channel %r; alert logged only: %s: %s",
+                channel.value,
+                embed.get("title", ""),
+                embed.get("description", ""),
+            )
+            return
         post = retry_async(
             max_attempts=self._max_attempts,
             delay=self._retry_delay,
@@ -235,29 +262,47 @@ class DiscordNotifier:
             max_delay=self._max_wait,
             sleep=self._sleep,
         )(self._post_once)
+        try:
+            await post(channel, _payload(embed), attachment)
+        except _Retryable as exc:
+            raise DeliveryError(
+                f"gave up after {self._max_attempts} attempt(s), last: {exc}",
+                unreachable=isinstance(exc, _Unreachable),
+            ) from None
+        except _GiveUp as exc:
+            raise DeliveryError(str(exc)) from None
+
+    async def _deliver(self, channel: AlertChannel, embed: dict[str, Any], what: str) -> None:
+        """Post one embed with retries; log and swallow any failure."""
         where = f"webhook for channel {channel.value!r}"
         try:
-            await post(channel, {"embeds": [embed]})
-        except _Retryable as exc:
-            logger.error(
-                "Discord %s gave up after %d attempt(s), last: %s; dropped %r",
-                where,
-                self._max_attempts,
-                exc,
-                shorten(what, 100),
-            )
-        except _GiveUp as exc:
-            logger.error("Discord %s: %s; dropped %r", where, exc, shorten(what, 100))
+            await self.post(channel, embed)
+        except DeliveryError as exc:
+            sep = " " if str(exc).startswith("gave up") else ": "
+            logger.error("Discord %s%s%s; dropped %r", where, sep, exc, shorten(what, 100))
         else:
             logger.debug("Discord %s: delivered %r", where, shorten(what, 100))
 
-    async def _post_once(self, channel: AlertChannel, payload: dict[str, Any]) -> None:
+    async def _post_once(
+        self,
+        channel: AlertChannel,
+        payload: dict[str, Any],
+        attachment: tuple[str, bytes] | None = None,
+    ) -> None:
         secret = self._webhooks[channel].get_secret_value()
         limiter = self._limiters.setdefault(secret, WebhookLimiter(*self._rate_limit))
         await self._wait_for_slot(limiter)
         url = httpx.URL(secret).copy_merge_params({"wait": "true"})
         try:
-            response = await self._client().post(url, json=payload)
+            if attachment is None:
+                response = await self._client().post(url, json=payload)
+            else:
+                name, data = attachment
+                response = await self._client().post(
+                    url,
+                    data={"payload_json": json.dumps(payload)},
+                    files={"files[0]": (name, data, _image_type(name))},
+                )
         except httpx.TimeoutException:
             raise _Unreachable(f"no answer within {self._timeout:g}s") from None
         except httpx.TransportError as exc:
@@ -321,6 +366,32 @@ class _Window:
     held: list[Alert] = field(default_factory=list)
     timer: asyncio.Task[None] | None = None
     closing: bool = False
+
+
+class DeliveryError(Exception):
+    """An embed did not reach Discord. ``unreachable``: no answer at all (timeout,
+    connection), so later posts to that webhook in the same drain would likely hang too.
+    Never carries the webhook URL."""
+
+    def __init__(self, message: str, *, unreachable: bool = False) -> None:
+        super().__init__(message)
+        self.unreachable = unreachable
+
+
+def _payload(embed: dict[str, Any]) -> dict[str, Any]:
+    """The webhook body: one embed, and no mention ever pings anyone."""
+    return {"embeds": [embed], "allowed_mentions": {"parse": []}}
+
+
+def _image_type(name: str) -> str:
+    lower = name.lower()
+    if lower.endswith(".png"):
+        return "image/png"
+    if lower.endswith(".gif"):
+        return "image/gif"
+    if lower.endswith(".webp"):
+        return "image/webp"
+    return "image/jpeg"
 
 
 class _GiveUp(Exception):

@@ -33,6 +33,13 @@ class Notifier(Protocol):
         fields: dict[str, str] | None = None,
     ) -> None: ...
 
+    async def post(
+        self,
+        channel: AlertChannel,
+        embed: dict[str, Any],
+        attachment: tuple[str, bytes] | None = None,
+    ) -> None: ...
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
