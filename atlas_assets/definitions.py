@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dagster import Definitions
 
+from atlas_assets.assets.alerts import alert_deliveries, alerts_sensor, deliver_alerts_job
 from atlas_assets.assets.signals import velocity_anomalies
 from atlas_assets.assets.vault import vault_partitions
 from atlas_assets.assets.vision import video_vectors
@@ -29,14 +30,15 @@ assets = [
     video_vectors,
     velocity_anomalies,
     vault_partitions,
+    alert_deliveries,
 ]
 
 defs = Definitions(
     assets=assets,
     asset_checks=checks,
-    jobs=[discover_job, refresh_job, export_job],
+    jobs=[discover_job, refresh_job, export_job, deliver_alerts_job],
     schedules=schedules,
-    sensors=sensors,
+    sensors=[*sensors, alerts_sensor],
     resources={
         "database": DatabaseResource(),
         "youtube": YouTubeResource(),

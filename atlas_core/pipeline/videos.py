@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from atlas_core.notifications import AlertChannel, AlertLevel
+from atlas_core.notifications import Alert, AlertChannel, AlertLevel
 from atlas_core.pipeline.channels import report_missing_channels, store_channels
 from atlas_core.pipeline.services import Services
 from atlas_core.store.channels import channel_titles
+from atlas_core.store.outbox import enqueue_alert
 from atlas_core.store.stats import write_video_stats
 from atlas_core.store.videos import VideoRow, known_video_ids, tracked_video_ids, upsert_videos
 from atlas_core.store.watchlist import uploads_playlist
@@ -104,21 +105,27 @@ async def snapshot_video_stats(svc: Services) -> StatsSnapshot:
             conn,
             [(v.id, now, v.view_count, v.like_count, v.comment_count) for v in result.found],
         )
-    known_missing = await svc.events.recorded("video.missing", result.missing)
-    newly_missing = [v for v in result.missing if v not in known_missing]
+    newly_missing: list[str] = []
+    async with svc.db.get_connection() as conn:  # once per video: the outbox key
+        for video_id in result.missing:
+            if await enqueue_alert(conn, missing_video_alert(video_id)):
+                newly_missing.append(video_id)
     for video_id in newly_missing:
         await svc.events.emit("video.missing", video_id, {"reason": "deleted or private"})
-    if newly_missing:
-        await svc.notifier.send(
-            "Videos disappeared",
-            f"{len(newly_missing)} tracked video(s) are deleted or private now.",
-            channel=AlertChannel.SURVEILLANCE,
-            level=AlertLevel.WARNING,
-            fields={"video_ids": ", ".join(newly_missing[:20])},
-        )
     return StatsSnapshot(
         videos=len(ids),
         rows=rows,
         missing=result.missing,
         units=svc.youtube.units_spent - before,
+    )
+
+
+def missing_video_alert(video_id: str) -> Alert:
+    return Alert(
+        key=f"video.missing:{video_id}",
+        channel=AlertChannel.SURVEILLANCE,
+        level=AlertLevel.WARNING,
+        title="Videos disappeared",
+        description=f"Tracked video `{video_id}` is deleted or private now.",
+        fields={"video_ids": video_id},
     )

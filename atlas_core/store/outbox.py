@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import psycopg
 from psycopg import AsyncConnection
 from psycopg.types.json import Jsonb
 
@@ -138,3 +139,13 @@ async def outbox_counts(conn: AsyncConnection) -> dict[str, int]:
 def _text(value: str) -> str:
     """PostgreSQL text cannot hold NUL."""
     return str(value).replace("\x00", "")
+
+
+def due_alert_count(dsn: str) -> int:
+    """Pending alerts due now, over a short synchronous connection (for sensors)."""
+    with psycopg.connect(dsn, connect_timeout=10) as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM alert_outbox WHERE delivered_at IS NULL"
+            " AND given_up_at IS NULL AND next_attempt_at <= now()"
+        ).fetchone()
+    return int(row[0]) if row else 0

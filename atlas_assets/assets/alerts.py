@@ -1,0 +1,79 @@
+"""The alert outbox drained to Discord: an asset, its job and the sensor that launches it.
+
+Pipeline steps only write alerts to the outbox; ``alert_deliveries`` posts them
+(:func:`atlas_core.pipeline.alerts.deliver_alerts`). ``alerts_sensor`` requests a run when
+alerts are due.
+"""
+
+from __future__ import annotations
+
+from dagster import (
+    AssetExecutionContext,
+    AssetSelection,
+    DefaultSensorStatus,
+    MaterializeResult,
+    RunRequest,
+    SensorEvaluationContext,
+    SkipReason,
+    asset,
+    define_asset_job,
+    sensor,
+)
+
+from atlas_assets.resources import (
+    DatabaseResource,
+    NotifierResource,
+    VaultResource,
+    YouTubeResource,
+)
+from atlas_assets.runtime import services
+from atlas_core.config import load_settings
+from atlas_core.database import resolve_dsn
+from atlas_core.pipeline.alerts import deliver_alerts
+from atlas_core.store.outbox import due_alert_count
+
+
+@asset(
+    group_name="signals",
+    description="Due alerts of the outbox posted to Discord (digests when many are pending; "
+    "failed posts retried by later runs with backoff).",
+)
+async def alert_deliveries(
+    context: AssetExecutionContext,
+    database: DatabaseResource,
+    youtube: YouTubeResource,
+    vault: VaultResource,
+    notifier: NotifierResource,
+) -> MaterializeResult:
+    async with services(context, database, youtube, vault, notifier) as svc:
+        result = await deliver_alerts(svc)
+    return MaterializeResult(
+        metadata={
+            "delivered": result.delivered,
+            "posts": result.posts,
+            "digests": result.digests,
+            "failed": result.failed,
+            "given_up": result.given_up,
+        }
+    )
+
+
+deliver_alerts_job = define_asset_job(
+    "deliver_alerts",
+    selection=AssetSelection.assets("alert_deliveries"),
+    description="Post the due alerts of the outbox to Discord.",
+)
+
+
+@sensor(
+    name="alerts_sensor",
+    job=deliver_alerts_job,
+    minimum_interval_seconds=30,
+    default_status=DefaultSensorStatus.RUNNING,
+    description="Requests a delivery run when the alert outbox has due alerts.",
+)
+def alerts_sensor(context: SensorEvaluationContext) -> RunRequest | SkipReason:
+    due = due_alert_count(resolve_dsn(load_settings()))
+    if not due:
+        return SkipReason("no alert due")
+    return RunRequest(tags={"atlas/alerts_due": str(due)})
