@@ -5,8 +5,6 @@ Pipeline steps only write alerts to the outbox; ``alert_deliveries`` posts them
 alerts are due.
 """
 
-from __future__ import annotations
-
 from dagster import (
     AssetExecutionContext,
     AssetSelection,
