@@ -176,9 +176,7 @@ class WebhookSink:
             if query.get("wait") != ["true"]:
                 return Reply(204)
             self._message_ids += 1
-            content_type = next(
-                (v for k, v in headers.items() if k.lower() == "content-type"), ""
-            )
+            content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), "")
             if content_type.startswith("multipart/"):
                 parsed = parse_multipart(content_type, body)[0] or {}
             else:
