@@ -44,7 +44,7 @@ async def services(
         settings,
         db=database.manager,
         vault=vault.get(),
-        notifier=notifier.notifier,
+        # No notifier: Services builds one on this step's event loop and closes it.
         clock=run_clock(context),
     ) as svc:
         yield svc

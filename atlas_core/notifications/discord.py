@@ -22,7 +22,8 @@ No single wait exceeds ``max_wait`` seconds: an alert that would wait longer is 
 
 Webhook URLs are secrets: they are kept as ``SecretStr``, logs name the channel
 ("webhook for channel 'hunt'"), and httpx's own request log lines are redacted. One notifier
-may serve successive event loops (each Dagster step runs its own); it is not thread-safe.
+belongs to one event loop: build one per :class:`~atlas_core.pipeline.Services` (per step)
+and close it with :meth:`aclose` on that loop. It is not thread-safe.
 """
 
 from __future__ import annotations
@@ -31,7 +32,6 @@ import asyncio
 import json
 import logging
 import time
-import weakref
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -108,7 +108,6 @@ class DiscordNotifier:
         self._limiters: dict[str, WebhookLimiter] = {}
         self._windows: dict[AlertChannel, _Window] = {}
         self._http: httpx.AsyncClient | None = None
-        self._http_loop: weakref.ref[asyncio.AbstractEventLoop] | None = None
 
     def __repr__(self) -> str:
         names = [channel.value for channel in self._webhooks]
@@ -159,17 +158,16 @@ class DiscordNotifier:
 
     async def flush(self) -> None:
         """Send every held digest now instead of when its window closes."""
-        loop = asyncio.get_running_loop()
         for channel, window in list(self._windows.items()):
             timer = window.timer
-            if timer and not timer.done() and not window.closing and timer.get_loop() is loop:
+            if timer and not timer.done() and not window.closing:
                 timer.cancel()
             await self._send_held(channel, window)
         current = asyncio.current_task()
         busy = [
             w.timer
             for w in self._windows.values()
-            if w.timer and not w.timer.done() and w.timer.get_loop() is loop
+            if w.timer and not w.timer.done()
             if w.timer is not current
         ]
         if busy:  # timers already delivering their digest: let them finish
@@ -180,10 +178,8 @@ class DiscordNotifier:
         try:
             await self.flush()
         finally:
-            client, owner = self._http, self._http_loop
-            self._http, self._http_loop = None, None
-            # A client from an earlier (closed) loop cannot be closed from this one; drop it.
-            if client is not None and owner is not None and owner() is asyncio.get_running_loop():
+            client, self._http = self._http, None
+            if client is not None:
                 await client.aclose()
 
     # -- routing: individual alerts and digests ------------------------------------------
@@ -195,7 +191,7 @@ class DiscordNotifier:
         if window is None or now - window.opened_at >= self._window:
             old, window = window, _Window(opened_at=now)
             self._windows[channel] = window
-            if old is not None and old.held:  # its timer never ran (another loop, or cancelled)
+            if old is not None and old.held:  # its timer was cancelled
                 await self._send_held(channel, old)
         window.count += 1
         if window.count <= self._threshold:
@@ -212,7 +208,7 @@ class DiscordNotifier:
         window.held.append(alert)
         loop = asyncio.get_running_loop()
         timer = window.timer
-        if timer is None or timer.done() or timer.get_loop() is not loop:
+        if timer is None or timer.done():
             window.timer = loop.create_task(self._close_later(channel, window))
 
     async def _close_later(self, channel: AlertChannel, window: _Window) -> None:
@@ -342,18 +338,13 @@ class DiscordNotifier:
             await self._sleep(paused)
 
     def _client(self) -> httpx.AsyncClient:
-        """The HTTP client of the running event loop (a new loop gets a new client)."""
-        loop = asyncio.get_running_loop()
-        if self._http is None or self._http_loop is None or self._http_loop() is not loop:
+        """The HTTP client, opened on first use and closed by :meth:`aclose`."""
+        if self._http is None:
             self._http = httpx.AsyncClient(
                 timeout=httpx.Timeout(self._timeout),
                 transport=self._transport,
                 follow_redirects=False,
-                # No idle connections: alerts are rare, and a client left behind by an ended
-                # event loop then holds no socket that could only be closed from that loop.
-                limits=httpx.Limits(max_keepalive_connections=0),
             )
-            self._http_loop = weakref.ref(loop)
         return self._http
 
 
