@@ -6,6 +6,7 @@ snap = await snapshot_video_stats(svc)           # one videos.list call per 50 v
 
 from __future__ import annotations
 
+from contextlib import aclosing
 from dataclasses import dataclass, field
 
 from atlas_core.notifications import Alert, AlertChannel, AlertLevel
@@ -91,31 +92,40 @@ async def discover_videos(svc: Services, channel_id: str) -> Discovery:
     )
 
 
-async def snapshot_video_stats(svc: Services) -> StatsSnapshot:
-    """Statistics of every tracked video; the same call refreshes titles, durations and
-    topics, so stored metadata never goes stale."""
+async def snapshot_video_stats(svc: Services, ids: list[str] | None = None) -> StatsSnapshot:
+    """Statistics of ``ids`` (default: every tracked video); the same call refreshes titles,
+    durations and topics, so stored metadata never goes stale.
+
+    Each 50-video batch is written as soon as it arrives, stamped with the run's clock, so a
+    run stopped at batch k (quota, a fault) keeps what it already fetched, and a re-run with
+    the same ``as_of`` rewrites the same rows (idempotent)."""
     before = svc.youtube.units_spent
-    async with svc.db.get_connection() as conn:
-        ids = await tracked_video_ids(conn)
-    result = await svc.youtube.videos(ids)
+    if ids is None:
+        async with svc.db.get_connection() as conn:
+            ids = await tracked_video_ids(conn)
     now = svc.clock()
-    async with svc.db.get_connection() as conn:
-        await upsert_videos(conn, [video_row(v) for v in result.found], now)
-        rows = await write_video_stats(
-            conn,
-            [(v.id, now, v.view_count, v.like_count, v.comment_count) for v in result.found],
-        )
+    rows = 0
+    missing: list[str] = []
     newly_missing: list[str] = []
-    async with svc.db.get_connection() as conn:  # once per video: the outbox key
-        for video_id in result.missing:
-            if await enqueue_alert(conn, missing_video_alert(video_id)):
-                newly_missing.append(video_id)
+    batches = svc.youtube.video_batches(ids)
+    async with aclosing(batches):  # a failed write cancels the calls still in flight
+        async for batch in batches:
+            async with svc.db.get_connection() as conn:
+                await upsert_videos(conn, [video_row(v) for v in batch.found], now)
+                rows += await write_video_stats(
+                    conn,
+                    [(v.id, now, v.view_count, v.like_count, v.comment_count) for v in batch.found],
+                )
+                for video_id in batch.missing:  # once per video: the outbox key
+                    if await enqueue_alert(conn, missing_video_alert(video_id)):
+                        newly_missing.append(video_id)
+            missing += batch.missing
     for video_id in newly_missing:
         await svc.events.emit("video.missing", video_id, {"reason": "deleted or private"})
     return StatsSnapshot(
         videos=len(ids),
         rows=rows,
-        missing=result.missing,
+        missing=missing,
         units=svc.youtube.units_spent - before,
     )
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from types import TracebackType
 from typing import Any
 
@@ -164,6 +164,31 @@ class YouTubeClient:
             missing=[i for i in wanted if i not in found],
         )
 
+    async def video_batches(self, ids: Iterable[str]) -> AsyncIterator[VideosResult]:
+        """Videos by id, one :class:`VideosResult` per 50-id call as soon as it arrives (in
+        whatever order the calls finish), so the caller can store each batch before the
+        next one lands: a failure at batch k leaves batches already yielded with the caller.
+        On a failure the calls still in flight are cancelled and the error is raised."""
+        wanted = _unique(ids)
+        batches = [wanted[i : i + BATCH] for i in range(0, len(wanted), BATCH)]
+
+        async def one(batch: list[str]) -> VideosResult:
+            items = await self._fetch_batch("videos.list", VIDEO_PARTS, batch)
+            found = {v.id: v for v in (parse_video(item) for item in items)}
+            return VideosResult(
+                found=[found[i] for i in batch if i in found],
+                missing=[i for i in batch if i not in found],
+            )
+
+        tasks = [asyncio.create_task(one(b)) for b in batches]
+        try:
+            for done in asyncio.as_completed(tasks):
+                yield await done
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
     async def uploads(
         self, channel_id: str, known_ids: set[str], playlist_id: str | None = None
     ) -> list[str]:
@@ -250,15 +275,18 @@ class YouTubeClient:
                 return channel.uploads_playlist_id
         raise ChannelNotFound(channel_id)
 
+    async def _fetch_batch(self, method: str, parts: str, batch: list[str]) -> list[dict[str, Any]]:
+        params = {"part": parts, "id": ",".join(batch), "maxResults": str(BATCH)}
+        try:
+            page = await self._get(method, params)
+        except NotFoundResponse as exc:
+            logger.warning("%s answered %s for %d ids", method, exc.reason, len(batch))
+            return []
+        return list(page.get("items") or [])
+
     async def _batched(self, method: str, parts: str, ids: list[str]) -> list[dict[str, Any]]:
         async def one(batch: list[str]) -> list[dict[str, Any]]:
-            params = {"part": parts, "id": ",".join(batch), "maxResults": str(BATCH)}
-            try:
-                page = await self._get(method, params)
-            except NotFoundResponse as exc:
-                logger.warning("%s answered %s for %d ids", method, exc.reason, len(batch))
-                return []
-            return list(page.get("items") or [])
+            return await self._fetch_batch(method, parts, batch)
 
         batches = [ids[i : i + BATCH] for i in range(0, len(ids), BATCH)]
         # A TaskGroup cancels the other batches as soon as one fails (quota, bad key), so no
