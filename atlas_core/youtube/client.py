@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable
 from types import TracebackType
 from typing import Any
 
@@ -164,7 +164,7 @@ class YouTubeClient:
             missing=[i for i in wanted if i not in found],
         )
 
-    async def video_batches(self, ids: Iterable[str]) -> AsyncIterator[VideosResult]:
+    async def video_batches(self, ids: Iterable[str]) -> AsyncGenerator[VideosResult, None]:
         """Videos by id, one :class:`VideosResult` per 50-id call as soon as it arrives (in
         whatever order the calls finish), so the caller can store each batch before the
         next one lands: a failure at batch k leaves batches already yielded with the caller.
