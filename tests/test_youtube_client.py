@@ -351,6 +351,23 @@ async def test_retry_after_on_429_is_honoured(
     assert sleep.pauses == [7.0]
 
 
+async def test_retry_after_beyond_the_cap_fails_cleanly_without_waiting(
+    database_dsn: str,
+    db: DatabaseManager,
+    clock: ManualClock,
+    sim: SimulatorServer,
+    sleep: RecordingSleep,
+) -> None:
+    sim.faults.retry_after = 120
+    sim.inject("429")
+    async with client_for(
+        sim, database_dsn, db, clock, sleep, YOUTUBE_MAX_RETRY_AFTER_SECONDS=30
+    ) as yt:
+        with pytest.raises(YouTubeUnavailable, match=r"asking to wait 120s, more than "):
+            await yt.videos(all_video_ids(sim)[:1])
+    assert sleep.pauses == [] and len(sim.api_requests()) == 1
+
+
 async def test_random_faults_are_survived(
     database_dsn: str, db: DatabaseManager, clock: ManualClock
 ) -> None:

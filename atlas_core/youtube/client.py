@@ -102,6 +102,7 @@ class YouTubeClient:
         concurrency = settings.YOUTUBE_MAX_CONCURRENCY
         self._timeout = settings.YOUTUBE_TIMEOUT_SECONDS
         self._attempts = settings.YOUTUBE_MAX_ATTEMPTS
+        self._max_retry_after = settings.YOUTUBE_MAX_RETRY_AFTER_SECONDS
         self._http = httpx.AsyncClient(
             transport=transport,
             timeout=self._timeout,
@@ -339,7 +340,14 @@ class YouTubeClient:
         if reason in _QUOTA_REASONS:
             raise KeyQuotaSpent(index, reason)
         if status == 429 or status >= 500 or reason in _RATE_REASONS:
-            raise TransientError(f"HTTP {status} {reason}", retry_after=_retry_after(response))
+            wait = _retry_after(response)
+            if wait is not None and wait > self._max_retry_after:
+                raise YouTubeUnavailable(
+                    f"YouTube {method} answered HTTP {status} {reason} asking to wait {wait:g}s, "
+                    f"more than YOUTUBE_MAX_RETRY_AFTER_SECONDS={self._max_retry_after:g}; "
+                    "try again later or raise that setting"
+                )
+            raise TransientError(f"HTTP {status} {reason}", retry_after=wait)
         if reason in _CONFIG_HINTS or status in (401, 403):
             hint = _CONFIG_HINTS.get(reason, _CONFIG_HINTS["forbidden"])
             raise YouTubeConfigError(
