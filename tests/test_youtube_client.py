@@ -17,6 +17,7 @@ from atlas_core.youtube import (
     QuotaExhausted,
     YouTubeClient,
     YouTubeConfigError,
+    YouTubeResponseError,
     YouTubeUnavailable,
 )
 
@@ -456,3 +457,23 @@ async def test_no_key_configured_is_a_config_error(
         with pytest.raises(YouTubeConfigError, match="YOUTUBE_API_KEY_POOL_JSON"):
             await yt.videos(["AAAAAAAAAAA"])
     assert sim.api_requests() == []
+
+
+async def test_a_body_that_is_not_an_object_raises_a_typed_error_naming_the_endpoint(
+    yt: YouTubeClient, sim: SimulatorServer
+) -> None:
+    sim.inject("malformedBody")
+    with pytest.raises(YouTubeResponseError, match=r"YouTube videos\.list returned a malformed"):
+        await yt.videos(all_video_ids(sim)[:3])
+    assert await yt.units_spent_today() == 1  # the call reached the API: it is charged
+
+
+async def test_an_item_without_an_id_is_skipped_and_the_rest_kept(
+    yt: YouTubeClient, sim: SimulatorServer
+) -> None:
+    ids = all_video_ids(sim)[:5]
+    sim.inject("itemWithoutId")
+    result = await yt.videos(ids)
+    assert len(result.found) == 4 and len(result.missing) == 1
+    [problem] = yt.skipped_items
+    assert "videos.list" in problem and "no usable id" in problem

@@ -93,7 +93,9 @@ async def refresh_channels(svc: Services) -> ChannelsRefresh:
     async with svc.db.get_connection() as conn:
         ids = await watchlist_ids(conn)
     before = svc.youtube.units_spent
+    skipped = len(svc.youtube.skipped_items)
     result = await svc.youtube.channels(ids)
+    await svc.record_skipped_items(skipped)
     renames = await store_channels(svc, result.found)
     now = svc.clock()
     async with svc.db.get_connection() as conn:

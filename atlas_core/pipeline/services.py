@@ -60,6 +60,14 @@ class Services:
     def events(self) -> EventBus:
         return EventBus(self.db)
 
+    async def record_skipped_items(self, since: int) -> int:
+        """Record a ``youtube.item_skipped`` event for each malformed API item the client
+        skipped after the first ``since``; returns the client's new count."""
+        skipped = self.youtube.skipped_items
+        for problem in skipped[since:]:
+            await self.events.emit("youtube.item_skipped", None, {"problem": problem})
+        return len(skipped)
+
     @classmethod
     @asynccontextmanager
     async def open(

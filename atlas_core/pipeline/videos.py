@@ -66,7 +66,9 @@ async def discover_videos(svc: Services, channel_id: str) -> Discovery:
         return Discovery(
             channel_id, [], missing=[channel_id], units=svc.youtube.units_spent - before
         )
+    skipped = len(svc.youtube.skipped_items)
     details = await svc.youtube.videos(new_ids)
+    await svc.record_skipped_items(skipped)
     now = svc.clock()
     # A video listed in the uploads playlist belongs to this channel even if a re-fetch
     # reports another owner; only keep the ones that do.
@@ -107,9 +109,11 @@ async def snapshot_video_stats(svc: Services, ids: list[str] | None = None) -> S
     rows = 0
     missing: list[str] = []
     newly_missing: list[str] = []
+    skipped = len(svc.youtube.skipped_items)
     batches = svc.youtube.video_batches(ids)
     async with aclosing(batches):  # a failed write cancels the calls still in flight
         async for batch in batches:
+            skipped = await svc.record_skipped_items(skipped)
             async with svc.db.get_connection() as conn:
                 await upsert_videos(conn, [video_row(v) for v in batch.found], now)
                 rows += await write_video_stats(

@@ -22,7 +22,7 @@ import json
 import logging
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
@@ -36,6 +36,7 @@ from atlas_core.youtube.errors import (
     TransientError,
     YouTubeConfigError,
     YouTubeRequestError,
+    YouTubeResponseError,
     YouTubeUnavailable,
 )
 from atlas_core.youtube.models import ChannelsResult, VideosResult
@@ -72,6 +73,7 @@ _CONFIG_HINTS = {
 }
 
 Sleep = Callable[[float], Awaitable[Any]]
+_T = TypeVar("_T")
 
 
 class YouTubeClient:
@@ -121,6 +123,9 @@ class YouTubeClient:
         )(self._attempt)
         self._uploads_playlists: dict[str, str] = {}
         self.requests_sent = 0  # HTTP requests, retries included
+        # Items skipped because they were malformed (YouTubeResponseError messages); the
+        # pipeline records them as events.
+        self.skipped_items: list[str] = []
 
     def __repr__(self) -> str:
         return f"<YouTubeClient {self._base} keys={len(self._pool)}>"
@@ -146,7 +151,7 @@ class YouTubeClient:
         """Channels by id, 50 a call (1 unit each). Ids YouTube does not return are missing."""
         wanted = _unique(ids)
         items = await self._batched("channels.list", CHANNEL_PARTS, wanted)
-        found = {c.id: c for c in (parse_channel(item) for item in items)}
+        found = {c.id: c for c in self._parse_items(items, parse_channel)}
         for channel in found.values():
             if channel.uploads_playlist_id:
                 self._uploads_playlists[channel.id] = channel.uploads_playlist_id
@@ -159,7 +164,7 @@ class YouTubeClient:
         """Videos by id, 50 a call (1 unit each). Deleted or private ids come back missing."""
         wanted = _unique(ids)
         items = await self._batched("videos.list", VIDEO_PARTS, wanted)
-        found = {v.id: v for v in (parse_video(item) for item in items)}
+        found = {v.id: v for v in self._parse_items(items, parse_video)}
         return VideosResult(
             found=[found[i] for i in wanted if i in found],
             missing=[i for i in wanted if i not in found],
@@ -175,7 +180,7 @@ class YouTubeClient:
 
         async def one(batch: list[str]) -> VideosResult:
             items = await self._fetch_batch("videos.list", VIDEO_PARTS, batch)
-            found = {v.id: v for v in (parse_video(item) for item in items)}
+            found = {v.id: v for v in self._parse_items(items, parse_video)}
             return VideosResult(
                 found=[found[i] for i in batch if i in found],
                 missing=[i for i in batch if i not in found],
@@ -214,7 +219,7 @@ class YouTubeClient:
                 self._uploads_playlists.pop(channel_id, None)
                 raise ChannelNotFound(channel_id) from None
             for item in page.get("items") or []:
-                video_id = _playlist_video_id(item)
+                video_id = _playlist_video_id(item) if isinstance(item, dict) else None
                 if video_id is None:
                     continue
                 if video_id in known_ids:
@@ -259,6 +264,17 @@ class YouTubeClient:
         return await self._ledger.units(quota_day(self._clock()))
 
     # --- plumbing -----------------------------------------------------------------------
+
+    def _parse_items(self, items: list[Any], parse: Callable[[Any], _T]) -> list[_T]:
+        """Each item parsed; a malformed one is skipped (logged, kept in skipped_items)."""
+        parsed: list[_T] = []
+        for item in items:
+            try:
+                parsed.append(parse(item))
+            except YouTubeResponseError as exc:
+                logger.warning("%s; item skipped", exc)
+                self.skipped_items.append(str(exc))
+        return parsed
 
     async def _uploads_playlist(self, channel_id: str) -> str:
         cached = self._uploads_playlists.get(channel_id)
@@ -334,7 +350,14 @@ class YouTubeClient:
             except json.JSONDecodeError:
                 raise TransientError("HTTP 200 with a body that is not JSON") from None
             await self._pool.charge(index, method)
-            return dict(body)
+            if not isinstance(body, dict):
+                raise YouTubeResponseError(
+                    method, f"the body is a JSON {type(body).__name__}, not an object"
+                )
+            items = body.get("items")
+            if items is not None and not isinstance(items, list):
+                raise YouTubeResponseError(method, "'items' is not a list")
+            return body
         reason, message = _error_of(response, key)
         logger.debug("%s answered HTTP %d %s with API key #%d", method, status, reason, index)
         if reason in _QUOTA_REASONS:
