@@ -208,3 +208,16 @@ def test_malformed_items_raise_a_typed_error(item: object, fragment: str) -> Non
     with pytest.raises(YouTubeResponseError, match=fragment) as info:
         parse_video(item)  # type: ignore[arg-type]
     assert info.value.endpoint == "videos.list"
+
+
+def test_non_ascii_handles_are_accepted_and_control_characters_refused() -> None:
+    from atlas_core.youtube.parsing import parse_channel_ref, printable
+
+    assert parse_channel_ref("@Café_Ñandú") == ("handle", "@Café_Ñandú")
+    assert parse_channel_ref("https://www.youtube.com/@日本語チャンネル") == (
+        "handle",
+        "@日本語チャンネル",
+    )
+    with pytest.raises(ValueError, match="control characters"):
+        parse_channel_ref("https://www.youtube.com/@abc\x00def")
+    assert printable("evil\x1b[31mred\x00") == "evil\\x1b[31mred\\x00"

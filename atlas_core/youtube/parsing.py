@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+import unicodedata
 from datetime import UTC, datetime
 from typing import Any, Literal
 from urllib.parse import unquote, urlsplit
@@ -23,7 +24,8 @@ _DURATION = re.compile(
     r"^P(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?"
     r"(?:T(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?(?:(?P<seconds>\d+(?:\.\d+)?)S)?)?$"
 )
-_HANDLE = re.compile(r"^@[A-Za-z0-9_.\-·]{3,30}$")
+# Handles may use letters and digits of any script (YouTube allows e.g. @Café or @日本語).
+_HANDLE = re.compile(r"^@[\w.\-·]{3,30}$")
 _YOUTUBE_HOSTS = {"youtube.com", "www.youtube.com", "m.youtube.com", "music.youtube.com"}
 
 RefKind = Literal["id", "handle", "username"]
@@ -183,6 +185,16 @@ def parse_video(item: dict[str, Any]) -> Video:
     )
 
 
+def printable(text: str) -> str:
+    """``text`` safe for a terminal: control and format characters shown as escapes."""
+    return "".join(
+        ch.encode("unicode_escape").decode("ascii")
+        if unicodedata.category(ch) in ("Cc", "Cf")
+        else ch
+        for ch in str(text)
+    )
+
+
 def _object(value: Any) -> dict[str, Any]:
     """A JSON object part of an item, or {} when absent or of the wrong type."""
     return value if isinstance(value, dict) else {}
@@ -201,6 +213,8 @@ def parse_channel_ref(ref: str) -> tuple[RefKind, str]:
     if not isinstance(ref, str) or not ref.strip():
         raise ValueError(f"empty channel reference; {expected}")
     text = ref.strip()
+    if any(unicodedata.category(ch) in ("Cc", "Cf") for ch in text):
+        raise ValueError(f"{printable(text)} contains control characters; {expected}")
     if validate_channel_id(text):
         return "id", text
     if text.startswith("@"):
