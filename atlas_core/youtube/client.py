@@ -18,6 +18,7 @@ is off; a rejected key raises :class:`YouTubeConfigError`. The key travels in th
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable
@@ -74,6 +75,22 @@ _CONFIG_HINTS = {
 
 Sleep = Callable[[float], Awaitable[Any]]
 _T = TypeVar("_T")
+
+
+_F = TypeVar("_F", bound=Callable[..., Awaitable[Any]])
+
+
+def _flushing(method: _F) -> _F:
+    """Flush the quota counted during ``method`` when it ends, whether it succeeded or not."""
+
+    @functools.wraps(method)
+    async def wrapper(self: YouTubeClient, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return await method(self, *args, **kwargs)
+        finally:
+            await self.flush_quota()
+
+    return wrapper  # type: ignore[return-value]
 
 
 class YouTubeClient:
@@ -142,11 +159,32 @@ class YouTubeClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Close the connection pool."""
-        await self._http.aclose()
+        """Write any quota not yet in the ledger, close the connection pool."""
+        try:
+            await self.flush_quota()
+        finally:
+            await self._http.aclose()
+
+    async def flush_quota(self) -> None:
+        """Write the calls counted since the last flush to the quota ledger. Calls are counted
+        in memory as they are answered (never a database write between two API calls); this
+        runs after each public call, each batch of :meth:`video_batches` and on close. A
+        database failure here is logged and the count kept for the next flush."""
+        if not self._pool.unflushed_units:
+            return
+        try:
+            await self._pool.flush()
+        except Exception as exc:
+            logger.warning(
+                "quota ledger not updated (%d unit(s) kept for the next flush): %s: %s",
+                self._pool.unflushed_units,
+                type(exc).__name__,
+                str(exc).splitlines()[0] if str(exc) else "",
+            )
 
     # --- public calls -------------------------------------------------------------------
 
+    @_flushing
     async def channels(self, ids: Iterable[str]) -> ChannelsResult:
         """Channels by id, 50 a call (1 unit each). Ids YouTube does not return are missing."""
         wanted = _unique(ids)
@@ -160,6 +198,7 @@ class YouTubeClient:
             missing=[i for i in wanted if i not in found],
         )
 
+    @_flushing
     async def videos(self, ids: Iterable[str]) -> VideosResult:
         """Videos by id, 50 a call (1 unit each). Deleted or private ids come back missing."""
         wanted = _unique(ids)
@@ -189,12 +228,16 @@ class YouTubeClient:
         tasks = [asyncio.create_task(one(b)) for b in batches]
         try:
             for done in asyncio.as_completed(tasks):
-                yield await done
+                result = await done
+                await self.flush_quota()  # the ledger keeps up batch by batch
+                yield result
         finally:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+            await self.flush_quota()
 
+    @_flushing
     async def uploads(
         self, channel_id: str, known_ids: set[str], playlist_id: str | None = None
     ) -> list[str]:
@@ -230,6 +273,7 @@ class YouTubeClient:
             if not token:
                 return new
 
+    @_flushing
     async def resolve_channel(self, ref: str) -> str:
         """A channel id, ``@handle`` or channel URL -> the channel id (1 unit).
 
@@ -261,6 +305,7 @@ class YouTubeClient:
 
     async def units_spent_today(self) -> int:
         """Quota units spent today (Pacific day), all keys and all processes, from the ledger."""
+        await self.flush_quota()
         return await self._ledger.units(quota_day(self._clock()))
 
     # --- plumbing -----------------------------------------------------------------------
@@ -331,14 +376,35 @@ class YouTubeClient:
                     "later or raise YOUTUBE_MAX_ATTEMPTS"
                 ) from None
 
+    async def _settle(
+        self, request: asyncio.Future[httpx.Response], index: int, method: str, key: str
+    ) -> None:
+        try:
+            response = await asyncio.wait_for(request, self._timeout)
+        except Exception:
+            return  # no answer: nothing charged
+        if response.status_code == 200 or _charged_error(response, key):
+            self._pool.charge(index, method)
+
     async def _attempt(
         self, method: str, params: dict[str, str], index: int, key: str
     ) -> dict[str, Any]:
         url = self._base + _PATHS[method]
         async with self._semaphore:
             self.requests_sent += 1
+            request = asyncio.ensure_future(
+                self._http.get(url, params=params, headers={"X-Goog-Api-Key": key})
+            )
             try:
-                response = await self._http.get(url, params=params, headers={"X-Goog-Api-Key": key})
+                response = await asyncio.shield(request)
+            except asyncio.CancelledError:
+                # Cancelled (another batch failed): the request is already at the API, which
+                # charges it if it answers normally, so let it finish and count what it cost.
+                await self._settle(request, index, method, key)
+                raise
+            except httpx.ReadTimeout:
+                self._pool.charge(index, method)  # it reached the API, which will answer late
+                raise TransientError(f"no answer within {self._timeout:g}s") from None
             except httpx.TimeoutException:
                 raise TransientError(f"no answer within {self._timeout:g}s") from None
             except httpx.TransportError as exc:
@@ -349,7 +415,7 @@ class YouTubeClient:
                 body = response.json()
             except json.JSONDecodeError:
                 raise TransientError("HTTP 200 with a body that is not JSON") from None
-            await self._pool.charge(index, method)
+            self._pool.charge(index, method)
             if not isinstance(body, dict):
                 raise YouTubeResponseError(
                     method, f"the body is a JSON {type(body).__name__}, not an object"
@@ -376,7 +442,7 @@ class YouTubeClient:
             raise YouTubeConfigError(
                 f"YouTube rejected API key #{index} ({reason}): {hint}. YouTube said: {message}"
             )
-        await self._pool.charge(index, method)
+        self._pool.charge(index, method)
         if status == 404 and reason in _NOT_FOUND_REASONS:
             raise NotFoundResponse(reason)
         raise YouTubeRequestError(
@@ -384,6 +450,16 @@ class YouTubeClient:
             status=status,
             reason=reason,
         )
+
+
+def _charged_error(response: httpx.Response, key: str) -> bool:
+    """Whether YouTube charges this error answer (a 4xx it processed, not quota, rate or
+    key problems, which it refuses before doing any work)."""
+    status = response.status_code
+    reason, _ = _error_of(response, key)
+    if reason in _QUOTA_REASONS or reason in _RATE_REASONS or reason in _CONFIG_HINTS:
+        return False
+    return not (status == 429 or status >= 500 or status in (401, 403))
 
 
 def _unique(ids: Iterable[str]) -> list[str]:
