@@ -73,7 +73,9 @@ async def test_quota_stop_mid_snapshot_keeps_the_batches_already_fetched(
     await refresh_channels(svc)
     ids = sorted(sim.world.videos)
     assert len(ids) > 150
-    with pytest.raises(QuotaExhausted):
+    with pytest.raises(QuotaExhausted) as info:
         await snapshot_video_stats(svc, ids)
+    assert f"stopped by quota after 100 of {len(ids)} videos" in str(info.value)
+    assert "It resets at" in str(info.value) and info.value.resets_at > START
     assert stats_rows(database_dsn) == 100  # batches 1 and 2 were written as they arrived
     assert sim.units_used() == 3

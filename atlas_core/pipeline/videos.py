@@ -17,7 +17,7 @@ from atlas_core.store.outbox import enqueue_alert
 from atlas_core.store.stats import write_video_stats
 from atlas_core.store.videos import VideoRow, known_video_ids, tracked_video_ids, upsert_videos
 from atlas_core.store.watchlist import uploads_playlist
-from atlas_core.youtube import ChannelNotFound, Video
+from atlas_core.youtube import ChannelNotFound, QuotaExhausted, Video
 
 
 @dataclass(frozen=True)
@@ -106,24 +106,37 @@ async def snapshot_video_stats(svc: Services, ids: list[str] | None = None) -> S
         async with svc.db.get_connection() as conn:
             ids = await tracked_video_ids(conn)
     now = svc.clock()
-    rows = 0
+    rows = fetched = 0
     missing: list[str] = []
     newly_missing: list[str] = []
     skipped = len(svc.youtube.skipped_items)
     batches = svc.youtube.video_batches(ids)
-    async with aclosing(batches):  # a failed write cancels the calls still in flight
-        async for batch in batches:
-            skipped = await svc.record_skipped_items(skipped)
-            async with svc.db.get_connection() as conn:
-                await upsert_videos(conn, [video_row(v) for v in batch.found], now)
-                rows += await write_video_stats(
-                    conn,
-                    [(v.id, now, v.view_count, v.like_count, v.comment_count) for v in batch.found],
-                )
-                for video_id in batch.missing:  # once per video: the outbox key
-                    if await enqueue_alert(conn, missing_video_alert(video_id)):
-                        newly_missing.append(video_id)
-            missing += batch.missing
+    try:
+        async with aclosing(batches):  # a failed write cancels the calls still in flight
+            async for batch in batches:
+                skipped = await svc.record_skipped_items(skipped)
+                async with svc.db.get_connection() as conn:
+                    await upsert_videos(conn, [video_row(v) for v in batch.found], now)
+                    rows += await write_video_stats(
+                        conn,
+                        [
+                            (v.id, now, v.view_count, v.like_count, v.comment_count)
+                            for v in batch.found
+                        ],
+                    )
+                    for video_id in batch.missing:  # once per video: the outbox key
+                        if await enqueue_alert(conn, missing_video_alert(video_id)):
+                            newly_missing.append(video_id)
+                missing += batch.missing
+                fetched += len(batch.found) + len(batch.missing)
+    except QuotaExhausted as exc:
+        for video_id in newly_missing:
+            await svc.events.emit("video.missing", video_id, {"reason": "deleted or private"})
+        raise QuotaExhausted(
+            f"video stats snapshot stopped by quota after {fetched} of {len(ids)} videos "
+            f"(their snapshots are kept; a re-run with the same as_of completes it). {exc}",
+            resets_at=exc.resets_at,
+        ) from None
     for video_id in newly_missing:
         await svc.events.emit("video.missing", video_id, {"reason": "deleted or private"})
     return StatsSnapshot(
