@@ -13,6 +13,7 @@ import os
 
 from dagster import Definitions, EnvVar
 
+from atlas_assets.assets.alerts import alert_deliveries, alerts_sensor, deliver_alerts_job
 from atlas_assets.assets.signals import velocity_anomalies
 from atlas_assets.assets.vault import vault_partitions
 from atlas_assets.assets.vision import video_vectors
@@ -35,6 +36,7 @@ assets = [
     video_vectors,
     velocity_anomalies,
     vault_partitions,
+    alert_deliveries,
 ]
 
 
@@ -62,11 +64,11 @@ def resources() -> dict[str, object]:
 defs = Definitions(
     assets=assets,
     asset_checks=checks,
-    jobs=[discover_job, export_job, refresh_job],
+    jobs=[discover_job, export_job, refresh_job, deliver_alerts_job],
     schedules=build_schedules(
         cron_from_env(os.environ, "REFRESH_CRON", REFRESH_CRON),
         cron_from_env(os.environ, "DISCOVERY_CRON", DISCOVERY_CRON),
     ),
-    sensors=sensors,
+    sensors=[*sensors, alerts_sensor],
     resources=resources(),
 )

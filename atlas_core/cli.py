@@ -60,22 +60,30 @@ def _cmd_watch(args: argparse.Namespace) -> int:
     from atlas_core.pipeline.watch import unwatch_channel, watch_channels
     from atlas_core.store.watchlist import watchlist_entries
     from atlas_core.youtube import YouTubeClient
+    from atlas_core.youtube.parsing import parse_channel_ref, printable
 
     db = atlas_core.db
 
     async def add() -> int:
+        for ref in args.refs:  # bad input costs no quota: check every reference first
+            try:
+                parse_channel_ref(ref)
+            except ValueError as exc:
+                print(f"atlas: {exc}", file=sys.stderr)
+                return 2
         async with YouTubeClient(atlas_core.settings, db) as youtube:
             outcomes = await watch_channels(db, youtube, args.refs)
         for o in outcomes:
             detail = f"{o.channel_id}  {o.message}" if o.ok else o.message
-            print(f"{o.status:<16} {o.ref}: {detail}")
+            print(f"{o.status:<16} {printable(o.ref)}: {printable(detail)}")
         return 0 if all(o.ok for o in outcomes) else 1
 
     async def show() -> int:
         async with db.get_connection() as conn:
             entries = await watchlist_entries(conn)
         for channel_id, title, added_as in entries:
-            print(f"{channel_id}  {title or '(not fetched yet)'}  [{added_as or channel_id}]")
+            shown = printable(title) if title else "(not fetched yet)"
+            print(f"{channel_id}  {shown}  [{printable(added_as or channel_id)}]")
         print(f"{len(entries)} channel(s) watched")
         return 0
 
@@ -85,7 +93,8 @@ def _cmd_watch(args: argparse.Namespace) -> int:
         except ValueError as exc:
             print(f"atlas: {exc}", file=sys.stderr)
             return 2
-        print(f"removed {args.channel_id}" if removed else f"{args.channel_id} was not watched")
+        shown = printable(args.channel_id)
+        print(f"removed {shown}" if removed else f"{shown} was not watched")
         return 0 if removed else 1
 
     async def run() -> int:

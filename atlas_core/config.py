@@ -57,7 +57,7 @@ class Settings(BaseSettings):
     DATABASE_URL: SecretStr | None = None
     DB_POOL_MIN_SIZE: int = Field(1, ge=0)
     DB_POOL_MAX_SIZE: int = Field(10, ge=1)
-    DB_POOL_TIMEOUT_SECONDS: float = Field(30.0, gt=0)
+    DB_POOL_TIMEOUT_SECONDS: float = Field(30.0, gt=0, allow_inf_nan=False)
 
     # Where local state lives: the embedded database, the local vault, Dagster's home.
     ATLAS_HOME: Path = Path(".atlas")
@@ -80,19 +80,27 @@ class Settings(BaseSettings):
     YOUTUBE_API_KEY_POOL_JSON: SecretStr | None = None
     YOUTUBE_API_BASE_URL: str = YOUTUBE_API_DEFAULT_BASE_URL
     YOUTUBE_MAX_CONCURRENCY: int = Field(4, ge=1)
-    YOUTUBE_TIMEOUT_SECONDS: float = Field(20.0, gt=0)
+    YOUTUBE_TIMEOUT_SECONDS: float = Field(20.0, gt=0, allow_inf_nan=False)
     YOUTUBE_MAX_ATTEMPTS: int = Field(5, ge=1)
     YOUTUBE_RETRY_DELAY_SECONDS: float = Field(1.0, ge=0)  # first backoff; doubles each try
+    # A 429/503 asking to wait longer than this fails the call at once (YouTubeUnavailable).
+    YOUTUBE_MAX_RETRY_AFTER_SECONDS: float = Field(60.0, ge=0, allow_inf_nan=False)
 
     # Discord webhooks, one per channel; unset means log-only.
     DISCORD_WEBHOOK_ALERTS: SecretStr | None = None
     DISCORD_WEBHOOK_HUNT: SecretStr | None = None
     DISCORD_WEBHOOK_SURVEILLANCE: SecretStr | None = None
     DISCORD_WEBHOOK_OPS: SecretStr | None = None
-    DISCORD_TIMEOUT_SECONDS: float = Field(10.0, gt=0)
+    DISCORD_TIMEOUT_SECONDS: float = Field(10.0, gt=0, allow_inf_nan=False)
     DISCORD_MAX_ATTEMPTS: int = Field(4, ge=1)
     DISCORD_DIGEST_THRESHOLD: int = Field(5, ge=1)
     DISCORD_DIGEST_WINDOW_SECONDS: float = Field(10.0, ge=0)
+    # The alert outbox drainer (atlas_core.pipeline.alerts.deliver_alerts)
+    ALERT_GIVE_UP_HOURS: float = Field(48.0, gt=0, allow_inf_nan=False)  # then an OPS event
+    ALERT_RETRY_BASE_SECONDS: float = Field(60.0, gt=0, allow_inf_nan=False)  # doubles per try
+    ALERT_RETRY_MAX_SECONDS: float = Field(3600.0, gt=0, allow_inf_nan=False)
+    ALERT_BATCH_SIZE: int = Field(100, ge=1)
+    ALERT_CLAIM_LEASE_SECONDS: float = Field(900.0, gt=0, allow_inf_nan=False)
 
     # Schedules, partitions and other orchestration settings live in atlas_assets.
 
@@ -141,6 +149,15 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("expected an http(s) URL such as " + YOUTUBE_API_DEFAULT_BASE_URL)
         return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _check_pool_sizes(self) -> Settings:
+        if self.DB_POOL_MIN_SIZE > self.DB_POOL_MAX_SIZE:
+            raise ValueError(
+                f"DB_POOL_MIN_SIZE ({self.DB_POOL_MIN_SIZE}) must not exceed DB_POOL_MAX_SIZE "
+                f"({self.DB_POOL_MAX_SIZE})"
+            )
+        return self
 
     @model_validator(mode="after")
     def _require_prod_settings(self) -> Settings:

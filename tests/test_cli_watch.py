@@ -41,6 +41,14 @@ def test_watch_add_list_remove(sim: SimulatorServer, database_dsn: str, tmp_path
     }
     channels = list(sim.world.channels.values())
     by_handle, by_id, by_url = channels[0], channels[1], channels[2]
+    # Malformed input: one line, exit 2, and not a single API call (no quota spent).
+    for bad_ref in ("not a channel!", "https://www.youtube.com/@abc%00def", "@abc\x1bdef"):
+        rejected = atlas(env, "watch", "add", by_id.id, bad_ref)
+        assert rejected.returncode == 2 and rejected.stdout == ""
+        assert len(rejected.stderr.strip().splitlines()) == 1, rejected.stderr
+        assert "Traceback" not in rejected.stderr
+    assert sim.api_requests() == []
+
     added = atlas(
         env,
         "watch",
@@ -48,13 +56,11 @@ def test_watch_add_list_remove(sim: SimulatorServer, database_dsn: str, tmp_path
         f"@{by_handle.handle.lstrip('@')}",
         by_id.id,
         f"https://www.youtube.com/channel/{by_url.id}",
-        "not a channel!",
         "@no-such-handle-anywhere",
     )
-    assert added.returncode == 1, added.stderr  # some refs were bad
+    assert added.returncode == 1, added.stderr  # a ref was not found
     lines = added.stdout.splitlines()
     assert sum(line.startswith("added") for line in lines) == 3
-    assert any(line.startswith("invalid") and "not a channel!" in line for line in lines)
     assert any(line.startswith("not found") and "no-such-handle" in line for line in lines)
 
     again = atlas(env, "watch", "add", by_id.id)

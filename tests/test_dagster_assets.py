@@ -135,6 +135,11 @@ def run_graph(resources, instance: DagsterInstance, channel_ids: list[str], as_o
         )
     )
     assert all(r.success for r in results)
+    # Steps only write alerts to the outbox; the delivery asset posts them.
+    delivered = materialize(
+        assets, selection=selection("alert_deliveries"), resources=resources, instance=instance
+    )
+    assert delivered.success
     return results
 
 

@@ -89,7 +89,8 @@ async def make(sink: WebhookSink) -> AsyncIterator[Make]:
 
 def embed_of(request: Recorded) -> dict[str, Any]:
     body = request.json
-    assert set(body) == {"embeds"} and len(body["embeds"]) == 1
+    assert set(body) == {"embeds", "allowed_mentions"} and len(body["embeds"]) == 1
+    assert body["allowed_mentions"] == {"parse": []}
     embed: dict[str, Any] = body["embeds"][0]
     return embed
 
@@ -417,32 +418,24 @@ async def test_many_coroutines_at_once(sink: WebhookSink, make: Make) -> None:
     )
 
 
-def test_one_notifier_serves_successive_event_loops(sink: WebhookSink) -> None:
-    """Each Dagster step runs its own loop; held alerts survive the loop that held them."""
+def test_aclose_sends_held_alerts_and_a_later_send_opens_a_new_client(
+    sink: WebhookSink, caplog: pytest.LogCaptureFixture
+) -> None:
+    """One notifier per Services, on that step's loop; closing flushes held digests."""
     notifier = DiscordNotifier(
         {AlertChannel.OPS: sink.url()}, digest_threshold=1, digest_window=60.0
     )
 
-    async def storm() -> None:
+    async def step() -> None:
         for i in range(4):
             await notifier.send(f"step {i}", "d", AlertChannel.OPS)
+        await notifier.aclose()
+        await notifier.send("after close", "d", AlertChannel.OPS)
+        await notifier.aclose()
 
-    asyncio.run(storm())  # the loop ends with 3 alerts held
-    asyncio.run(notifier.send("next step", "d", AlertChannel.OPS))  # same window: held too
-    asyncio.run(notifier.aclose())
+    asyncio.run(step())
     titles = [embed_of(r)["title"] for r in sink.delivered()]
-    assert titles == ["step 0", "Alert digest: 4 alerts on 'ops'"]
-
-
-def test_aclose_in_a_later_loop_drops_the_old_client(
-    sink: WebhookSink, caplog: pytest.LogCaptureFixture
-) -> None:
-    notifier = DiscordNotifier({AlertChannel.OPS: sink.url()})
-    asyncio.run(notifier.send("first loop", "d", AlertChannel.OPS))
-    asyncio.run(notifier.aclose())  # nothing held; the client belongs to the closed loop
-    asyncio.run(notifier.send("third loop", "d", AlertChannel.OPS))
-    asyncio.run(notifier.aclose())
-    assert [embed_of(r)["title"] for r in sink.delivered()] == ["first loop", "third loop"]
+    assert titles == ["step 0", "Alert digest: 3 alerts on 'ops'", "after close"]
     assert errors(caplog) == []
 
 

@@ -15,6 +15,7 @@ from atlas_core.config import Settings, load_settings
 from atlas_core.database import DatabaseManager
 from atlas_core.notifications import AlertChannel, DiscordNotifier
 from atlas_core.pipeline import Services, discover_videos, export_day, refresh_channels
+from atlas_core.pipeline.alerts import deliver_alerts
 from atlas_core.storage import LocalVault
 from atlas_core.store.exports import day_count
 
@@ -76,7 +77,8 @@ async def test_a_vanished_watched_channel_is_reported_once(
         assert found.missing == [GONE] and found.new_ids == []
         refreshed = await refresh_channels(svc)
         assert refreshed.missing == [GONE] and refreshed.refreshed == len(sim.world.channels)
-    await svc.notifier.flush()  # type: ignore[attr-defined]
+    delivery = await deliver_alerts(svc)
+    assert delivery.delivered == 1 and delivery.failed == 0
     alerts = [r.json["embeds"][0] for r in sink.delivered()]
     assert [a["title"] for a in alerts] == ["Watched channels disappeared"]
     assert GONE in json.dumps(alerts)

@@ -154,3 +154,18 @@ def test_malformed_webhook_names_its_variable() -> None:
     assert "hook-secret" not in message
     blank = load_settings(_env_file=None, DISCORD_WEBHOOK_HUNT="  ")
     assert blank.DISCORD_WEBHOOK_HUNT is None  # blank means "not configured"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "fragment"),
+    [
+        ({"YOUTUBE_TIMEOUT_SECONDS": "inf"}, "YOUTUBE_TIMEOUT_SECONDS"),
+        ({"DISCORD_TIMEOUT_SECONDS": "nan"}, "DISCORD_TIMEOUT_SECONDS"),
+        ({"ALERT_GIVE_UP_HOURS": 0}, "ALERT_GIVE_UP_HOURS"),
+        ({"DB_POOL_MIN_SIZE": 5, "DB_POOL_MAX_SIZE": 2}, "must not exceed DB_POOL_MAX_SIZE"),
+    ],
+)
+def test_incoherent_settings_fail_at_start_up(overrides: dict[str, object], fragment: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_settings(_env_file=None, **overrides)
+    assert fragment in str(info.value)

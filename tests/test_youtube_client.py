@@ -17,6 +17,7 @@ from atlas_core.youtube import (
     QuotaExhausted,
     YouTubeClient,
     YouTubeConfigError,
+    YouTubeResponseError,
     YouTubeUnavailable,
 )
 
@@ -339,7 +340,9 @@ async def test_transient_faults_are_retried_with_backoff(
     assert sorted(r.fault or "" for r in sim.api_requests()) == ["", fault, fault]
     assert len(sleep.pauses) == 2
     assert 0.01 <= sleep.pauses[0] <= 0.015 and 0.02 <= sleep.pauses[1] <= 0.03  # doubling
-    assert await yt.units_spent_today() == 1  # failed attempts are not charged
+    # Failed attempts are not charged; a late answer is (the API did the work), as YouTube
+    # (and the simulator) count it: the ledger matches the simulator either way.
+    assert await yt.units_spent_today() == sim.units_used() == (3 if fault == "slow" else 1)
 
 
 async def test_retry_after_on_429_is_honoured(
@@ -349,6 +352,23 @@ async def test_retry_after_on_429_is_honoured(
     sim.inject("429")
     await yt.videos(all_video_ids(sim)[:1])
     assert sleep.pauses == [7.0]
+
+
+async def test_retry_after_beyond_the_cap_fails_cleanly_without_waiting(
+    database_dsn: str,
+    db: DatabaseManager,
+    clock: ManualClock,
+    sim: SimulatorServer,
+    sleep: RecordingSleep,
+) -> None:
+    sim.faults.retry_after = 120
+    sim.inject("429")
+    async with client_for(
+        sim, database_dsn, db, clock, sleep, YOUTUBE_MAX_RETRY_AFTER_SECONDS=30
+    ) as yt:
+        with pytest.raises(YouTubeUnavailable, match=r"asking to wait 120s, more than "):
+            await yt.videos(all_video_ids(sim)[:1])
+    assert sleep.pauses == [] and len(sim.api_requests()) == 1
 
 
 async def test_random_faults_are_survived(
@@ -439,3 +459,40 @@ async def test_no_key_configured_is_a_config_error(
         with pytest.raises(YouTubeConfigError, match="YOUTUBE_API_KEY_POOL_JSON"):
             await yt.videos(["AAAAAAAAAAA"])
     assert sim.api_requests() == []
+
+
+async def test_a_body_that_is_not_an_object_raises_a_typed_error_naming_the_endpoint(
+    yt: YouTubeClient, sim: SimulatorServer
+) -> None:
+    sim.inject("malformedBody")
+    with pytest.raises(YouTubeResponseError, match=r"YouTube videos\.list returned a malformed"):
+        await yt.videos(all_video_ids(sim)[:3])
+    assert await yt.units_spent_today() == 1  # the call reached the API: it is charged
+
+
+async def test_an_item_without_an_id_is_skipped_and_the_rest_kept(
+    yt: YouTubeClient, sim: SimulatorServer
+) -> None:
+    ids = all_video_ids(sim)[:5]
+    sim.inject("itemWithoutId")
+    result = await yt.videos(ids)
+    assert len(result.found) == 4 and len(result.missing) == 1
+    [problem] = yt.skipped_items
+    assert "videos.list" in problem and "no usable id" in problem
+
+
+async def test_the_ledger_equals_the_simulators_count_under_faults_and_a_quota_stop(
+    database_dsn: str, db: DatabaseManager, clock: ManualClock
+) -> None:
+    faults = Faults(error_500=0.1, error_503=0.1, too_many_requests=0.1, drop=0.1)
+    quota = {KEYS[0]: 3, KEYS[1]: 3}  # six successful calls of twelve, then the run stops
+    with SimulatorServer(
+        seed=5, keys=KEYS, clock=clock, videos=600, faults=faults, daily_quota=quota
+    ) as sim:
+        ids = all_video_ids(sim)
+        async with client_for(sim, database_dsn, db, clock, YOUTUBE_MAX_ATTEMPTS=12) as yt:
+            with pytest.raises(QuotaExhausted):
+                await yt.videos(ids)
+            # The simulator's quota check races under concurrency, so it may allow a 7th call.
+            spent = sim.units_used()
+            assert yt.units_spent == await yt.units_spent_today() == spent >= 6

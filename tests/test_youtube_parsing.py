@@ -171,3 +171,53 @@ def test_quota_day_and_reset_follow_pacific_time_across_dst() -> None:
     spring_forward = datetime(2026, 3, 8, 12, 0, tzinfo=UTC)  # the day is 23 hours long
     assert next_reset(spring_forward) == datetime(2026, 3, 9, 7, 0, tzinfo=UTC)
     assert len(fingerprint("secret")) == 12 and "secret" not in fingerprint("secret")
+
+
+def test_api_text_is_sanitised_once_nul_removed_and_fitted_to_the_schema() -> None:
+    from atlas_core.youtube.parsing import CHANNEL_TITLE_LIMIT, parse_channel, parse_video
+
+    channel = parse_channel(
+        {
+            "id": "UC" + "a" * 22,
+            "snippet": {
+                "title": "Evil\x00 " + "x" * 400,
+                "customUrl": "@" + "c" * 200,
+                "country": "US\x00",
+            },
+        }
+    )
+    assert "\x00" not in channel.title and len(channel.title) == CHANNEL_TITLE_LIMIT
+    assert channel.custom_url is not None and len(channel.custom_url) == 100
+    assert channel.country == "US"
+    video = parse_video({"id": "dQw4w9WgXcQ", "snippet": {"title": "a\x00b", "channelId": "UC"}})
+    assert video.title == "ab"
+
+
+@pytest.mark.parametrize(
+    ("item", "fragment"),
+    [
+        ({"snippet": {}}, "no usable id"),
+        ({"id": "x" * 21}, "no usable id"),
+        ("just a string", "not an object"),
+    ],
+)
+def test_malformed_items_raise_a_typed_error(item: object, fragment: str) -> None:
+    from atlas_core.youtube import YouTubeResponseError
+    from atlas_core.youtube.parsing import parse_video
+
+    with pytest.raises(YouTubeResponseError, match=fragment) as info:
+        parse_video(item)  # type: ignore[arg-type]
+    assert info.value.endpoint == "videos.list"
+
+
+def test_non_ascii_handles_are_accepted_and_control_characters_refused() -> None:
+    from atlas_core.youtube.parsing import parse_channel_ref, printable
+
+    assert parse_channel_ref("@Café_Ñandú") == ("handle", "@Café_Ñandú")
+    assert parse_channel_ref("https://www.youtube.com/@日本語チャンネル") == (
+        "handle",
+        "@日本語チャンネル",
+    )
+    with pytest.raises(ValueError, match="control characters"):
+        parse_channel_ref("https://www.youtube.com/@abc\x00def")
+    assert printable("evil\x1b[31mred\x00") == "evil\\x1b[31mred\\x00"

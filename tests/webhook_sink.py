@@ -15,12 +15,14 @@ timeouts); closing the sink ends such waits at once.
 
 from __future__ import annotations
 
+import email.policy
 import json
 import threading
 import time
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from email.parser import BytesParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
@@ -64,7 +66,36 @@ class Recorded:
 
     @property
     def json(self) -> Any:
+        """The JSON body, or a multipart request's ``payload_json`` (Discord's attachments)."""
+        if self.headers.get("content-type", "").startswith("multipart/"):
+            payload, _ = parse_multipart(self.headers["content-type"], self.body)
+            return payload
         return json.loads(self.body) if self.body else None
+
+    @property
+    def files(self) -> dict[str, tuple[str, bytes]]:
+        """A multipart request's files: form field -> (file name, bytes)."""
+        if not self.headers.get("content-type", "").startswith("multipart/"):
+            return {}
+        return parse_multipart(self.headers["content-type"], self.body)[1]
+
+
+def parse_multipart(content_type: str, body: bytes) -> tuple[Any, dict[str, tuple[str, bytes]]]:
+    """(payload_json parsed, {field: (filename, bytes)}) of a multipart/form-data body."""
+    message = BytesParser(policy=email.policy.HTTP).parsebytes(
+        f"Content-Type: {content_type}\r\n\r\n".encode() + body
+    )
+    payload: Any = None
+    files: dict[str, tuple[str, bytes]] = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        data = part.get_payload(decode=True) or b""
+        filename = part.get_filename()
+        if filename:
+            files[str(name)] = (filename, data)
+        elif name == "payload_json":
+            payload = json.loads(data)
+    return payload, files
 
 
 class WebhookSink:
@@ -134,7 +165,9 @@ class WebhookSink:
     ) -> None:
         self.close()
 
-    def _next_reply(self, path: str, query: dict[str, list[str]], body: bytes) -> Reply:
+    def _next_reply(
+        self, path: str, query: dict[str, list[str]], body: bytes, headers: Mapping[str, str]
+    ) -> Reply:
         with self._lock:
             for key in (path, None):
                 queue = self._queues.get(key)
@@ -143,7 +176,12 @@ class WebhookSink:
             if query.get("wait") != ["true"]:
                 return Reply(204)
             self._message_ids += 1
-            embeds = json.loads(body).get("embeds", []) if body else []
+            content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), "")
+            if content_type.startswith("multipart/"):
+                parsed = parse_multipart(content_type, body)[0] or {}
+            else:
+                parsed = json.loads(body) if body else {}
+            embeds = parsed.get("embeds", [])
             message = {"id": str(self._message_ids), "type": 0, "channel_id": "1", "embeds": embeds}
             return Reply(200, message)
 
@@ -163,8 +201,8 @@ def _handler_for(sink: WebhookSink) -> type[BaseHTTPRequestHandler]:
             parts = urlsplit(self.path)
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             query = parse_qs(parts.query)
-            reply = sink._next_reply(parts.path, query, body)
             headers = {k.lower(): v for k, v in self.headers.items()}
+            reply = sink._next_reply(parts.path, query, body, headers)
             received = Recorded("POST", parts.path, query, headers, body, reply.status, now)
             sink._record(received)
             if reply.delay and sink._closing.wait(reply.delay):

@@ -4,7 +4,7 @@ from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, ass
 
 from atlas_assets.assets.youtube import HOURLY, stopwatch
 from atlas_assets.catalog import OWNERS, tags
-from atlas_assets.resources import DatabaseResource, NotifierResource
+from atlas_assets.resources import DatabaseResource
 from atlas_assets.runtime import md_table, services
 from atlas_core.pipeline import scan_anomalies
 
@@ -13,7 +13,7 @@ from atlas_core.pipeline import scan_anomalies
     group_name="signals",
     deps=["video_stats_log"],
     owners=OWNERS,
-    kinds={"postgres", "discord"},
+    kinds={"postgres"},
     tags=tags("signals", "hourly"),
     freshness_policy=HOURLY,
     description="One entry per video whose views per hour jumped (x3 and at least 100/h) "
@@ -23,10 +23,9 @@ from atlas_core.pipeline import scan_anomalies
 async def velocity_anomalies(
     context: AssetExecutionContext,
     database: DatabaseResource,
-    notifier: NotifierResource,
 ) -> MaterializeResult:  # type: ignore[type-arg]  # dagster matches the bare class
     with stopwatch() as took:
-        async with services(context, database, notifier=notifier) as svc:
+        async with services(context, database) as svc:
             scan = await scan_anomalies(svc)
     rows = [(a.video_id, f"{a.rate:,.0f}", f"{a.previous_rate:,.0f}") for a in scan.anomalies]
     return MaterializeResult(

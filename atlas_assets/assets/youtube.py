@@ -17,7 +17,7 @@ from dagster import (
 
 from atlas_assets import partitions
 from atlas_assets.catalog import OWNERS, table_definition, table_metadata, tags
-from atlas_assets.resources import DatabaseResource, NotifierResource, YouTubeResource
+from atlas_assets.resources import DatabaseResource, YouTubeResource
 from atlas_assets.runtime import md_table, services
 from atlas_core.pipeline import discover_videos, refresh_channels, snapshot_video_stats
 from atlas_core.store.tables import row_count, row_counts
@@ -71,10 +71,9 @@ async def channels_and_stats(  # type: ignore[no-untyped-def]  # yields one Mate
     context: AssetExecutionContext,
     database: DatabaseResource,
     youtube: YouTubeResource,
-    notifier: NotifierResource,
 ):
     with stopwatch() as took:
-        async with services(context, database, youtube=youtube, notifier=notifier) as svc:
+        async with services(context, database, youtube=youtube) as svc:
             result = await refresh_channels(svc)
             async with svc.db.get_connection() as conn:
                 rows = await row_counts(conn, ["channels", "channel_stats_log"])
@@ -131,11 +130,10 @@ async def videos(
     context: AssetExecutionContext,
     database: DatabaseResource,
     youtube: YouTubeResource,
-    notifier: NotifierResource,
 ) -> MaterializeResult:  # type: ignore[type-arg]  # dagster matches the bare class
     channel_id = context.partition_key
     with stopwatch() as took:
-        async with services(context, database, youtube=youtube, notifier=notifier) as svc:
+        async with services(context, database, youtube=youtube) as svc:
             found = await discover_videos(svc, channel_id)
             async with svc.db.get_connection() as conn:
                 rows = await row_count(conn, "videos")
@@ -170,10 +168,9 @@ async def video_stats_log(
     context: AssetExecutionContext,
     database: DatabaseResource,
     youtube: YouTubeResource,
-    notifier: NotifierResource,
 ) -> MaterializeResult:  # type: ignore[type-arg]  # dagster matches the bare class
     with stopwatch() as took:
-        async with services(context, database, youtube=youtube, notifier=notifier) as svc:
+        async with services(context, database, youtube=youtube) as svc:
             snap = await snapshot_video_stats(svc)
             async with svc.db.get_connection() as conn:
                 rows = await row_count(conn, "video_stats_log")

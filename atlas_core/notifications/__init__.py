@@ -6,7 +6,11 @@
                         fields={"video_id": "abc123", "delta": "+500%"})
 
 ``atlas_core.notifier`` is built by :func:`build_notifier` from the ``DISCORD_*`` settings.
-A channel without a webhook logs its alerts at INFO (the embedded default). How delivery,
+A channel without a webhook logs its alerts at INFO (the embedded default).
+
+Pipeline steps do not send: they write an :class:`Alert` to the outbox
+(:func:`atlas_core.store.outbox.enqueue_alert`) in the transaction of its cause, and
+:func:`atlas_core.pipeline.alerts.deliver_alerts` posts it. How delivery,
 retries, rate limits and digests work: :mod:`atlas_core.notifications.discord`.
 """
 
@@ -14,13 +18,22 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from atlas_core.notifications.discord import DiscordNotifier
+from atlas_core.notifications.alert import Alert, escape_markdown
+from atlas_core.notifications.discord import DeliveryError, DiscordNotifier
 from atlas_core.notifications.levels import AlertChannel, AlertLevel
 
 if TYPE_CHECKING:
     from atlas_core.config import Settings
 
-__all__ = ["AlertChannel", "AlertLevel", "DiscordNotifier", "build_notifier"]
+__all__ = [
+    "Alert",
+    "AlertChannel",
+    "AlertLevel",
+    "DeliveryError",
+    "DiscordNotifier",
+    "build_notifier",
+    "escape_markdown",
+]
 
 
 def build_notifier(settings: Settings) -> DiscordNotifier:

@@ -22,15 +22,16 @@ No single wait exceeds ``max_wait`` seconds: an alert that would wait longer is 
 
 Webhook URLs are secrets: they are kept as ``SecretStr``, logs name the channel
 ("webhook for channel 'hunt'"), and httpx's own request log lines are redacted. One notifier
-may serve successive event loops (each Dagster step runs its own); it is not thread-safe.
+belongs to one event loop: build one per :class:`~atlas_core.pipeline.Services` (per step)
+and close it with :meth:`aclose` on that loop. It is not thread-safe.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
-import weakref
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -107,11 +108,19 @@ class DiscordNotifier:
         self._limiters: dict[str, WebhookLimiter] = {}
         self._windows: dict[AlertChannel, _Window] = {}
         self._http: httpx.AsyncClient | None = None
-        self._http_loop: weakref.ref[asyncio.AbstractEventLoop] | None = None
 
     def __repr__(self) -> str:
         names = [channel.value for channel in self._webhooks]
         return f"DiscordNotifier(environment={self.environment!r}, webhooks={names})"
+
+    @property
+    def footer(self) -> str:
+        """The footer every embed carries ("Atlas · <environment>")."""
+        return self._footer
+
+    @property
+    def max_attempts(self) -> int:
+        return self._max_attempts
 
     @property
     def channels(self) -> frozenset[AlertChannel]:
@@ -149,17 +158,16 @@ class DiscordNotifier:
 
     async def flush(self) -> None:
         """Send every held digest now instead of when its window closes."""
-        loop = asyncio.get_running_loop()
         for channel, window in list(self._windows.items()):
             timer = window.timer
-            if timer and not timer.done() and not window.closing and timer.get_loop() is loop:
+            if timer and not timer.done() and not window.closing:
                 timer.cancel()
             await self._send_held(channel, window)
         current = asyncio.current_task()
         busy = [
             w.timer
             for w in self._windows.values()
-            if w.timer and not w.timer.done() and w.timer.get_loop() is loop
+            if w.timer and not w.timer.done()
             if w.timer is not current
         ]
         if busy:  # timers already delivering their digest: let them finish
@@ -170,10 +178,8 @@ class DiscordNotifier:
         try:
             await self.flush()
         finally:
-            client, owner = self._http, self._http_loop
-            self._http, self._http_loop = None, None
-            # A client from an earlier (closed) loop cannot be closed from this one; drop it.
-            if client is not None and owner is not None and owner() is asyncio.get_running_loop():
+            client, self._http = self._http, None
+            if client is not None:
                 await client.aclose()
 
     # -- routing: individual alerts and digests ------------------------------------------
@@ -185,7 +191,7 @@ class DiscordNotifier:
         if window is None or now - window.opened_at >= self._window:
             old, window = window, _Window(opened_at=now)
             self._windows[channel] = window
-            if old is not None and old.held:  # its timer never ran (another loop, or cancelled)
+            if old is not None and old.held:  # its timer was cancelled
                 await self._send_held(channel, old)
         window.count += 1
         if window.count <= self._threshold:
@@ -202,7 +208,7 @@ class DiscordNotifier:
         window.held.append(alert)
         loop = asyncio.get_running_loop()
         timer = window.timer
-        if timer is None or timer.done() or timer.get_loop() is not loop:
+        if timer is None or timer.done():
             window.timer = loop.create_task(self._close_later(channel, window))
 
     async def _close_later(self, channel: AlertChannel, window: _Window) -> None:
@@ -225,8 +231,25 @@ class DiscordNotifier:
 
     # -- delivery ------------------------------------------------------------------------
 
-    async def _deliver(self, channel: AlertChannel, embed: dict[str, Any], what: str) -> None:
-        """Post one embed with retries; log and swallow any failure."""
+    async def post(
+        self,
+        channel: AlertChannel,
+        embed: dict[str, Any],
+        attachment: tuple[str, bytes] | None = None,
+    ) -> None:
+        """Post one embed now (retries within :attr:`max_attempts`); raise
+        :class:`DeliveryError` if it did not get through. A channel without a webhook logs it.
+        ``attachment`` (file name, bytes) is sent multipart; point the embed's image at
+        ``attachment://<file name>``. Used by the outbox drainer."""
+        channel = AlertChannel(channel)
+        if channel not in self._webhooks:
+            logger.info(
+                "No Discord webhook for channel %r; alert logged only: %s: %s",
+                channel.value,
+                embed.get("title", ""),
+                embed.get("description", ""),
+            )
+            return
         post = retry_async(
             max_attempts=self._max_attempts,
             delay=self._retry_delay,
@@ -235,29 +258,47 @@ class DiscordNotifier:
             max_delay=self._max_wait,
             sleep=self._sleep,
         )(self._post_once)
+        try:
+            await post(channel, _payload(embed), attachment)
+        except _Retryable as exc:
+            raise DeliveryError(
+                f"gave up after {self._max_attempts} attempt(s), last: {exc}",
+                unreachable=isinstance(exc, _Unreachable),
+            ) from None
+        except _GiveUp as exc:
+            raise DeliveryError(str(exc)) from None
+
+    async def _deliver(self, channel: AlertChannel, embed: dict[str, Any], what: str) -> None:
+        """Post one embed with retries; log and swallow any failure."""
         where = f"webhook for channel {channel.value!r}"
         try:
-            await post(channel, {"embeds": [embed]})
-        except _Retryable as exc:
-            logger.error(
-                "Discord %s gave up after %d attempt(s), last: %s; dropped %r",
-                where,
-                self._max_attempts,
-                exc,
-                shorten(what, 100),
-            )
-        except _GiveUp as exc:
-            logger.error("Discord %s: %s; dropped %r", where, exc, shorten(what, 100))
+            await self.post(channel, embed)
+        except DeliveryError as exc:
+            sep = " " if str(exc).startswith("gave up") else ": "
+            logger.error("Discord %s%s%s; dropped %r", where, sep, exc, shorten(what, 100))
         else:
             logger.debug("Discord %s: delivered %r", where, shorten(what, 100))
 
-    async def _post_once(self, channel: AlertChannel, payload: dict[str, Any]) -> None:
+    async def _post_once(
+        self,
+        channel: AlertChannel,
+        payload: dict[str, Any],
+        attachment: tuple[str, bytes] | None = None,
+    ) -> None:
         secret = self._webhooks[channel].get_secret_value()
         limiter = self._limiters.setdefault(secret, WebhookLimiter(*self._rate_limit))
         await self._wait_for_slot(limiter)
         url = httpx.URL(secret).copy_merge_params({"wait": "true"})
         try:
-            response = await self._client().post(url, json=payload)
+            if attachment is None:
+                response = await self._client().post(url, json=payload)
+            else:
+                name, data = attachment
+                response = await self._client().post(
+                    url,
+                    data={"payload_json": json.dumps(payload)},
+                    files={"files[0]": (name, data, _image_type(name))},
+                )
         except httpx.TimeoutException:
             raise _Unreachable(f"no answer within {self._timeout:g}s") from None
         except httpx.TransportError as exc:
@@ -297,18 +338,13 @@ class DiscordNotifier:
             await self._sleep(paused)
 
     def _client(self) -> httpx.AsyncClient:
-        """The HTTP client of the running event loop (a new loop gets a new client)."""
-        loop = asyncio.get_running_loop()
-        if self._http is None or self._http_loop is None or self._http_loop() is not loop:
+        """The HTTP client, opened on first use and closed by :meth:`aclose`."""
+        if self._http is None:
             self._http = httpx.AsyncClient(
                 timeout=httpx.Timeout(self._timeout),
                 transport=self._transport,
                 follow_redirects=False,
-                # No idle connections: alerts are rare, and a client left behind by an ended
-                # event loop then holds no socket that could only be closed from that loop.
-                limits=httpx.Limits(max_keepalive_connections=0),
             )
-            self._http_loop = weakref.ref(loop)
         return self._http
 
 
@@ -321,6 +357,32 @@ class _Window:
     held: list[Alert] = field(default_factory=list)
     timer: asyncio.Task[None] | None = None
     closing: bool = False
+
+
+class DeliveryError(Exception):
+    """An embed did not reach Discord. ``unreachable``: no answer at all (timeout,
+    connection), so later posts to that webhook in the same drain would likely hang too.
+    Never carries the webhook URL."""
+
+    def __init__(self, message: str, *, unreachable: bool = False) -> None:
+        super().__init__(message)
+        self.unreachable = unreachable
+
+
+def _payload(embed: dict[str, Any]) -> dict[str, Any]:
+    """The webhook body: one embed, and no mention ever pings anyone."""
+    return {"embeds": [embed], "allowed_mentions": {"parse": []}}
+
+
+def _image_type(name: str) -> str:
+    lower = name.lower()
+    if lower.endswith(".png"):
+        return "image/png"
+    if lower.endswith(".gif"):
+        return "image/gif"
+    if lower.endswith(".webp"):
+        return "image/webp"
+    return "image/jpeg"
 
 
 class _GiveUp(Exception):

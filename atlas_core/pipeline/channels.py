@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from atlas_core.notifications import AlertChannel, AlertLevel
+from atlas_core.notifications import Alert, AlertChannel, AlertLevel, escape_markdown
 from atlas_core.pipeline.services import Services
 from atlas_core.store.channels import ChannelRow, Rename, upsert_channels
+from atlas_core.store.outbox import enqueue_alert
 from atlas_core.store.stats import write_channel_stats
 from atlas_core.store.watchlist import remember_uploads_playlists, watchlist_ids
 from atlas_core.youtube import Channel
@@ -35,30 +36,56 @@ def channel_row(channel: Channel) -> ChannelRow:
     )
 
 
+def rename_alert(rename: Rename, at: str) -> Alert:
+    old, new = escape_markdown(rename.old_title), escape_markdown(rename.new_title)
+    return Alert(
+        key=f"channel.renamed:{rename.channel_id}:{at}",
+        channel=AlertChannel.SURVEILLANCE,
+        level=AlertLevel.WARNING,
+        title="Channel renamed",
+        description=f"**{old}** is now **{new}**",
+        fields={"channel_id": rename.channel_id},
+    )
+
+
 async def store_channels(svc: Services, found: list[Channel]) -> list[Rename]:
-    """Upsert channels (renames -> channel_history) and remember their uploads playlists."""
+    """Upsert channels (renames -> channel_history and the outbox, in one transaction) and
+    remember their uploads playlists."""
+    now = svc.clock()
     async with svc.db.get_connection() as conn:
-        renames = await upsert_channels(conn, [channel_row(c) for c in found], svc.clock())
+        renames = await upsert_channels(conn, [channel_row(c) for c in found], now)
+        for rename in renames:
+            await enqueue_alert(conn, rename_alert(rename, now.isoformat()))
         await remember_uploads_playlists(
             conn, {c.id: c.uploads_playlist_id for c in found if c.uploads_playlist_id}
         )
     return renames
 
 
-async def report_missing_channels(svc: Services, channel_ids: list[str]) -> list[str]:
-    """Record and alert (once per channel) watched channels YouTube no longer returns."""
-    new = await svc.record_once(
-        "channel.missing", {c: {"reason": "not returned by the API"} for c in channel_ids}
+def missing_channel_alert(channel_id: str) -> Alert:
+    return Alert(
+        key=f"channel.missing:{channel_id}",
+        channel=AlertChannel.SURVEILLANCE,
+        level=AlertLevel.WARNING,
+        title="Watched channels disappeared",
+        description=(
+            "A watched channel is deleted, terminated or private now; its data is kept. "
+            "Remove it with `atlas watch remove`."
+        ),
+        fields={"channel_ids": channel_id},
     )
-    if new:
-        await svc.notifier.send(
-            "Watched channels disappeared",
-            f"{len(new)} watched channel(s) are deleted, terminated or private now; their data "
-            "is kept. Remove them with `atlas watch remove`.",
-            channel=AlertChannel.SURVEILLANCE,
-            level=AlertLevel.WARNING,
-            fields={"channel_ids": ", ".join(new[:20])},
-        )
+
+
+async def report_missing_channels(svc: Services, channel_ids: list[str]) -> list[str]:
+    """Record and alert (once per channel: the outbox key) watched channels YouTube no
+    longer returns."""
+    new: list[str] = []
+    async with svc.db.get_connection() as conn:
+        for channel_id in channel_ids:
+            if await enqueue_alert(conn, missing_channel_alert(channel_id)):
+                new.append(channel_id)
+    for channel_id in new:
+        await svc.events.emit("channel.missing", channel_id, {"reason": "not returned by the API"})
     return new
 
 
@@ -66,8 +93,10 @@ async def refresh_channels(svc: Services) -> ChannelsRefresh:
     async with svc.db.get_connection() as conn:
         ids = await watchlist_ids(conn)
     before = svc.youtube.units_spent
+    skipped = len(svc.youtube.skipped_items)
     result = await svc.youtube.channels(ids)
     observed = svc.wall_clock()
+    await svc.record_skipped_items(skipped)
     renames = await store_channels(svc, result.found)
     now = svc.clock()
     async with svc.db.get_connection() as conn:
@@ -81,13 +110,6 @@ async def refresh_channels(svc: Services) -> ChannelsRefresh:
             "channel.renamed",
             rename.channel_id,
             {"old_title": rename.old_title, "new_title": rename.new_title},
-        )
-        await svc.notifier.send(
-            "Channel renamed",
-            f"**{rename.old_title}** is now **{rename.new_title}**",
-            channel=AlertChannel.SURVEILLANCE,
-            level=AlertLevel.WARNING,
-            fields={"channel_id": rename.channel_id},
         )
     await report_missing_channels(svc, result.missing)
     return ChannelsRefresh(

@@ -34,6 +34,13 @@ class Notifier(Protocol):
         fields: dict[str, str] | None = None,
     ) -> None: ...
 
+    async def post(
+        self,
+        channel: AlertChannel,
+        embed: dict[str, Any],
+        attachment: tuple[str, bytes] | None = None,
+    ) -> None: ...
+
 
 @dataclass
 class Services:
@@ -51,14 +58,13 @@ class Services:
     def events(self) -> EventBus:
         return EventBus(self.db)
 
-    async def record_once(self, event_type: str, payloads: dict[str, dict[str, Any]]) -> list[str]:
-        """Record an ``event_type`` event for each entity id of ``payloads`` that has none yet;
-        returns those ids, in order: the ones to alert about (each alerts once)."""
-        seen = await self.events.recorded(event_type, list(payloads))
-        new = [entity for entity in payloads if entity not in seen]
-        for entity in new:
-            await self.events.emit(event_type, entity, payloads[entity])
-        return new
+    async def record_skipped_items(self, since: int) -> int:
+        """Record a ``youtube.item_skipped`` event for each malformed API item the client
+        skipped after the first ``since``; returns the client's new count."""
+        skipped = self.youtube.skipped_items
+        for problem in skipped[since:]:
+            await self.events.emit("youtube.item_skipped", None, {"problem": problem})
+        return len(skipped)
 
     @classmethod
     @asynccontextmanager

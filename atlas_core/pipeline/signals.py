@@ -8,8 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from atlas_core.analysis.velocity import Anomaly, velocity_anomalies
-from atlas_core.notifications import AlertChannel, AlertLevel
+from atlas_core.notifications import Alert, AlertChannel, AlertLevel
 from atlas_core.pipeline.services import Services
+from atlas_core.store.outbox import enqueue_alert
 
 
 @dataclass(frozen=True)
@@ -23,28 +24,34 @@ async def scan_anomalies(
 ) -> AnomalyScan:
     async with svc.db.get_connection() as conn:
         found = await velocity_anomalies(conn, factor, min_views_per_hour)
-    # One alert per (video, snapshot): the event's entity is "video@timestamp".
+    # One alert per (video, snapshot): the outbox key and the event's entity "video@timestamp".
     keys = {f"{a.video_id}@{a.at:%Y%m%dT%H%M%S}"[:50]: a for a in found}
-    new = await svc.record_once(
-        "video.velocity_anomaly",
-        {
-            key: {"video_id": a.video_id, "rate": a.rate, "previous": a.previous_rate}
-            for key, a in keys.items()
-        },
-    )
-    fresh = {key: keys[key] for key in new}
-    for anomaly in fresh.values():
-        ratio = "new" if anomaly.previous_rate == 0 else f"x{anomaly.ratio:.1f}"
-        await svc.notifier.send(
-            "Views velocity anomaly",
-            f"Video `{anomaly.video_id}` gains {anomaly.rate:,.0f} views/hour ({ratio}).",
-            channel=AlertChannel.SURVEILLANCE,
-            level=AlertLevel.WARNING,
-            fields={
-                "video_id": anomaly.video_id,
-                "views_per_hour": f"{anomaly.rate:,.0f}",
-                "previous_per_hour": f"{anomaly.previous_rate:,.0f}",
-                "at": anomaly.at.isoformat() + "Z",
-            },
+    fresh: dict[str, Anomaly] = {}
+    async with svc.db.get_connection() as conn:
+        for key, anomaly in keys.items():
+            if await enqueue_alert(conn, anomaly_alert(key, anomaly)):
+                fresh[key] = anomaly
+    for key, anomaly in fresh.items():
+        await svc.events.emit(
+            "video.velocity_anomaly",
+            key,
+            {"video_id": anomaly.video_id, "rate": anomaly.rate, "previous": anomaly.previous_rate},
         )
     return AnomalyScan(anomalies=found, alerted=list(fresh.values()))
+
+
+def anomaly_alert(key: str, anomaly: Anomaly) -> Alert:
+    ratio = "new" if anomaly.previous_rate == 0 else f"x{anomaly.ratio:.1f}"
+    return Alert(
+        key=f"video.velocity_anomaly:{key}",
+        channel=AlertChannel.SURVEILLANCE,
+        level=AlertLevel.WARNING,
+        title="Views velocity anomaly",
+        description=f"Video `{anomaly.video_id}` gains {anomaly.rate:,.0f} views/hour ({ratio}).",
+        fields={
+            "video_id": anomaly.video_id,
+            "views_per_hour": f"{anomaly.rate:,.0f}",
+            "previous_per_hour": f"{anomaly.previous_rate:,.0f}",
+            "at": anomaly.at.isoformat() + "Z",
+        },
+    )

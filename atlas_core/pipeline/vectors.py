@@ -10,8 +10,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from atlas_core.notifications import AlertChannel, AlertLevel
+from atlas_core.notifications import Alert, AlertChannel, AlertLevel
 from atlas_core.pipeline.services import Services
+from atlas_core.storage.evidence import evidence_prefix
+from atlas_core.store.outbox import enqueue_alert
 from atlas_core.store.vectors import (
     Match,
     nearest_other_channel,
@@ -40,6 +42,7 @@ async def embed_new_videos(
     details = await svc.youtube.videos(pending)
     vectors = 0
     embedded: list[str] = []
+    matches: list[Match] = []
     for video in details.found:
         frames = await fetch_frames(svc.http, video.thumbnails, svc.settings.COMPLIANCE_MODE)
         try:
@@ -56,16 +59,27 @@ async def embed_new_videos(
             continue
         # Evidence first: a video only counts as done once its frames are in the vault.
         await asyncio.to_thread(svc.vault.store_visual_evidence, video.id, frames)
+        # The vectors, the matches they reveal and their HUNT alerts: one transaction.
         async with svc.db.get_connection() as conn:
             vectors += await write_vectors(conn, rows)
+            found = await nearest_other_channel(conn, video.id, max_distance)
+            fresh = [
+                match
+                for match in {m.match_video_id: m for m in found}.values()
+                if await enqueue_alert(conn, reupload_alert(match, frames[0][0]))
+            ]
         embedded.append(video.id)
-    matches: list[Match] = []
-    for video_id in embedded:
-        async with svc.db.get_connection() as conn:
-            found = await nearest_other_channel(conn, video_id, max_distance)
         matches += found
-        for match in {m.match_video_id: m for m in found}.values():
-            await report_reupload(svc, match)
+        for match in fresh:
+            await svc.events.emit(
+                "reupload.suspected",
+                match.video_id,
+                {
+                    "matches": match.match_video_id,
+                    "match_channel_id": match.match_channel_id,
+                    "distance": round(match.distance, 5),
+                },
+            )
     return VectorsRun(
         videos=len(embedded),
         vectors=vectors,
@@ -78,22 +92,21 @@ def embed_all(embedder: Embedder, frames: list[tuple[int, bytes]]) -> list[np.nd
     return [embedder.embed(jpeg) for _, jpeg in frames]
 
 
-async def report_reupload(svc: Services, match: Match) -> None:
-    payload = {
-        "matches": match.match_video_id,
-        "match_channel_id": match.match_channel_id,
-        "distance": round(match.distance, 5),
-    }
-    await svc.events.emit("reupload.suspected", match.video_id, payload)
-    await svc.notifier.send(
-        "Possible re-upload",
-        f"Video `{match.video_id}` looks like `{match.match_video_id}` "
-        f"from channel `{match.match_channel_id}`.",
+def reupload_alert(match: Match, frame_index: int = 0) -> Alert:
+    """The HUNT alert of one suspected re-upload, with its thumbnail evidence attached."""
+    return Alert(
+        key=f"reupload:{match.video_id}:{match.match_video_id}",
         channel=AlertChannel.HUNT,
         level=AlertLevel.WARNING,
+        title="Possible re-upload",
+        description=(
+            f"Video `{match.video_id}` looks like `{match.match_video_id}` "
+            f"from channel `{match.match_channel_id}`."
+        ),
         fields={
             "video_id": match.video_id,
             "match": match.match_video_id,
             "cosine_distance": f"{match.distance:.4f}",
         },
+        image_path=f"{evidence_prefix(match.video_id)}{frame_index}.jpg",
     )

@@ -6,16 +6,18 @@ snap = await snapshot_video_stats(svc)           # one videos.list call per 50 v
 
 from __future__ import annotations
 
+from contextlib import aclosing
 from dataclasses import dataclass, field
 
-from atlas_core.notifications import AlertChannel, AlertLevel
+from atlas_core.notifications import Alert, AlertChannel, AlertLevel
 from atlas_core.pipeline.channels import report_missing_channels, store_channels
 from atlas_core.pipeline.services import Services
 from atlas_core.store.channels import channel_titles
+from atlas_core.store.outbox import enqueue_alert
 from atlas_core.store.stats import write_video_stats
 from atlas_core.store.videos import VideoRow, known_video_ids, tracked_video_ids, upsert_videos
 from atlas_core.store.watchlist import uploads_playlist
-from atlas_core.youtube import ChannelNotFound, Video
+from atlas_core.youtube import ChannelNotFound, QuotaExhausted, Video
 
 
 @dataclass(frozen=True)
@@ -64,7 +66,9 @@ async def discover_videos(svc: Services, channel_id: str) -> Discovery:
         return Discovery(
             channel_id, [], missing=[channel_id], units=svc.youtube.units_spent - before
         )
+    skipped = len(svc.youtube.skipped_items)
     details = await svc.youtube.videos(new_ids)
+    await svc.record_skipped_items(skipped)
     observed, now = svc.wall_clock(), svc.clock()
     # A video listed in the uploads playlist belongs to this channel even if a re-fetch
     # reports another owner; only keep the ones that do.
@@ -92,35 +96,67 @@ async def discover_videos(svc: Services, channel_id: str) -> Discovery:
     )
 
 
-async def snapshot_video_stats(svc: Services) -> StatsSnapshot:
-    """Statistics of every tracked video; the same call refreshes titles, durations and
-    topics, so stored metadata never goes stale."""
+async def snapshot_video_stats(svc: Services, ids: list[str] | None = None) -> StatsSnapshot:
+    """Statistics of ``ids`` (default: every tracked video); the same call refreshes titles,
+    durations and topics, so stored metadata never goes stale.
+
+    Each 50-video batch is written as soon as it arrives, stamped with the run's clock, so a
+    run stopped at batch k (quota, a fault) keeps what it already fetched, and a re-run with
+    the same ``as_of`` rewrites the same rows (idempotent)."""
     before = svc.youtube.units_spent
-    async with svc.db.get_connection() as conn:
-        ids = await tracked_video_ids(conn)
-    result = await svc.youtube.videos(ids)
-    observed, now = svc.wall_clock(), svc.clock()
-    async with svc.db.get_connection() as conn:
-        await upsert_videos(conn, [video_row(v) for v in result.found], now)
-        rows = await write_video_stats(
-            conn,
-            [(v.id, now, v.view_count, v.like_count, v.comment_count) for v in result.found],
-            observed_at=observed,
-        )
-    newly_missing = await svc.record_once(
-        "video.missing", {v: {"reason": "deleted or private"} for v in result.missing}
-    )
-    if newly_missing:
-        await svc.notifier.send(
-            "Videos disappeared",
-            f"{len(newly_missing)} tracked video(s) are deleted or private now.",
-            channel=AlertChannel.SURVEILLANCE,
-            level=AlertLevel.WARNING,
-            fields={"video_ids": ", ".join(newly_missing[:20])},
-        )
+    if ids is None:
+        async with svc.db.get_connection() as conn:
+            ids = await tracked_video_ids(conn)
+    now = svc.clock()
+    rows = fetched = 0
+    missing: list[str] = []
+    newly_missing: list[str] = []
+    skipped = len(svc.youtube.skipped_items)
+    batches = svc.youtube.video_batches(ids)
+    try:
+        async with aclosing(batches):  # a failed write cancels the calls still in flight
+            async for batch in batches:
+                observed = svc.wall_clock()
+                skipped = await svc.record_skipped_items(skipped)
+                async with svc.db.get_connection() as conn:
+                    await upsert_videos(conn, [video_row(v) for v in batch.found], now)
+                    rows += await write_video_stats(
+                        conn,
+                        [
+                            (v.id, now, v.view_count, v.like_count, v.comment_count)
+                            for v in batch.found
+                        ],
+                        observed_at=observed,
+                    )
+                    for video_id in batch.missing:  # once per video: the outbox key
+                        if await enqueue_alert(conn, missing_video_alert(video_id)):
+                            newly_missing.append(video_id)
+                missing += batch.missing
+                fetched += len(batch.found) + len(batch.missing)
+    except QuotaExhausted as exc:
+        for video_id in newly_missing:
+            await svc.events.emit("video.missing", video_id, {"reason": "deleted or private"})
+        raise QuotaExhausted(
+            f"video stats snapshot stopped by quota after {fetched} of {len(ids)} videos "
+            f"(their snapshots are kept; a re-run with the same as_of completes it). {exc}",
+            resets_at=exc.resets_at,
+        ) from None
+    for video_id in newly_missing:
+        await svc.events.emit("video.missing", video_id, {"reason": "deleted or private"})
     return StatsSnapshot(
         videos=len(ids),
         rows=rows,
-        missing=result.missing,
+        missing=missing,
         units=svc.youtube.units_spent - before,
+    )
+
+
+def missing_video_alert(video_id: str) -> Alert:
+    return Alert(
+        key=f"video.missing:{video_id}",
+        channel=AlertChannel.SURVEILLANCE,
+        level=AlertLevel.WARNING,
+        title="Videos disappeared",
+        description=f"Tracked video `{video_id}` is deleted or private now.",
+        fields={"video_ids": video_id},
     )

@@ -15,6 +15,7 @@ from atlas_core.youtube.errors import (
     YouTubeConfigError,
     YouTubeError,
     YouTubeRequestError,
+    YouTubeResponseError,
     YouTubeUnavailable,
 )
 from atlas_core.youtube.models import Channel, ChannelsResult, Video, VideosResult
@@ -31,6 +32,7 @@ __all__ = [
     "YouTubeConfigError",
     "YouTubeError",
     "YouTubeRequestError",
+    "YouTubeResponseError",
     "YouTubeUnavailable",
     "parse_channel_ref",
     "parse_duration",

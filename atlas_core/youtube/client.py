@@ -18,11 +18,12 @@ is off; a rejected key raises :class:`YouTubeConfigError`. The key travels in th
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
@@ -36,6 +37,7 @@ from atlas_core.youtube.errors import (
     TransientError,
     YouTubeConfigError,
     YouTubeRequestError,
+    YouTubeResponseError,
     YouTubeUnavailable,
 )
 from atlas_core.youtube.models import ChannelsResult, VideosResult
@@ -72,6 +74,23 @@ _CONFIG_HINTS = {
 }
 
 Sleep = Callable[[float], Awaitable[Any]]
+_T = TypeVar("_T")
+
+
+_F = TypeVar("_F", bound=Callable[..., Awaitable[Any]])
+
+
+def _flushing(method: _F) -> _F:
+    """Flush the quota counted during ``method`` when it ends, whether it succeeded or not."""
+
+    @functools.wraps(method)
+    async def wrapper(self: YouTubeClient, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return await method(self, *args, **kwargs)
+        finally:
+            await self.flush_quota()
+
+    return wrapper  # type: ignore[return-value]
 
 
 class YouTubeClient:
@@ -102,6 +121,7 @@ class YouTubeClient:
         concurrency = settings.YOUTUBE_MAX_CONCURRENCY
         self._timeout = settings.YOUTUBE_TIMEOUT_SECONDS
         self._attempts = settings.YOUTUBE_MAX_ATTEMPTS
+        self._max_retry_after = settings.YOUTUBE_MAX_RETRY_AFTER_SECONDS
         self._http = httpx.AsyncClient(
             transport=transport,
             timeout=self._timeout,
@@ -120,6 +140,9 @@ class YouTubeClient:
         )(self._attempt)
         self._uploads_playlists: dict[str, str] = {}
         self.requests_sent = 0  # HTTP requests, retries included
+        # Items skipped because they were malformed (YouTubeResponseError messages); the
+        # pipeline records them as events.
+        self.skipped_items: list[str] = []
 
     def __repr__(self) -> str:
         return f"<YouTubeClient {self._base} keys={len(self._pool)}>"
@@ -136,16 +159,37 @@ class YouTubeClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Close the connection pool."""
-        await self._http.aclose()
+        """Write any quota not yet in the ledger, close the connection pool."""
+        try:
+            await self.flush_quota()
+        finally:
+            await self._http.aclose()
+
+    async def flush_quota(self) -> None:
+        """Write the calls counted since the last flush to the quota ledger. Calls are counted
+        in memory as they are answered (never a database write between two API calls); this
+        runs after each public call, each batch of :meth:`video_batches` and on close. A
+        database failure here is logged and the count kept for the next flush."""
+        if not self._pool.unflushed_units:
+            return
+        try:
+            await self._pool.flush()
+        except Exception as exc:
+            logger.warning(
+                "quota ledger not updated (%d unit(s) kept for the next flush): %s: %s",
+                self._pool.unflushed_units,
+                type(exc).__name__,
+                str(exc).splitlines()[0] if str(exc) else "",
+            )
 
     # --- public calls -------------------------------------------------------------------
 
+    @_flushing
     async def channels(self, ids: Iterable[str]) -> ChannelsResult:
         """Channels by id, 50 a call (1 unit each). Ids YouTube does not return are missing."""
         wanted = _unique(ids)
         items = await self._batched("channels.list", CHANNEL_PARTS, wanted)
-        found = {c.id: c for c in (parse_channel(item) for item in items)}
+        found = {c.id: c for c in self._parse_items(items, parse_channel)}
         for channel in found.values():
             if channel.uploads_playlist_id:
                 self._uploads_playlists[channel.id] = channel.uploads_playlist_id
@@ -154,16 +198,46 @@ class YouTubeClient:
             missing=[i for i in wanted if i not in found],
         )
 
+    @_flushing
     async def videos(self, ids: Iterable[str]) -> VideosResult:
         """Videos by id, 50 a call (1 unit each). Deleted or private ids come back missing."""
         wanted = _unique(ids)
         items = await self._batched("videos.list", VIDEO_PARTS, wanted)
-        found = {v.id: v for v in (parse_video(item) for item in items)}
+        found = {v.id: v for v in self._parse_items(items, parse_video)}
         return VideosResult(
             found=[found[i] for i in wanted if i in found],
             missing=[i for i in wanted if i not in found],
         )
 
+    async def video_batches(self, ids: Iterable[str]) -> AsyncGenerator[VideosResult, None]:
+        """Videos by id, one :class:`VideosResult` per 50-id call as soon as it arrives (in
+        whatever order the calls finish), so the caller can store each batch before the
+        next one lands: a failure at batch k leaves batches already yielded with the caller.
+        On a failure the calls still in flight are cancelled and the error is raised."""
+        wanted = _unique(ids)
+        batches = [wanted[i : i + BATCH] for i in range(0, len(wanted), BATCH)]
+
+        async def one(batch: list[str]) -> VideosResult:
+            items = await self._fetch_batch("videos.list", VIDEO_PARTS, batch)
+            found = {v.id: v for v in self._parse_items(items, parse_video)}
+            return VideosResult(
+                found=[found[i] for i in batch if i in found],
+                missing=[i for i in batch if i not in found],
+            )
+
+        tasks = [asyncio.create_task(one(b)) for b in batches]
+        try:
+            for done in asyncio.as_completed(tasks):
+                result = await done
+                await self.flush_quota()  # the ledger keeps up batch by batch
+                yield result
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await self.flush_quota()
+
+    @_flushing
     async def uploads(
         self, channel_id: str, known_ids: set[str], playlist_id: str | None = None
     ) -> list[str]:
@@ -188,7 +262,7 @@ class YouTubeClient:
                 self._uploads_playlists.pop(channel_id, None)
                 raise ChannelNotFound(channel_id) from None
             for item in page.get("items") or []:
-                video_id = _playlist_video_id(item)
+                video_id = _playlist_video_id(item) if isinstance(item, dict) else None
                 if video_id is None:
                     continue
                 if video_id in known_ids:
@@ -199,6 +273,7 @@ class YouTubeClient:
             if not token:
                 return new
 
+    @_flushing
     async def resolve_channel(self, ref: str) -> str:
         """A channel id, ``@handle`` or channel URL -> the channel id (1 unit).
 
@@ -230,9 +305,21 @@ class YouTubeClient:
 
     async def units_spent_today(self) -> int:
         """Quota units spent today (Pacific day), all keys and all processes, from the ledger."""
+        await self.flush_quota()
         return await self._ledger.units(quota_day(self._clock()))
 
     # --- plumbing -----------------------------------------------------------------------
+
+    def _parse_items(self, items: list[Any], parse: Callable[[Any], _T]) -> list[_T]:
+        """Each item parsed; a malformed one is skipped (logged, kept in skipped_items)."""
+        parsed: list[_T] = []
+        for item in items:
+            try:
+                parsed.append(parse(item))
+            except YouTubeResponseError as exc:
+                logger.warning("%s; item skipped", exc)
+                self.skipped_items.append(str(exc))
+        return parsed
 
     async def _uploads_playlist(self, channel_id: str) -> str:
         cached = self._uploads_playlists.get(channel_id)
@@ -250,15 +337,18 @@ class YouTubeClient:
                 return channel.uploads_playlist_id
         raise ChannelNotFound(channel_id)
 
+    async def _fetch_batch(self, method: str, parts: str, batch: list[str]) -> list[dict[str, Any]]:
+        params = {"part": parts, "id": ",".join(batch), "maxResults": str(BATCH)}
+        try:
+            page = await self._get(method, params)
+        except NotFoundResponse as exc:
+            logger.warning("%s answered %s for %d ids", method, exc.reason, len(batch))
+            return []
+        return list(page.get("items") or [])
+
     async def _batched(self, method: str, parts: str, ids: list[str]) -> list[dict[str, Any]]:
         async def one(batch: list[str]) -> list[dict[str, Any]]:
-            params = {"part": parts, "id": ",".join(batch), "maxResults": str(BATCH)}
-            try:
-                page = await self._get(method, params)
-            except NotFoundResponse as exc:
-                logger.warning("%s answered %s for %d ids", method, exc.reason, len(batch))
-                return []
-            return list(page.get("items") or [])
+            return await self._fetch_batch(method, parts, batch)
 
         batches = [ids[i : i + BATCH] for i in range(0, len(ids), BATCH)]
         # A TaskGroup cancels the other batches as soon as one fails (quota, bad key), so no
@@ -286,14 +376,35 @@ class YouTubeClient:
                     "later or raise YOUTUBE_MAX_ATTEMPTS"
                 ) from None
 
+    async def _settle(
+        self, request: asyncio.Future[httpx.Response], index: int, method: str, key: str
+    ) -> None:
+        try:
+            response = await asyncio.wait_for(request, self._timeout)
+        except Exception:
+            return  # no answer: nothing charged
+        if response.status_code == 200 or _charged_error(response, key):
+            self._pool.charge(index, method)
+
     async def _attempt(
         self, method: str, params: dict[str, str], index: int, key: str
     ) -> dict[str, Any]:
         url = self._base + _PATHS[method]
         async with self._semaphore:
             self.requests_sent += 1
+            request = asyncio.ensure_future(
+                self._http.get(url, params=params, headers={"X-Goog-Api-Key": key})
+            )
             try:
-                response = await self._http.get(url, params=params, headers={"X-Goog-Api-Key": key})
+                response = await asyncio.shield(request)
+            except asyncio.CancelledError:
+                # Cancelled (another batch failed): the request is already at the API, which
+                # charges it if it answers normally, so let it finish and count what it cost.
+                await self._settle(request, index, method, key)
+                raise
+            except httpx.ReadTimeout:
+                self._pool.charge(index, method)  # it reached the API, which will answer late
+                raise TransientError(f"no answer within {self._timeout:g}s") from None
             except httpx.TimeoutException:
                 raise TransientError(f"no answer within {self._timeout:g}s") from None
             except httpx.TransportError as exc:
@@ -304,20 +415,34 @@ class YouTubeClient:
                 body = response.json()
             except json.JSONDecodeError:
                 raise TransientError("HTTP 200 with a body that is not JSON") from None
-            await self._pool.charge(index, method)
-            return dict(body)
+            self._pool.charge(index, method)
+            if not isinstance(body, dict):
+                raise YouTubeResponseError(
+                    method, f"the body is a JSON {type(body).__name__}, not an object"
+                )
+            items = body.get("items")
+            if items is not None and not isinstance(items, list):
+                raise YouTubeResponseError(method, "'items' is not a list")
+            return body
         reason, message = _error_of(response, key)
         logger.debug("%s answered HTTP %d %s with API key #%d", method, status, reason, index)
         if reason in _QUOTA_REASONS:
             raise KeyQuotaSpent(index, reason)
         if status == 429 or status >= 500 or reason in _RATE_REASONS:
-            raise TransientError(f"HTTP {status} {reason}", retry_after=_retry_after(response))
+            wait = _retry_after(response)
+            if wait is not None and wait > self._max_retry_after:
+                raise YouTubeUnavailable(
+                    f"YouTube {method} answered HTTP {status} {reason} asking to wait {wait:g}s, "
+                    f"more than YOUTUBE_MAX_RETRY_AFTER_SECONDS={self._max_retry_after:g}; "
+                    "try again later or raise that setting"
+                )
+            raise TransientError(f"HTTP {status} {reason}", retry_after=wait)
         if reason in _CONFIG_HINTS or status in (401, 403):
             hint = _CONFIG_HINTS.get(reason, _CONFIG_HINTS["forbidden"])
             raise YouTubeConfigError(
                 f"YouTube rejected API key #{index} ({reason}): {hint}. YouTube said: {message}"
             )
-        await self._pool.charge(index, method)
+        self._pool.charge(index, method)
         if status == 404 and reason in _NOT_FOUND_REASONS:
             raise NotFoundResponse(reason)
         raise YouTubeRequestError(
@@ -325,6 +450,16 @@ class YouTubeClient:
             status=status,
             reason=reason,
         )
+
+
+def _charged_error(response: httpx.Response, key: str) -> bool:
+    """Whether YouTube charges this error answer (a 4xx it processed, not quota, rate or
+    key problems, which it refuses before doing any work)."""
+    status = response.status_code
+    reason, _ = _error_of(response, key)
+    if reason in _QUOTA_REASONS or reason in _RATE_REASONS or reason in _CONFIG_HINTS:
+        return False
+    return not (status == 429 or status >= 500 or status in (401, 403))
 
 
 def _unique(ids: Iterable[str]) -> list[str]:

@@ -19,6 +19,7 @@ __all__ = [
     "YouTubeConfigError",
     "YouTubeError",
     "YouTubeRequestError",
+    "YouTubeResponseError",
     "YouTubeUnavailable",
 ]
 
@@ -57,6 +58,14 @@ class YouTubeRequestError(YouTubeError):
         super().__init__(message)
         self.status = status
         self.reason = reason
+
+
+class YouTubeResponseError(YouTubeError):
+    """YouTube answered 200 with a body (or an item) that is not what the endpoint returns."""
+
+    def __init__(self, endpoint: str, problem: str) -> None:
+        super().__init__(f"YouTube {endpoint} returned a malformed response: {problem}")
+        self.endpoint = endpoint
 
 
 class YouTubeUnavailable(YouTubeError):

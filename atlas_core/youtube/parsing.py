@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import logging
 import re
+import unicodedata
 from datetime import UTC, datetime
 from typing import Any, Literal
 from urllib.parse import unquote, urlsplit
 
 from atlas_core.utils import validate_channel_id
+from atlas_core.youtube.errors import YouTubeResponseError
 from atlas_core.youtube.models import Channel, Video
 
 logger = logging.getLogger(__name__)
@@ -22,10 +24,42 @@ _DURATION = re.compile(
     r"^P(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?"
     r"(?:T(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?(?:(?P<seconds>\d+(?:\.\d+)?)S)?)?$"
 )
-_HANDLE = re.compile(r"^@[A-Za-z0-9_.\-·]{3,30}$")
+# Handles may use letters and digits of any script (YouTube allows e.g. @Café or @日本語).
+_HANDLE = re.compile(r"^@[\w.\-·]{3,30}$")
 _YOUTUBE_HOSTS = {"youtube.com", "www.youtube.com", "m.youtube.com", "music.youtube.com"}
 
 RefKind = Literal["id", "handle", "username"]
+
+# The schema's column widths (migrations/0001_init.sql): text from the API is fitted here,
+# once, so what is compared is what is stored.
+CHANNEL_ID_LIMIT = 50
+VIDEO_ID_LIMIT = 20
+CHANNEL_TITLE_LIMIT = 255
+CUSTOM_URL_LIMIT = 100
+COUNTRY_LIMIT = 10
+
+
+def clean_text(value: Any, limit: int | None = None) -> str:
+    """API text as Atlas stores it: a string without NUL (PostgreSQL text cannot hold it),
+    cut to ``limit`` characters when the column has one."""
+    text = "" if value is None else str(value)
+    text = text.replace("\x00", "")
+    return text[:limit] if limit is not None else text
+
+
+def _optional(value: Any, limit: int) -> str | None:
+    return clean_text(value, limit) or None if value else None
+
+
+def _item_id(item: Any, endpoint: str, limit: int) -> str:
+    if not isinstance(item, dict):
+        raise YouTubeResponseError(endpoint, f"an item is a {type(item).__name__}, not an object")
+    raw = item.get("id")
+    if not isinstance(raw, str) or not raw or len(raw) > limit or "\x00" in raw:
+        raise YouTubeResponseError(
+            endpoint, f"an item has no usable id (expected 1-{limit} characters, got {raw!r:.60})"
+        )
+    return raw
 
 
 def parse_duration(value: str) -> int:
@@ -52,7 +86,7 @@ def wiki_topic(url: str) -> str | None:
     parts = urlsplit(url)
     if not parts.netloc.endswith("wikipedia.org") or not parts.path.startswith("/wiki/"):
         return None
-    name = unquote(parts.path.removeprefix("/wiki/")).replace("_", " ").strip()
+    name = clean_text(unquote(parts.path.removeprefix("/wiki/"))).replace("_", " ").strip()
     return name or None
 
 
@@ -99,16 +133,17 @@ def thumbnail_urls(thumbnails: Any) -> dict[str, str]:
 
 def parse_channel(item: dict[str, Any]) -> Channel:
     """One ``youtube#channel`` resource -> :class:`Channel`."""
-    snippet = item.get("snippet") or {}
-    stats = item.get("statistics") or {}
-    related = (item.get("contentDetails") or {}).get("relatedPlaylists") or {}
+    channel_id = _item_id(item, "channels.list", CHANNEL_ID_LIMIT)
+    snippet = _object(item.get("snippet"))
+    stats = _object(item.get("statistics"))
+    related = _object(_object(item.get("contentDetails")).get("relatedPlaylists"))
     hidden = bool(stats.get("hiddenSubscriberCount"))
     return Channel(
-        id=str(item["id"]),
-        title=str(snippet.get("title", "")),
-        description=str(snippet.get("description", "")),
-        custom_url=snippet.get("customUrl") or None,
-        country=snippet.get("country") or None,
+        id=channel_id,
+        title=clean_text(snippet.get("title", ""), CHANNEL_TITLE_LIMIT),
+        description=clean_text(snippet.get("description", "")),
+        custom_url=_optional(snippet.get("customUrl"), CUSTOM_URL_LIMIT),
+        country=_optional(snippet.get("country"), COUNTRY_LIMIT),
         published_at=parse_timestamp(snippet.get("publishedAt")),
         uploads_playlist_id=related.get("uploads") or None,
         view_count=parse_count(stats.get("viewCount")),
@@ -120,10 +155,13 @@ def parse_channel(item: dict[str, Any]) -> Channel:
 
 def parse_video(item: dict[str, Any]) -> Video:
     """One ``youtube#video`` resource -> :class:`Video`."""
-    snippet = item.get("snippet") or {}
-    stats = item.get("statistics") or {}
-    details = item.get("contentDetails") or {}
-    topics = (item.get("topicDetails") or {}).get("topicCategories") or []
+    video_id = _item_id(item, "videos.list", VIDEO_ID_LIMIT)
+    snippet = _object(item.get("snippet"))
+    stats = _object(item.get("statistics"))
+    details = _object(item.get("contentDetails"))
+    topics = _object(item.get("topicDetails")).get("topicCategories") or []
+    if not isinstance(topics, list):
+        topics = []
     duration: int | None = None
     if details.get("duration"):
         try:
@@ -131,9 +169,9 @@ def parse_video(item: dict[str, Any]) -> Video:
         except ValueError as exc:
             logger.warning("video %s: %s; duration left empty", item.get("id"), exc)
     return Video(
-        id=str(item["id"]),
-        channel_id=str(snippet.get("channelId", "")),
-        title=str(snippet.get("title", "")),
+        id=video_id,
+        channel_id=clean_text(snippet.get("channelId", ""), CHANNEL_ID_LIMIT),
+        title=clean_text(snippet.get("title", "")),
         published_at=parse_timestamp(snippet.get("publishedAt")),
         duration_seconds=duration,
         wiki_topics=wiki_topics(topics),
@@ -141,10 +179,25 @@ def parse_video(item: dict[str, Any]) -> Video:
         like_count=parse_count(stats.get("likeCount")),
         comment_count=parse_count(stats.get("commentCount")),
         thumbnails=thumbnail_urls(snippet.get("thumbnails")),
-        privacy_status=(item.get("status") or {}).get("privacyStatus"),
-        description=str(snippet.get("description", "")),
-        channel_title=snippet.get("channelTitle"),
+        privacy_status=_object(item.get("status")).get("privacyStatus"),
+        description=clean_text(snippet.get("description", "")),
+        channel_title=clean_text(snippet["channelTitle"]) if snippet.get("channelTitle") else None,
     )
+
+
+def printable(text: str) -> str:
+    """``text`` safe for a terminal: control and format characters shown as escapes."""
+    return "".join(
+        ch.encode("unicode_escape").decode("ascii")
+        if unicodedata.category(ch) in ("Cc", "Cf")
+        else ch
+        for ch in str(text)
+    )
+
+
+def _object(value: Any) -> dict[str, Any]:
+    """A JSON object part of an item, or {} when absent or of the wrong type."""
+    return value if isinstance(value, dict) else {}
 
 
 def parse_channel_ref(ref: str) -> tuple[RefKind, str]:
@@ -160,6 +213,8 @@ def parse_channel_ref(ref: str) -> tuple[RefKind, str]:
     if not isinstance(ref, str) or not ref.strip():
         raise ValueError(f"empty channel reference; {expected}")
     text = ref.strip()
+    if any(unicodedata.category(ch) in ("Cc", "Cf") for ch in text):
+        raise ValueError(f"{printable(text)} contains control characters; {expected}")
     if validate_channel_id(text):
         return "id", text
     if text.startswith("@"):

@@ -3,7 +3,8 @@
     ledger = QuotaLedger(db)
     pool = KeyPool(settings.api_keys, ledger, clock=clock)
     index, key = await pool.current()      # raises QuotaExhausted when every key is spent
-    await pool.charge(index, "videos.list")
+    pool.charge(index, "videos.list")      # in memory: no database write between API calls
+    await pool.flush()                     # the ledger catches up (per batch, at the end)
 
 Quota is counted per key per Pacific-time day (YouTube resets at midnight
 America/Los_Angeles) in ``youtube_quota_ledger``, incremented with UPSERTs so every
@@ -62,9 +63,17 @@ class QuotaLedger:
         self._db = db
 
     async def charge(
-        self, day: date, key_index: int, key_fp: str, units: int, *, exhausted: bool = False
+        self,
+        day: date,
+        key_index: int,
+        key_fp: str,
+        units: int,
+        *,
+        exhausted: bool = False,
+        calls: int | None = None,
     ) -> bool:
-        """Add ``units`` (and one call) for a key; return True if the key is marked exhausted."""
+        """Add ``units`` and ``calls`` (default: one call if any units) for a key; return True
+        if the key is marked exhausted."""
         async with self._db.get_connection() as conn:
             cur = await conn.execute(
                 """INSERT INTO youtube_quota_ledger
@@ -84,7 +93,7 @@ class QuotaLedger:
                     "fp": key_fp,
                     "index": key_index,
                     "units": units,
-                    "calls": 1 if units else 0,
+                    "calls": calls if calls is not None else (1 if units else 0),
                     "exhausted": exhausted,
                 },
             )
@@ -143,6 +152,8 @@ class KeyPool:
         self._spent: set[int] = set()
         self._day: date | None = None
         self._lock = asyncio.Lock()
+        self._flush_lock = asyncio.Lock()
+        self._pending: dict[tuple[date, int], list[int]] = {}  # (day, key) -> [units, calls]
         self.units_charged = 0  # by this pool, whatever other processes spend
 
     def __repr__(self) -> str:
@@ -174,12 +185,38 @@ class KeyPool:
                 return index, key
         raise self._exhausted_error()
 
-    async def charge(self, index: int, method: str) -> None:
-        """Record one call of ``method`` on key ``index`` at its documented cost."""
-        today = await self._refresh_day()
-        self.units_charged += METHOD_COSTS[method]
-        if await self._ledger.charge(today, index, self._fps[index], METHOD_COSTS[method]):
-            self._spent.add(index)  # another process found this key exhausted
+    def charge(self, index: int, method: str) -> None:
+        """Count one call of ``method`` on key ``index`` at its documented cost, in memory
+        (synchronous: it cannot fail or be cancelled); :meth:`flush` writes the ledger."""
+        units = METHOD_COSTS[method]
+        self.units_charged += units
+        tally = self._pending.setdefault((quota_day(self._clock()), index), [0, 0])
+        tally[0] += units
+        tally[1] += 1
+
+    @property
+    def unflushed_units(self) -> int:
+        return sum(units for units, _ in self._pending.values())
+
+    async def flush(self) -> None:
+        """Write the counted calls to the ledger (one UPSERT per key and day). What cannot
+        be written stays counted for the next flush."""
+        async with self._flush_lock:
+            pending, self._pending = self._pending, {}
+            try:
+                while pending:
+                    (day, index), (units, calls) = next(iter(pending.items()))
+                    if (
+                        await self._ledger.charge(day, index, self._fps[index], units, calls=calls)
+                        and day == self._day
+                    ):
+                        self._spent.add(index)  # another process found this key exhausted
+                    del pending[(day, index)]
+            finally:
+                for (day, index), (units, calls) in pending.items():  # keep what failed
+                    tally = self._pending.setdefault((day, index), [0, 0])
+                    tally[0] += units
+                    tally[1] += calls
 
     async def mark_spent(self, index: int) -> None:
         """YouTube said key ``index`` is out of quota: skip it (here and in every process)."""

@@ -51,6 +51,8 @@ FAULT_KINDS = (
     "videoNotFound",
     "slow",
     "drop",
+    "malformedBody",  # 200 (charged) whose body is a JSON string, not an object
+    "itemWithoutId",  # the real answer (charged) with the first item's id removed
 )
 
 
@@ -252,6 +254,9 @@ class SimulatorServer:
         if fault == "slow":
             time.sleep(self.faults.slow_seconds)
             fault = None
+        corrupt = fault if fault in ("malformedBody", "itemWithoutId") else None
+        if corrupt:
+            fault = None
         if fault is not None:
             status, body = ERRORS[fault]()
             if fault == "429" and self.faults.retry_after is not None:
@@ -270,6 +275,10 @@ class SimulatorServer:
             status, body = self.api.call(resource, params, self.now())
             if status < 500 and resource in COSTS:
                 units = self._charge(index, resource)
+            if status == 200 and corrupt == "malformedBody":
+                body = "this is not the resource you asked for"  # type: ignore[assignment]
+            elif status == 200 and corrupt == "itemWithoutId" and body.get("items"):
+                body["items"][0].pop("id", None)
         self._record(resource, path, params, status, index, units, label)
         return status, body, headers
 
