@@ -195,8 +195,14 @@ def e_text(rng: np.random.Generator, img: Image.Image) -> Image.Image:
     w, h = img.size
     size = int(h * rng.uniform(0.07, 0.11))
     y = int(h * (0.82 if rng.integers(0, 2) else 0.04))
-    d.text((int(w * 0.05), y), words(rng, 2), font=font(size), fill="yellow", stroke_width=2,
-           stroke_fill="black")
+    d.text(
+        (int(w * 0.05), y),
+        words(rng, 2),
+        font=font(size),
+        fill="yellow",
+        stroke_width=2,
+        stroke_fill="black",
+    )
     return img
 
 
@@ -348,11 +354,17 @@ def main() -> None:
     at99 = recall_at_precision(s, y, 0.99)
     print(f"pairs={len(pairs)} positives={int(y.sum())} negatives={int((~y).sum())}")
     per: dict[str, list[bool]] = defaultdict(list)
-    for kind, label, dec in zip(kinds, labels, decisions, strict=True):
+    per_score: dict[str, list[float]] = defaultdict(list)
+    for kind, label, dec, score in zip(kinds, labels, decisions, scores, strict=True):
         per[kind].append(dec == label)
+        per_score[kind].append(score)
     for kind, ok in per.items():
         what = "recall" if not kind.startswith("neg_") else "correct"
-        print(f"  {kind:32s} {what}={np.mean(ok):.3f} (n={len(ok)})")
+        ks = per_score[kind]
+        print(
+            f"  {kind:32s} {what}={np.mean(ok):.3f} (n={len(ok)}) "
+            f"score min={min(ks):.3f} max={max(ks):.3f}"
+        )
     print(f"ms_per_comparison={1000 * elapsed / len(pairs):.1f}")
     print(f"ms_per_image={1000 * elapsed / (2 * len(pairs)):.1f}")
     print(f"precision={precision:.4f} recall={recall:.4f} f1={f1:.4f}")

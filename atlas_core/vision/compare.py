@@ -22,14 +22,14 @@ full-frame alignment), both images mostly covered by the other, and score >= THR
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import cv2
 import numpy as np
 
 from atlas_core.vision.preprocess import Prepared, prepare
 
-THRESHOLD = 0.75  # share of agreeing textured tiles for a duplicate
+THRESHOLD = 0.8  # share of agreeing textured tiles for a duplicate
 MIN_QUALITY = 0.04  # below: featureless, never a duplicate
 MIN_INLIERS = 12
 MIN_COVERAGE = 0.5  # share of each image that the other one covers once aligned
@@ -39,6 +39,7 @@ FLAT_STD = 5.0
 AGREE_NCC = 0.5
 RATIO = 0.8
 RANSAC_PX = 5.0
+MAX_STRETCH = 1.35  # largest ratio of the fitted transform's two scales
 MAX_FULL_FRAME_ASPECT = 0.12  # full-frame fallback only for alike aspect ratios
 
 _orb = None
@@ -91,10 +92,15 @@ def _match(a: _Features, b: _Features) -> tuple[np.ndarray, np.ndarray]:
     return src, dst
 
 
-def _tiles_agreement(orig: np.ndarray, warped: np.ndarray, mask: np.ndarray) -> float:
-    """Share of textured tiles (in either image) of the covered area that correlate."""
-    a = cv2.GaussianBlur(orig.astype(np.float32), (0, 0), TILE_BLUR)
-    b = cv2.GaussianBlur(warped.astype(np.float32), (0, 0), TILE_BLUR)
+def _tiles_agreement(orig: np.ndarray, warped: np.ndarray, mask: np.ndarray, sigma: float) -> float:
+    """Share of the original's textured tiles in the covered area that correlate with the
+    aligned candidate (blurred with ``sigma``: the coarser of the two images' detail)."""
+    a = cv2.GaussianBlur(orig.astype(np.float32), (0, 0), sigma)
+    b = cv2.GaussianBlur(warped.astype(np.float32), (0, 0), sigma)
+    # Keep clear of the candidate's edges: blur smears what lies beyond them (fill left by a
+    # rotation, bars, borders) into the picture.
+    margin = int(np.ceil(2 * sigma)) + 1
+    mask = cv2.erode(mask, np.ones((2 * margin + 1, 2 * margin + 1), np.uint8))
     h, w = a.shape
     ys = np.linspace(0, h, TILE_GRID + 1).astype(int)
     xs = np.linspace(0, w, TILE_GRID + 1).astype(int)
@@ -102,11 +108,12 @@ def _tiles_agreement(orig: np.ndarray, warped: np.ndarray, mask: np.ndarray) -> 
     for i in range(TILE_GRID):
         for j in range(TILE_GRID):
             sl = (slice(ys[i], ys[i + 1]), slice(xs[j], xs[j + 1]))
-            if mask[sl].mean() < 0.9:
+            valid = mask[sl].astype(bool)
+            if valid.mean() < 0.5:
                 continue
-            ta, tb = a[sl], b[sl]
+            ta, tb = a[sl][valid], b[sl][valid]
             sa, sb = float(ta.std()), float(tb.std())
-            if sa < FLAT_STD and sb < FLAT_STD:
+            if sa < FLAT_STD:
                 continue
             textured += 1
             cov = float(((ta - ta.mean()) * (tb - tb.mean())).mean())
@@ -126,34 +133,58 @@ class _Fit:
     full_frame: bool
 
 
-def _evaluate(orig: np.ndarray, cand: np.ndarray, matrix: np.ndarray) -> tuple[float, float]:
-    """(agreement score, min coverage) of ``cand`` warped by ``matrix`` onto ``orig``."""
-    h, w = orig.shape
+def _evaluate(
+    orig: Prepared, cand: np.ndarray, native: float, matrix: np.ndarray
+) -> tuple[float, float]:
+    """(agreement score, min coverage) of ``cand`` warped by ``matrix`` onto ``orig``.
+    ``native``: the candidate's work-size pixels per pixel it was served with."""
+    # One pixel of the candidate as served spans this many pixels of the original's frame:
+    # blur both to that detail so a small copy is not penalised for being small.
+    spread = native * float(np.sqrt(abs(np.linalg.det(matrix[:, :2]))))
+    sigma = TILE_BLUR * max(1.0, spread)
+    h, w = orig.gray.shape
     ch, cw = cand.shape
     warped = cv2.warpAffine(cand, matrix, (w, h), flags=cv2.INTER_LINEAR)
     mask = cv2.warpAffine(np.ones((ch, cw), np.uint8), matrix, (w, h), flags=cv2.INTER_NEAREST)
     inverse = cv2.invertAffineTransform(matrix)
     back = cv2.warpAffine(np.ones((h, w), np.uint8), inverse, (cw, ch), flags=cv2.INTER_NEAREST)
     coverage = min(float(mask.mean()), float(back.mean()))
-    return _tiles_agreement(orig, warped, mask), coverage
+    return _tiles_agreement(orig.gray, warped, mask, sigma), coverage
 
 
-def _fit(orig: Prepared, of: _Features, cand: np.ndarray, mirrored: bool) -> _Fit | None:
+def _native(p: Prepared, untrimmed: bool = False) -> float:
+    """Working-size pixels per pixel of the image as served."""
+    if untrimmed:
+        return max(p.untrimmed.shape) / max(p.original_shape)
+    return max(p.gray.shape) / max(p.trimmed_shape)
+
+
+def _fit(
+    orig: Prepared, of: _Features, cand: np.ndarray, native: float, mirrored: bool
+) -> _Fit | None:
     cf = _features(cand)
     src, dst = _match(cf, of)
     if len(src) < MIN_INLIERS:
         return None
-    matrix, inl = cv2.estimateAffinePartial2D(
+    # Affine: a copy may be stretched (a border added, then resized to 16:9), but only a
+    # little, and never sheared or flipped (the mirror is tried separately).
+    matrix, inl = cv2.estimateAffine2D(
         src, dst, method=cv2.RANSAC, ransacReprojThreshold=RANSAC_PX, maxIters=3000
     )
     if matrix is None or inl is None:
         return None
     keep = inl.ravel().astype(bool)
     count = int(keep.sum())
-    scale = float(np.sqrt(abs(np.linalg.det(matrix[:, :2]))))
-    if count < MIN_INLIERS or not 0.25 <= scale <= 4.0:
+    singular = np.linalg.svd(matrix[:, :2], compute_uv=False)
+    scale = float(np.sqrt(singular[0] * singular[1]))
+    if (
+        count < MIN_INLIERS
+        or not 0.25 <= scale <= 4.0
+        or singular[0] / singular[1] > MAX_STRETCH
+        or np.linalg.det(matrix[:, :2]) <= 0
+    ):
         return None
-    score, coverage = _evaluate(orig.gray, cand, matrix)
+    score, coverage = _evaluate(orig, cand, native, matrix)
     w = cand.shape[1]
     pairs = tuple(
         (float(d[0]), float(d[1]), float(w - 1 - s[0]) if mirrored else float(s[0]), float(s[1]))
@@ -162,15 +193,24 @@ def _fit(orig: Prepared, of: _Features, cand: np.ndarray, mirrored: bool) -> _Fi
     return _Fit(score, coverage, count, mirrored, pairs, False)
 
 
-def _full_frame(orig: Prepared, cand: np.ndarray, mirrored: bool) -> _Fit | None:
-    """Align the trimmed frames edge to edge (for copies too blurred or small for keypoints)."""
-    oh, ow = orig.gray.shape
-    ch, cw = cand.shape
-    if abs(np.log((ow / oh) / (cw / ch))) > MAX_FULL_FRAME_ASPECT:
-        return None
-    matrix = np.array([[ow / cw, 0.0, 0.0], [0.0, oh / ch, 0.0]], dtype=np.float64)
-    score, coverage = _evaluate(orig.gray, cand, matrix)
-    return _Fit(score, coverage, 0, mirrored, (), True)
+def _full_frame(orig: Prepared, cand: Prepared, mirrored: bool) -> list[_Fit]:
+    """Align the frames edge to edge (for copies too blurred or small for keypoints): the
+    trimmed frames, and the whole frames in case trimming cut uniform content unequally."""
+    fits = []
+    for o, c, native in (
+        (orig, cand.gray, _native(cand)),
+        (replace(orig, gray=orig.untrimmed), cand.untrimmed, _native(cand, untrimmed=True)),
+    ):
+        if mirrored:
+            c = np.ascontiguousarray(c[:, ::-1])
+        oh, ow = o.gray.shape
+        ch, cw = c.shape
+        if abs(np.log((ow / oh) / (cw / ch))) > MAX_FULL_FRAME_ASPECT:
+            continue
+        matrix = np.array([[ow / cw, 0.0, 0.0], [0.0, oh / ch, 0.0]], dtype=np.float64)
+        score, coverage = _evaluate(o, c, native, matrix)
+        fits.append(_Fit(score, coverage, 0, mirrored, (), True))
+    return fits
 
 
 def compare_prepared(original: Prepared, candidate: Prepared) -> Comparison:
@@ -180,23 +220,19 @@ def compare_prepared(original: Prepared, candidate: Prepared) -> Comparison:
         return Comparison(False, 0.0, q, "featureless image (flat, near-uniform or tiny)")
     of = _features(original.gray)
     flipped = np.ascontiguousarray(candidate.gray[:, ::-1])
+    native = _native(candidate)
     fits = [
         f
         for f in (
-            _fit(original, of, candidate.gray, False),
-            _fit(original, of, flipped, True),
+            _fit(original, of, candidate.gray, native, False),
+            _fit(original, of, flipped, native, True),
         )
         if f is not None
     ]
-    if not fits:
-        fits = [
-            f
-            for f in (
-                _full_frame(original, candidate.gray, False),
-                _full_frame(original, flipped, True),
-            )
-            if f is not None
-        ]
+    # Edge-to-edge alignment when keypoints give no usable fit: copies too blurred or small
+    # for them, or repeated patterns (letters) luring RANSAC to a wrong fit.
+    if not any(f.coverage >= MIN_COVERAGE for f in fits):
+        fits += _full_frame(original, candidate, False) + _full_frame(original, candidate, True)
     if not fits:
         return Comparison(False, 0.0, q, "no geometric match")
     valid = [f for f in fits if f.coverage >= MIN_COVERAGE]

@@ -25,6 +25,7 @@ WORK_SIZE = 400
 # outermost line's median colour (JPEG ringing leaves a few stray pixels).
 BAR_SHARE = 0.97
 BAR_TOLERANCE = 28
+BAR_DRIFT = 8  # a bar's lines keep within this of the outermost line's median colour
 # Never trim more than this share of a dimension from one side.
 MAX_TRIM = 0.4
 # Images smaller than this (after trimming) are too small to judge.
@@ -60,7 +61,12 @@ def _bar_depth(lines: np.ndarray, limit: int) -> int:
     colour = np.median(lines[0], axis=0)
     depth = 0
     for line in lines[:limit]:
-        close = np.abs(line.astype(np.int16) - colour).max(axis=1) <= BAR_TOLERANCE
+        own = np.median(line, axis=0)
+        # Uniform in itself (a few stray pixels allowed) and the bar's colour: a slow
+        # gradient drifts away from the outermost line's colour within a few lines.
+        if np.abs(own - colour).max() > BAR_DRIFT:
+            break
+        close = np.abs(line.astype(np.int16) - own).max(axis=1) <= BAR_TOLERANCE
         if close.mean() < BAR_SHARE:
             break
         depth += 1
@@ -120,6 +126,7 @@ class Prepared:
     quality: float
     original_shape: tuple[int, int]  # (H, W) as decoded
     trimmed_shape: tuple[int, int]  # (H, W) after trimming bars
+    untrimmed: np.ndarray  # uint8 grey of the whole image, longest side WORK_SIZE
 
 
 def prepare(image: bytes) -> Prepared:
@@ -133,4 +140,5 @@ def prepare(image: bytes) -> Prepared:
         quality=q,
         original_shape=(rgb.shape[0], rgb.shape[1]),
         trimmed_shape=(trimmed.shape[0], trimmed.shape[1]),
+        untrimmed=gray if trimmed is rgb else resize_long_side(to_gray(rgb)),
     )
