@@ -87,7 +87,8 @@ def trim_borders(rgb: np.ndarray) -> np.ndarray:
     bottom = _bar_depth(rgb[::-1], limit_h)
     left = _bar_depth(rgb.transpose(1, 0, 2), limit_w)
     right = _bar_depth(rgb.transpose(1, 0, 2)[::-1], limit_w)
-    if top + bottom >= h - 1 or left + right >= w - 1:
+    # Bars reaching the limit on both opposite sides: a uniform image, not a framed one.
+    if (top == bottom == limit_h) or (left == right == limit_w):
         return rgb
     return rgb[top : h - bottom, left : w - right]
 
