@@ -47,7 +47,9 @@ def template(title: str, size: tuple[int, int] = (640, 360)) -> Image.Image:
     d.ellipse((500, 250, 540, 290), fill="black")
     font = ImageFont.load_default(size=60)
     for i, line in enumerate(title.split("\n")):
-        d.text((20, 40 + 75 * i), line, font=font, fill="white", stroke_width=5, stroke_fill="black")
+        d.text(
+            (20, 40 + 75 * i), line, font=font, fill="white", stroke_width=5, stroke_fill="black"
+        )
     return img
 
 

@@ -1,6 +1,10 @@
 """Embed the thumbnails of videos that have no vectors yet, and hunt for re-uploads.
 
-run = await embed_new_videos(svc, max_distance=0.05)
+run = await embed_new_videos(svc)
+
+The hunt: stage 1 takes each new video's nearest frames from other channels (HNSW top-k,
+``store.vectors.candidates_other_channel``); stage 2 is ``vision.compare`` on the original's
+stored frame and the new video's: it alone decides.
 """
 
 from __future__ import annotations
@@ -12,12 +16,18 @@ import numpy as np
 
 from atlas_core.notifications import AlertChannel, AlertLevel
 from atlas_core.pipeline.services import Services
+from atlas_core.storage.evidence import evidence_prefix, reupload_evidence_path, side_by_side
 from atlas_core.store.vectors import (
+    CANDIDATES,
+    Candidate,
     Match,
-    nearest_other_channel,
+    candidates_other_channel,
+    record_reupload_pair,
+    reupload_pair_known,
     videos_without_vectors,
     write_vectors,
 )
+from atlas_core.vision.compare import Comparison, compare
 from atlas_core.vision.embedder import Embedder
 from atlas_core.vision.frames import fetch_frames
 
@@ -30,9 +40,7 @@ class VectorsRun:
     units: int = 0
 
 
-async def embed_new_videos(
-    svc: Services, max_distance: float = 0.05, limit: int = 500
-) -> VectorsRun:
+async def embed_new_videos(svc: Services, limit: int = 500) -> VectorsRun:
     before = svc.youtube.units_spent
     async with svc.db.get_connection() as conn:
         pending = await videos_without_vectors(conn, limit)
@@ -40,6 +48,7 @@ async def embed_new_videos(
     details = await svc.youtube.videos(pending)
     vectors = 0
     embedded: list[str] = []
+    frames_of: dict[str, list[tuple[int, bytes]]] = {}
     for video in details.found:
         frames = await fetch_frames(svc.http, video.thumbnails, svc.settings.COMPLIANCE_MODE)
         try:
@@ -59,13 +68,10 @@ async def embed_new_videos(
         async with svc.db.get_connection() as conn:
             vectors += await write_vectors(conn, rows)
         embedded.append(video.id)
+        frames_of[video.id] = frames
     matches: list[Match] = []
     for video_id in embedded:
-        async with svc.db.get_connection() as conn:
-            found = await nearest_other_channel(conn, video_id, max_distance)
-        matches += found
-        for match in {m.match_video_id: m for m in found}.values():
-            await report_reupload(svc, match)
+        matches += await hunt_reuploads(svc, video_id, dict(frames_of[video_id]))
     return VectorsRun(
         videos=len(embedded),
         vectors=vectors,
@@ -78,11 +84,58 @@ def embed_all(embedder: Embedder, frames: list[tuple[int, bytes]]) -> list[np.nd
     return [embedder.embed(jpeg) for _, jpeg in frames]
 
 
-async def report_reupload(svc: Services, match: Match) -> None:
+async def hunt_reuploads(
+    svc: Services, video_id: str, frames: dict[int, bytes], k: int = CANDIDATES
+) -> list[Match]:
+    """Stage 1: other channels' nearest frames (HNSW, top-k). Stage 2: ``compare`` decides,
+    the earlier-stored video's best frame being the original. Each pair alerts once, ever."""
+    async with svc.db.get_connection() as conn:
+        candidates = await candidates_other_channel(conn, video_id, k)
+    best: dict[str, Candidate] = {}
+    for c in candidates:  # sorted by distance: keep each other video's nearest frame
+        best.setdefault(c.match_video_id, c)
+    found: list[Match] = []
+    for c in best.values():
+        async with svc.db.get_connection() as conn:
+            if await reupload_pair_known(conn, video_id, c.match_video_id):
+                continue
+        original = await asyncio.to_thread(
+            svc.vault.fetch_bytes, f"{evidence_prefix(c.match_video_id)}0.jpg"
+        )
+        mine = frames.get(0) or next(iter(frames.values()), None)
+        if original is None or mine is None:
+            continue
+        try:
+            result = await asyncio.to_thread(compare, original, mine)
+        except ValueError:
+            continue
+        if not result.duplicate:
+            continue
+        match = Match(video_id, c.frame_index, c.match_video_id, c.match_channel_id, c.distance)
+        await report_reupload(svc, match, original, mine, result)
+        found.append(match)
+    return found
+
+
+async def report_reupload(
+    svc: Services, match: Match, original: bytes, copy: bytes, result: Comparison
+) -> None:
+    """Store the side-by-side evidence, record the pair, and alert HUNT if it is new."""
+    path = reupload_evidence_path(match.video_id, match.match_video_id)
+    image = await asyncio.to_thread(side_by_side, original, copy, result)
+    await asyncio.to_thread(svc.vault.store_bytes, path, image, "image/jpeg")
+    async with svc.db.get_connection() as conn:
+        new = await record_reupload_pair(
+            conn, match.match_video_id, match.video_id, result.score, path
+        )
+    if not new:  # another run got there first
+        return
     payload = {
         "matches": match.match_video_id,
         "match_channel_id": match.match_channel_id,
         "distance": round(match.distance, 5),
+        "score": result.score,
+        "evidence": path,
     }
     await svc.events.emit("reupload.suspected", match.video_id, payload)
     await svc.notifier.send(
@@ -94,6 +147,8 @@ async def report_reupload(svc: Services, match: Match) -> None:
         fields={
             "video_id": match.video_id,
             "match": match.match_video_id,
-            "cosine_distance": f"{match.distance:.4f}",
+            "score": f"{result.score:.3f}",
+            "mirrored": "yes" if result.mirrored else "no",
+            "evidence": path,
         },
     )

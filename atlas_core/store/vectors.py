@@ -63,6 +63,89 @@ async def videos_without_vectors(conn: AsyncConnection, limit: int = 500) -> lis
     return [row[0] for row in await cur.fetchall()]
 
 
+# Stage 1 of the hunt: a generous top-k, served by the HNSW index with the channel filter
+# applied during the scan (pgvector >= 0.8 iterative scans keep scanning until k rows pass).
+CANDIDATES = 20
+EF_SEARCH = 200
+MAX_SCAN_TUPLES = 40000
+
+
+@dataclass(frozen=True)
+class Candidate:
+    video_id: str
+    frame_index: int
+    match_video_id: str
+    match_channel_id: str
+    match_frame_index: int
+    distance: float
+
+
+async def candidates_other_channel(
+    conn: AsyncConnection,
+    video_id: str,
+    k: int = CANDIDATES,
+    ef_search: int = EF_SEARCH,
+) -> list[Candidate]:
+    """The ``k`` nearest frames (cosine) from other channels' videos, per frame of this video.
+
+    One index scan per query frame, with ``hnsw.iterative_scan = relaxed_order`` so that a
+    video whose nearest neighbours are mostly on its own channel still gets ``k`` rows."""
+    cur = await conn.execute(
+        """SELECT q.frame_index, q.vector, v.channel_id FROM video_vectors q
+           JOIN videos v ON v.id = q.video_id WHERE q.video_id = %s ORDER BY q.frame_index""",
+        (video_id,),
+    )
+    queries = await cur.fetchall()
+    out: list[Candidate] = []
+    async with conn.transaction():
+        await conn.execute(f"SET LOCAL hnsw.ef_search = {int(ef_search)}")
+        await conn.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
+        await conn.execute(f"SET LOCAL hnsw.max_scan_tuples = {int(MAX_SCAN_TUPLES)}")
+        for frame_index, vector, channel_id in queries:
+            rows = await (
+                await conn.execute(NEAREST_SQL, (vector, channel_id, vector, k))
+            ).fetchall()
+            out += [Candidate(video_id, frame_index, r[0], r[1], r[2], float(r[3])) for r in rows]
+    # relaxed_order may return rows slightly out of order
+    return sorted(out, key=lambda c: c.distance)
+
+
+# The filter is on the vectors' own table (a semi-join on videos by channel), so the planner
+# keeps the HNSW index scan with the filter applied during it.
+NEAREST_SQL = """SELECT o.video_id, ov.channel_id, o.frame_index, o.vector <=> %s AS distance
+    FROM video_vectors o JOIN videos ov ON ov.id = o.video_id
+    WHERE ov.channel_id IS DISTINCT FROM %s
+    ORDER BY o.vector <=> %s LIMIT %s"""
+
+
+async def record_reupload_pair(
+    conn: AsyncConnection,
+    original_id: str,
+    copy_id: str,
+    score: float,
+    evidence_path: str | None = None,
+) -> bool:
+    """Record a suspected pair once, ever (unordered). True when this call recorded it."""
+    if original_id == copy_id:
+        raise ValueError(f"a video cannot be a re-upload of itself ({original_id!r})")
+    a, b = sorted((original_id, copy_id))
+    cur = await conn.execute(
+        """INSERT INTO reupload_pairs (video_a, video_b, original_id, score, evidence_path)
+           VALUES (%s, %s, %s, %s, %s) ON CONFLICT (video_a, video_b) DO NOTHING
+           RETURNING video_a""",
+        (a, b, original_id, float(score), evidence_path),
+    )
+    return await cur.fetchone() is not None
+
+
+async def reupload_pair_known(conn: AsyncConnection, one: str, other: str) -> bool:
+    a, b = sorted((one, other))
+    cur = await conn.execute(
+        "SELECT 1 FROM reupload_pairs WHERE video_a = %s AND video_b = %s", (a, b)
+    )
+    return await cur.fetchone() is not None
+
+
 async def nearest_other_channel(
     conn: AsyncConnection, video_id: str, max_distance: float, per_frame: int = 3
 ) -> list[Match]:

@@ -42,14 +42,11 @@ RANSAC_PX = 5.0
 MAX_STRETCH = 1.35  # largest ratio of the fitted transform's two scales
 MAX_FULL_FRAME_ASPECT = 0.12  # full-frame fallback only for alike aspect ratios
 
-_orb = None
-
 
 def _detector() -> cv2.ORB:
-    global _orb
-    if _orb is None:
-        _orb = cv2.ORB_create(nfeatures=1500, fastThreshold=12, edgeThreshold=15, patchSize=31)
-    return _orb
+    # A new detector per call: OpenCV's feature objects are not safe to share across threads.
+    orb: cv2.ORB = cv2.ORB.create(nfeatures=1500, fastThreshold=12, edgeThreshold=15, patchSize=31)
+    return orb
 
 
 @dataclass(frozen=True)
@@ -155,8 +152,8 @@ def _evaluate(
 def _native(p: Prepared, untrimmed: bool = False) -> float:
     """Working-size pixels per pixel of the image as served."""
     if untrimmed:
-        return max(p.untrimmed.shape) / max(p.original_shape)
-    return max(p.gray.shape) / max(p.trimmed_shape)
+        return float(max(p.untrimmed.shape) / max(p.original_shape))
+    return float(max(p.gray.shape) / max(p.trimmed_shape))
 
 
 def _fit(
