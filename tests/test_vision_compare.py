@@ -12,7 +12,7 @@ from atlas_core.vision.preprocess import decode, prepare, quality, to_gray, trim
 
 
 def test_decode_refuses_non_images_with_a_clear_error() -> None:
-    with pytest.raises(ValueError, match="not a decodable image .* expected JPEG, PNG or WebP"):
+    with pytest.raises(ValueError, match=r"not a decodable image .* expected JPEG, PNG or WebP"):
         decode(b"not an image")
     with pytest.raises(ValueError, match="must be non"):
         decode(b"")
