@@ -21,6 +21,7 @@ from atlas_core.store.vectors import (
     CANDIDATES,
     Candidate,
     Match,
+    VectorRow,
     candidates_other_channel,
     record_reupload_pair,
     reupload_pair_known,
@@ -28,7 +29,7 @@ from atlas_core.store.vectors import (
     write_vectors,
 )
 from atlas_core.vision.compare import Comparison, compare
-from atlas_core.vision.embedder import Embedder
+from atlas_core.vision.embedder import MIRROR_OFFSET, Embedder, mirrored
 from atlas_core.vision.frames import fetch_frames
 
 
@@ -55,11 +56,7 @@ async def embed_new_videos(svc: Services, limit: int = 500) -> VectorsRun:
             if not frames:
                 raise ValueError("no thumbnail could be fetched")
             # Decoding and embedding is CPU work: keep it off the event loop.
-            embedded_frames = await asyncio.to_thread(embed_all, svc.embedder, frames)
-            rows = [
-                (video.id, index, vec, f"thumbnail:{svc.embedder.name}")
-                for (index, _), vec in zip(frames, embedded_frames, strict=True)
-            ]
+            rows = await asyncio.to_thread(embed_rows, svc.embedder, video.id, frames)
         except ValueError as exc:  # one bad video must not stall the queue for the others
             await svc.events.emit("vectors.skipped", video.id, {"reason": str(exc)})
             continue
@@ -82,6 +79,18 @@ async def embed_new_videos(svc: Services, limit: int = 500) -> VectorsRun:
 
 def embed_all(embedder: Embedder, frames: list[tuple[int, bytes]]) -> list[np.ndarray]:
     return [embedder.embed(jpeg) for _, jpeg in frames]
+
+
+def embed_rows(
+    embedder: Embedder, video_id: str, frames: list[tuple[int, bytes]]
+) -> list[VectorRow]:
+    """Each frame's row, plus its mirror image's at ``MIRROR_OFFSET + index``."""
+    source = f"thumbnail:{embedder.name}"
+    rows: list[VectorRow] = []
+    for index, image in frames:
+        rows.append((video_id, index, embedder.embed(image), source))
+        rows.append((video_id, MIRROR_OFFSET + index, embedder.embed(mirrored(image)), source))
+    return rows
 
 
 async def hunt_reuploads(
