@@ -55,3 +55,13 @@ class PerceptualEmbedder:
             norm = float(np.sqrt(DIMENSION))
         result: np.ndarray = (centred / norm).astype(np.float32)
         return result
+
+
+def build_embedder(model_path: str | None) -> Embedder:
+    """The configured embedder: an ``OnnxEmbedder`` when a model path is set (VISION_MODEL_PATH),
+    else the default ``PerceptualEmbedder``."""
+    if not model_path:
+        return PerceptualEmbedder()
+    from atlas_core.vision.onnx_embedder import OnnxEmbedder
+
+    return OnnxEmbedder(model_path)
