@@ -29,7 +29,7 @@ from ingest import scratch_database
 
 from atlas_core.embedded import embedded_dsn, release
 from atlas_core.migrate import migrate
-from atlas_core.store.vectors import NEAREST_SQL, candidates_other_channel
+from atlas_core.store.vectors import DEFAULT_EMBEDDER, NEAREST_SQL, candidates_other_channel
 
 PER_CHANNEL = 100
 K = 10
@@ -59,10 +59,10 @@ async def load(conn: psycopg.AsyncConnection, n: int, seed: int) -> list[str]:
             for vid, cid in zip(video_ids, channel_ids, strict=True):
                 await copy.write_row((vid, cid, vid))
         async with cur.copy(
-            "COPY video_vectors (video_id, frame_index, vector, source_type) FROM STDIN"
+            "COPY video_vectors (video_id, embedder, frame_index, vector, source_type) FROM STDIN"
         ) as copy:
             for vid, vec in zip(video_ids, vectors, strict=True):
-                await copy.write_row((vid, 0, vec, "bench"))
+                await copy.write_row((vid, DEFAULT_EMBEDDER, 0, vec, "bench"))
     await conn.commit()
     t1 = time.perf_counter()
     await conn.execute("SET maintenance_work_mem = '1GB'")
@@ -85,7 +85,9 @@ async def exact(conn: psycopg.AsyncConnection, video_id: str) -> list[str]:
             (video_id,),
         )
         vector, channel = await cur.fetchone()  # type: ignore[misc]
-        rows = await (await conn.execute(NEAREST_SQL, (vector, channel, vector, K))).fetchall()
+        rows = await (
+            await conn.execute(NEAREST_SQL, (vector, channel, DEFAULT_EMBEDDER, vector, K))
+        ).fetchall()
     return [r[0] for r in rows]
 
 
@@ -104,7 +106,9 @@ async def run(dsn: str, n: int, queries: int, seed: int) -> None:
         async with conn.transaction():
             await conn.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
             plan = await (
-                await conn.execute("EXPLAIN " + NEAREST_SQL, (vector, channel, vector, K))
+                await conn.execute(
+                    "EXPLAIN " + NEAREST_SQL, (vector, channel, DEFAULT_EMBEDDER, vector, K)
+                )
             ).fetchall()
         text = "\n".join(r[0] for r in plan)
         print("\n".join(line[:110] for line in text.splitlines()))

@@ -23,8 +23,10 @@ from atlas_core.store.vectors import (
     Match,
     VectorRow,
     candidates_other_channel,
+    drop_other_embedders,
     record_reupload_pair,
     reupload_pair_known,
+    videos_needing_embedder,
     videos_without_vectors,
     write_vectors,
 )
@@ -63,7 +65,7 @@ async def embed_new_videos(svc: Services, limit: int = 500) -> VectorsRun:
         # Evidence first: a video only counts as done once its frames are in the vault.
         await asyncio.to_thread(svc.vault.store_visual_evidence, video.id, frames)
         async with svc.db.get_connection() as conn:
-            vectors += await write_vectors(conn, rows)
+            vectors += await write_vectors(conn, rows, svc.embedder.name)
         embedded.append(video.id)
         frames_of[video.id] = frames
     matches: list[Match] = []
@@ -99,7 +101,7 @@ async def hunt_reuploads(
     """Stage 1: other channels' nearest frames (HNSW, top-k). Stage 2: ``compare`` decides,
     the earlier-stored video's best frame being the original. Each pair alerts once, ever."""
     async with svc.db.get_connection() as conn:
-        candidates = await candidates_other_channel(conn, video_id, k)
+        candidates = await candidates_other_channel(conn, video_id, k, embedder=svc.embedder.name)
     best: dict[str, Candidate] = {}
     for c in candidates:  # sorted by distance: keep each other video's nearest frame
         best.setdefault(c.match_video_id, c)
@@ -161,3 +163,61 @@ async def report_reupload(
             "evidence": path,
         },
     )
+
+
+@dataclass(frozen=True)
+class ReembedRun:
+    embedder: str
+    videos: int
+    vectors: int
+    skipped: int
+    remaining: int
+
+
+async def reembed(svc: Services, batch: int = 200, max_batches: int | None = None) -> ReembedRun:
+    """Re-embed stored frames (the vault's evidence, no API calls) with the current embedder.
+
+    Batch by batch; each video's new rows are written and its old embedder's rows deleted in
+    one transaction, so a video always has vectors. Interrupted, it resumes where it stopped:
+    the queue is the videos that have no rows from the current embedder yet."""
+    if batch < 1:
+        raise ValueError(f"batch must be >= 1, got {batch}")
+    name = svc.embedder.name
+    videos = vectors = skipped = batches = 0
+    while max_batches is None or batches < max_batches:
+        async with svc.db.get_connection() as conn:
+            queue = await videos_needing_embedder(conn, name, batch)
+        if not queue:
+            break
+        batches += 1
+        for video_id in queue:
+            try:
+                frames = await asyncio.to_thread(stored_frames, svc, video_id)
+                rows = await asyncio.to_thread(embed_rows, svc.embedder, video_id, frames)
+            except ValueError as exc:
+                payload = {"embedder": name, "reason": str(exc)}
+                await svc.events.emit("vectors.reembed_skipped", video_id, payload)
+                skipped += 1
+                continue
+            async with svc.db.get_connection() as conn, conn.transaction():
+                vectors += await write_vectors(conn, rows, name)
+                await drop_other_embedders(conn, video_id, keep=name)
+            videos += 1
+    async with svc.db.get_connection() as conn:
+        remaining = len(await videos_needing_embedder(conn, name, 1_000_000))
+    return ReembedRun(name, videos, vectors, skipped, remaining)
+
+
+def stored_frames(svc: Services, video_id: str) -> list[tuple[int, bytes]]:
+    """A video's frames from its evidence in the vault. ValueError if there are none."""
+    prefix = evidence_prefix(video_id)
+    manifest = svc.vault.fetch_json(prefix + "manifest.json")
+    if not manifest or not manifest.get("frames"):
+        raise ValueError(f"no stored frames for {video_id} (expected {prefix}manifest.json)")
+    frames = []
+    for entry in manifest["frames"]:
+        data = svc.vault.fetch_bytes(str(entry["path"]))
+        if data is None:
+            raise ValueError(f"frame {entry['path']} is missing from the vault")
+        frames.append((int(entry["index"]), data))
+    return frames

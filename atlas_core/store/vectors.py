@@ -13,7 +13,9 @@ from dataclasses import dataclass
 import numpy as np
 from psycopg import AsyncConnection
 
-from atlas_core.vision.embedder import DIMENSION
+from atlas_core.vision.embedder import DIMENSION, PerceptualEmbedder
+
+DEFAULT_EMBEDDER = PerceptualEmbedder.name
 
 VectorRow = tuple[str, int, np.ndarray, str]
 
@@ -27,8 +29,13 @@ class Match:
     distance: float
 
 
-async def write_vectors(conn: AsyncConnection, rows: Sequence[VectorRow]) -> int:
-    """Insert or replace frame vectors; each must have 512 finite values."""
+async def write_vectors(
+    conn: AsyncConnection, rows: Sequence[VectorRow], embedder: str = DEFAULT_EMBEDDER
+) -> int:
+    """Insert or replace frame vectors made by ``embedder`` (name and version); each must
+    have 512 finite values."""
+    if not embedder or len(embedder) > 100:
+        raise ValueError(f"embedder name {embedder!r}: expected 1-100 characters")
     for video_id, frame, vector, _ in rows:
         if vector.shape != (DIMENSION,) or not np.isfinite(vector).all():
             raise ValueError(
@@ -37,11 +44,11 @@ async def write_vectors(conn: AsyncConnection, rows: Sequence[VectorRow]) -> int
             )
     async with conn.cursor() as cur:
         await cur.executemany(
-            """INSERT INTO video_vectors (video_id, frame_index, vector, source_type)
-               VALUES (%s, %s, %s, %s)
-               ON CONFLICT (video_id, frame_index) DO UPDATE
+            """INSERT INTO video_vectors (video_id, embedder, frame_index, vector, source_type)
+               VALUES (%s, %s, %s, %s, %s)
+               ON CONFLICT (video_id, embedder, frame_index) DO UPDATE
                SET vector = EXCLUDED.vector, source_type = EXCLUDED.source_type""",
-            [(v, f, vec.astype(np.float32), s) for v, f, vec, s in rows],
+            [(v, embedder, f, vec.astype(np.float32), s) for v, f, vec, s in rows],
         )
     return len(rows)
 
@@ -85,6 +92,7 @@ async def candidates_other_channel(
     video_id: str,
     k: int = CANDIDATES,
     ef_search: int = EF_SEARCH,
+    embedder: str = DEFAULT_EMBEDDER,
 ) -> list[Candidate]:
     """The ``k`` nearest frames (cosine) from other channels' videos, per frame of this video.
 
@@ -92,8 +100,9 @@ async def candidates_other_channel(
     video whose nearest neighbours are mostly on its own channel still gets ``k`` rows."""
     cur = await conn.execute(
         """SELECT q.frame_index, q.vector, v.channel_id FROM video_vectors q
-           JOIN videos v ON v.id = q.video_id WHERE q.video_id = %s ORDER BY q.frame_index""",
-        (video_id,),
+           JOIN videos v ON v.id = q.video_id WHERE q.video_id = %s AND q.embedder = %s
+           ORDER BY q.frame_index""",
+        (video_id, embedder),
     )
     queries = await cur.fetchall()
     out: list[Candidate] = []
@@ -114,8 +123,36 @@ async def candidates_other_channel(
 # keeps the HNSW index scan with the filter applied during it.
 NEAREST_SQL = """SELECT o.video_id, ov.channel_id, o.frame_index, o.vector <=> %s AS distance
     FROM video_vectors o JOIN videos ov ON ov.id = o.video_id
-    WHERE ov.channel_id IS DISTINCT FROM %s
+    WHERE ov.channel_id IS DISTINCT FROM %s AND o.embedder = %s
     ORDER BY o.vector <=> %s LIMIT %s"""
+
+
+async def videos_needing_embedder(
+    conn: AsyncConnection, embedder: str, limit: int = 200
+) -> list[str]:
+    """Videos with vectors, none of them from ``embedder``: the re-embedding queue. Videos
+    whose stored frames could not be re-embedded (``vectors.reembed_skipped``) are left out."""
+    cur = await conn.execute(
+        """SELECT DISTINCT vv.video_id FROM video_vectors vv
+           WHERE vv.embedder <> %s
+             AND NOT EXISTS (SELECT 1 FROM video_vectors n
+                             WHERE n.video_id = vv.video_id AND n.embedder = %s)
+             AND NOT EXISTS (SELECT 1 FROM system_events e
+                             WHERE e.event_type = 'vectors.reembed_skipped'
+                               AND e.entity_id = vv.video_id
+                               AND e.payload->>'embedder' = %s)
+           ORDER BY vv.video_id LIMIT %s""",
+        (embedder, embedder, embedder, limit),
+    )
+    return [row[0] for row in await cur.fetchall()]
+
+
+async def drop_other_embedders(conn: AsyncConnection, video_id: str, keep: str) -> int:
+    """Delete a video's rows made by embedders other than ``keep`` (once its new rows exist)."""
+    cur = await conn.execute(
+        "DELETE FROM video_vectors WHERE video_id = %s AND embedder <> %s", (video_id, keep)
+    )
+    return cur.rowcount
 
 
 async def record_reupload_pair(
