@@ -8,12 +8,14 @@ How it decides:
 1. Both images are decoded, their bars and uniform borders trimmed, and brought to a working
    size in grey (``preprocess``). A featureless image (flat, near-uniform, tiny) has a low
    quality score and is never a duplicate.
-2. ORB keypoints are matched (ratio test) against the candidate and its mirror image, and a
-   similarity transform (rotation, scale, shift) is fitted with RANSAC. That absorbs crops,
-   downscales, borders, small rotations and mirroring.
+2. ORB keypoints are matched (ratio test) against the candidate and its mirror image, and an
+   affine transform (rotation, scale, shift, a bounded stretch; no reflection) is fitted with
+   RANSAC. That absorbs crops, downscales, borders, small rotations, stretching and mirroring.
 3. The candidate is warped onto the original and the two are compared tile by tile (blurred,
    locally normalised correlation, so colour shifts, re-encoding and blur do not matter). The
-   score is the share of textured tiles that agree. A copy with a logo or caption on it keeps
+   score is the share of the original's textured tiles that agree. (The original's texture
+   is the reference, so ``compare`` is not symmetric: the hunt passes the already
+   stored video's frame as the original.) A copy with a logo or caption on it keeps
    most tiles; a thumbnail made from the same template with another title, another crop of
    one photo, or another image with the same layout does not.
 A duplicate needs: enough RANSAC inliers (or, when too few keypoints match, the plain
