@@ -112,7 +112,7 @@ async def candidates_other_channel(
         await conn.execute(f"SET LOCAL hnsw.max_scan_tuples = {int(MAX_SCAN_TUPLES)}")
         for frame_index, vector, channel_id in queries:
             rows = await (
-                await conn.execute(NEAREST_SQL, (vector, channel_id, vector, k))
+                await conn.execute(NEAREST_SQL, (vector, channel_id, embedder, vector, k))
             ).fetchall()
             out += [Candidate(video_id, frame_index, r[0], r[1], r[2], float(r[3])) for r in rows]
     # relaxed_order may return rows slightly out of order
