@@ -29,7 +29,13 @@ from ingest import scratch_database
 
 from atlas_core.embedded import embedded_dsn, release
 from atlas_core.migrate import migrate
-from atlas_core.store.vectors import DEFAULT_EMBEDDER, NEAREST_SQL, candidates_other_channel
+from atlas_core.store.vectors import (
+    DEFAULT_EMBEDDER,
+    EF_SEARCH,
+    MAX_SCAN_TUPLES,
+    NEAREST_SQL,
+    candidates_other_channel,
+)
 
 PER_CHANNEL = 100
 K = 10
@@ -94,6 +100,7 @@ async def exact(conn: psycopg.AsyncConnection, video_id: str) -> list[str]:
 async def run(dsn: str, n: int, queries: int, seed: int) -> None:
     async with await psycopg.AsyncConnection.connect(dsn) as conn:
         await register_vector_async(conn)
+        conn.prepare_threshold = None
         video_ids = await load(conn, n, seed)
         rng = np.random.default_rng(seed + 1)
         sample = [video_ids[i] for i in rng.choice(len(video_ids), queries, replace=False)]
@@ -104,10 +111,13 @@ async def run(dsn: str, n: int, queries: int, seed: int) -> None:
         )
         vector, channel = await cur.fetchone()  # type: ignore[misc]
         async with conn.transaction():
+            await conn.execute(f"SET LOCAL hnsw.ef_search = {EF_SEARCH}")
             await conn.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
+            await conn.execute(f"SET LOCAL hnsw.max_scan_tuples = {MAX_SCAN_TUPLES}")
             plan = await (
                 await conn.execute(
-                    "EXPLAIN " + NEAREST_SQL, (vector, channel, DEFAULT_EMBEDDER, vector, K)
+                    "EXPLAIN (ANALYZE, BUFFERS) " + NEAREST_SQL,
+                    (vector, channel, DEFAULT_EMBEDDER, vector, K),
                 )
             ).fetchall()
         text = "\n".join(r[0] for r in plan)
@@ -133,7 +143,7 @@ async def run(dsn: str, n: int, queries: int, seed: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--vectors", type=int, default=100_000)
-    parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--queries", type=int, default=100)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--database-url", help="a PostgreSQL server (default: embedded)")
     args = parser.parse_args()
