@@ -97,10 +97,11 @@ async def exact(conn: psycopg.AsyncConnection, video_id: str) -> list[str]:
     return [r[0] for r in rows]
 
 
-async def run(dsn: str, n: int, queries: int, seed: int) -> None:
-    async with await psycopg.AsyncConnection.connect(dsn) as conn:
+async def run(dsn: str, n: int, queries: int, seed: int, ef: int) -> None:
+    # Autocommit, as the product's pool: each conn.transaction() is a real transaction, so
+    # the exact search's SET LOCAL enable_indexscan = off ends with it.
+    async with await psycopg.AsyncConnection.connect(dsn, autocommit=True) as conn:
         await register_vector_async(conn)
-        conn.prepare_threshold = None
         video_ids = await load(conn, n, seed)
         rng = np.random.default_rng(seed + 1)
         sample = [video_ids[i] for i in rng.choice(len(video_ids), queries, replace=False)]
@@ -111,7 +112,7 @@ async def run(dsn: str, n: int, queries: int, seed: int) -> None:
         )
         vector, channel = await cur.fetchone()  # type: ignore[misc]
         async with conn.transaction():
-            await conn.execute(f"SET LOCAL hnsw.ef_search = {EF_SEARCH}")
+            await conn.execute(f"SET LOCAL hnsw.ef_search = {ef}")
             await conn.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
             await conn.execute(f"SET LOCAL hnsw.max_scan_tuples = {MAX_SCAN_TUPLES}")
             plan = await (
@@ -126,7 +127,7 @@ async def run(dsn: str, n: int, queries: int, seed: int) -> None:
         recalls, latencies = [], []
         for vid in sample:
             t0 = time.perf_counter()
-            found = await candidates_other_channel(conn, vid, k=K)
+            found = await candidates_other_channel(conn, vid, k=K, ef_search=ef)
             latencies.append(1000 * (time.perf_counter() - t0))
             truth = await exact(conn, vid)
             got = {c.match_video_id for c in found}
@@ -145,6 +146,9 @@ def main() -> None:
     parser.add_argument("--vectors", type=int, default=100_000)
     parser.add_argument("--queries", type=int, default=100)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--ef-search", type=int, default=EF_SEARCH, help="default: the product's setting"
+    )
     parser.add_argument("--database-url", help="a PostgreSQL server (default: embedded)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="atlas-bench-") as tmp:
@@ -152,7 +156,7 @@ def main() -> None:
         try:
             with scratch_database(server) as dsn:
                 migrate(dsn)
-                asyncio.run(run(dsn, args.vectors, args.queries, args.seed))
+                asyncio.run(run(dsn, args.vectors, args.queries, args.seed, args.ef_search))
         finally:
             release(Path(tmp))
 
