@@ -56,7 +56,11 @@ def make_vectors(n: int, seed: int) -> tuple[list[str], list[str], np.ndarray]:
 async def load(conn: psycopg.AsyncConnection, n: int, seed: int) -> list[str]:
     video_ids, channel_ids, vectors = make_vectors(n, seed)
     t0 = time.perf_counter()
-    await conn.execute("DROP INDEX video_vectors_vector_hnsw")
+    cur = await conn.execute(
+        "SELECT indexdef FROM pg_indexes WHERE indexname = 'video_vectors_vector_hnsw'"
+    )
+    (definition,) = await cur.fetchone()  # type: ignore[misc]
+    await conn.execute("DROP INDEX video_vectors_vector_hnsw")  # rebuilt as migrated, below
     async with conn.cursor() as cur:
         async with cur.copy("COPY channels (id, title) FROM STDIN") as copy:
             for cid in sorted(set(channel_ids)):
@@ -72,10 +76,8 @@ async def load(conn: psycopg.AsyncConnection, n: int, seed: int) -> list[str]:
     await conn.commit()
     t1 = time.perf_counter()
     await conn.execute("SET maintenance_work_mem = '1GB'")
-    await conn.execute(
-        "CREATE INDEX video_vectors_vector_hnsw ON video_vectors USING hnsw "
-        "(vector vector_cosine_ops)"
-    )
+    print(definition)
+    await conn.execute(definition)
     await conn.execute("ANALYZE")
     await conn.commit()
     print(f"loaded {n:,} vectors in {t1 - t0:.1f}s; HNSW built in {time.perf_counter() - t1:.1f}s")
