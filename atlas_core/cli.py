@@ -5,6 +5,7 @@ atlas health             check every component; exit 1 if any is down
 atlas watch add REF...   track channels by id, @handle or URL
 atlas watch list         show the watchlist
 atlas watch remove ID    stop tracking a channel (its data stays)
+atlas reembed            re-embed stored frames with the configured embedder (resumable)
 atlas demo               simulator + embedded database + Dagster UI on 127.0.0.1:3000
 atlas --version
 """
@@ -112,6 +113,35 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return run_demo(port=args.port, sim_port=args.sim_port, seed=args.seed, speed=args.speed)
 
 
+def _cmd_reembed(args: argparse.Namespace) -> int:
+    from atlas_core.config import load_settings
+    from atlas_core.pipeline import Services
+    from atlas_core.pipeline.vectors import reembed
+
+    async def run() -> int:
+        async with Services.open(load_settings()) as svc:
+            result = await reembed(svc, batch=args.batch, max_batches=args.max_batches)
+        print(
+            f"embedder={result.embedder} videos={result.videos} vectors={result.vectors} "
+            f"skipped={result.skipped} remaining={result.remaining}"
+        )
+        return 0
+
+    return asyncio.run(run())
+
+
+def _add_reembed_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    reembed = commands.add_parser(
+        "reembed",
+        help="re-embed stored frames with the configured embedder, in batches (resumable)",
+    )
+    reembed.add_argument("--batch", type=int, default=200, help="videos per batch (default 200)")
+    reembed.add_argument(
+        "--max-batches", type=int, default=None, help="stop after N batches (default: all)"
+    )
+    reembed.set_defaults(handler=_cmd_reembed)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="atlas",
@@ -146,6 +176,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--speed", type=float, default=60.0, help="simulated seconds per real second (default 60)"
     )
     demo.set_defaults(handler=_cmd_demo)
+    _add_reembed_parser(commands)
     return parser
 
 

@@ -72,6 +72,9 @@ class Settings(BaseSettings):
     GCS_PROJECT: str | None = None
     GCS_ENDPOINT: str | None = None  # e.g. an emulator: http://127.0.0.1:9023
 
+    # Vision: a local ONNX image model (512-d output) for the hunt's stage 1; unset = default
+    VISION_MODEL_PATH: str | None = None
+
     # Governance
     COMPLIANCE_MODE: bool = True
     ENV: Environment = "dev"

@@ -32,6 +32,7 @@ REFERENCE: dict[str, list[tuple[str, str, int | None, str | None, bool]]] = {
         ("vector", "USER-DEFINED", None, None, False),
         ("source_type", "character varying", 50, None, True),
         ("created_at", "timestamp with time zone", None, "now()", True),
+        ("embedder", "character varying", 100, None, False),
     ],
     "system_events": [
         ("id", "uuid", None, "gen_random_uuid()", False),
@@ -69,7 +70,7 @@ REFERENCE: dict[str, list[tuple[str, str, int | None, str | None, bool]]] = {
 PRIMARY_KEYS = {
     "channels": ["id"],
     "videos": ["id"],
-    "video_vectors": ["video_id", "frame_index"],
+    "video_vectors": ["video_id", "embedder", "frame_index"],
     "system_events": ["id"],
     "channel_stats_log": ["channel_id", "timestamp"],
     "video_stats_log": ["video_id", "timestamp"],

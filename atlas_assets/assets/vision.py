@@ -6,7 +6,6 @@ from atlas_assets.assets.youtube import HOURLY, stopwatch
 from atlas_assets.catalog import OWNERS, table_definition, table_metadata, tags
 from atlas_assets.resources import (
     DatabaseResource,
-    NotifierResource,
     VaultResource,
     YouTubeResource,
 )
@@ -25,20 +24,17 @@ from atlas_core.store.tables import row_count
     metadata=table_definition("video_vectors"),
     freshness_policy=HOURLY,
     description="One row per frame of a video's published thumbnails: a 512-d vector "
-    "(pgvector, HNSW index). A near-duplicate from another channel alerts HUNT, with the "
-    "thumbnail kept in the vault as evidence.",
+    "(pgvector, HNSW index). A copy of another channel's video (verified by compare) alerts HUNT once, with "
+    "side-by-side evidence in the vault.",
 )
 async def video_vectors(
     context: AssetExecutionContext,
     database: DatabaseResource,
     youtube: YouTubeResource,
     vault: VaultResource,
-    notifier: NotifierResource,
 ) -> MaterializeResult:  # type: ignore[type-arg]  # dagster matches the bare class
     with stopwatch() as took:
-        async with services(
-            context, database, youtube=youtube, vault=vault, notifier=notifier
-        ) as svc:
+        async with services(context, database, youtube=youtube, vault=vault) as svc:
             run = await embed_new_videos(svc)
             async with svc.db.get_connection() as conn:
                 rows = await row_count(conn, "video_vectors")

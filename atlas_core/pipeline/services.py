@@ -20,7 +20,7 @@ from atlas_core.event_log import EventBus
 from atlas_core.notifications import AlertChannel, AlertLevel
 from atlas_core.storage import VaultStrategy
 from atlas_core.utils import utc_now
-from atlas_core.vision.embedder import Embedder, PerceptualEmbedder
+from atlas_core.vision.embedder import Embedder, PerceptualEmbedder, build_embedder
 from atlas_core.youtube import YouTubeClient
 
 
@@ -97,6 +97,7 @@ class Services:
                     vault=vault or build_vault(settings),
                     notifier=alerts,
                     http=http,
+                    embedder=build_embedder(settings.VISION_MODEL_PATH),
                     clock=clock,
                     wall_clock=wall_clock,
                 )

@@ -1,6 +1,10 @@
 """Embed the thumbnails of videos that have no vectors yet, and hunt for re-uploads.
 
-run = await embed_new_videos(svc, max_distance=0.05)
+run = await embed_new_videos(svc)
+
+The hunt: stage 1 takes each new video's nearest frames from other channels (HNSW top-k,
+``store.vectors.candidates_other_channel``); stage 2 is ``vision.compare`` on the original's
+stored frame and the new video's: it alone decides.
 """
 
 from __future__ import annotations
@@ -12,15 +16,23 @@ import numpy as np
 
 from atlas_core.notifications import Alert, AlertChannel, AlertLevel
 from atlas_core.pipeline.services import Services
-from atlas_core.storage.evidence import evidence_prefix
+from atlas_core.storage.evidence import evidence_prefix, reupload_evidence_path, side_by_side
 from atlas_core.store.outbox import enqueue_alert
 from atlas_core.store.vectors import (
+    CANDIDATES,
+    Candidate,
     Match,
-    nearest_other_channel,
+    VectorRow,
+    candidates_other_channel,
+    drop_other_embedders,
+    record_reupload_pair,
+    reupload_pair_known,
+    videos_needing_embedder,
     videos_without_vectors,
     write_vectors,
 )
-from atlas_core.vision.embedder import Embedder
+from atlas_core.vision.compare import Comparison, compare
+from atlas_core.vision.embedder import MIRROR_OFFSET, Embedder, mirrored
 from atlas_core.vision.frames import fetch_frames
 
 
@@ -32,9 +44,7 @@ class VectorsRun:
     units: int = 0
 
 
-async def embed_new_videos(
-    svc: Services, max_distance: float = 0.05, limit: int = 500
-) -> VectorsRun:
+async def embed_new_videos(svc: Services, limit: int = 500) -> VectorsRun:
     before = svc.youtube.units_spent
     async with svc.db.get_connection() as conn:
         pending = await videos_without_vectors(conn, limit)
@@ -42,18 +52,14 @@ async def embed_new_videos(
     details = await svc.youtube.videos(pending)
     vectors = 0
     embedded: list[str] = []
-    matches: list[Match] = []
+    frames_of: dict[str, list[tuple[int, bytes]]] = {}
     for video in details.found:
         frames = await fetch_frames(svc.http, video.thumbnails, svc.settings.COMPLIANCE_MODE)
         try:
             if not frames:
                 raise ValueError("no thumbnail could be fetched")
             # Decoding and embedding is CPU work: keep it off the event loop.
-            embedded_frames = await asyncio.to_thread(embed_all, svc.embedder, frames)
-            rows = [
-                (video.id, index, vec, f"thumbnail:{svc.embedder.name}")
-                for (index, _), vec in zip(frames, embedded_frames, strict=True)
-            ]
+            rows = await asyncio.to_thread(embed_rows, svc.embedder, video.id, frames)
         except ValueError as exc:  # one bad video must not stall the queue for the others
             await svc.events.emit("vectors.skipped", video.id, {"reason": str(exc)})
             continue
@@ -61,25 +67,12 @@ async def embed_new_videos(
         await asyncio.to_thread(svc.vault.store_visual_evidence, video.id, frames)
         # The vectors, the matches they reveal and their HUNT alerts: one transaction.
         async with svc.db.get_connection() as conn:
-            vectors += await write_vectors(conn, rows)
-            found = await nearest_other_channel(conn, video.id, max_distance)
-            fresh = [
-                match
-                for match in {m.match_video_id: m for m in found}.values()
-                if await enqueue_alert(conn, reupload_alert(match, frames[0][0]))
-            ]
+            vectors += await write_vectors(conn, rows, svc.embedder.name)
         embedded.append(video.id)
-        matches += found
-        for match in fresh:
-            await svc.events.emit(
-                "reupload.suspected",
-                match.video_id,
-                {
-                    "matches": match.match_video_id,
-                    "match_channel_id": match.match_channel_id,
-                    "distance": round(match.distance, 5),
-                },
-            )
+        frames_of[video.id] = frames
+    matches: list[Match] = []
+    for video_id in embedded:
+        matches += await hunt_reuploads(svc, video_id, dict(frames_of[video_id]))
     return VectorsRun(
         videos=len(embedded),
         vectors=vectors,
@@ -92,10 +85,83 @@ def embed_all(embedder: Embedder, frames: list[tuple[int, bytes]]) -> list[np.nd
     return [embedder.embed(jpeg) for _, jpeg in frames]
 
 
-def reupload_alert(match: Match, frame_index: int = 0) -> Alert:
-    """The HUNT alert of one suspected re-upload, with its thumbnail evidence attached."""
+def embed_rows(
+    embedder: Embedder, video_id: str, frames: list[tuple[int, bytes]]
+) -> list[VectorRow]:
+    """Each frame's row, plus its mirror image's at ``MIRROR_OFFSET + index``."""
+    source = f"thumbnail:{embedder.name}"
+    rows: list[VectorRow] = []
+    for index, image in frames:
+        rows.append((video_id, index, embedder.embed(image), source))
+        rows.append((video_id, MIRROR_OFFSET + index, embedder.embed(mirrored(image)), source))
+    return rows
+
+
+async def hunt_reuploads(
+    svc: Services, video_id: str, frames: dict[int, bytes], k: int = CANDIDATES
+) -> list[Match]:
+    """Stage 1: other channels' nearest frames (HNSW, top-k). Stage 2: ``compare`` decides,
+    the earlier-stored video's best frame being the original. Each pair alerts once, ever."""
+    async with svc.db.get_connection() as conn:
+        candidates = await candidates_other_channel(conn, video_id, k, embedder=svc.embedder.name)
+    best: dict[str, Candidate] = {}
+    for c in candidates:  # sorted by distance: keep each other video's nearest frame
+        best.setdefault(c.match_video_id, c)
+    found: list[Match] = []
+    for c in best.values():
+        async with svc.db.get_connection() as conn:
+            if await reupload_pair_known(conn, video_id, c.match_video_id):
+                continue
+        original = await asyncio.to_thread(
+            svc.vault.fetch_bytes, f"{evidence_prefix(c.match_video_id)}0.jpg"
+        )
+        mine = frames.get(0) or next(iter(frames.values()), None)
+        if original is None or mine is None:
+            continue
+        try:
+            result = await asyncio.to_thread(compare, original, mine)
+        except ValueError:
+            continue
+        if not result.duplicate:
+            continue
+        match = Match(video_id, c.frame_index, c.match_video_id, c.match_channel_id, c.distance)
+        await report_reupload(svc, match, original, mine, result)
+        found.append(match)
+    return found
+
+
+async def report_reupload(
+    svc: Services, match: Match, original: bytes, copy: bytes, result: Comparison
+) -> None:
+    """Store the side-by-side evidence, then record the pair and its HUNT alert in one
+    transaction: the pair's row makes it once per unordered pair, ever, and the outbox
+    delivers the alert (with the evidence attached) even if Discord is down now."""
+    path = reupload_evidence_path(match.video_id, match.match_video_id)
+    image = await asyncio.to_thread(side_by_side, original, copy, result)
+    await asyncio.to_thread(svc.vault.store_bytes, path, image, "image/jpeg")
+    async with svc.db.get_connection() as conn:
+        new = await record_reupload_pair(
+            conn, match.match_video_id, match.video_id, result.score, path
+        )
+        if new:
+            await enqueue_alert(conn, reupload_alert(match, result, path))
+    if not new:  # another run got there first
+        return
+    payload = {
+        "matches": match.match_video_id,
+        "match_channel_id": match.match_channel_id,
+        "distance": round(match.distance, 5),
+        "score": result.score,
+        "evidence": path,
+    }
+    await svc.events.emit("reupload.suspected", match.video_id, payload)
+
+
+def reupload_alert(match: Match, result: Comparison, evidence_path: str) -> Alert:
+    """The HUNT alert of one suspected re-upload, its side-by-side evidence attached."""
+    a, b = sorted((match.video_id, match.match_video_id))
     return Alert(
-        key=f"reupload:{match.video_id}:{match.match_video_id}",
+        key=f"reupload:{a}:{b}",
         channel=AlertChannel.HUNT,
         level=AlertLevel.WARNING,
         title="Possible re-upload",
@@ -105,8 +171,68 @@ def reupload_alert(match: Match, frame_index: int = 0) -> Alert:
         ),
         fields={
             "video_id": match.video_id,
-            "match": match.match_video_id,
-            "cosine_distance": f"{match.distance:.4f}",
+            "original": match.match_video_id,
+            "score": f"{result.score:.3f}",
+            "mirrored": "yes" if result.mirrored else "no",
+            "evidence": evidence_path,
         },
-        image_path=f"{evidence_prefix(match.video_id)}{frame_index}.jpg",
+        image_path=evidence_path,
     )
+
+
+@dataclass(frozen=True)
+class ReembedRun:
+    embedder: str
+    videos: int
+    vectors: int
+    skipped: int
+    remaining: int
+
+
+async def reembed(svc: Services, batch: int = 200, max_batches: int | None = None) -> ReembedRun:
+    """Re-embed stored frames (the vault's evidence, no API calls) with the current embedder.
+
+    Batch by batch; each video's new rows are written and its old embedder's rows deleted in
+    one transaction, so a video always has vectors. Interrupted, it resumes where it stopped:
+    the queue is the videos that have no rows from the current embedder yet."""
+    if batch < 1:
+        raise ValueError(f"batch must be >= 1, got {batch}")
+    name = svc.embedder.name
+    videos = vectors = skipped = batches = 0
+    while max_batches is None or batches < max_batches:
+        async with svc.db.get_connection() as conn:
+            queue = await videos_needing_embedder(conn, name, batch)
+        if not queue:
+            break
+        batches += 1
+        for video_id in queue:
+            try:
+                frames = await asyncio.to_thread(stored_frames, svc, video_id)
+                rows = await asyncio.to_thread(embed_rows, svc.embedder, video_id, frames)
+            except ValueError as exc:
+                payload = {"embedder": name, "reason": str(exc)}
+                await svc.events.emit("vectors.reembed_skipped", video_id, payload)
+                skipped += 1
+                continue
+            async with svc.db.get_connection() as conn, conn.transaction():
+                vectors += await write_vectors(conn, rows, name)
+                await drop_other_embedders(conn, video_id, keep=name)
+            videos += 1
+    async with svc.db.get_connection() as conn:
+        remaining = len(await videos_needing_embedder(conn, name, 1_000_000))
+    return ReembedRun(name, videos, vectors, skipped, remaining)
+
+
+def stored_frames(svc: Services, video_id: str) -> list[tuple[int, bytes]]:
+    """A video's frames from its evidence in the vault. ValueError if there are none."""
+    prefix = evidence_prefix(video_id)
+    manifest = svc.vault.fetch_json(prefix + "manifest.json")
+    if not manifest or not manifest.get("frames"):
+        raise ValueError(f"no stored frames for {video_id} (expected {prefix}manifest.json)")
+    frames = []
+    for entry in manifest["frames"]:
+        data = svc.vault.fetch_bytes(str(entry["path"]))
+        if data is None:
+            raise ValueError(f"frame {entry['path']} is missing from the vault")
+        frames.append((int(entry["index"]), data))
+    return frames

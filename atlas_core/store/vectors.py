@@ -13,7 +13,9 @@ from dataclasses import dataclass
 import numpy as np
 from psycopg import AsyncConnection
 
-from atlas_core.vision.embedder import DIMENSION
+from atlas_core.vision.embedder import DIMENSION, PerceptualEmbedder
+
+DEFAULT_EMBEDDER = PerceptualEmbedder.name
 
 VectorRow = tuple[str, int, np.ndarray, str]
 
@@ -27,8 +29,13 @@ class Match:
     distance: float
 
 
-async def write_vectors(conn: AsyncConnection, rows: Sequence[VectorRow]) -> int:
-    """Insert or replace frame vectors; each must have 512 finite values."""
+async def write_vectors(
+    conn: AsyncConnection, rows: Sequence[VectorRow], embedder: str = DEFAULT_EMBEDDER
+) -> int:
+    """Insert or replace frame vectors made by ``embedder`` (name and version); each must
+    have 512 finite values."""
+    if not embedder or len(embedder) > 100:
+        raise ValueError(f"embedder name {embedder!r}: expected 1-100 characters")
     for video_id, frame, vector, _ in rows:
         if vector.shape != (DIMENSION,) or not np.isfinite(vector).all():
             raise ValueError(
@@ -37,11 +44,11 @@ async def write_vectors(conn: AsyncConnection, rows: Sequence[VectorRow]) -> int
             )
     async with conn.cursor() as cur:
         await cur.executemany(
-            """INSERT INTO video_vectors (video_id, frame_index, vector, source_type)
-               VALUES (%s, %s, %s, %s)
-               ON CONFLICT (video_id, frame_index) DO UPDATE
+            """INSERT INTO video_vectors (video_id, embedder, frame_index, vector, source_type)
+               VALUES (%s, %s, %s, %s, %s)
+               ON CONFLICT (video_id, embedder, frame_index) DO UPDATE
                SET vector = EXCLUDED.vector, source_type = EXCLUDED.source_type""",
-            [(v, f, vec.astype(np.float32), s) for v, f, vec, s in rows],
+            [(v, embedder, f, vec.astype(np.float32), s) for v, f, vec, s in rows],
         )
     return len(rows)
 
@@ -61,6 +68,119 @@ async def videos_without_vectors(conn: AsyncConnection, limit: int = 500) -> lis
         (limit,),
     )
     return [row[0] for row in await cur.fetchall()]
+
+
+# Stage 1 of the hunt: a generous top-k, served by the HNSW index with the channel filter
+# applied during the scan (pgvector >= 0.8 iterative scans keep scanning until k rows pass).
+CANDIDATES = 20
+EF_SEARCH = 1000  # pgvector maximum; bench/ann.py: recall@10 0.9975 at 20k (200 gave 0.89)
+MAX_SCAN_TUPLES = 40000
+
+
+@dataclass(frozen=True)
+class Candidate:
+    video_id: str
+    frame_index: int
+    match_video_id: str
+    match_channel_id: str
+    match_frame_index: int
+    distance: float
+
+
+async def candidates_other_channel(
+    conn: AsyncConnection,
+    video_id: str,
+    k: int = CANDIDATES,
+    ef_search: int = EF_SEARCH,
+    embedder: str = DEFAULT_EMBEDDER,
+) -> list[Candidate]:
+    """The ``k`` nearest frames (cosine) from other channels' videos, per frame of this video.
+
+    One index scan per query frame, with ``hnsw.iterative_scan = relaxed_order`` so that a
+    video whose nearest neighbours are mostly on its own channel still gets ``k`` rows."""
+    cur = await conn.execute(
+        """SELECT q.frame_index, q.vector, v.channel_id FROM video_vectors q
+           JOIN videos v ON v.id = q.video_id WHERE q.video_id = %s AND q.embedder = %s
+           ORDER BY q.frame_index""",
+        (video_id, embedder),
+    )
+    queries = await cur.fetchall()
+    out: list[Candidate] = []
+    async with conn.transaction():
+        await conn.execute(f"SET LOCAL hnsw.ef_search = {int(ef_search)}")
+        await conn.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
+        await conn.execute(f"SET LOCAL hnsw.max_scan_tuples = {int(MAX_SCAN_TUPLES)}")
+        for frame_index, vector, channel_id in queries:
+            rows = await (
+                await conn.execute(NEAREST_SQL, (vector, channel_id, embedder, vector, k))
+            ).fetchall()
+            out += [Candidate(video_id, frame_index, r[0], r[1], r[2], float(r[3])) for r in rows]
+    # relaxed_order may return rows slightly out of order
+    return sorted(out, key=lambda c: c.distance)
+
+
+# The filter is on the vectors' own table (a semi-join on videos by channel), so the planner
+# keeps the HNSW index scan with the filter applied during it.
+NEAREST_SQL = """SELECT o.video_id, ov.channel_id, o.frame_index, o.vector <=> %s AS distance
+    FROM video_vectors o JOIN videos ov ON ov.id = o.video_id
+    WHERE ov.channel_id IS DISTINCT FROM %s AND o.embedder = %s
+    ORDER BY o.vector <=> %s LIMIT %s"""
+
+
+async def videos_needing_embedder(
+    conn: AsyncConnection, embedder: str, limit: int = 200
+) -> list[str]:
+    """Videos with vectors, none of them from ``embedder``: the re-embedding queue. Videos
+    whose stored frames could not be re-embedded (``vectors.reembed_skipped``) are left out."""
+    cur = await conn.execute(
+        """SELECT DISTINCT vv.video_id FROM video_vectors vv
+           WHERE vv.embedder <> %s
+             AND NOT EXISTS (SELECT 1 FROM video_vectors n
+                             WHERE n.video_id = vv.video_id AND n.embedder = %s)
+             AND NOT EXISTS (SELECT 1 FROM system_events e
+                             WHERE e.event_type = 'vectors.reembed_skipped'
+                               AND e.entity_id = vv.video_id
+                               AND e.payload->>'embedder' = %s)
+           ORDER BY vv.video_id LIMIT %s""",
+        (embedder, embedder, embedder, limit),
+    )
+    return [row[0] for row in await cur.fetchall()]
+
+
+async def drop_other_embedders(conn: AsyncConnection, video_id: str, keep: str) -> int:
+    """Delete a video's rows made by embedders other than ``keep`` (once its new rows exist)."""
+    cur = await conn.execute(
+        "DELETE FROM video_vectors WHERE video_id = %s AND embedder <> %s", (video_id, keep)
+    )
+    return cur.rowcount
+
+
+async def record_reupload_pair(
+    conn: AsyncConnection,
+    original_id: str,
+    copy_id: str,
+    score: float,
+    evidence_path: str | None = None,
+) -> bool:
+    """Record a suspected pair once, ever (unordered). True when this call recorded it."""
+    if original_id == copy_id:
+        raise ValueError(f"a video cannot be a re-upload of itself ({original_id!r})")
+    a, b = sorted((original_id, copy_id))
+    cur = await conn.execute(
+        """INSERT INTO reupload_pairs (video_a, video_b, original_id, score, evidence_path)
+           VALUES (%s, %s, %s, %s, %s) ON CONFLICT (video_a, video_b) DO NOTHING
+           RETURNING video_a""",
+        (a, b, original_id, float(score), evidence_path),
+    )
+    return await cur.fetchone() is not None
+
+
+async def reupload_pair_known(conn: AsyncConnection, one: str, other: str) -> bool:
+    a, b = sorted((one, other))
+    cur = await conn.execute(
+        "SELECT 1 FROM reupload_pairs WHERE video_a = %s AND video_b = %s", (a, b)
+    )
+    return await cur.fetchone() is not None
 
 
 async def nearest_other_channel(

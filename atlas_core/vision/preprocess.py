@@ -1,0 +1,145 @@
+"""Preprocessing shared by every visual decision: decode, trim bars, measure quality.
+
+    rgb = decode(jpeg_bytes)                 # uint8 (H, W, 3); ValueError if not an image
+    trimmed = trim_borders(rgb)              # letterbox/pillarbox bars and uniform borders cut
+    q = quality(to_gray(trimmed))            # 0..1: share of textured tiles; flat images ~0
+    prepared = prepare(jpeg_bytes)           # all of the above at the working size
+
+YouTube serves a 16:9 frame inside 4:3 ``hqdefault`` with black bars, and re-uploaders add
+borders: both are removed before anything describes the image, so the copy and the original
+are compared on the same content.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+# Longest side of the working image that features and alignment are computed on.
+WORK_SIZE = 400
+# A row/column is part of a bar when this share of its pixels lie within TOLERANCE of the
+# outermost line's median colour (JPEG ringing leaves a few stray pixels).
+BAR_SHARE = 0.97
+BAR_TOLERANCE = 28
+BAR_DRIFT = 8  # a bar's lines keep within this of the outermost line's median colour
+# Never trim more than this share of a dimension from one side.
+MAX_TRIM = 0.4
+# Images smaller than this (after trimming) are too small to judge.
+MIN_SIDE = 24
+# Quality: share of tiles (QUALITY_GRID x QUALITY_GRID) whose blurred grey std exceeds this.
+QUALITY_GRID = 16
+TEXTURE_STD = 6.0
+
+
+def decode(image: bytes) -> np.ndarray:
+    """JPEG/PNG/WebP (anything Pillow reads) -> RGB uint8 array (H, W, 3)."""
+    if not isinstance(image, bytes | bytearray) or not image:
+        raise ValueError("image must be non-empty bytes (JPEG, PNG or WebP)")
+    try:
+        with Image.open(io.BytesIO(image)) as img:
+            rgb = np.asarray(img.convert("RGB"), dtype=np.uint8)
+    except (UnidentifiedImageError, OSError) as exc:
+        raise ValueError(
+            f"not a decodable image ({len(image)} bytes): {exc}; expected JPEG, PNG or WebP"
+        ) from None
+    return rgb
+
+
+def to_gray(rgb: np.ndarray) -> np.ndarray:
+    gray: np.ndarray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+    return gray
+
+
+def _bar_depth(lines: np.ndarray, limit: int) -> int:
+    """How many leading lines (axis 0 of ``lines``: line, pixel, channel) form a uniform bar."""
+    if lines.shape[0] == 0:
+        return 0
+    colour = np.median(lines[0], axis=0)
+    depth = 0
+    for line in lines[:limit]:
+        own = np.median(line, axis=0)
+        # Uniform in itself (a few stray pixels allowed) and the bar's colour: a slow
+        # gradient drifts away from the outermost line's colour within a few lines.
+        if np.abs(own - colour).max() > BAR_DRIFT:
+            break
+        close = np.abs(line.astype(np.int16) - own).max(axis=1) <= BAR_TOLERANCE
+        if close.mean() < BAR_SHARE:
+            break
+        depth += 1
+    return depth
+
+
+def trim_borders(rgb: np.ndarray) -> np.ndarray:
+    """Cut uniform bars (letterbox, pillarbox, added borders) from all four sides.
+
+    Each side is trimmed while its outermost rows/columns are uniform in the colour of the
+    outermost line, at most ``MAX_TRIM`` of the dimension per side. A fully uniform image is
+    returned unchanged (its quality score marks it as featureless)."""
+    if rgb.ndim != 3 or rgb.shape[2] != 3:
+        raise ValueError(f"expected an RGB array (H, W, 3), got shape {rgb.shape}")
+    h, w = rgb.shape[:2]
+    limit_h, limit_w = int(h * MAX_TRIM), int(w * MAX_TRIM)
+    top = _bar_depth(rgb, limit_h)
+    bottom = _bar_depth(rgb[::-1], limit_h)
+    left = _bar_depth(rgb.transpose(1, 0, 2), limit_w)
+    right = _bar_depth(rgb.transpose(1, 0, 2)[::-1], limit_w)
+    # Bars reaching the limit on both opposite sides: a uniform image, not a framed one.
+    if (top == bottom == limit_h) or (left == right == limit_w):
+        return rgb
+    return rgb[top : h - bottom, left : w - right]
+
+
+def quality(gray: np.ndarray) -> float:
+    """Share of textured tiles in a grey image (0 = flat or near-uniform, 1 = detailed)."""
+    if gray.shape[0] < MIN_SIDE or gray.shape[1] < MIN_SIDE:
+        return 0.0
+    smooth = cv2.GaussianBlur(gray.astype(np.float32), (0, 0), 1.5)
+    h, w = smooth.shape
+    ys = np.linspace(0, h, QUALITY_GRID + 1).astype(int)
+    xs = np.linspace(0, w, QUALITY_GRID + 1).astype(int)
+    textured = 0
+    for i in range(QUALITY_GRID):
+        for j in range(QUALITY_GRID):
+            tile = smooth[ys[i] : ys[i + 1], xs[j] : xs[j + 1]]
+            if tile.size and float(tile.std()) > TEXTURE_STD:
+                textured += 1
+    return textured / (QUALITY_GRID * QUALITY_GRID)
+
+
+def resize_long_side(image: np.ndarray, size: int = WORK_SIZE) -> np.ndarray:
+    h, w = image.shape[:2]
+    scale = size / max(h, w)
+    dims = (max(1, round(w * scale)), max(1, round(h * scale)))
+    interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+    out: np.ndarray = cv2.resize(image, dims, interpolation=interp)
+    return out
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """One image ready for comparison: trimmed, grey, at the working size."""
+
+    gray: np.ndarray  # uint8, longest side WORK_SIZE
+    quality: float
+    original_shape: tuple[int, int]  # (H, W) as decoded
+    trimmed_shape: tuple[int, int]  # (H, W) after trimming bars
+    untrimmed: np.ndarray  # uint8 grey of the whole image, longest side WORK_SIZE
+
+
+def prepare(image: bytes) -> Prepared:
+    """Decode, trim bars and borders, and bring to the working size (grey)."""
+    rgb = decode(image)
+    trimmed = trim_borders(rgb)
+    gray = resize_long_side(to_gray(trimmed))
+    q = quality(gray) if min(trimmed.shape[:2]) >= MIN_SIDE else 0.0
+    return Prepared(
+        gray=gray,
+        quality=q,
+        original_shape=(rgb.shape[0], rgb.shape[1]),
+        trimmed_shape=(trimmed.shape[0], trimmed.shape[1]),
+        untrimmed=gray if trimmed is rgb else resize_long_side(to_gray(rgb)),
+    )

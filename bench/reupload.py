@@ -1,0 +1,375 @@
+"""Re-upload detection quality of ``atlas_core.vision.compare`` on a generated set.
+
+    python bench/reupload.py              # default: ~12 photos + 12 thumbnails, ~1 minute
+    python bench/reupload.py --size 3     # three times as many bases
+    python bench/reupload.py --seed 7     # another draw of edits and thumbnails
+
+Bases: photos that ship inside scikit-image (``skimage/data/*.png|jpg``, no network; install
+with ``pip install scikit-image``) cropped to 16:9, plus synthetic YouTube-style thumbnails
+(gradient background, a face, shapes, a big outlined title). Each base is re-uploaded with
+ordinary edits (JPEG q20-40, 480x360 letterbox, 320x180 downscale, 5-15% crop, mirror, colour
+shift, text and logo overlay, border, 2-5 degree rotation, blur, and combinations). Hard
+negatives: same template with another title, same layout and palette, other crops of one
+photo, flat images, and copies of other bases.
+
+Prints precision, recall and F1 of ``compare``'s decision, recall at precision >= 0.99 (by
+score), recall per edit, and milliseconds per comparison and per image. Last line:
+``reupload_recall_at_p99=<x> precision=<p> recall=<r>``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import string
+import time
+from collections import defaultdict
+from collections.abc import Callable
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageEnhance, ImageFilter, ImageFont
+
+from atlas_core.vision import compare
+
+W, H = 640, 360
+PHOTOS = [
+    "astronaut.png",
+    "camera.png",
+    "chelsea.png",
+    "coffee.png",
+    "rocket.jpg",
+    "hubble_deep_field.jpg",
+    "motorcycle_left.png",
+    "coins.png",
+    "moon.png",
+    "ihc.png",
+    "retina.jpg",
+    "page.png",
+    "brick.png",
+    "clock_motion.png",
+    "text.png",
+    "cell.png",
+    "gravel.png",
+    "grass.png",
+]
+
+Edit = Callable[[np.random.Generator, Image.Image], Image.Image]
+
+
+def jpeg(img: Image.Image, quality: int = 90) -> bytes:
+    buf = io.BytesIO()
+    img.convert("RGB").save(buf, "JPEG", quality=quality)
+    return buf.getvalue()
+
+
+def fit_16x9(img: Image.Image, box: tuple[float, float, float, float] | None = None) -> Image.Image:
+    img = img.convert("RGB")
+    w, h = img.size
+    if box is not None:
+        img = img.crop((int(box[0] * w), int(box[1] * h), int(box[2] * w), int(box[3] * h)))
+        w, h = img.size
+    target = 16 / 9
+    if w / h > target:
+        nw = int(h * target)
+        img = img.crop(((w - nw) // 2, 0, (w - nw) // 2 + nw, h))
+    else:
+        nh = int(w / target)
+        img = img.crop((0, (h - nh) // 2, w, (h - nh) // 2 + nh))
+    return img.resize((W, H), Image.Resampling.LANCZOS)
+
+
+def load_photos(count: int) -> list[tuple[str, Image.Image]]:
+    import skimage
+
+    folder = os.path.join(os.path.dirname(skimage.__file__), "data")
+    out = []
+    for name in PHOTOS[:count]:
+        with Image.open(os.path.join(folder, name)) as img:
+            out.append((name, img.convert("RGB").copy()))
+    return out
+
+
+def font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    return ImageFont.load_default(size=size)
+
+
+def words(rng: np.random.Generator, n: int) -> str:
+    letters = string.ascii_uppercase
+    return " ".join(
+        "".join(rng.choice(list(letters), size=int(rng.integers(3, 8)))) for _ in range(n)
+    )
+
+
+def thumbnail(layout_seed: int, title: str, content_seed: int | None = None) -> Image.Image:
+    """A YouTube-style thumbnail: the layout/palette come from ``layout_seed``, the face and
+    shapes from ``content_seed`` (default: the layout seed), the title is drawn big."""
+    lay = np.random.default_rng(layout_seed)
+    con = np.random.default_rng(layout_seed if content_seed is None else content_seed + 10_000)
+    c1, c2 = lay.integers(0, 256, 3), lay.integers(0, 256, 3)
+    t = np.linspace(0, 1, W)[None, :, None]
+    bg = (c1 * (1 - t) + c2 * t) * np.ones((H, 1, 1))
+    img = Image.fromarray(bg.astype(np.uint8))
+    d = ImageDraw.Draw(img)
+    face_left = bool(lay.integers(0, 2))
+    fx = int(W * (0.22 if face_left else 0.78)) + int(con.integers(-30, 30))
+    fy = int(H * 0.55) + int(con.integers(-20, 20))
+    r = int(con.integers(70, 110))
+    skin = tuple(int(v) for v in con.integers(120, 240, 3))
+    d.ellipse((fx - r, fy - r, fx + r, fy + r), fill=skin, outline=(0, 0, 0), width=4)
+    for ex in (-r // 3, r // 3):
+        er = int(con.integers(8, 18))
+        d.ellipse((fx + ex - er, fy - r // 4 - er, fx + ex + er, fy - r // 4 + er), fill="white")
+        d.ellipse((fx + ex - 5, fy - r // 4 - 5, fx + ex + 5, fy - r // 4 + 5), fill="black")
+    mw = int(con.integers(r // 4, r // 2))
+    d.ellipse((fx - mw, fy + r // 4, fx + mw, fy + r // 2 + int(con.integers(5, 25))), fill="black")
+    for _ in range(int(con.integers(2, 5))):
+        x, y = int(con.integers(0, W)), int(con.integers(0, H))
+        s = int(con.integers(20, 60))
+        colour = tuple(int(v) for v in con.integers(0, 256, 3))
+        if con.integers(0, 2):
+            d.rectangle((x, y, x + s, y + s // 2), fill=colour, outline="black", width=3)
+        else:
+            d.polygon([(x, y), (x + s, y + s // 2), (x, y + s)], fill=colour, outline="black")
+    tx = int(W * (0.42 if face_left else 0.04))
+    text_colour = tuple(int(v) for v in lay.integers(150, 256, 3))
+    lines = title.split("\n")
+    for i, line in enumerate(lines):
+        d.text(
+            (tx, int(H * 0.1) + i * 70),
+            line,
+            font=font(58),
+            fill=text_colour,
+            stroke_width=5,
+            stroke_fill=(0, 0, 0),
+        )
+    return img
+
+
+def title(rng: np.random.Generator) -> str:
+    return words(rng, 2) + "\n" + words(rng, 1)
+
+
+# ---- edits ----------------------------------------------------------------------------
+
+
+def e_jpeg(rng: np.random.Generator, img: Image.Image) -> Image.Image:
+    return Image.open(io.BytesIO(jpeg(img, int(rng.integers(20, 41))))).convert("RGB")
+
+
+def e_letterbox(rng: np.random.Generator, img: Image.Image) -> Image.Image:
+    inner = img.resize((480, 270), Image.Resampling.BILINEAR)
+    out = Image.new("RGB", (480, 360), (0, 0, 0))
+    out.paste(inner, (0, 45))
+    return out
+
+
+def e_downscale(rng: np.random.Generator, img: Image.Image) -> Image.Image:
+    return img.resize((320, 180), Image.Resampling.BILINEAR)
+
+
+def e_crop(rng: np.random.Generator, img: Image.Image) -> Image.Image:
+    w, h = img.size
+    total = rng.uniform(0.05, 0.15)
+    fx = rng.uniform(0, total)
+    fy = rng.uniform(0, total)
+    box = (int(fx * w), int(fy * h), int(w - (total - fx) * w), int(h - (total - fy) * h))
+    return img.crop(box)
+
+
+def e_mirror(rng: np.random.Generator, img: Image.Image) -> Image.Image:
+    return img.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+
+
+def e_colour(rng: np.random.Generator, img: Image.Image) -> Image.Image:
+    img = ImageEnhance.Color(img).enhance(rng.uniform(0.5, 1.6))
+    img = ImageEnhance.Brightness(img).enhance(rng.uniform(0.75, 1.25))
+    img = ImageEnhance.Contrast(img).enhance(rng.uniform(0.75, 1.3))
+    arr = np.asarray(img).astype(np.int16) + rng.integers(-25, 26, 3)
+    return Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8))
+
+
+def e_text(rng: np.random.Generator, img: Image.Image) -> Image.Image:
+    img = img.copy()
+    d = ImageDraw.Draw(img)
+    w, h = img.size
+    size = int(h * rng.uniform(0.07, 0.11))
+    y = int(h * (0.82 if rng.integers(0, 2) else 0.04))
+    d.text(
+        (int(w * 0.05), y),
+        words(rng, 2),
+        font=font(size),
+        fill="yellow",
+        stroke_width=2,
+        stroke_fill="black",
+    )
+    return img
+
+
+def e_logo(rng: np.random.Generator, img: Image.Image) -> Image.Image:
+    img = img.copy()
+    d = ImageDraw.Draw(img)
+    w, h = img.size
+    s = int(w * rng.uniform(0.08, 0.13))
+    x = w - s - 10 if rng.integers(0, 2) else 10
+    y = h - s - 10
+    d.rounded_rectangle((x, y, x + s, y + s), radius=s // 5, fill=(200, 30, 30))
+    d.text((x + s // 6, y + s // 4), "TV", font=font(s // 2), fill="white")
+    return img
+
+
+def e_border(rng: np.random.Generator, img: Image.Image) -> Image.Image:
+    w, h = img.size
+    b = int(w * rng.uniform(0.03, 0.08))
+    colour = tuple(int(v) for v in rng.integers(0, 256, 3))
+    out = Image.new("RGB", (w + 2 * b, h + 2 * b), colour)
+    out.paste(img, (b, b))
+    return out
+
+
+def e_rotate(rng: np.random.Generator, img: Image.Image) -> Image.Image:
+    angle = rng.uniform(2, 5) * (1 if rng.integers(0, 2) else -1)
+    return img.rotate(angle, resample=Image.Resampling.BILINEAR, expand=False)
+
+
+def e_blur(rng: np.random.Generator, img: Image.Image) -> Image.Image:
+    return img.filter(ImageFilter.GaussianBlur(rng.uniform(1.0, 2.5)))
+
+
+def chain(*edits: Edit) -> Edit:
+    def run(rng: np.random.Generator, img: Image.Image) -> Image.Image:
+        for e in edits:
+            img = e(rng, img)
+        return img
+
+    return run
+
+
+EDITS: dict[str, Edit] = {
+    "jpeg_q20_40": e_jpeg,
+    "letterbox_480x360": e_letterbox,
+    "downscale_320x180": e_downscale,
+    "crop_5_15": e_crop,
+    "mirror": e_mirror,
+    "colour_shift": e_colour,
+    "text_overlay": e_text,
+    "logo_overlay": e_logo,
+    "border": e_border,
+    "rotate_2_5": e_rotate,
+    "blur": e_blur,
+    "combo_crop_mirror_jpeg": chain(e_crop, e_mirror, e_jpeg),
+    "combo_colour_text_letterbox": chain(e_colour, e_text, e_letterbox),
+    "combo_rotate_border_downscale": chain(e_rotate, e_border, e_downscale),
+    "combo_blur_logo_crop_jpeg": chain(e_logo, e_crop, e_blur, e_jpeg),
+}
+
+
+def flat(rng: np.random.Generator, noise: float) -> Image.Image:
+    colour = rng.integers(0, 256, 3)
+    arr = np.ones((H, W, 3)) * colour + rng.normal(0, noise, (H, W, 3))
+    return Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8))
+
+
+def build(size: float, seed: int) -> list[tuple[str, bool, bytes, bytes]]:
+    rng = np.random.default_rng(seed)
+    n = max(2, int(12 * size))
+    photos = load_photos(min(n, len(PHOTOS)))
+    bases: list[Image.Image] = [fit_16x9(img) for _, img in photos]
+    thumbs = [(seed * 1000 + i, title(rng)) for i in range(n)]
+    bases += [thumbnail(s, t) for s, t in thumbs]
+    pairs: list[tuple[str, bool, bytes, bytes]] = []
+    originals = [jpeg(b, 92) for b in bases]
+    for orig_bytes, base in zip(originals, bases, strict=True):
+        for name, edit in EDITS.items():
+            edited = edit(rng, base)
+            pairs.append((name, True, orig_bytes, jpeg(edited, int(rng.integers(70, 92)))))
+    names = list(EDITS)
+    # Copies of other bases (easy negatives).
+    for i, orig_bytes in enumerate(originals):
+        for _ in range(2):
+            j = int(rng.integers(0, len(bases) - 1))
+            j = j + 1 if j >= i else j
+            edit = EDITS[names[int(rng.integers(0, len(names)))]]
+            pairs.append(("neg_other_base", False, orig_bytes, jpeg(edit(rng, bases[j]))))
+    # Same template, another title; same layout and palette, other content and title.
+    for s, _ in thumbs:
+        a = thumbnail(s, title(rng))
+        pairs.append(("neg_same_template", False, jpeg(a), jpeg(thumbnail(s, title(rng)))))
+        b = thumbnail(s, title(rng), content_seed=s + 1)
+        pairs.append(("neg_same_layout", False, jpeg(a), jpeg(e_jpeg(rng, b))))
+    # Other crops of one photo: windows that overlap little.
+    for _, photo in photos:
+        left = fit_16x9(photo, (0.0, 0.0, 0.6, 0.6))
+        right = fit_16x9(photo, (0.4, 0.4, 1.0, 1.0))
+        pairs.append(("neg_other_crop", False, jpeg(left), jpeg(right)))
+        top = fit_16x9(photo, (0.0, 0.0, 1.0, 0.55))
+        bottom = fit_16x9(photo, (0.0, 0.45, 1.0, 1.0))
+        pairs.append(("neg_other_crop", False, jpeg(top), jpeg(bottom)))
+    # Flat images: never duplicates, even of themselves.
+    for _ in range(n):
+        a = flat(rng, float(rng.uniform(0, 4)))
+        pairs.append(("neg_flat", False, jpeg(a), jpeg(flat(rng, float(rng.uniform(0, 4))))))
+        pairs.append(("neg_flat", False, jpeg(a), jpeg(e_jpeg(rng, a))))
+    return pairs
+
+
+def recall_at_precision(scores: np.ndarray, labels: np.ndarray, target: float) -> float:
+    order = np.argsort(-scores, kind="stable")
+    s, y = scores[order], labels[order]
+    tp = np.cumsum(y)
+    fp = np.cumsum(~y)
+    best = 0.0
+    positives = max(1, int(labels.sum()))
+    for k in range(len(s)):
+        if k + 1 < len(s) and s[k + 1] == s[k]:
+            continue  # a threshold takes all tied scores
+        if tp[k] / (tp[k] + fp[k]) >= target:
+            best = max(best, tp[k] / positives)
+    return best
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--size", type=float, default=1.0, help="scale of the set (1 = default)")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--show-errors", action="store_true")
+    args = parser.parse_args()
+    pairs = build(args.size, args.seed)
+    scores, labels, decisions, kinds = [], [], [], []
+    started = time.perf_counter()
+    for kind, label, a, b in pairs:
+        result = compare(a, b)
+        scores.append(result.score)
+        labels.append(label)
+        decisions.append(result.duplicate)
+        kinds.append(kind)
+        if args.show_errors and result.duplicate != label:
+            print(f"  error {kind}: label={label} {result}")
+    elapsed = time.perf_counter() - started
+    s, y, d = np.array(scores), np.array(labels), np.array(decisions)
+    tp, fp, fn = int((d & y).sum()), int((d & ~y).sum()), int((~d & y).sum())
+    precision = tp / (tp + fp) if tp + fp else 1.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    at99 = recall_at_precision(s, y, 0.99)
+    print(f"pairs={len(pairs)} positives={int(y.sum())} negatives={int((~y).sum())}")
+    per: dict[str, list[bool]] = defaultdict(list)
+    per_score: dict[str, list[float]] = defaultdict(list)
+    for kind, label, dec, score in zip(kinds, labels, decisions, scores, strict=True):
+        per[kind].append(dec == label)
+        per_score[kind].append(score)
+    for kind, ok in per.items():
+        what = "recall" if not kind.startswith("neg_") else "correct"
+        ks = per_score[kind]
+        print(
+            f"  {kind:32s} {what}={np.mean(ok):.3f} (n={len(ok)}) "
+            f"score min={min(ks):.3f} max={max(ks):.3f}"
+        )
+    print(f"ms_per_comparison={1000 * elapsed / len(pairs):.1f}")
+    print(f"ms_per_image={1000 * elapsed / (2 * len(pairs)):.1f}")
+    print(f"precision={precision:.4f} recall={recall:.4f} f1={f1:.4f}")
+    print(f"reupload_recall_at_p99={at99:.4f} precision={precision:.4f} recall={recall:.4f}")
+
+
+if __name__ == "__main__":
+    main()

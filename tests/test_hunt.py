@@ -1,0 +1,110 @@
+"""The re-upload hunt against the simulator's re-uploads: compare decides, evidence is
+stored, and each pair alerts once, ever (re-runs and concurrent runs)."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from atlas_simulator import ManualClock, SimulatorServer
+from PIL import Image
+from webhook_sink import WebhookSink
+
+from atlas_core.config import Settings, load_settings
+from atlas_core.database import DatabaseManager
+from atlas_core.notifications import AlertChannel, DiscordNotifier
+from atlas_core.pipeline import Services, discover_videos, embed_new_videos, refresh_channels
+from atlas_core.pipeline.alerts import deliver_alerts
+from atlas_core.pipeline.vectors import hunt_reuploads
+from atlas_core.storage import LocalVault
+
+START = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+HUNT = "/api/webhooks/2/hunt"
+
+
+@pytest.fixture
+def sim() -> Iterator[SimulatorServer]:
+    clock = ManualClock(START)
+    with SimulatorServer(seed=11, keys=["pk"], clock=clock, channels=3, videos=12) as s:
+        clock.advance(hours=6)  # after both re-uploads
+        yield s
+
+
+@pytest.fixture
+def sink() -> Iterator[WebhookSink]:
+    with WebhookSink() as server:
+        yield server
+
+
+@pytest.fixture
+async def svc(
+    database_dsn: str, tmp_path: Path, sim: SimulatorServer, sink: WebhookSink
+) -> AsyncIterator[Services]:
+    settings: Settings = load_settings(
+        _env_file=None,
+        DATABASE_URL=database_dsn,
+        YOUTUBE_API_BASE_URL=sim.base_url,
+        YOUTUBE_API_KEY_POOL_JSON='["pk"]',
+        ATLAS_HOME=tmp_path,
+    )
+    db = DatabaseManager(settings=settings)
+    notifier = DiscordNotifier({AlertChannel.HUNT: sink.url(HUNT)})
+    async with Services.open(
+        settings, db=db, vault=LocalVault(tmp_path / "vault"), notifier=notifier
+    ) as services:
+        yield services
+    await notifier.aclose()
+    await db.close()
+
+
+async def test_hunt_names_the_original_once_with_evidence(
+    svc: Services, sim: SimulatorServer, sink: WebhookSink
+) -> None:
+    async with svc.db.get_connection() as conn:
+        for cid in sim.world.channels:
+            await conn.execute("INSERT INTO watchlist (channel_id) VALUES (%s)", (cid,))
+    await refresh_channels(svc)
+    for cid in sim.world.channels:
+        await discover_videos(svc, cid)
+    run = await embed_new_videos(svc)
+    await deliver_alerts(svc)
+    copies = {
+        h.video_id: h.detail.removeprefix("copy of ")
+        for h in sim.world.happenings
+        if h.kind == "reupload"
+    }
+    assert copies
+    found = {frozenset((m.video_id, m.match_video_id)) for m in run.matches}
+    assert found == {frozenset(pair) for pair in copies.items()}  # all re-uploads, nothing else
+    embeds = [r.json["embeds"][0] for r in sink.delivered(HUNT)]
+    assert len(embeds) == len(copies)
+    for copy, original in copies.items():
+        text = str([e for e in embeds if copy in str(e) or original in str(e)])
+        assert copy in text and original in text
+    # The side-by-side evidence is in the vault beside the frames, named in the alert.
+    paths = [p for p in svc.vault.list_files("evidence/") if "/reupload-" in p]
+    assert len(paths) == len(copies)
+    assert all(p in str(embeds) for p in paths)
+    # ...and attached to the alert, which shows it in the embed.
+    hunt = sink.delivered(HUNT)
+    assert all(r.files for r in hunt)
+    assert all(e.get("image", {}).get("url", "").startswith("attachment://") for e in embeds)
+    image = Image.open(io.BytesIO(svc.vault.fetch_bytes(paths[0]) or b""))
+    assert image.format == "JPEG" and image.width > image.height
+
+    # Re-runs and concurrent runs never alert the same pair again.
+    again = await embed_new_videos(svc)
+    copy = next(iter(copies))
+    frame = svc.vault.fetch_bytes(f"evidence/{copy}/0.jpg")
+    assert frame is not None
+    reruns = await asyncio.gather(*(hunt_reuploads(svc, copy, {0: frame}) for _ in range(3)))
+    await deliver_alerts(svc)
+    assert again.matches == [] and all(r == [] for r in reruns)
+    assert len(sink.delivered(HUNT)) == len(copies)
+    async with svc.db.get_connection() as conn:
+        cur = await conn.execute("SELECT count(*) FROM reupload_pairs")
+        assert await cur.fetchone() == (len(copies),)

@@ -1,0 +1,116 @@
+"""compare(): preprocessing steps and the decision on fixed pairs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageFilter, ImageFont
+from vision_images import jpeg, letterbox, scene, template
+
+from atlas_core.vision import Comparison, compare
+from atlas_core.vision.preprocess import decode, prepare, quality, to_gray, trim_borders
+
+
+def test_decode_refuses_non_images_with_a_clear_error() -> None:
+    with pytest.raises(ValueError, match=r"not a decodable image .* expected JPEG, PNG or WebP"):
+        decode(b"not an image")
+    with pytest.raises(ValueError, match="must be non"):
+        decode(b"")
+    with pytest.raises(ValueError, match="candidate: not a decodable image"):
+        compare(jpeg(scene(1)), b"\x00garbage")
+
+
+def test_trim_removes_letterbox_bars_and_borders() -> None:
+    rgb = decode(jpeg(letterbox(scene(1)), 40))
+    assert rgb.shape[:2] == (360, 480)
+    trimmed = trim_borders(rgb)
+    assert abs(trimmed.shape[0] - 270) <= 4 and abs(trimmed.shape[1] - 480) <= 2
+    framed = np.full((400, 700, 3), (0, 200, 0), np.uint8)
+    framed[20:380, 30:670] = np.asarray(scene(2))
+    out = trim_borders(framed)
+    assert out.shape[:2] == (360, 640)
+
+
+def test_trim_keeps_an_image_without_bars_and_a_flat_one() -> None:
+    rgb = np.asarray(scene(3))
+    assert trim_borders(rgb).shape == rgb.shape
+    flat = np.full((100, 200, 3), 77, np.uint8)
+    assert trim_borders(flat).shape == flat.shape
+    with pytest.raises(ValueError, match=r"expected an RGB array \(H, W, 3\)"):
+        trim_borders(np.zeros((10, 10), np.uint8))
+
+
+def test_quality_is_low_for_flat_near_uniform_and_tiny_images() -> None:
+    rng = np.random.default_rng(0)
+    flat = np.full((360, 640), 120, np.uint8)
+    noisy = np.clip(120 + rng.normal(0, 3, (360, 640)), 0, 255).astype(np.uint8)
+    assert quality(flat) == 0.0
+    assert quality(noisy) < 0.04
+    assert quality(np.zeros((10, 10), np.uint8)) == 0.0
+    assert quality(to_gray(np.asarray(scene(4)))) > 0.5
+    assert prepare(jpeg(Image.new("RGB", (16, 16), (9, 9, 9)))).quality == 0.0
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        pytest.param(lambda im: letterbox(im), id="letterbox"),
+        pytest.param(lambda im: im.transpose(Image.Transpose.FLIP_LEFT_RIGHT), id="mirror"),
+        pytest.param(lambda im: im.crop((40, 20, 600, 340)), id="crop"),
+        pytest.param(lambda im: im.resize((320, 180)), id="downscale"),
+        pytest.param(lambda im: im.rotate(4, resample=Image.Resampling.BILINEAR), id="rotate"),
+        pytest.param(lambda im: im.filter(ImageFilter.GaussianBlur(2)), id="blur"),
+        pytest.param(lambda im: _overlay(im), id="overlay"),
+    ],
+)
+def test_edited_copies_are_duplicates(edit) -> None:
+    original = scene(5)
+    result = compare(jpeg(original), jpeg(edit(original), 35))
+    assert isinstance(result, Comparison)
+    assert result.duplicate, result
+    assert result.score >= 0.8
+
+
+def test_mirror_is_reported_and_matches_are_given() -> None:
+    original = scene(6)
+    result = compare(jpeg(original), jpeg(original.transpose(Image.Transpose.FLIP_LEFT_RIGHT)))
+    assert result.duplicate and result.mirrored
+    assert result.inliers >= 12 and len(result.matches) == result.inliers
+
+
+def test_same_template_with_another_title_is_not_a_duplicate() -> None:
+    a = template("TOP 10 CATS\nEVER SEEN")
+    b = template("WHY I QUIT\nMY JOB")
+    result = compare(jpeg(a), jpeg(b))
+    assert not result.duplicate, result
+    assert result.score < 0.8
+    # ...while the same thumbnail re-encoded is one.
+    assert compare(jpeg(a), jpeg(a, 30)).duplicate
+
+
+def test_other_crops_of_one_image_are_not_duplicates() -> None:
+    big = scene(7, (1280, 720))
+    left = big.crop((0, 0, 700, 394)).resize((640, 360))
+    right = big.crop((580, 326, 1280, 720)).resize((640, 360))
+    assert not compare(jpeg(left), jpeg(right)).duplicate
+
+
+def test_flat_images_are_never_duplicates() -> None:
+    flat = Image.new("RGB", (640, 360), (200, 30, 30))
+    result = compare(jpeg(flat), jpeg(flat))
+    assert not result.duplicate and result.score == 0.0
+    assert "featureless" in result.reason
+    assert not compare(jpeg(scene(8)), jpeg(flat)).duplicate
+
+
+def test_different_images_are_not_duplicates() -> None:
+    result = compare(jpeg(scene(9)), jpeg(scene(10)))
+    assert not result.duplicate and result.score < 0.8
+
+
+def _overlay(im: Image.Image) -> Image.Image:
+    im = im.copy()
+    d = ImageDraw.Draw(im)
+    d.rounded_rectangle((540, 270, 620, 340), radius=10, fill=(200, 30, 30))
+    d.text((20, 300), "REUPLOAD", font=ImageFont.load_default(size=36), fill="yellow")
+    return im

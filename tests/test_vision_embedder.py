@@ -1,0 +1,82 @@
+"""Stage-1 embedders: the default perceptual one and a learned ONNX model (built here)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import onnx
+import pytest
+from onnx import TensorProto, helper, numpy_helper
+from PIL import Image
+from vision_images import jpeg, letterbox, scene
+
+from atlas_core.config import load_settings
+from atlas_core.vision.embedder import PerceptualEmbedder, build_embedder, mirrored
+from atlas_core.vision.onnx_embedder import OnnxEmbedder
+
+
+def tiny_model(path: Path, outputs: int = 512, side: int = 32) -> Path:
+    """A 'model' that flattens a (1, 3, side, side) image and projects it to ``outputs``."""
+    weights = np.random.default_rng(0).normal(size=(3 * side * side, outputs)).astype(np.float32)
+    graph = helper.make_graph(
+        [
+            helper.make_node("Flatten", ["image"], ["flat"], axis=1),
+            helper.make_node("MatMul", ["flat", "w"], ["embedding"]),
+        ],
+        "tiny",
+        [helper.make_tensor_value_info("image", TensorProto.FLOAT, [1, 3, side, side])],
+        [helper.make_tensor_value_info("embedding", TensorProto.FLOAT, [1, outputs])],
+        initializer=[numpy_helper.from_array(weights, "w")],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    onnx.save(model, str(path))
+    return path
+
+
+def cos(a: np.ndarray, b: np.ndarray) -> float:
+    return float(a @ b)
+
+
+def test_onnx_embedder_gives_unit_vectors_robust_to_letterbox(tmp_path: Path) -> None:
+    embedder = OnnxEmbedder(tiny_model(tmp_path / "tiny.onnx"))
+    assert embedder.size == 32 and embedder.name.startswith("onnx-tiny-")
+    original = scene(1)
+    vec = embedder.embed(jpeg(original))
+    assert vec.shape == (512,) and vec.dtype == np.float32
+    assert abs(float(np.linalg.norm(vec)) - 1.0) < 1e-5
+    boxed = embedder.embed(jpeg(letterbox(original)))
+    other = embedder.embed(jpeg(scene(2)))
+    assert cos(vec, boxed) > 0.95 > cos(vec, other)
+
+
+def test_onnx_embedder_errors_name_the_problem(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="is not a file"):
+        OnnxEmbedder(tmp_path / "missing.onnx")
+    (tmp_path / "junk.onnx").write_bytes(b"not a model")
+    with pytest.raises(ValueError, match="not a loadable ONNX model"):
+        OnnxEmbedder(tmp_path / "junk.onnx")
+    wrong = OnnxEmbedder(tiny_model(tmp_path / "wide.onnx", outputs=100))
+    with pytest.raises(ValueError, match="returned 100 values; expected 512"):
+        wrong.embed(jpeg(scene(1)))
+
+
+def test_settings_choose_the_embedder(tmp_path: Path) -> None:
+    assert isinstance(build_embedder(None), PerceptualEmbedder)
+    path = tiny_model(tmp_path / "m.onnx")
+    settings = load_settings(_env_file=None, VISION_MODEL_PATH=str(path))
+    assert isinstance(build_embedder(settings.VISION_MODEL_PATH), OnnxEmbedder)
+    other = tiny_model(tmp_path / "m2.onnx", side=16)
+    assert OnnxEmbedder(other).name != OnnxEmbedder(path).name  # version = weights hash
+
+
+def test_perceptual_embedder_trims_bars_and_mirror_rows_match_mirrored_copies() -> None:
+    embedder = PerceptualEmbedder()
+    original = scene(3)
+    vec = embedder.embed(jpeg(original))
+    assert cos(vec, embedder.embed(jpeg(letterbox(original)))) > 0.95
+    flipped = embedder.embed(jpeg(original.transpose(Image.Transpose.FLIP_LEFT_RIGHT)))
+    assert cos(embedder.embed(mirrored(jpeg(original))), flipped) > 0.98
+    assert cos(vec, flipped) < 0.9
