@@ -24,8 +24,8 @@ from atlas_core.store.tables import row_count
     metadata=table_definition("video_vectors"),
     freshness_policy=HOURLY,
     description="One row per frame of a video's published thumbnails: a 512-d vector "
-    "(pgvector, HNSW index). A copy of another channel's video (verified by compare) alerts HUNT once, with "
-    "side-by-side evidence in the vault.",
+    "(pgvector, HNSW index). A copy of another channel's video (verified by compare) "
+    "alerts HUNT once, with side-by-side evidence in the vault.",
 )
 async def video_vectors(
     context: AssetExecutionContext,
