@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dagster import Definitions
 
+from atlas_assets.assets.retention import retention, retention_job, retention_schedule
 from atlas_assets.assets.signals import velocity_anomalies
 from atlas_assets.assets.vault import vault_partitions
 from atlas_assets.assets.vision import video_vectors
@@ -29,13 +30,14 @@ assets = [
     video_vectors,
     velocity_anomalies,
     vault_partitions,
+    retention,
 ]
 
 defs = Definitions(
     assets=assets,
     asset_checks=checks,
-    jobs=[discover_job, refresh_job, export_job],
-    schedules=schedules,
+    jobs=[discover_job, refresh_job, export_job, retention_job],
+    schedules=[*schedules, retention_schedule],
     sensors=sensors,
     resources={
         "database": DatabaseResource(),
