@@ -65,6 +65,8 @@ async def forget_channel(
         rows = await delete_channels(conn, [channel_id], video_ids)
         await close_forget_request(conn, channel_id)
     result = Forgotten(channel_id, False, rows, files, vault_rows, rewritten)
+    if not (result.total_rows or files or vault_rows):
+        return result  # nothing was held: forgetting again leaves no new audit event
     await EventBus(db).emit(
         "forget.applied",
         None,  # the audit keeps counts only: no id, no title

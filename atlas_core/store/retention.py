@@ -118,7 +118,9 @@ async def delete_events_before(conn: AsyncConnection, cutoff: datetime) -> int:
 async def delete_videos(conn: AsyncConnection, video_ids: Sequence[str]) -> Counts:
     """Delete these videos and everything keyed by them (vectors, snapshots, their events)."""
     ids = list(video_ids)
-    counts: Counts = {}
+    counts: Counts = dict.fromkeys(
+        ("video_vectors", "video_stats_log", "system_events", "videos"), 0
+    )
     if not ids:
         return counts
     for table, column in (("video_vectors", "video_id"), ("video_stats_log", "video_id")):
