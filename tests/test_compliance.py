@@ -322,3 +322,44 @@ async def test_atlas_compliance_fails_on_an_old_snapshot_and_passes_after_retent
 
     removed = _atlas(env, "forget", "--dry-run", "UCplanted")
     assert removed.returncode == 0 and "would delete UCplanted" in removed.stdout
+
+
+def test_retention_asset_shows_counts_and_runs_the_audit(
+    database_dsn: str, tmp_path: Path, sim: SimulatorServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dagster import DagsterInstance, materialize
+
+    from atlas_assets.assets.retention import retention
+    from atlas_assets.resources import (
+        DatabaseResource,
+        NotifierResource,
+        VaultResource,
+        YouTubeResource,
+    )
+
+    monkeypatch.setenv("YOUTUBE_API_KEY_POOL_JSON", '["pk"]')
+    old = datetime.now(UTC) - timedelta(days=40)
+    with psycopg.connect(database_dsn, autocommit=True) as conn:  # an unwatched, stale channel
+        conn.execute(
+            "INSERT INTO channels (id, title, last_scraped_at) VALUES ('UCstale', 'x', %s)", (old,)
+        )
+        conn.execute(
+            "INSERT INTO channel_stats_log (channel_id, timestamp, view_count)"
+            " VALUES ('UCstale', %s, 1)",
+            (old,),
+        )
+    result = materialize(
+        [retention],
+        resources={
+            "database": DatabaseResource(database_url=database_dsn, atlas_home=str(tmp_path)),
+            "youtube": YouTubeResource(api_base_url=sim.base_url),
+            "vault": VaultResource(provider="local", local_path=str(tmp_path / "vault")),
+            "notifier": NotifierResource(),
+        },
+        instance=DagsterInstance.ephemeral(),
+    )
+    assert result.success
+    meta = result.asset_materializations_for_node("retention")[0].metadata
+    assert meta["deleted_channels"].value == 1 and meta["deleted_channel_stats_log"].value == 1
+    checks = result.get_asset_check_evaluations()
+    assert [(c.check_name, c.passed) for c in checks] == [("compliance_audit", True)]
