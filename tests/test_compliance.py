@@ -363,3 +363,14 @@ def test_retention_asset_shows_counts_and_runs_the_audit(
     assert meta["deleted_channels"].value == 1 and meta["deleted_channel_stats_log"].value == 1
     checks = result.get_asset_check_evaluations()
     assert [(c.check_name, c.passed) for c in checks] == [("compliance_audit", True)]
+
+
+async def test_an_unwatched_channel_is_never_stored_in_compliance_mode(
+    svc: Services, sim: SimulatorServer
+) -> None:
+    channel = sorted(sim.world.channels)[0]
+    found = await discover_videos(svc, channel)
+    assert found.new_ids == [] and sim.api_requests() == []
+    async with svc.db.get_connection() as conn:
+        cur = await conn.execute("SELECT count(*) FROM channels")
+        assert await cur.fetchone() == (0,)
