@@ -5,19 +5,17 @@ async with db.get_connection() as conn:
     stale = await stale_metadata(conn, cutoff)                 # what to refresh or delete
     counts = await delete_channels(conn, ["UC..."])            # every row of these channels
 
-Cutoffs are aware datetimes; the SQL compares them with the columns as they are stored, so it
-works whether the columns are TIMESTAMP (UTC) or TIMESTAMPTZ.
+Cutoffs are passed as aware UTC datetimes, so the SQL works whether the columns are TIMESTAMP
+(UTC, compared on a UTC session) or TIMESTAMPTZ.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 from psycopg import AsyncConnection
-
-from atlas_core.store.stats import utc_naive
 
 # Events that record what compliance itself did: counts only, kept as the audit trail.
 AUDIT_EVENTS = ("retention.applied", "forget.applied", "source_deleted.purged")
@@ -26,9 +24,9 @@ Counts = dict[str, int]
 
 
 def _ts(moment: datetime) -> datetime:
-    """A cutoff for comparing with the stored columns (naive UTC matches both column kinds:
-    connections run with timezone=UTC)."""
-    return utc_naive(moment)
+    """A cutoff as an aware UTC datetime (naive means UTC): compared correctly with TIMESTAMP
+    (UTC) columns and with TIMESTAMPTZ ones."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def add_counts(total: Counts, more: Counts) -> Counts:
