@@ -320,8 +320,12 @@ async def test_atlas_compliance_fails_on_an_old_snapshot_and_passes_after_retent
     assert passing.returncode == 0, passing.stdout + passing.stderr
     assert "all rules hold" in passing.stdout
 
-    removed = _atlas(env, "forget", "--dry-run", "UCplanted")
-    assert removed.returncode == 0 and "would delete UCplanted" in removed.stdout
+    preview = _atlas(env, "forget", "--dry-run", "UCplanted")
+    assert preview.returncode == 0 and "would delete UCplanted: 1 row(s)" in preview.stdout
+    forgot = _atlas(env, "forget", "UCplanted")
+    assert forgot.returncode == 0 and "forgot UCplanted: 1 row(s)" in forgot.stdout
+    with psycopg.connect(database_dsn) as conn:
+        assert conn.execute("SELECT count(*) FROM channels").fetchone() == (0,)
 
 
 def test_retention_asset_shows_counts_and_runs_the_audit(
@@ -374,3 +378,22 @@ async def test_an_unwatched_channel_is_never_stored_in_compliance_mode(
     async with svc.db.get_connection() as conn:
         cur = await conn.execute("SELECT count(*) FROM channels")
         assert await cur.fetchone() == (0,)
+
+
+async def test_a_terminated_channel_is_purged_after_the_grace_period(
+    svc: Services, sim: SimulatorServer, tmp_path: Path
+) -> None:
+    gone, kept = await _populate(svc, sim)
+    videos = await _video_ids(svc, gone)
+    del sim.world.channels[gone]  # YouTube terminated it
+    refreshed = await refresh_channels(svc)
+    assert refreshed.missing == [gone]
+    svc.clock_state["now"] = datetime.now(UTC) + timedelta(days=8)  # type: ignore[attr-defined]
+
+    run = await apply_retention(svc)
+
+    assert run.purged_missing == {"channels": 1, "videos": 0}
+    assert run.counts["vault_rows"] > 0  # its rows left the partitions still in the window
+    assert await _db_traces(svc, [gone, *videos]) == []
+    assert _vault_traces(svc.vault, tmp_path / "vault", [gone, *videos]) == []  # type: ignore[arg-type]
+    assert await _video_ids(svc, kept)
