@@ -14,6 +14,7 @@ import os
 from dagster import Definitions, EnvVar
 
 from atlas_assets.assets.alerts import alert_deliveries, alerts_sensor, deliver_alerts_job
+from atlas_assets.assets.retention import retention, retention_job, retention_schedule
 from atlas_assets.assets.signals import velocity_anomalies
 from atlas_assets.assets.vault import vault_partitions
 from atlas_assets.assets.vision import video_vectors
@@ -37,6 +38,7 @@ assets = [
     velocity_anomalies,
     vault_partitions,
     alert_deliveries,
+    retention,
 ]
 
 
@@ -64,11 +66,14 @@ def resources() -> dict[str, object]:
 defs = Definitions(
     assets=assets,
     asset_checks=checks,
-    jobs=[discover_job, export_job, refresh_job, deliver_alerts_job],
-    schedules=build_schedules(
-        cron_from_env(os.environ, "REFRESH_CRON", REFRESH_CRON),
-        cron_from_env(os.environ, "DISCOVERY_CRON", DISCOVERY_CRON),
-    ),
+    jobs=[discover_job, export_job, refresh_job, deliver_alerts_job, retention_job],
+    schedules=[
+        *build_schedules(
+            cron_from_env(os.environ, "REFRESH_CRON", REFRESH_CRON),
+            cron_from_env(os.environ, "DISCOVERY_CRON", DISCOVERY_CRON),
+        ),
+        retention_schedule,
+    ],
     sensors=[*sensors, alerts_sensor],
     resources=resources(),
 )

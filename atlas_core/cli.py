@@ -4,7 +4,9 @@ atlas migrate            apply pending database migrations
 atlas health             check every component; exit 1 if any is down
 atlas watch add REF...   track channels by id, @handle or URL
 atlas watch list         show the watchlist
-atlas watch remove ID    stop tracking a channel (its data stays)
+atlas watch remove ID    stop tracking a channel (its data stays until retention)
+atlas forget ID...       delete everything Atlas holds about channels (--dry-run to preview)
+atlas compliance         audit the compliance rules; exit 1 if one is broken
 atlas reembed            re-embed stored frames with the configured embedder (resumable)
 atlas demo               simulator + embedded database + Dagster UI on 127.0.0.1:3000
 atlas --version
@@ -95,7 +97,13 @@ def _cmd_watch(args: argparse.Namespace) -> int:
             print(f"atlas: {exc}", file=sys.stderr)
             return 2
         shown = printable(args.channel_id)
-        print(f"removed {shown}" if removed else f"{shown} was not watched")
+        if removed:
+            print(
+                f"removed {shown}; its stored data stays until retention deletes it"
+                f" — run `atlas forget {shown}` to delete it now"
+            )
+        else:
+            print(f"{shown} was not watched")
         return 0 if removed else 1
 
     async def run() -> int:
@@ -103,6 +111,55 @@ def _cmd_watch(args: argparse.Namespace) -> int:
             return await {"add": add, "list": show, "remove": remove}[args.action]()
         finally:
             await db.close()
+
+    return asyncio.run(run())
+
+
+def _cmd_forget(args: argparse.Namespace) -> int:
+    from atlas_core.pipeline.forget import forget_channel
+
+    db = atlas_core.db
+    vault = atlas_core.vault
+
+    async def run() -> int:
+        try:
+            for channel_id in args.channel_ids:
+                done = await forget_channel(db, vault, channel_id, dry_run=args.dry_run)
+                rows = ", ".join(f"{t}={n}" for t, n in sorted(done.rows.items()) if n)
+                if done.dry_run:
+                    print(
+                        f"would delete {channel_id}: {done.total_rows} row(s) ({rows or 'none'}),"
+                        " its evidence folders and its rows in every vault partition"
+                    )
+                else:
+                    print(
+                        f"forgot {channel_id}: {done.total_rows} row(s) ({rows or 'none'}),"
+                        f" {done.vault_files} evidence file(s), {done.vault_rows} vault row(s)"
+                        f" in {done.partitions_rewritten} partition(s)"
+                    )
+            return 0
+        finally:
+            await db.close()
+
+    return asyncio.run(run())
+
+
+def _cmd_compliance(args: argparse.Namespace) -> int:
+    from atlas_core.pipeline.compliance import BROKEN, audit
+
+    db = atlas_core.db
+
+    async def run() -> int:
+        try:
+            rules = await audit(atlas_core.settings, db, atlas_core.vault)
+        finally:
+            await db.close()
+        width = max(len(r.name) for r in rules)
+        for rule in rules:
+            print(f"{rule.status.upper():<7} {rule.name:<{width}}  {rule.evidence}")
+        broken = [r for r in rules if r.status == BROKEN]
+        print(f"{len(broken)} rule(s) broken" if broken else "all rules hold")
+        return 1 if broken else 0
 
     return asyncio.run(run())
 
@@ -162,9 +219,25 @@ def build_parser() -> argparse.ArgumentParser:
     add = actions.add_parser("add", help="track channels: UC... id, @handle or channel URL")
     add.add_argument("refs", nargs="+", metavar="REF")
     actions.add_parser("list", help="show tracked channels")
-    remove = actions.add_parser("remove", help="stop tracking a channel (its data stays)")
+    remove = actions.add_parser(
+        "remove", help="stop tracking a channel (its data stays until retention; see forget)"
+    )
     remove.add_argument("channel_id", metavar="CHANNEL_ID")
     watch.set_defaults(handler=_cmd_watch)
+
+    forget = commands.add_parser(
+        "forget", help="delete every trace of channels: database rows, vectors, vault data"
+    )
+    forget.add_argument("channel_ids", nargs="+", metavar="CHANNEL_ID")
+    forget.add_argument(
+        "--dry-run", action="store_true", help="print what would go; change nothing"
+    )
+    forget.set_defaults(handler=_cmd_forget)
+
+    compliance = commands.add_parser(
+        "compliance", help="audit each compliance rule with evidence; exit 1 if one is broken"
+    )
+    compliance.set_defaults(handler=_cmd_compliance)
 
     demo = commands.add_parser(
         "demo", help="run everything locally: simulator, embedded database, Dagster UI + daemon"

@@ -78,6 +78,10 @@ class Settings(BaseSettings):
     # Governance
     COMPLIANCE_MODE: bool = True
     ENV: Environment = "dev"
+    # Days API data may be kept unrefreshed; unset = 30 in compliance mode, no retention outside.
+    RETENTION_DAYS: int | None = Field(None, ge=1)
+    # Days a channel or video the API reports missing is kept before it is purged.
+    MISSING_GRACE_DAYS: int = Field(7, ge=0)
 
     # YouTube Data API v3
     YOUTUBE_API_KEY_POOL_JSON: SecretStr | None = None
@@ -180,6 +184,13 @@ class Settings(BaseSettings):
             return []
         keys = _parse_key_pool(self.YOUTUBE_API_KEY_POOL_JSON.get_secret_value())
         return keys[:1] if self.COMPLIANCE_MODE else keys
+
+    @property
+    def retention_days(self) -> int | None:
+        """The retention window in days: RETENTION_DAYS, else 30 in compliance mode, else None."""
+        if self.RETENTION_DAYS is not None:
+            return self.RETENTION_DAYS
+        return 30 if self.COMPLIANCE_MODE else None
 
     @property
     def vault_path(self) -> Path:

@@ -74,6 +74,7 @@ def test_watch_add_list_remove(sim: SimulatorServer, database_dsn: str, tmp_path
 
     removed = atlas(env, "watch", "remove", by_id.id)
     assert removed.returncode == 0 and f"removed {by_id.id}" in removed.stdout
+    assert f"atlas forget {by_id.id}" in removed.stdout  # data stays until retention
     bad = atlas(env, "watch", "remove", "@handle")
     assert bad.returncode == 2 and "expected 'UC' followed by 22 characters" in bad.stderr
     with psycopg.connect(database_dsn) as conn:

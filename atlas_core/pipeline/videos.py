@@ -16,7 +16,7 @@ from atlas_core.store.channels import channel_titles
 from atlas_core.store.outbox import enqueue_alert
 from atlas_core.store.stats import write_video_stats
 from atlas_core.store.videos import VideoRow, known_video_ids, tracked_video_ids, upsert_videos
-from atlas_core.store.watchlist import uploads_playlist
+from atlas_core.store.watchlist import is_watched, uploads_playlist
 from atlas_core.youtube import ChannelNotFound, QuotaExhausted, Video
 
 
@@ -54,6 +54,9 @@ async def discover_videos(svc: Services, channel_id: str) -> Discovery:
         known = await known_video_ids(conn, channel_id)
         have_channel = bool(await channel_titles(conn, [channel_id]))
         playlist = await uploads_playlist(conn, channel_id)
+        watched = await is_watched(conn, channel_id)
+    if svc.settings.COMPLIANCE_MODE and not watched:  # never store an unwatched channel's data
+        return Discovery(channel_id, [])
     try:
         if not have_channel:  # first sight of this channel: store it before its videos
             channels = await svc.youtube.channels([channel_id])

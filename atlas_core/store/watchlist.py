@@ -69,3 +69,8 @@ async def uploads_playlist(conn: AsyncConnection, channel_id: str) -> str | None
     )
     row = await cur.fetchone()
     return row[0] if row else None
+
+
+async def is_watched(conn: AsyncConnection, channel_id: str) -> bool:
+    cur = await conn.execute("SELECT 1 FROM watchlist WHERE channel_id = %s", (channel_id,))
+    return await cur.fetchone() is not None

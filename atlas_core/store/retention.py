@@ -1,0 +1,325 @@
+"""Retention and erasure: find aged or source-deleted data, delete a channel or videos entirely.
+
+async with db.get_connection() as conn:
+    counts = await delete_stats_before(conn, cutoff)          # {"video_stats_log": n, ...}
+    stale = await stale_metadata(conn, cutoff)                 # what to refresh or delete
+    counts = await delete_channels(conn, ["UC..."])            # every row of these channels
+
+Cutoffs are passed as aware UTC datetimes, so the SQL works whether the columns are TIMESTAMP
+(UTC, compared on a UTC session) or TIMESTAMPTZ.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from psycopg import AsyncConnection
+
+# Events that record what compliance itself did: counts only, kept as the audit trail.
+AUDIT_EVENTS = ("retention.applied", "forget.applied", "source_deleted.purged")
+
+Counts = dict[str, int]
+
+
+def _ts(moment: datetime) -> datetime:
+    """A cutoff as an aware UTC datetime (naive means UTC): compared correctly with TIMESTAMP
+    (UTC) columns and with TIMESTAMPTZ ones."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def add_counts(total: Counts, more: Counts) -> Counts:
+    for table, n in more.items():
+        total[table] = total.get(table, 0) + n
+    return total
+
+
+async def delete_stats_before(conn: AsyncConnection, cutoff: datetime) -> Counts:
+    """Delete stats snapshots taken before ``cutoff``."""
+    counts: Counts = {}
+    for table in ("video_stats_log", "channel_stats_log"):
+        cur = await conn.execute(
+            f"DELETE FROM {table} WHERE timestamp < %s",
+            (_ts(cutoff),),
+        )
+        counts[table] = cur.rowcount
+    return counts
+
+
+@dataclass(frozen=True)
+class Stale:
+    """Metadata last refreshed before the cutoff, split by whether its channel is watched."""
+
+    watched_channels: list[str] = field(default_factory=list)
+    unwatched_channels: list[str] = field(default_factory=list)
+    watched_videos: list[str] = field(default_factory=list)
+    unwatched_videos: list[str] = field(default_factory=list)
+
+
+# A video's last refresh is its latest stats snapshot (the same videos.list call refreshes its
+# metadata) or its discovery, whichever is later.
+_VIDEO_REFRESHED = (
+    "GREATEST(v.discovered_at,"
+    " (SELECT max(s.timestamp) FROM video_stats_log s WHERE s.video_id = v.id))"
+)
+
+
+async def stale_metadata(conn: AsyncConnection, cutoff: datetime) -> Stale:
+    cut = _ts(cutoff)
+    cur = await conn.execute(
+        "SELECT c.id, w.channel_id IS NOT NULL FROM channels c"
+        " LEFT JOIN watchlist w ON w.channel_id = c.id"
+        " WHERE c.last_scraped_at IS NULL OR c.last_scraped_at < %s ORDER BY c.id",
+        (cut,),
+    )
+    channels = await cur.fetchall()
+    cur = await conn.execute(
+        f"SELECT v.id, w.channel_id IS NOT NULL FROM videos v"
+        f" LEFT JOIN watchlist w ON w.channel_id = v.channel_id"
+        f" WHERE COALESCE({_VIDEO_REFRESHED}, '-infinity') < %s ORDER BY v.id",
+        (cut,),
+    )
+    videos = await cur.fetchall()
+    return Stale(
+        watched_channels=[c for c, watched in channels if watched],
+        unwatched_channels=[c for c, watched in channels if not watched],
+        watched_videos=[v for v, watched in videos if watched],
+        unwatched_videos=[v for v, watched in videos if not watched],
+    )
+
+
+async def delete_vectors_before(conn: AsyncConnection, cutoff: datetime) -> tuple[int, list[str]]:
+    """Delete frame vectors made before ``cutoff``; (rows, their video ids). Watched videos get
+    new ones from the vectors step."""
+    cur = await conn.execute(
+        "DELETE FROM video_vectors WHERE created_at < %s RETURNING video_id", (_ts(cutoff),)
+    )
+    rows = await cur.fetchall()
+    return len(rows), sorted({r[0] for r in rows})
+
+
+async def delete_history_before(conn: AsyncConnection, cutoff: datetime) -> int:
+    cur = await conn.execute("DELETE FROM channel_history WHERE changed_at < %s", (_ts(cutoff),))
+    return cur.rowcount
+
+
+async def delete_events_before(conn: AsyncConnection, cutoff: datetime) -> int:
+    """Events carry API data (titles, counts): older ones go, except the audit trail."""
+    cur = await conn.execute(
+        "DELETE FROM system_events WHERE created_at < %s AND event_type <> ALL(%s)",
+        (_ts(cutoff), list(AUDIT_EVENTS)),
+    )
+    return cur.rowcount
+
+
+async def delete_videos(conn: AsyncConnection, video_ids: Sequence[str]) -> Counts:
+    """Delete these videos and everything keyed by them (vectors, snapshots, their events)."""
+    ids = list(video_ids)
+    counts: Counts = dict.fromkeys(
+        ("video_vectors", "video_stats_log", "system_events", "videos"), 0
+    )
+    if not ids:
+        return counts
+    for table, column in (("video_vectors", "video_id"), ("video_stats_log", "video_id")):
+        cur = await conn.execute(
+            f"DELETE FROM {table} WHERE {column} = ANY(%s)",
+            (ids,),
+        )
+        counts[table] = cur.rowcount
+    cur = await conn.execute(
+        "DELETE FROM system_events WHERE entity_id = ANY(%s) OR payload->>'matches' = ANY(%s)",
+        (ids, ids),
+    )
+    counts["system_events"] = cur.rowcount
+    cur = await conn.execute("DELETE FROM videos WHERE id = ANY(%s)", (ids,))
+    counts["videos"] = cur.rowcount
+    return counts
+
+
+async def channel_video_ids(conn: AsyncConnection, channel_ids: Sequence[str]) -> list[str]:
+    cur = await conn.execute(
+        "SELECT id FROM videos WHERE channel_id = ANY(%s) ORDER BY id", (list(channel_ids),)
+    )
+    return [r[0] for r in await cur.fetchall()]
+
+
+async def delete_channels(
+    conn: AsyncConnection, channel_ids: Sequence[str], video_ids: Sequence[str] = ()
+) -> Counts:
+    """Delete these channels and every row about them or their videos (``video_ids`` adds
+    videos recorded earlier, e.g. by an interrupted forget). Includes the watchlist."""
+    ids = list(channel_ids)
+    counts: Counts = {}
+    if not ids:
+        return counts
+    videos = sorted(set(await channel_video_ids(conn, ids)) | set(video_ids))
+    add_counts(counts, await delete_videos(conn, videos))
+    for table, column in (
+        ("channel_stats_log", "channel_id"),
+        ("channel_history", "channel_id"),
+        ("watchlist", "channel_id"),
+    ):
+        cur = await conn.execute(
+            f"DELETE FROM {table} WHERE {column} = ANY(%s)",
+            (ids,),
+        )
+        counts[table] = cur.rowcount
+    cur = await conn.execute(
+        "DELETE FROM system_events WHERE entity_id = ANY(%s) OR payload->>'channel_id' = ANY(%s)"
+        " OR payload->>'match_channel_id' = ANY(%s)",
+        (ids, ids, ids),
+    )
+    add_counts(counts, {"system_events": cur.rowcount})
+    cur = await conn.execute("DELETE FROM channels WHERE id = ANY(%s)", (ids,))
+    counts["channels"] = cur.rowcount
+    return counts
+
+
+@dataclass(frozen=True)
+class Missing:
+    """Channels and videos the API reported missing before the grace cutoff and not seen since."""
+
+    channels: list[str] = field(default_factory=list)
+    videos: list[str] = field(default_factory=list)
+
+
+async def missing_past_grace(conn: AsyncConnection, cutoff: datetime) -> Missing:
+    """A ``channel.missing`` / ``video.missing`` event marks when the API stopped returning an
+    entity (its ``missing_since``); one that reappeared has a snapshot after it."""
+    cut = _ts(cutoff)
+    cur = await conn.execute(
+        """SELECT c.id FROM channels c
+           JOIN (SELECT entity_id, min(created_at) AS since FROM system_events
+                 WHERE event_type = 'channel.missing' GROUP BY entity_id) m ON m.entity_id = c.id
+           WHERE m.since < %s AND NOT EXISTS (
+               SELECT 1 FROM channel_stats_log s WHERE s.channel_id = c.id
+               AND s.timestamp > m.since)
+           ORDER BY c.id""",
+        (cut,),
+    )
+    channels = [r[0] for r in await cur.fetchall()]
+    cur = await conn.execute(
+        """SELECT v.id FROM videos v
+           JOIN (SELECT entity_id, min(created_at) AS since FROM system_events
+                 WHERE event_type = 'video.missing' GROUP BY entity_id) m ON m.entity_id = v.id
+           WHERE m.since < %s AND NOT EXISTS (
+               SELECT 1 FROM video_stats_log s WHERE s.video_id = v.id AND s.timestamp > m.since)
+           ORDER BY v.id""",
+        (cut,),
+    )
+    return Missing(channels=channels, videos=[r[0] for r in await cur.fetchall()])
+
+
+async def pending_missing(conn: AsyncConnection) -> dict[str, int]:
+    """How many channels / videos are marked missing and still stored (waiting for purge)."""
+    out: dict[str, int] = {}
+    for kind, table in (("channel", "channels"), ("video", "videos")):
+        cur = await conn.execute(
+            f"SELECT count(*) FROM {table} t WHERE EXISTS (SELECT 1 FROM system_events e"
+            f" WHERE e.event_type = %s AND e.entity_id = t.id)",
+            (f"{kind}.missing",),
+        )
+        row = await cur.fetchone()
+        out[table] = int(row[0]) if row else 0
+    return out
+
+
+# ---- forget requests ------------------------------------------------------------------------
+
+
+async def open_forget_request(conn: AsyncConnection, channel_id: str) -> tuple[list[str], bool]:
+    """Record (or resume) the forgetting of a channel: (its video ids, vault already done).
+    Also removes it from the watchlist, so nothing new is fetched meanwhile."""
+    videos = await channel_video_ids(conn, [channel_id])
+    cur = await conn.execute(
+        """INSERT INTO forget_requests (channel_id, video_ids) VALUES (%s, %s)
+           ON CONFLICT (channel_id) DO UPDATE SET video_ids = ARRAY(
+               SELECT DISTINCT unnest(forget_requests.video_ids || EXCLUDED.video_ids) ORDER BY 1)
+           RETURNING video_ids, vault_done""",
+        (channel_id, videos),
+    )
+    row = await cur.fetchone()
+    await conn.execute("DELETE FROM watchlist WHERE channel_id = %s", (channel_id,))
+    assert row is not None
+    return list(row[0]), bool(row[1])
+
+
+async def mark_forget_vault_done(conn: AsyncConnection, channel_id: str) -> None:
+    await conn.execute(
+        "UPDATE forget_requests SET vault_done = TRUE WHERE channel_id = %s", (channel_id,)
+    )
+
+
+async def close_forget_request(conn: AsyncConnection, channel_id: str) -> None:
+    await conn.execute("DELETE FROM forget_requests WHERE channel_id = %s", (channel_id,))
+
+
+async def pending_forget_requests(conn: AsyncConnection) -> list[str]:
+    cur = await conn.execute("SELECT channel_id FROM forget_requests ORDER BY requested_at")
+    return [r[0] for r in await cur.fetchall()]
+
+
+async def channel_footprint(conn: AsyncConnection, channel_id: str) -> Counts:
+    """Rows per table that forgetting this channel would delete (for --dry-run)."""
+    videos = await channel_video_ids(conn, [channel_id])
+    counts: Counts = {"channels": 0, "videos": len(videos)}
+    queries = {
+        "channels": ("SELECT count(*) FROM channels WHERE id = %s", (channel_id,)),
+        "watchlist": ("SELECT count(*) FROM watchlist WHERE channel_id = %s", (channel_id,)),
+        "channel_stats_log": (
+            "SELECT count(*) FROM channel_stats_log WHERE channel_id = %s",
+            (channel_id,),
+        ),
+        "channel_history": (
+            "SELECT count(*) FROM channel_history WHERE channel_id = %s",
+            (channel_id,),
+        ),
+        "video_stats_log": (
+            "SELECT count(*) FROM video_stats_log WHERE video_id = ANY(%s)",
+            (videos,),
+        ),
+        "video_vectors": ("SELECT count(*) FROM video_vectors WHERE video_id = ANY(%s)", (videos,)),
+        "system_events": (
+            "SELECT count(*) FROM system_events WHERE entity_id = ANY(%s)"
+            " OR payload->>'channel_id' = %s OR payload->>'match_channel_id' = %s"
+            " OR payload->>'matches' = ANY(%s)",
+            ([channel_id, *videos], channel_id, channel_id, videos),
+        ),
+    }
+    for table, (query, params) in queries.items():
+        cur = await conn.execute(query, params)
+        row = await cur.fetchone()
+        counts[table] = int(row[0]) if row else 0
+    return counts
+
+
+async def oldest_per_table(conn: AsyncConnection) -> dict[str, datetime | None]:
+    """The oldest stored datum of each API-data table, by the time it was last refreshed."""
+    queries = {
+        "channels": "SELECT min(last_scraped_at) FROM channels",
+        "videos": f"SELECT min({_VIDEO_REFRESHED}) FROM videos v",
+        "video_stats_log": "SELECT min(timestamp) FROM video_stats_log",
+        "channel_stats_log": "SELECT min(timestamp) FROM channel_stats_log",
+        "video_vectors": "SELECT min(created_at) FROM video_vectors",
+        "channel_history": "SELECT min(changed_at) FROM channel_history",
+        "system_events": "SELECT min(created_at) FROM system_events"
+        " WHERE event_type <> ALL(%(audit)s)",
+    }
+    out: dict[str, datetime | None] = {}
+    for table, query in queries.items():
+        params = {"audit": list(AUDIT_EVENTS)} if "%(audit)s" in query else None
+        cur = await conn.execute(query, params)
+        row = await cur.fetchone()
+        out[table] = row[0] if row else None
+    return out
+
+
+async def last_event(conn: AsyncConnection, event_type: str) -> tuple[datetime, dict] | None:  # type: ignore[type-arg]
+    cur = await conn.execute(
+        "SELECT created_at, payload FROM system_events WHERE event_type = %s"
+        " ORDER BY created_at DESC LIMIT 1",
+        (event_type,),
+    )
+    row = await cur.fetchone()
+    return (row[0], row[1]) if row else None

@@ -1,0 +1,399 @@
+"""Compliance: retention, source-deleted purge, `atlas forget`, the audit — against the embedded
+database, the simulator, a local vault and a controllable clock."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import psycopg
+import pyarrow as pa
+import pytest
+from atlas_simulator import SimulatorServer
+
+from atlas_core.config import Settings, load_settings
+from atlas_core.database import DatabaseManager
+from atlas_core.pipeline import (
+    Services,
+    discover_videos,
+    embed_new_videos,
+    export_day,
+    refresh_channels,
+    snapshot_video_stats,
+)
+from atlas_core.pipeline.compliance import BROKEN, audit
+from atlas_core.pipeline.forget import forget_channel
+from atlas_core.pipeline.retention import apply_retention
+from atlas_core.storage import LocalVault, VaultError
+from atlas_core.storage.parquet import decode
+
+START = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def sim() -> Iterator[SimulatorServer]:
+    with SimulatorServer(seed=3, keys=["pk"], clock=lambda: START, channels=2, videos=3) as s:
+        yield s
+
+
+def _settings(dsn: str, home: Path, sim: SimulatorServer, **extra: object) -> Settings:
+    return load_settings(
+        _env_file=None,
+        DATABASE_URL=dsn,
+        YOUTUBE_API_BASE_URL=sim.base_url,
+        YOUTUBE_API_KEY_POOL_JSON='["pk"]',
+        ATLAS_HOME=home,
+        **extra,
+    )
+
+
+@pytest.fixture
+async def svc(database_dsn: str, tmp_path: Path, sim: SimulatorServer) -> AsyncIterator[Services]:
+    settings = _settings(database_dsn, tmp_path, sim)
+    db = DatabaseManager(settings=settings)
+    clock = {"now": START}
+
+    async with Services.open(
+        settings,
+        db=db,
+        vault=LocalVault(tmp_path / "vault"),
+        clock=lambda: clock["now"],
+    ) as services:
+        services.clock_state = clock  # type: ignore[attr-defined]
+        yield services
+    await db.close()
+
+
+async def _populate(svc: Services, sim: SimulatorServer) -> list[str]:
+    """Watch every simulated channel, discover, refresh, embed, export START's day."""
+    channels = sorted(sim.world.channels)
+    async with svc.db.get_connection() as conn:
+        for cid in channels:
+            await conn.execute("INSERT INTO watchlist (channel_id) VALUES (%s)", (cid,))
+    for cid in channels:
+        await discover_videos(svc, cid)
+    await refresh_channels(svc)
+    run = await embed_new_videos(svc)
+    assert run.videos > 0
+    await export_day(svc.db, svc.vault, START.date())
+    return channels
+
+
+async def _video_ids(svc: Services, channel_id: str) -> list[str]:
+    async with svc.db.get_connection() as conn:
+        cur = await conn.execute("SELECT id FROM videos WHERE channel_id = %s", (channel_id,))
+        return [r[0] for r in await cur.fetchall()]
+
+
+async def _db_traces(svc: Services, needles: list[str]) -> list[str]:
+    """Every (table.column) in the public schema whose text holds one of ``needles``."""
+    hits: list[str] = []
+    async with svc.db.get_connection() as conn:
+        cur = await conn.execute(
+            "SELECT table_name FROM information_schema.tables"
+            " WHERE table_schema = 'public' AND table_type = 'BASE TABLE'"
+        )
+        tables = [r[0] for r in await cur.fetchall()]
+        for table in tables:
+            cur = await conn.execute(
+                f'SELECT t::text FROM "{table}" t'  # the whole row as text
+            )
+            for (row,) in await cur.fetchall():
+                hits += [f"{table}: {n}" for n in needles if n in row]
+    return hits
+
+
+def _vault_traces(vault: LocalVault, root: Path, needles: list[str]) -> list[str]:
+    hits: list[str] = []
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        rel = path.relative_to(root).as_posix()
+        data = path.read_bytes()
+        text = (
+            str(decode(data, rel).to_pylist())
+            if rel.endswith(".parquet")
+            else rel + data.decode("latin-1")
+        )
+        hits += [f"{rel}: {n}" for n in needles if n in text]
+    return hits
+
+
+async def test_retention_refreshes_watched_and_deletes_the_rest(
+    svc: Services, sim: SimulatorServer, tmp_path: Path
+) -> None:
+    kept, dropped = await _populate(svc, sim)
+    dropped_videos = await _video_ids(svc, dropped)
+    kept_videos = await _video_ids(svc, kept)
+    assert dropped_videos and kept_videos
+    async with svc.db.get_connection() as conn:
+        await conn.execute("DELETE FROM watchlist WHERE channel_id = %s", (dropped,))
+    assert list((tmp_path / "vault").glob("*/dt=2026-11-20"))
+    now = START + timedelta(days=31)
+    svc.clock_state["now"] = now  # type: ignore[attr-defined]
+    before = await audit(svc.settings, svc.db, svc.vault, now=now)
+    assert {r.name for r in before if r.status == BROKEN} >= {
+        "data refreshed within 30 days (III.E.4)",
+        "vault within 30 days (III.E.4)",
+    }
+
+    run = await apply_retention(svc)
+
+    assert run.applied and run.window_days == 30
+    assert run.refreshed == {"channels": 1, "videos": len(kept_videos)}
+    assert run.counts["channels"] == 1 and run.counts["videos"] == len(dropped_videos)
+    assert run.counts["vault_files"] > 0
+    # Nothing of the unwatched channel is left, anywhere.
+    assert await _db_traces(svc, [dropped, *dropped_videos]) == []
+    assert _vault_traces(svc.vault, tmp_path / "vault", [dropped, *dropped_videos]) == []  # type: ignore[arg-type]
+    async with svc.db.get_connection() as conn:
+        cur = await conn.execute(
+            "SELECT count(*), min(timestamp) FROM video_stats_log WHERE video_id = ANY(%s)",
+            (kept_videos,),
+        )
+        count, oldest = await cur.fetchone()  # type: ignore[misc]
+        cur = await conn.execute("SELECT last_scraped_at FROM channels WHERE id = %s", (kept,))
+        (scraped,) = await cur.fetchone()  # type: ignore[misc]
+        cur = await conn.execute(
+            "SELECT payload FROM system_events WHERE event_type = 'retention.applied'"
+        )
+        events = await cur.fetchall()
+    assert count == len(kept_videos) and oldest.replace(tzinfo=UTC) == now  # only the refresh
+    assert scraped.replace(tzinfo=UTC) == now
+    assert len(events) == 1 and events[0][0]["deleted"]["videos"] == len(dropped_videos)
+    assert not list((tmp_path / "vault").glob("*/dt=2026-11-20"))
+    after = await audit(svc.settings, svc.db, svc.vault, now=now)
+    assert [r for r in after if r.status == BROKEN] == []
+
+
+async def test_retention_does_nothing_outside_compliance_mode_unless_set(
+    database_dsn: str, tmp_path: Path, sim: SimulatorServer
+) -> None:
+    off = _settings(database_dsn, tmp_path, sim, COMPLIANCE_MODE=False)
+    assert off.retention_days is None
+    assert (
+        _settings(
+            database_dsn, tmp_path, sim, COMPLIANCE_MODE=False, RETENTION_DAYS=9
+        ).retention_days
+        == 9
+    )
+    db = DatabaseManager(settings=off)
+    async with Services.open(off, db=db, vault=LocalVault(tmp_path / "v")) as s:
+        run = await apply_retention(s)
+    await db.close()
+    assert run.applied is False and run.counts == {}
+
+
+async def test_source_deleted_video_is_purged_after_the_grace_period(
+    svc: Services, sim: SimulatorServer, tmp_path: Path
+) -> None:
+    channels = await _populate(svc, sim)
+    victim = (await _video_ids(svc, channels[0]))[0]
+    sim.world.videos[victim].deleted_at = START  # YouTube no longer returns it
+    snap = await snapshot_video_stats(svc)
+    assert victim in snap.missing
+    assert (tmp_path / "vault" / "evidence" / victim).exists()
+    real_now = datetime.now(UTC)  # the missing mark is stamped by the database clock
+    svc.clock_state["now"] = real_now + timedelta(days=6)  # type: ignore[attr-defined]
+    early = await apply_retention(svc)
+    assert early.purged_missing == {"channels": 0, "videos": 0}
+    assert await _video_ids(svc, channels[0]) and victim in await _video_ids(svc, channels[0])
+
+    svc.clock_state["now"] = real_now + timedelta(days=8)  # type: ignore[attr-defined]
+    run = await apply_retention(svc)
+
+    assert run.purged_missing == {"channels": 0, "videos": 1}
+    assert await _db_traces(svc, [victim]) == []
+    assert _vault_traces(svc.vault, tmp_path / "vault", [victim]) == []  # type: ignore[arg-type]
+    async with svc.db.get_connection() as conn:
+        cur = await conn.execute(
+            "SELECT payload FROM system_events WHERE event_type = 'source_deleted.purged'"
+        )
+        assert [r[0]["videos"] for r in await cur.fetchall()] == [1]
+
+
+class BrokenAfter(LocalVault):
+    """A local vault whose second partition write fails: a crash halfway through forgetting."""
+
+    writes = 0
+
+    def write_partition(self, dataset: str, day: date, table: pa.Table) -> str:
+        self.writes += 1
+        if self.writes > 1:
+            raise VaultError(f"{dataset}/dt={day}/", "disk unplugged")
+        return super().write_partition(dataset, day, table)
+
+
+async def test_forget_removes_every_trace_and_survives_an_interruption(
+    svc: Services, sim: SimulatorServer, tmp_path: Path
+) -> None:
+    target, other = await _populate(svc, sim)
+    videos = await _video_ids(svc, target)
+    other_videos = await _video_ids(svc, other)
+    needles = [target, *videos]
+    assert await _db_traces(svc, needles) and _vault_traces(
+        svc.vault,  # type: ignore[arg-type]
+        tmp_path / "vault",
+        needles,
+    )
+
+    plan = await forget_channel(svc.db, svc.vault, target, dry_run=True)
+    assert plan.dry_run and plan.rows["videos"] == len(videos) and plan.rows["channels"] == 1
+    assert await _video_ids(svc, target) == videos  # a dry run changes nothing
+
+    with pytest.raises(VaultError):
+        await forget_channel(svc.db, BrokenAfter(tmp_path / "vault"), target)
+    async with svc.db.get_connection() as conn:
+        cur = await conn.execute("SELECT channel_id, video_ids FROM forget_requests")
+        pending = await cur.fetchall()
+        cur = await conn.execute("SELECT count(*) FROM watchlist WHERE channel_id = %s", (target,))
+        (watched,) = await cur.fetchone()  # type: ignore[misc]
+    assert pending == [(target, sorted(videos))] and watched == 0
+    assert await _video_ids(svc, target)  # the rows are deleted last
+    broken = await audit(svc.settings, svc.db, svc.vault)
+    assert any(r.name == "forget requests completed" and r.status == BROKEN for r in broken)
+
+    done = await forget_channel(svc.db, svc.vault, target)  # resumes
+    again = await forget_channel(svc.db, svc.vault, target)  # idempotent
+
+    assert done.rows["videos"] == len(videos) and done.partitions_rewritten > 0
+    assert again.total_rows == 0 and again.vault_rows == 0
+    assert await _db_traces(svc, needles) == []
+    assert _vault_traces(svc.vault, tmp_path / "vault", needles) == []  # type: ignore[arg-type]
+    assert await _video_ids(svc, other) == other_videos  # the other channel is untouched
+    table = svc.vault.read_partition("videos", START.date())
+    assert table is not None and set(table.column("id").to_pylist()) == set(other_videos)
+    async with svc.db.get_connection() as conn:
+        cur = await conn.execute(
+            "SELECT entity_id, payload FROM system_events WHERE event_type = 'forget.applied'"
+        )
+        audits = await cur.fetchall()
+    assert len(audits) == 1 and audits[0][0] is None  # counts only: no id
+    assert audits[0][1]["deleted"]["videos"] == len(videos)
+
+
+def _atlas(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    base = {k: v for k, v in os.environ.items() if k not in Settings.model_fields}
+    return subprocess.run(
+        [sys.executable, "-m", "atlas_core.cli", *args],
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+async def test_atlas_compliance_fails_on_an_old_snapshot_and_passes_after_retention(
+    database_dsn: str, tmp_path: Path, sim: SimulatorServer
+) -> None:
+    env = {
+        "DATABASE_URL": database_dsn,
+        "ATLAS_HOME": str(tmp_path),
+        "YOUTUBE_API_BASE_URL": sim.base_url,
+        "YOUTUBE_API_KEY_POOL_JSON": '["pk"]',
+    }
+    now = datetime.now(UTC)
+    with psycopg.connect(database_dsn, autocommit=True) as conn:
+        conn.execute(
+            "INSERT INTO channels (id, title, last_scraped_at) VALUES ('UCplanted', 'x', %s)",
+            (now,),
+        )
+        conn.execute(
+            "INSERT INTO channel_stats_log (channel_id, timestamp, view_count)"
+            " VALUES ('UCplanted', %s, 1)",
+            (now - timedelta(days=31),),
+        )
+    failing = _atlas(env, "compliance")
+    assert failing.returncode == 1, failing.stderr
+    assert "BROKEN" in failing.stdout and "channel_stats_log" in failing.stdout
+
+    settings = _settings(database_dsn, tmp_path, sim)
+    db = DatabaseManager(settings=settings)
+    async with Services.open(settings, db=db, vault=LocalVault(tmp_path / "vault")) as s:
+        run = await apply_retention(s)
+    await db.close()
+    assert run.counts["channel_stats_log"] == 1
+
+    passing = _atlas(env, "compliance")
+    assert passing.returncode == 0, passing.stdout + passing.stderr
+    assert "all rules hold" in passing.stdout
+
+    preview = _atlas(env, "forget", "--dry-run", "UCplanted")
+    assert preview.returncode == 0 and "would delete UCplanted: 1 row(s)" in preview.stdout
+    forgot = _atlas(env, "forget", "UCplanted")
+    assert forgot.returncode == 0 and "forgot UCplanted: 1 row(s)" in forgot.stdout
+    with psycopg.connect(database_dsn) as conn:
+        assert conn.execute("SELECT count(*) FROM channels").fetchone() == (0,)
+
+
+def test_retention_asset_shows_counts_and_runs_the_audit(
+    database_dsn: str, tmp_path: Path, sim: SimulatorServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dagster import DagsterInstance, materialize
+
+    from atlas_assets.assets.retention import retention
+    from atlas_assets.resources import (
+        DatabaseResource,
+        NotifierResource,
+        VaultResource,
+        YouTubeResource,
+    )
+
+    monkeypatch.setenv("YOUTUBE_API_KEY_POOL_JSON", '["pk"]')
+    old = datetime.now(UTC) - timedelta(days=40)
+    with psycopg.connect(database_dsn, autocommit=True) as conn:  # an unwatched, stale channel
+        conn.execute(
+            "INSERT INTO channels (id, title, last_scraped_at) VALUES ('UCstale', 'x', %s)", (old,)
+        )
+        conn.execute(
+            "INSERT INTO channel_stats_log (channel_id, timestamp, view_count)"
+            " VALUES ('UCstale', %s, 1)",
+            (old,),
+        )
+    result = materialize(
+        [retention],
+        resources={
+            "database": DatabaseResource(database_url=database_dsn, atlas_home=str(tmp_path)),
+            "youtube": YouTubeResource(api_base_url=sim.base_url),
+            "vault": VaultResource(provider="local", local_path=str(tmp_path / "vault")),
+            "notifier": NotifierResource(),
+        },
+        instance=DagsterInstance.ephemeral(),
+    )
+    assert result.success
+    meta = result.asset_materializations_for_node("retention")[0].metadata
+    assert meta["deleted_channels"].value == 1 and meta["deleted_channel_stats_log"].value == 1
+    checks = result.get_asset_check_evaluations()
+    assert [(c.check_name, c.passed) for c in checks] == [("compliance_audit", True)]
+
+
+async def test_an_unwatched_channel_is_never_stored_in_compliance_mode(
+    svc: Services, sim: SimulatorServer
+) -> None:
+    channel = sorted(sim.world.channels)[0]
+    found = await discover_videos(svc, channel)
+    assert found.new_ids == [] and sim.api_requests() == []
+    async with svc.db.get_connection() as conn:
+        cur = await conn.execute("SELECT count(*) FROM channels")
+        assert await cur.fetchone() == (0,)
+
+
+async def test_a_terminated_channel_is_purged_after_the_grace_period(
+    svc: Services, sim: SimulatorServer, tmp_path: Path
+) -> None:
+    gone, kept = await _populate(svc, sim)
+    videos = await _video_ids(svc, gone)
+    del sim.world.channels[gone]  # YouTube terminated it
+    refreshed = await refresh_channels(svc)
+    assert refreshed.missing == [gone]
+    svc.clock_state["now"] = datetime.now(UTC) + timedelta(days=8)  # type: ignore[attr-defined]
+
+    run = await apply_retention(svc)
+
+    assert run.purged_missing == {"channels": 1, "videos": 0}
+    assert run.counts["vault_rows"] > 0  # its rows left the partitions still in the window
+    assert await _db_traces(svc, [gone, *videos]) == []
+    assert _vault_traces(svc.vault, tmp_path / "vault", [gone, *videos]) == []  # type: ignore[arg-type]
+    assert await _video_ids(svc, kept)
