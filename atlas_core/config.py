@@ -95,6 +95,12 @@ class Settings(BaseSettings):
     DISCORD_DIGEST_THRESHOLD: int = Field(5, ge=1)
     DISCORD_DIGEST_WINDOW_SECONDS: float = Field(10.0, ge=0)
 
+    # Quota planning (units per Pacific day; videos.list/channels.list cost 1 unit per 50 ids)
+    YOUTUBE_DAILY_UNIT_BUDGET: int = Field(10_000, ge=0)
+    PLANNER_RESERVE_UNITS: int = Field(2_000, ge=0)  # kept for discovery and the hunt
+    PLANNER_RETENTION_DAYS: int = Field(30, ge=7)  # capped at 30 in compliance mode
+    PLANNER_FAST_VIEWS_PER_HOUR: float = Field(1_000.0, gt=0)
+
     # Orchestration
     DAILY_PARTITIONS_START: date = date(2026, 1, 1)
     REFRESH_CRON: str = "0 * * * *"  # channels + video stats + anomalies + vectors

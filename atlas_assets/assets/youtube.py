@@ -18,6 +18,7 @@ from atlas_assets.resources import (
 )
 from atlas_assets.runtime import md_table, services
 from atlas_core.pipeline import discover_videos, refresh_channels, snapshot_video_stats
+from atlas_core.pipeline.planning import plan_video_refresh
 
 GROUP = "youtube"
 POOL = "youtube_api"  # run-queue pool limiting concurrent API use (see dagster.yaml)
@@ -110,7 +111,8 @@ async def videos(
     group_name=GROUP,
     deps=["videos"],
     pool=POOL,
-    description="A statistics snapshot of every tracked video, 50 ids per API call, "
+    description="A statistics snapshot of the videos the quota planner chose this tick "
+    "(newest hourly, then daily, then weekly; fast movers hourly), 50 ids per API call, "
     "written with COPY.",
 )
 async def video_stats_log(
@@ -121,9 +123,11 @@ async def video_stats_log(
     notifier: NotifierResource,
 ) -> MaterializeResult:
     async with services(context, database, youtube, vault, notifier) as svc:
-        snap = await snapshot_video_stats(svc)
+        plan = await plan_video_refresh(svc)
+        snap = await snapshot_video_stats(svc, plan.video_ids)
     return MaterializeResult(
         metadata={
+            **plan.metadata(),
             "videos": snap.videos,
             "rows": snap.rows,
             "missing": len(snap.missing),

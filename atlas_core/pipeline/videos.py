@@ -6,6 +6,7 @@ snap = await snapshot_video_stats(svc)           # one videos.list call per 50 v
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from atlas_core.notifications import AlertChannel, AlertLevel
@@ -90,12 +91,14 @@ async def discover_videos(svc: Services, channel_id: str) -> Discovery:
     )
 
 
-async def snapshot_video_stats(svc: Services) -> StatsSnapshot:
-    """Statistics of every tracked video; the same call refreshes titles, durations and
-    topics, so stored metadata never goes stale."""
+async def snapshot_video_stats(svc: Services, ids: Sequence[str] | None = None) -> StatsSnapshot:
+    """Statistics of the given videos (a plan from ``plan_video_refresh``), or of every tracked
+    video; the same call refreshes titles, durations and topics, so stored metadata never goes
+    stale."""
     before = svc.youtube.units_spent
-    async with svc.db.get_connection() as conn:
-        ids = await tracked_video_ids(conn)
+    if ids is None:
+        async with svc.db.get_connection() as conn:
+            ids = await tracked_video_ids(conn)
     result = await svc.youtube.videos(ids)
     now = svc.clock()
     async with svc.db.get_connection() as conn:

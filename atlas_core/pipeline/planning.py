@@ -1,0 +1,59 @@
+"""One tick's plan from the stored state and today's ledger spend.
+
+plan = await plan_video_refresh(svc)          # RefreshPlan; OPS alert on a shortfall
+snap = await snapshot_video_stats(svc, plan.video_ids)
+due = await plan_channel_checks(svc)          # channel ids for discovery this tick
+"""
+
+from __future__ import annotations
+
+from atlas_core.notifications import AlertChannel, AlertLevel
+from atlas_core.pipeline.services import Services
+from atlas_core.planner import PlannerPolicy, RefreshPlan, plan_discovery, plan_refresh
+from atlas_core.store.planning import channel_states, mark_checked, video_states
+from atlas_core.store.watchlist import watchlist_ids
+
+
+async def plan_video_refresh(svc: Services) -> RefreshPlan:
+    """Which tracked videos to refresh this tick; alerts OPS when the minimum does not fit."""
+    policy = PlannerPolicy.from_settings(svc.settings)
+    spent = await svc.youtube.units_spent_today()
+    async with svc.db.get_connection() as conn:
+        videos = await video_states(conn)
+        channels = len(await watchlist_ids(conn))
+    plan = plan_refresh(
+        videos, now=svc.clock(), spent_today=spent, channels=channels, policy=policy
+    )
+    if plan.shortfall:
+        await svc.notifier.send(
+            "Quota budget cannot cover the minimum refresh",
+            f"Fresh and overdue videos need {plan.shortfall} more unit(s) than today's budget "
+            "leaves; the stalest were deferred. Raise YOUTUBE_DAILY_UNIT_BUDGET or lower "
+            "PLANNER_RESERVE_UNITS.",
+            channel=AlertChannel.OPS,
+            level=AlertLevel.WARNING,
+            fields={
+                "budget": str(policy.budget),
+                "reserve": str(policy.reserve),
+                "spent_today": str(spent),
+                "due_fresh": str(plan.due["fresh"]),
+                "due_overdue": str(plan.due["overdue"]),
+                "deferred": str(plan.deferred),
+                "shortfall_units": str(plan.shortfall),
+            },
+        )
+    return plan
+
+
+async def plan_channel_checks(svc: Services, mark: bool = True) -> list[str]:
+    """Channels due a discovery check this tick, within what today's budget leaves
+    (the planner's reserve is what discovery and the hunt live on)."""
+    policy = PlannerPolicy.from_settings(svc.settings)
+    spent = await svc.youtube.units_spent_today()
+    now = svc.clock()
+    async with svc.db.get_connection() as conn:
+        channels = await channel_states(conn)
+        due = plan_discovery(channels, now=now, units_available=policy.budget - spent)
+        if mark:
+            await mark_checked(conn, due, now)
+    return due
