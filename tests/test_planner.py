@@ -1,0 +1,177 @@
+"""The quota planner: pure properties with a fake clock, then its SQL and pipeline wiring."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from atlas_core.database import DatabaseManager
+from atlas_core.planner import (
+    ChannelState,
+    DiscoveryPolicy,
+    PlannerPolicy,
+    VideoState,
+    batch_units,
+    cadence_hours,
+    plan_discovery,
+    plan_refresh,
+)
+from atlas_core.store.planning import channel_states, mark_checked, video_states
+from atlas_core.store.stats import write_video_stats
+
+T0 = datetime(2026, 11, 1, tzinfo=UTC)
+
+
+def world(n: int, seed: int, now: datetime) -> list[VideoState]:
+    rng = random.Random(seed)
+    out = []
+    for i in range(n):
+        age = timedelta(hours=rng.choice([1, 5, 30, 60, 24 * 10, 24 * 100, 24 * 400]))
+        last = rng.choice([None, timedelta(minutes=30), timedelta(hours=3), timedelta(days=8)])
+        out.append(
+            VideoState(
+                id=f"v{i:06d}",
+                published_at=now - age,
+                last_snapshot_at=None if last is None else now - last,
+                views_per_hour=rng.choice([None, 5.0, 50_000.0]),
+            )
+        )
+    return out
+
+
+@pytest.mark.parametrize("spent", [0, 5_000, 7_990, 9_999, 12_000])
+def test_never_over_budget(spent: int) -> None:
+    policy = PlannerPolicy(budget=10_000, reserve=2_000)
+    videos = world(30_000, seed=spent, now=T0)
+    plan = plan_refresh(videos, now=T0, spent_today=spent, channels=120, policy=policy)
+    video_units = batch_units(len(plan.video_ids))
+    assert video_units <= max(0, policy.budget - policy.reserve - spent - batch_units(120))
+    assert plan.units_planned <= max(0, policy.budget - spent)
+    assert plan.units_left_today == policy.budget - spent - plan.units_planned
+    assert len(set(plan.video_ids)) == len(plan.video_ids)
+
+
+def test_newest_first_under_a_tight_budget() -> None:
+    policy = PlannerPolicy(budget=40, reserve=10)
+    videos = world(5_000, seed=7, now=T0)
+    plan = plan_refresh(videos, now=T0, spent_today=0, channels=10, policy=policy)
+    assert plan.tiers["daily"] + plan.tiers["weekly"] < plan.due["daily"] + plan.due["weekly"]
+    # overdue and fresh come before anything else
+    assert plan.tiers["overdue"] == plan.due["overdue"] or plan.tiers["fresh"] == 0
+    order = [t for t in ("overdue", "fresh", "fast", "daily", "weekly") if plan.tiers[t]]
+    first_short = next(
+        (t for t in ("overdue", "fresh", "fast", "daily", "weekly") if plan.tiers[t] < plan.due[t]),
+        None,
+    )
+    assert first_short is not None
+    later = ("overdue", "fresh", "fast", "daily", "weekly")
+    for tier in later[later.index(first_short) + 1 :]:
+        assert plan.tiers[tier] == 0, order
+
+
+def test_shortfall_when_the_minimum_does_not_fit() -> None:
+    now = T0
+    videos = [VideoState(f"n{i}", now - timedelta(hours=2), None) for i in range(1_000)]
+    plan = plan_refresh(
+        videos, now=now, spent_today=0, channels=0, policy=PlannerPolicy(budget=15, reserve=5)
+    )
+    assert plan.shortfall == batch_units(1_000) - 10
+    assert len(plan.video_ids) == 500
+    assert plan.metadata()["videos_deferred"] == 500
+
+
+def test_deterministic_whatever_the_input_order() -> None:
+    policy = PlannerPolicy(budget=100, reserve=20)
+    videos = world(8_000, seed=3, now=T0)
+    shuffled = videos[:]
+    random.Random(1).shuffle(shuffled)
+    a = plan_refresh(videos, now=T0, spent_today=10, channels=5, policy=policy)
+    b = plan_refresh(shuffled, now=T0, spent_today=10, channels=5, policy=policy)
+    assert a == b
+
+
+def test_forty_days_hourly_keeps_every_video_inside_its_windows() -> None:
+    """Fake clock, 40 simulated days: fresh videos every hour, every video within retention."""
+    policy = PlannerPolicy(budget=10_000, reserve=2_000, retention_days=30)
+    rng = random.Random(11)
+    published = {f"v{i}": T0 - timedelta(days=rng.uniform(0, 400)) for i in range(3_000)}
+    last: dict[str, datetime | None] = {v: None for v in published}
+    max_age = timedelta(0)
+    fresh_misses = 0
+    for hour in range(40 * 24):
+        now = T0 + timedelta(hours=hour)
+        if hour % 6 == 0:  # a new upload every six hours
+            vid = f"new{hour}"
+            published[vid] = now - timedelta(minutes=10)
+            last[vid] = now - timedelta(minutes=10)  # discovery snapshotted it
+        states = [VideoState(v, published[v], last[v]) for v in published]
+        plan = plan_refresh(states, now=now, spent_today=0, channels=10, policy=policy)
+        chosen = set(plan.video_ids)
+        for v in published:
+            if now - published[v] < timedelta(hours=48) and now - published[v] >= timedelta(
+                hours=1
+            ):
+                fresh_misses += v not in chosen
+        for v in chosen:
+            last[v] = now
+        for v, seen in last.items():
+            if seen is not None:
+                max_age = max(max_age, now - seen)
+    assert fresh_misses == 0
+    assert max_age <= timedelta(days=30)
+
+
+def test_policy_rejects_nonsense() -> None:
+    with pytest.raises(ValueError, match="retention window"):
+        PlannerPolicy(retention_days=3)
+    with pytest.raises(ValueError, match="budget and reserve"):
+        PlannerPolicy(budget=-1)
+
+
+def test_discovery_cadence_follows_upload_history() -> None:
+    daily = ChannelState("d", [T0 - timedelta(days=k) for k in range(8)], T0)
+    weekly = ChannelState("w", [T0 - timedelta(days=7 * k) for k in range(8)], T0)
+    dormant = ChannelState("z", [T0 - timedelta(days=300)], T0)
+    pol = DiscoveryPolicy()
+    assert cadence_hours(daily, pol) == 1.0
+    assert cadence_hours(weekly, pol) == 7.0
+    assert cadence_hours(dormant, pol) == 24.0
+    later = T0 + timedelta(hours=2)
+    assert plan_discovery([daily, weekly, dormant], now=later, units_available=10) == ["d"]
+    never = ChannelState("new")
+    due = plan_discovery([weekly, never, daily], now=T0 + timedelta(hours=8), units_available=2)
+    assert due == ["new", "d"]  # never checked first, then the most overdue for its cadence
+
+
+async def test_states_from_the_database(db: DatabaseManager) -> None:
+    now = datetime(2026, 11, 20, 12, tzinfo=UTC)
+    async with db.get_connection() as conn:
+        await conn.execute(
+            "INSERT INTO channels (id, title) VALUES ('UCa', 'A'), ('UCb', 'B');"
+            "INSERT INTO watchlist (channel_id) VALUES ('UCa');"
+            "INSERT INTO videos (id, channel_id, title, published_at) VALUES"
+            " ('va1', 'UCa', 't', '2026-11-20 01:00'), ('va2', 'UCa', 't', '2026-11-10 00:00'),"
+            " ('vb1', 'UCb', 't', '2026-11-19 00:00')"
+        )
+        await write_video_stats(
+            conn,
+            [
+                ("va1", now - timedelta(hours=2), 100, 1, 0),
+                ("va1", now - timedelta(hours=1), 1_100, 2, 0),
+                ("va1", now - timedelta(hours=5), 0, 0, 0),
+            ],
+        )
+        states = {s.id: s for s in await video_states(conn, batch=1)}
+        assert set(states) == {"va1", "va2"}  # only watched channels
+        assert states["va1"].last_snapshot_at == now - timedelta(hours=1)
+        assert states["va1"].views_per_hour == pytest.approx(1_000.0)
+        assert states["va2"].last_snapshot_at is None and states["va2"].views_per_hour is None
+        (chan,) = await channel_states(conn)
+        assert chan.id == "UCa" and chan.last_checked_at is None
+        assert len(chan.upload_times) == 2 and chan.upload_times[0] < chan.upload_times[1]
+        await mark_checked(conn, ["UCa"], now)
+        await mark_checked(conn, ["UCa"], now + timedelta(hours=1))
+        (chan,) = await channel_states(conn)
+        assert chan.last_checked_at == now + timedelta(hours=1)
