@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import random
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
+from atlas_simulator import SimulatorServer
+from webhook_sink import WebhookSink
 
+from atlas_core.config import load_settings
 from atlas_core.database import DatabaseManager
+from atlas_core.notifications import AlertChannel, DiscordNotifier
+from atlas_core.pipeline import Services, discover_videos, snapshot_video_stats
+from atlas_core.pipeline.planning import plan_video_refresh
 from atlas_core.planner import (
     ChannelState,
     DiscoveryPolicy,
@@ -18,6 +26,7 @@ from atlas_core.planner import (
     plan_discovery,
     plan_refresh,
 )
+from atlas_core.storage import LocalVault
 from atlas_core.store.planning import channel_states, mark_checked, video_states
 from atlas_core.store.stats import write_video_stats
 
@@ -175,3 +184,62 @@ async def test_states_from_the_database(db: DatabaseManager) -> None:
         await mark_checked(conn, ["UCa"], now + timedelta(hours=1))
         (chan,) = await channel_states(conn)
         assert chan.last_checked_at == now + timedelta(hours=1)
+
+
+START = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("budget", [10_000, 1])
+async def test_planned_refresh_against_the_simulator(
+    database_dsn: str, tmp_path: Path, budget: int
+) -> None:
+    clock = {"now": START}
+    with (
+        SimulatorServer(
+            seed=4, keys=["pk"], clock=lambda: clock["now"], channels=2, videos=6
+        ) as sim,
+        WebhookSink() as sink,
+    ):
+        settings = load_settings(
+            _env_file=None,
+            DATABASE_URL=database_dsn,
+            YOUTUBE_API_BASE_URL=sim.base_url,
+            YOUTUBE_API_KEY_POOL_JSON='["pk"]',
+            ATLAS_HOME=tmp_path,
+            YOUTUBE_DAILY_UNIT_BUDGET=budget,
+            PLANNER_RESERVE_UNITS=0,
+        )
+        db = DatabaseManager(settings=settings)
+        notifier = DiscordNotifier({AlertChannel.OPS: sink.url("/api/webhooks/9/ops")})
+        async with Services.open(
+            settings,
+            db=db,
+            vault=LocalVault(tmp_path / "v"),
+            notifier=notifier,
+            clock=lambda: clock["now"],
+        ) as svc:
+            async with db.get_connection() as conn:
+                for cid in sim.world.channels:
+                    await conn.execute("INSERT INTO watchlist (channel_id) VALUES (%s)", (cid,))
+            for cid in sim.world.channels:
+                await discover_videos(svc, cid)
+            async with db.get_connection() as conn:
+                tracked = len(await video_states(conn))
+            assert tracked > 0
+            clock["now"] = START + timedelta(days=31)  # every video is overdue now
+            plan = await plan_video_refresh(svc)
+            if budget == 1:
+                assert plan.video_ids == [] and plan.shortfall >= 1
+                await notifier.flush()
+                (alert,) = [r.json["embeds"][0] for r in sink.delivered()]
+                assert alert["title"] == "Quota budget cannot cover the minimum refresh"
+                assert "shortfall_units" in json.dumps(alert)
+            else:
+                assert plan.tiers["overdue"] == tracked and plan.shortfall == 0
+                snap = await snapshot_video_stats(svc, plan.video_ids)
+                assert snap.rows + len(snap.missing) == tracked
+                again = await plan_video_refresh(svc)
+                assert again.video_ids == sorted(snap.missing)  # the rest was just refreshed
+                assert sink.delivered() == []
+        await notifier.aclose()
+        await db.close()
