@@ -33,6 +33,8 @@ from datetime import datetime, timedelta
 from statistics import median
 from typing import TYPE_CHECKING
 
+from atlas_core.youtube.quota import PACIFIC
+
 if TYPE_CHECKING:
     from atlas_core.config import Settings
 
@@ -88,6 +90,7 @@ class VideoState:
     published_at: datetime | None
     last_snapshot_at: datetime | None
     views_per_hour: float | None = None  # between the last two snapshots
+    channel_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -116,8 +119,11 @@ class RefreshPlan:
         return out
 
 
-def classify(video: VideoState, now: datetime, policy: PlannerPolicy) -> str | None:
-    """The tier a video is due in now, or None when it is not due this tick."""
+def classify(
+    video: VideoState, now: datetime, policy: PlannerPolicy, hot: bool = False
+) -> str | None:
+    """The tier a video is due in now, or None when it is not due this tick. ``hot``: its
+    channel's views jumped since the last tick, so it is treated as a fast mover."""
     last = video.last_snapshot_at
     if last is None or now - last >= timedelta(days=policy.retention_days):
         return "overdue"
@@ -126,7 +132,8 @@ def classify(video: VideoState, now: datetime, policy: PlannerPolicy) -> str | N
     hourly = timedelta(minutes=policy.tick_minutes)
     if age is not None and age < timedelta(hours=policy.fresh_hours):
         return "fresh" if since >= hourly else None
-    if video.views_per_hour is not None and video.views_per_hour >= policy.fast_views_per_hour:
+    fast = video.views_per_hour is not None and video.views_per_hour >= policy.fast_views_per_hour
+    if fast or hot:
         return "fast" if since >= hourly else None
     if age is not None and age < timedelta(days=policy.daily_until_days):
         return "daily" if since >= timedelta(days=1) else None
@@ -147,11 +154,13 @@ def plan_refresh(
     spent_today: int,
     channels: int,
     policy: PlannerPolicy,
+    hot_channels: frozenset[str] = frozenset(),
 ) -> RefreshPlan:
-    """Choose this tick's videos, most urgent tier first, within today's remaining units."""
+    """Choose this tick's videos, most urgent tier first, within today's remaining units.
+    Videos of ``hot_channels`` (channel views jumped) are refreshed as fast movers."""
     due: dict[str, list[VideoState]] = {t: [] for t in TIERS}
     for video in videos:
-        tier = classify(video, now, policy)
+        tier = classify(video, now, policy, video.channel_id in hot_channels)
         if tier is not None:
             due[tier].append(video)
     channel_units = batch_units(channels)
@@ -180,6 +189,22 @@ def plan_refresh(
     )
 
 
+def ticks_left_today(now: datetime, tick_minutes: float = 60.0) -> int:
+    """Ticks until the Pacific-day quota reset, this one included."""
+    local = now.astimezone(PACIFIC)
+    midnight = (local + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    return max(1, math.ceil((midnight - local).total_seconds() / 60 / tick_minutes))
+
+
+def discovery_allowance(
+    budget: int, spent_today: int, now: datetime, keep: int = 0, tick_minutes: float = 60.0
+) -> int:
+    """Units discovery may spend this tick: what today leaves after ``keep`` (units held back
+    for the stats refresh still to come), shared evenly over the ticks left today."""
+    spare = budget - spent_today - keep
+    return max(0, spare // ticks_left_today(now, tick_minutes))
+
+
 # --- discovery ------------------------------------------------------------------------
 
 
@@ -194,7 +219,7 @@ class ChannelState:
 class DiscoveryPolicy:
     min_interval_hours: float = 1.0
     max_interval_hours: float = 24.0
-    checks_per_gap: float = 24.0  # a channel posting every G hours is checked every G/24 h
+    checks_per_gap: float = 48.0  # a channel posting every G hours is checked every G/48 h
     dormant_gap_hours: float = 24.0 * 30  # gap assumed with fewer than two known uploads
     units_per_check: int = 1  # one playlistItems.list page when nothing is new
 

@@ -23,8 +23,10 @@ from atlas_core.planner import (
     VideoState,
     batch_units,
     cadence_hours,
+    discovery_allowance,
     plan_discovery,
     plan_refresh,
+    ticks_left_today,
 )
 from atlas_core.storage import LocalVault
 from atlas_core.store.planning import channel_states, mark_checked, video_states
@@ -132,6 +134,25 @@ def test_forty_days_hourly_keeps_every_video_inside_its_windows() -> None:
     assert max_age <= timedelta(days=30)
 
 
+def test_hot_channel_videos_refresh_hourly_and_allowance_spreads_the_day() -> None:
+    old = VideoState("old", T0 - timedelta(days=300), T0 - timedelta(hours=2), None, "UChot")
+    cold = VideoState("cold", T0 - timedelta(days=300), T0 - timedelta(hours=2), None, "UCx")
+    policy = PlannerPolicy()
+    plan = plan_refresh(
+        [old, cold],
+        now=T0,
+        spent_today=0,
+        channels=2,
+        policy=policy,
+        hot_channels=frozenset({"UChot"}),
+    )
+    assert plan.video_ids == ["old"] and plan.tiers["fast"] == 1
+    # 2026-11-01 00:00 UTC is 17:00 Pacific (PDT): 7 hourly ticks left in the quota day
+    assert ticks_left_today(T0) == 7
+    assert discovery_allowance(10_000, 3_000, T0) == 1_000
+    assert discovery_allowance(10_000, 10_500, T0) == 0
+
+
 def test_policy_rejects_nonsense() -> None:
     with pytest.raises(ValueError, match="retention window"):
         PlannerPolicy(retention_days=3)
@@ -145,8 +166,8 @@ def test_discovery_cadence_follows_upload_history() -> None:
     dormant = ChannelState("z", [T0 - timedelta(days=300)], T0)
     pol = DiscoveryPolicy()
     assert cadence_hours(daily, pol) == 1.0
-    assert cadence_hours(weekly, pol) == 7.0
-    assert cadence_hours(dormant, pol) == 24.0
+    assert cadence_hours(weekly, pol) == 3.5
+    assert cadence_hours(dormant, pol) == 15.0
     later = T0 + timedelta(hours=2)
     assert plan_discovery([daily, weekly, dormant], now=later, units_available=10) == ["d"]
     never = ChannelState("new")
@@ -176,6 +197,7 @@ async def test_states_from_the_database(db: DatabaseManager) -> None:
         assert set(states) == {"va1", "va2"}  # only watched channels
         assert states["va1"].last_snapshot_at == now - timedelta(hours=1)
         assert states["va1"].views_per_hour == pytest.approx(1_000.0)
+        assert states["va1"].channel_id == "UCa"
         assert states["va2"].last_snapshot_at is None and states["va2"].views_per_hour is None
         (chan,) = await channel_states(conn)
         assert chan.id == "UCa" and chan.last_checked_at is None

@@ -9,7 +9,13 @@ from __future__ import annotations
 
 from atlas_core.notifications import AlertChannel, AlertLevel
 from atlas_core.pipeline.services import Services
-from atlas_core.planner import PlannerPolicy, RefreshPlan, plan_discovery, plan_refresh
+from atlas_core.planner import (
+    PlannerPolicy,
+    RefreshPlan,
+    discovery_allowance,
+    plan_discovery,
+    plan_refresh,
+)
 from atlas_core.store.planning import channel_states, mark_checked, video_states
 from atlas_core.store.watchlist import watchlist_ids
 
@@ -47,13 +53,14 @@ async def plan_video_refresh(svc: Services) -> RefreshPlan:
 
 async def plan_channel_checks(svc: Services, mark: bool = True) -> list[str]:
     """Channels due a discovery check this tick, within what today's budget leaves
-    (the planner's reserve is what discovery and the hunt live on)."""
+    shared evenly over the ticks left before the Pacific-day reset."""
     policy = PlannerPolicy.from_settings(svc.settings)
     spent = await svc.youtube.units_spent_today()
     now = svc.clock()
     async with svc.db.get_connection() as conn:
         channels = await channel_states(conn)
-        due = plan_discovery(channels, now=now, units_available=policy.budget - spent)
+        units = discovery_allowance(policy.budget, spent, now)
+        due = plan_discovery(channels, now=now, units_available=units)
         if mark:
             await mark_checked(conn, due, now)
     return due

@@ -17,7 +17,7 @@ from atlas_core.planner import ChannelState, VideoState
 from atlas_core.store.stats import utc_naive
 
 _VIDEO_STATES = """
-SELECT v.id, v.published_at, s.ts[1], s.ts[2], s.views[1], s.views[2]
+SELECT v.id, v.channel_id, v.published_at, s.ts[1], s.ts[2], s.views[1], s.views[2]
 FROM videos v
 JOIN watchlist w ON w.channel_id = v.channel_id
 LEFT JOIN LATERAL (
@@ -69,8 +69,9 @@ async def video_states(conn: AsyncConnection, batch: int = 10_000) -> list[Video
                     published_at=_aware(pub),
                     last_snapshot_at=_aware(t1),
                     views_per_hour=_velocity(t1, t2, v1, v2),
+                    channel_id=cid,
                 )
-                for vid, pub, t1, t2, v1, v2 in rows
+                for vid, cid, pub, t1, t2, v1, v2 in rows
             )
     return out
 
