@@ -189,6 +189,33 @@ def plan_refresh(
     )
 
 
+def hot_channels(
+    history: dict[str, list[tuple[datetime, int]]],
+    min_views_per_hour: float,
+    factor: float = 3.0,
+) -> frozenset[str]:
+    """Channels whose views per hour over their last two snapshots reached
+    ``min_views_per_hour`` and ``factor`` times the rate of the snapshots before (history:
+    newest first). A spike on any of their videos shows here before any video snapshot."""
+    hot = set()
+    for cid, points in history.items():
+        if len(points) < 2:
+            continue
+        (t1, v1), (t2, v2) = points[0], points[1]
+        hours = (t1 - t2).total_seconds() / 3600
+        if hours <= 0:
+            continue
+        rate = (v1 - v2) / hours
+        before = 0.0
+        if len(points) >= 3:
+            t3, v3 = points[2]
+            h = (t2 - t3).total_seconds() / 3600
+            before = (v2 - v3) / h if h > 0 else 0.0
+        if rate >= min_views_per_hour and rate >= factor * max(before, 0.0):
+            hot.add(cid)
+    return frozenset(hot)
+
+
 def ticks_left_today(now: datetime, tick_minutes: float = 60.0) -> int:
     """Ticks until the Pacific-day quota reset, this one included."""
     local = now.astimezone(PACIFIC)

@@ -11,8 +11,9 @@ Dagster tick does, with the planner choosing: channel statistics for every chann
 (channels.list, 50 ids a unit), discovery of the channels ``plan_discovery`` picks within
 ``discovery_allowance`` (1 unit per uploads-playlist page, +1 videos.list unit when something
 is new), and the stats refresh ``plan_refresh`` picks (videos.list, 50 ids a unit). A spike
-shows in its channel's view count at the next channel refresh; the channel is hot, its
-videos are refreshed that tick, and the anomaly alert fires on that snapshot.
+shows in its channel's view count at the next channel refresh (``hot_channels``: views per
+hour >= the fast threshold and 3x the hour before); its videos are refreshed that tick,
+and the anomaly alert fires on that snapshot.
 
 Units are charged at the client's documented costs inside this process: this bench measures
 the planner's choices, not HTTP (bench/quota.py measures the client against the simulator).
@@ -39,6 +40,7 @@ from atlas_core.planner import (
     VideoState,
     batch_units,
     discovery_allowance,
+    hot_channels,
     plan_discovery,
     plan_refresh,
 )
@@ -47,6 +49,7 @@ from atlas_core.youtube.quota import quota_day
 START = datetime(2026, 11, 2, 8, tzinfo=UTC)  # midnight in Los Angeles (PST)
 CLASSES = [("daily", 0.03, 24.0), ("frequent", 0.10, 72.0), ("weekly", 0.40, 168.0)]
 DORMANT_GAP = 24.0 * 60
+SPIKE_RATE = 20_000  # extra views per hour on a spiking video
 
 
 @dataclass
@@ -113,6 +116,18 @@ def run(args: argparse.Namespace) -> dict[str, float]:
         for v in rng.sample(old, min(args.spikes, len(old)))
     }
     spike_alerted: dict[str, datetime] = {}
+    spikes_of: dict[str, list[datetime]] = defaultdict(list)
+    for v, at in spikes.items():
+        spikes_of[videos[v][2]].append(at)
+    base = {c.id: rng.uniform(10, 800) for c in channels}  # views per hour, all videos
+    hour = timedelta(hours=1)
+
+    def channel_views(cid: str, at: datetime) -> int:
+        """Total channel views: a steady rate plus SPIKE_RATE for each spike under way."""
+        hours = (at - START).total_seconds() / 3600
+        extra = sum(max(0.0, (at - s).total_seconds() / 3600) for s in spikes_of.get(cid, ()))
+        return int(1_000_000 + base[cid] * hours + SPIKE_RATE * extra)
+
     print(
         f"world: {len(channels)} channels, {len(videos)} videos, built in "
         f"{time.perf_counter() - t0:.1f}s"
@@ -129,9 +144,11 @@ def run(args: argparse.Namespace) -> dict[str, float]:
         day = quota_day(now)
         # 1. channel statistics, every channel every tick; a spike shows here
         units[day] += batch_units(len(channels))
-        hot = frozenset(
-            videos[v][2] for v, at in spikes.items() if at <= now and v not in spike_alerted
-        )
+        history = {
+            c.id: [(now - k * hour, channel_views(c.id, now - k * hour)) for k in range(3)]
+            for c in channels
+        }
+        hot = hot_channels(history, policy.fast_views_per_hour)
         # 2. discovery, planned within the day's even share
         allowance = discovery_allowance(args.budget, units[day], now, keep=args.stats_keep)
         states = [ChannelState(c.id, c.uploads[-8:], c.last_checked) for c in channels]

@@ -24,13 +24,19 @@ from atlas_core.planner import (
     batch_units,
     cadence_hours,
     discovery_allowance,
+    hot_channels,
     plan_discovery,
     plan_refresh,
     ticks_left_today,
 )
 from atlas_core.storage import LocalVault
-from atlas_core.store.planning import channel_states, mark_checked, video_states
-from atlas_core.store.stats import write_video_stats
+from atlas_core.store.planning import (
+    channel_states,
+    channel_view_history,
+    mark_checked,
+    video_states,
+)
+from atlas_core.store.stats import write_channel_stats, write_video_stats
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 
@@ -153,6 +159,18 @@ def test_hot_channel_videos_refresh_hourly_and_allowance_spreads_the_day() -> No
     assert discovery_allowance(10_000, 10_500, T0) == 0
 
 
+def test_hot_channels_from_channel_view_jumps() -> None:
+    h = timedelta(hours=1)
+    history = {
+        "spike": [(T0, 60_000), (T0 - h, 10_000), (T0 - 2 * h, 9_000)],
+        "steady_big": [(T0, 300_000), (T0 - h, 200_000), (T0 - 2 * h, 100_000)],
+        "small": [(T0, 500), (T0 - h, 100), (T0 - 2 * h, 99)],
+        "new": [(T0, 5_000), (T0 - h, 0)],
+        "one": [(T0, 5)],
+    }
+    assert hot_channels(history, min_views_per_hour=1_000) == {"spike", "new"}
+
+
 def test_policy_rejects_nonsense() -> None:
     with pytest.raises(ValueError, match="retention window"):
         PlannerPolicy(retention_days=3)
@@ -206,6 +224,14 @@ async def test_states_from_the_database(db: DatabaseManager) -> None:
         await mark_checked(conn, ["UCa"], now + timedelta(hours=1))
         (chan,) = await channel_states(conn)
         assert chan.last_checked_at == now + timedelta(hours=1)
+        await write_channel_stats(
+            conn,
+            [("UCa", now - timedelta(hours=k), 1_000 - k, None, None) for k in range(5)]
+            + [("UCb", now, 5, None, None)],
+        )
+        history = await channel_view_history(conn)
+        assert list(history) == ["UCa"]  # watched channels only
+        assert history["UCa"] == [(now - timedelta(hours=k), 1_000 - k) for k in range(3)]
 
 
 START = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)

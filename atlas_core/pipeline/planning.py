@@ -13,10 +13,16 @@ from atlas_core.planner import (
     PlannerPolicy,
     RefreshPlan,
     discovery_allowance,
+    hot_channels,
     plan_discovery,
     plan_refresh,
 )
-from atlas_core.store.planning import channel_states, mark_checked, video_states
+from atlas_core.store.planning import (
+    channel_states,
+    channel_view_history,
+    mark_checked,
+    video_states,
+)
 from atlas_core.store.watchlist import watchlist_ids
 
 
@@ -27,8 +33,14 @@ async def plan_video_refresh(svc: Services) -> RefreshPlan:
     async with svc.db.get_connection() as conn:
         videos = await video_states(conn)
         channels = len(await watchlist_ids(conn))
+        hot = hot_channels(await channel_view_history(conn), policy.fast_views_per_hour)
     plan = plan_refresh(
-        videos, now=svc.clock(), spent_today=spent, channels=channels, policy=policy
+        videos,
+        now=svc.clock(),
+        spent_today=spent,
+        channels=channels,
+        policy=policy,
+        hot_channels=hot,
     )
     if plan.shortfall:
         await svc.notifier.send(

@@ -43,6 +43,31 @@ ORDER BY w.channel_id
 """
 
 
+_CHANNEL_VIEWS = """
+SELECT w.channel_id, s.ts, s.views
+FROM watchlist w
+JOIN LATERAL (
+    SELECT array_agg(x.timestamp ORDER BY x.timestamp DESC) AS ts,
+           array_agg(x.view_count ORDER BY x.timestamp DESC) AS views
+    FROM (SELECT l.timestamp, l.view_count FROM channel_stats_log l
+          WHERE l.channel_id = w.channel_id AND l.view_count IS NOT NULL
+          ORDER BY l.timestamp DESC LIMIT 3) x
+) s ON s.ts IS NOT NULL
+ORDER BY w.channel_id
+"""
+
+
+async def channel_view_history(
+    conn: AsyncConnection,
+) -> dict[str, list[tuple[datetime, int]]]:
+    """Each watched channel's last three (time, total views) snapshots, newest first."""
+    cur = await conn.execute(_CHANNEL_VIEWS)
+    return {
+        cid: [(_aware(t) or t, v) for t, v in zip(ts, views, strict=True)]
+        for cid, ts, views in await cur.fetchall()
+    }
+
+
 def _aware(ts: datetime | None) -> datetime | None:
     return ts.replace(tzinfo=UTC) if ts is not None and ts.tzinfo is None else ts
 
