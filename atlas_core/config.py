@@ -100,6 +100,7 @@ class Settings(BaseSettings):
     PLANNER_RESERVE_UNITS: int = Field(2_000, ge=0)  # kept for discovery and the hunt
     PLANNER_RETENTION_DAYS: int = Field(30, ge=7)  # capped at 30 in compliance mode
     PLANNER_FAST_VIEWS_PER_HOUR: float = Field(1_000.0, gt=0)
+    PLANNER_REFRESH_ALL_WHEN_AFFORDABLE: bool = True  # small watchlists: every video every tick
 
     # Orchestration
     DAILY_PARTITIONS_START: date = date(2026, 1, 1)

@@ -13,7 +13,9 @@ Pure and deterministic: the same inputs give the same plan. Tiers, most urgent f
 * ``fresh``    - published less than ``fresh_hours`` ago: refreshed every tick (hourly);
 * ``fast``     - recent view velocity at or above ``fast_views_per_hour``: every tick;
 * ``daily``    - younger than ``daily_until_days``: once a day;
-* ``weekly``   - everything else: once a week (always inside the retention window).
+* ``weekly``   - everything else: once a week (always inside the retention window);
+* ``spare``    - not due, refreshed anyway when refreshing everything every tick until the
+  Pacific-day reset fits the budget (small watchlists).
 
 A tier is refreshed only when due (its interval has passed since the last snapshot, less a
 small tolerance so an hourly tick that runs a few seconds early still counts). Units are
@@ -39,7 +41,7 @@ if TYPE_CHECKING:
     from atlas_core.config import Settings
 
 IDS_PER_CALL = 50
-TIERS = ("overdue", "fresh", "fast", "daily", "weekly")
+TIERS = ("overdue", "fresh", "fast", "daily", "weekly", "spare")
 MUST_TIERS = ("overdue", "fresh")
 
 
@@ -59,6 +61,9 @@ class PlannerPolicy:
     fast_views_per_hour: float = 1_000.0
     tick_minutes: float = 60.0
     tolerance_minutes: float = 5.0
+    # When refreshing every video every tick for the rest of the day fits the budget, do so
+    # (small watchlists get the freshest data; "spare" counts the videos not otherwise due).
+    refresh_all_when_affordable: bool = True
 
     def __post_init__(self) -> None:
         if self.budget < 0 or self.reserve < 0:
@@ -81,6 +86,7 @@ class PlannerPolicy:
             reserve=settings.PLANNER_RESERVE_UNITS,
             fast_views_per_hour=settings.PLANNER_FAST_VIEWS_PER_HOUR,
             retention_days=retention,
+            refresh_all_when_affordable=settings.PLANNER_REFRESH_ALL_WHEN_AFFORDABLE,
         )
 
 
@@ -161,10 +167,13 @@ def plan_refresh(
     due: dict[str, list[VideoState]] = {t: [] for t in TIERS}
     for video in videos:
         tier = classify(video, now, policy, video.channel_id in hot_channels)
-        if tier is not None:
-            due[tier].append(video)
+        due[tier or "spare"].append(video)
     channel_units = batch_units(channels)
     available = max(0, policy.budget - policy.reserve - spent_today - channel_units)
+    everything = batch_units(sum(map(len, due.values())))
+    affordable = everything * ticks_left_today(now, policy.tick_minutes) <= available
+    if not (policy.refresh_all_when_affordable and affordable):
+        due["spare"] = []
     if policy.budget - spent_today < channel_units:
         channel_units = 0  # not even channel statistics fit: skip them too
     room = available * IDS_PER_CALL
@@ -193,26 +202,29 @@ def hot_channels(
     history: dict[str, list[tuple[datetime, int]]],
     min_views_per_hour: float,
     factor: float = 3.0,
+    window: int = 2,
 ) -> frozenset[str]:
-    """Channels whose views per hour over their last two snapshots reached
-    ``min_views_per_hour`` and ``factor`` times the rate of the snapshots before (history:
-    newest first). A spike on any of their videos shows here before any video snapshot."""
+    """Channels whose views per hour jumped in one of their last ``window`` snapshot intervals:
+    the rate reached ``min_views_per_hour`` and ``factor`` times the interval before it
+    (history: newest first). A spike on any of their videos shows here first; staying hot for
+    ``window`` ticks gives the spiking video the two fresh snapshots an anomaly needs."""
+
+    def rate(a: tuple[datetime, int], b: tuple[datetime, int]) -> float | None:
+        hours = (a[0] - b[0]).total_seconds() / 3600
+        return (a[1] - b[1]) / hours if hours > 0 else None
+
     hot = set()
     for cid, points in history.items():
-        if len(points) < 2:
-            continue
-        (t1, v1), (t2, v2) = points[0], points[1]
-        hours = (t1 - t2).total_seconds() / 3600
-        if hours <= 0:
-            continue
-        rate = (v1 - v2) / hours
-        before = 0.0
-        if len(points) >= 3:
-            t3, v3 = points[2]
-            h = (t2 - t3).total_seconds() / 3600
-            before = (v2 - v3) / h if h > 0 else 0.0
-        if rate >= min_views_per_hour and rate >= factor * max(before, 0.0):
-            hot.add(cid)
+        rates = [rate(a, b) for a, b in itertools.pairwise(points)]
+        for i in range(min(window, len(rates))):
+            if i + 1 >= len(rates):
+                break  # a jump needs the interval before it
+            now_rate, before = rates[i], rates[i + 1]
+            if now_rate is None or before is None:
+                continue
+            if now_rate >= min_views_per_hour and now_rate >= factor * max(before, 0.0):
+                hot.add(cid)
+                break
     return frozenset(hot)
 
 

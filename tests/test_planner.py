@@ -111,7 +111,9 @@ def test_deterministic_whatever_the_input_order() -> None:
 
 def test_forty_days_hourly_keeps_every_video_inside_its_windows() -> None:
     """Fake clock, 40 simulated days: fresh videos every hour, every video within retention."""
-    policy = PlannerPolicy(budget=10_000, reserve=2_000, retention_days=30)
+    policy = PlannerPolicy(
+        budget=10_000, reserve=2_000, retention_days=30, refresh_all_when_affordable=False
+    )
     rng = random.Random(11)
     published = {f"v{i}": T0 - timedelta(days=rng.uniform(0, 400)) for i in range(3_000)}
     last: dict[str, datetime | None] = {v: None for v in published}
@@ -143,7 +145,7 @@ def test_forty_days_hourly_keeps_every_video_inside_its_windows() -> None:
 def test_hot_channel_videos_refresh_hourly_and_allowance_spreads_the_day() -> None:
     old = VideoState("old", T0 - timedelta(days=300), T0 - timedelta(hours=2), None, "UChot")
     cold = VideoState("cold", T0 - timedelta(days=300), T0 - timedelta(hours=2), None, "UCx")
-    policy = PlannerPolicy()
+    policy = PlannerPolicy(refresh_all_when_affordable=False)
     plan = plan_refresh(
         [old, cold],
         now=T0,
@@ -168,7 +170,21 @@ def test_hot_channels_from_channel_view_jumps() -> None:
         "new": [(T0, 5_000), (T0 - h, 0)],
         "one": [(T0, 5)],
     }
-    assert hot_channels(history, min_views_per_hour=1_000) == {"spike", "new"}
+    assert hot_channels(history, min_views_per_hour=1_000) == {"spike"}
+    history["spike"].insert(0, (T0 + h, 110_000))  # one tick later it is still hot ...
+    assert hot_channels(history, min_views_per_hour=1_000) == {"spike"}
+    history["spike"].insert(0, (T0 + 2 * h, 160_000))  # ... but not two ticks later
+    assert hot_channels(history, min_views_per_hour=1_000) == frozenset()
+
+
+def test_small_watchlists_refresh_everything_every_tick() -> None:
+    videos = world(500, seed=5, now=T0)
+    plan = plan_refresh(videos, now=T0, spent_today=0, channels=5, policy=PlannerPolicy())
+    assert sorted(plan.video_ids) == sorted(v.id for v in videos)
+    assert plan.tiers["spare"] > 0 and plan.units_planned == batch_units(500) + 1
+    strict = PlannerPolicy(refresh_all_when_affordable=False)
+    plan = plan_refresh(videos, now=T0, spent_today=0, channels=5, policy=strict)
+    assert plan.tiers["spare"] == 0 and len(plan.video_ids) < 500
 
 
 def test_policy_rejects_nonsense() -> None:
@@ -231,7 +247,7 @@ async def test_states_from_the_database(db: DatabaseManager) -> None:
         )
         history = await channel_view_history(conn)
         assert list(history) == ["UCa"]  # watched channels only
-        assert history["UCa"] == [(now - timedelta(hours=k), 1_000 - k) for k in range(3)]
+        assert history["UCa"] == [(now - timedelta(hours=k), 1_000 - k) for k in range(4)]
 
 
 START = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -256,6 +272,7 @@ async def test_planned_refresh_against_the_simulator(
             ATLAS_HOME=tmp_path,
             YOUTUBE_DAILY_UNIT_BUDGET=budget,
             PLANNER_RESERVE_UNITS=0,
+            PLANNER_REFRESH_ALL_WHEN_AFFORDABLE=False,
         )
         db = DatabaseManager(settings=settings)
         notifier = DiscordNotifier({AlertChannel.OPS: sink.url("/api/webhooks/9/ops")})

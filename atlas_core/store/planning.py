@@ -51,7 +51,7 @@ JOIN LATERAL (
            array_agg(x.view_count ORDER BY x.timestamp DESC) AS views
     FROM (SELECT l.timestamp, l.view_count FROM channel_stats_log l
           WHERE l.channel_id = w.channel_id AND l.view_count IS NOT NULL
-          ORDER BY l.timestamp DESC LIMIT 3) x
+          ORDER BY l.timestamp DESC LIMIT 4) x
 ) s ON s.ts IS NOT NULL
 ORDER BY w.channel_id
 """
@@ -60,7 +60,7 @@ ORDER BY w.channel_id
 async def channel_view_history(
     conn: AsyncConnection,
 ) -> dict[str, list[tuple[datetime, int]]]:
-    """Each watched channel's last three (time, total views) snapshots, newest first."""
+    """Each watched channel's last four (time, total views) snapshots, newest first."""
     cur = await conn.execute(_CHANNEL_VIEWS)
     return {
         cid: [(_aware(t) or t, v) for t, v in zip(ts, views, strict=True)]
