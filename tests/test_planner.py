@@ -15,7 +15,7 @@ from atlas_core.config import load_settings
 from atlas_core.database import DatabaseManager
 from atlas_core.notifications import AlertChannel, DiscordNotifier
 from atlas_core.pipeline import Services, discover_videos, snapshot_video_stats
-from atlas_core.pipeline.planning import plan_video_refresh
+from atlas_core.pipeline.planning import plan_channel_checks, plan_video_refresh
 from atlas_core.planner import (
     ChannelState,
     DiscoveryPolicy,
@@ -291,6 +291,9 @@ async def test_planned_refresh_against_the_simulator(
             async with db.get_connection() as conn:
                 tracked = len(await video_states(conn))
             assert tracked > 0
+            if budget > 1:  # discovery: never-checked channels first, then by cadence
+                assert sorted(await plan_channel_checks(svc)) == sorted(sim.world.channels)
+                assert await plan_channel_checks(svc) == []  # all checked a moment ago
             clock["now"] = START + timedelta(days=31)  # every video is overdue now
             plan = await plan_video_refresh(svc)
             if budget == 1:
