@@ -109,6 +109,13 @@ class Settings(BaseSettings):
     ALERT_BATCH_SIZE: int = Field(100, ge=1)
     ALERT_CLAIM_LEASE_SECONDS: float = Field(900.0, gt=0, allow_inf_nan=False)
 
+    # Quota planning (units per Pacific day; videos.list/channels.list cost 1 unit per 50 ids)
+    YOUTUBE_DAILY_UNIT_BUDGET: int = Field(10_000, ge=0)
+    PLANNER_RESERVE_UNITS: int = Field(2_000, ge=0)  # kept for discovery and the hunt
+    PLANNER_RETENTION_DAYS: int = Field(30, ge=7)  # capped at 30 in compliance mode
+    PLANNER_FAST_VIEWS_PER_HOUR: float = Field(1_000.0, gt=0)
+    PLANNER_REFRESH_ALL_WHEN_AFFORDABLE: bool = True  # small watchlists: every video every tick
+
     # Schedules, partitions and other orchestration settings live in atlas_assets.
 
     @field_validator("YOUTUBE_API_KEY_POOL_JSON")

@@ -20,6 +20,7 @@ from atlas_assets.catalog import OWNERS, table_definition, table_metadata, tags
 from atlas_assets.resources import DatabaseResource, YouTubeResource
 from atlas_assets.runtime import md_table, services
 from atlas_core.pipeline import discover_videos, refresh_channels, snapshot_video_stats
+from atlas_core.pipeline.planning import plan_video_refresh
 from atlas_core.store.tables import row_count, row_counts
 
 GROUP = "youtube"
@@ -161,8 +162,9 @@ async def videos(
     tags=tags(GROUP, "hourly"),
     metadata=table_definition("video_stats_log"),
     freshness_policy=HOURLY,
-    description="One row per tracked video per refresh run: views, likes and comments at that "
-    "run's tick. Fetched 50 ids per API call and written with COPY.",
+    description="A statistics snapshot of the videos the quota planner chose this tick "
+    "(newest hourly, then daily, then weekly; fast movers hourly), 50 ids per API call, "
+    "written with COPY.",
 )
 async def video_stats_log(
     context: AssetExecutionContext,
@@ -171,12 +173,14 @@ async def video_stats_log(
 ) -> MaterializeResult:  # type: ignore[type-arg]  # dagster matches the bare class
     with stopwatch() as took:
         async with services(context, database, youtube=youtube) as svc:
-            snap = await snapshot_video_stats(svc)
+            plan = await plan_video_refresh(svc)
+            snap = await snapshot_video_stats(svc, plan.video_ids)
             async with svc.db.get_connection() as conn:
                 rows = await row_count(conn, "video_stats_log")
     return MaterializeResult(
         metadata={
             **table_metadata("video_stats_log", rows),
+            **plan.metadata(),
             "videos": snap.videos,
             "rows_written": snap.rows,
             "missing": len(snap.missing),

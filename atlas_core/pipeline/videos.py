@@ -6,6 +6,7 @@ snap = await snapshot_video_stats(svc)           # one videos.list call per 50 v
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from contextlib import aclosing
 from dataclasses import dataclass, field
 
@@ -99,13 +100,10 @@ async def discover_videos(svc: Services, channel_id: str) -> Discovery:
     )
 
 
-async def snapshot_video_stats(svc: Services, ids: list[str] | None = None) -> StatsSnapshot:
-    """Statistics of ``ids`` (default: every tracked video); the same call refreshes titles,
-    durations and topics, so stored metadata never goes stale.
-
-    Each 50-video batch is written as soon as it arrives, stamped with the run's clock, so a
-    run stopped at batch k (quota, a fault) keeps what it already fetched, and a re-run with
-    the same ``as_of`` rewrites the same rows (idempotent)."""
+async def snapshot_video_stats(svc: Services, ids: Sequence[str] | None = None) -> StatsSnapshot:
+    """Statistics of the given videos (a plan from ``plan_video_refresh``), or of every tracked
+    video; the same call refreshes titles, durations and topics, so stored metadata never goes
+    stale."""
     before = svc.youtube.units_spent
     if ids is None:
         async with svc.db.get_connection() as conn:
