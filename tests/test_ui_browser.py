@@ -102,22 +102,36 @@ def latest_materialization_run(port: int, asset: str) -> str | None:
     return str(events[0]["runId"]) if events else None
 
 
+def group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
 def stop_demo(demo: subprocess.Popen[bytes], home: Path) -> None:
-    """SIGTERM the demo's process group, then SIGKILL it; then stop its embedded PostgreSQL."""
-    for sig, grace in ((signal.SIGTERM, 20), (signal.SIGKILL, 10)):
+    """SIGTERM the demo's process group, then SIGKILL it; then stop its embedded PostgreSQL.
+
+    SIGINT would be ignored: the demo runs in the background of a non-interactive shell.
+    """
+    for sig, grace in ((signal.SIGTERM, 20.0), (signal.SIGKILL, 10.0)):
         try:
             os.killpg(demo.pid, sig)
         except ProcessLookupError:
             break
-        try:
-            demo.wait(timeout=grace)
-        except subprocess.TimeoutExpired:
+        deadline = time.monotonic() + grace
+        # The leader (atlas) may go first; its children (dagster dev, webserver, daemon,
+        # code server) are in the same group and are waited for too.
+        while time.monotonic() < deadline:
+            demo.poll()
+            if not group_alive(demo.pid):
+                break
+            time.sleep(0.5)
+        else:
             continue
-        # The leader is gone; its children (dagster dev, webserver, daemon) may not be.
-        try:
-            os.killpg(demo.pid, 0)
-        except ProcessLookupError:
-            break
+        break
+    demo.wait(timeout=10)
     # The postmaster runs in its own session; a fast shutdown (SIGINT) ends it.
     pid_file = home / "pgdata" / "postmaster.pid"
     if pid_file.exists():
@@ -136,10 +150,11 @@ def demo(tmp_path: Path) -> Iterator[tuple[int, subprocess.Popen[bytes], Path]]:
     # Outside pytest's 0700 tmp folders: the embedded server runs as the `pgserver` user.
     home = Path(tempfile.mkdtemp(prefix="atlas-ui-home-"))
     log_path = tmp_path / "demo.log"
-    command = [sys.executable, "-m", "atlas_core.cli", "demo"]
+    atlas = Path(sys.executable).with_name("atlas")  # the console script of this venv
+    command = [str(atlas)] if atlas.exists() else [sys.executable, "-m", "atlas_core.cli"]
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [*command, "--port", str(ui), "--sim-port", str(sim)],
+            [*command, "demo", "--port", str(ui), "--sim-port", str(sim)],
             cwd=tmp_path,
             env=clean_env(ATLAS_HOME=str(home), DAGSTER_HOME=str(home / "dagster")),
             stdout=log,
