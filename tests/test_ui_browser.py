@@ -1,9 +1,9 @@
 """The Dagster UI of `atlas demo`, driven in a real headless Chromium.
 
-Starts `atlas demo` on free ports with a temporary ATLAS_HOME, then walks the asset graph,
-the runs list, a backfill of `vault_partitions` launched through the UI's own dialog, and
-an asset page whose latest materialization (launched by the demo's watchlist sensor) shows
-its metadata. Every page is saved as a PNG in tests/ui/screenshots/ (linked from the
+Starts `atlas demo` on free ports with a temporary ATLAS_HOME, waits for the demo's
+watchlist sensor to materialize `videos`, then walks the asset graph, that asset page (its
+materialization metadata), the runs list, and a backfill of `vault_partitions` launched
+through the UI's own dialogs. Every page is saved as a PNG in tests/ui/screenshots/ (linked from the
 README). Needs Debian's `chromium` (`apt-get install chromium`; `.ci/run` installs it) and
 Playwright for Python (the [dev] extra); never downloads a browser.
 """
@@ -19,13 +19,13 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from test_demo import clean_env, free_port
+from playwright.sync_api import sync_playwright
+from test_demo import clean_env, free_port, graphql
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SCREENSHOTS = Path(__file__).resolve().parent / "ui" / "screenshots"
@@ -56,16 +56,6 @@ pytestmark = [
         reason="no Chromium binary (apt-get install chromium; .ci/run installs it)",
     ),
 ]
-
-
-def graphql(port: int, query: str) -> dict[str, Any]:
-    request = urllib.request.Request(
-        f"http://127.0.0.1:{port}/graphql",
-        data=json.dumps({"query": query}).encode(),
-        headers={"Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return json.loads(response.read())["data"]  # type: ignore[no-any-return]
 
 
 def wait_for(
@@ -171,7 +161,6 @@ def demo(tmp_path: Path) -> Iterator[tuple[int, subprocess.Popen[bytes], Path]]:
 def test_ui_graph_asset_page_runs_and_backfill(
     demo: tuple[int, subprocess.Popen[bytes], Path],
 ) -> None:
-    sync_api = pytest.importorskip("playwright.sync_api")
     port, process, log_path = demo
     base = f"http://127.0.0.1:{port}"
     # The demo's watchlist sensor launches a discovery run per channel within a minute.
@@ -208,7 +197,7 @@ def test_ui_graph_asset_page_runs_and_backfill(
             if isinstance(payload, dict) and payload.get("errors"):
                 graphql_errors.append(json.dumps(payload["errors"])[:500])
 
-    with sync_api.sync_playwright() as playwright:
+    with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
         page = browser.new_page(viewport={"width": 1440, "height": 900})
         try:
