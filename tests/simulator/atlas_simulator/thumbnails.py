@@ -6,8 +6,8 @@
 Names: default, mqdefault, hqdefault, sddefault, maxresdefault (the cover, frame 0) and
 1, 2, 3 with optional mq/hq/sd prefixes (frames at a quarter, half and three quarters).
 A frame is a 16:9 scene drawn from (seed, video, frame); 4:3 sizes letterbox it, as
-YouTube does. A re-upload (``alteration`` > 0) shows the same scene lightly altered:
-cropped a little, brightness and colour shifted, with mild noise.
+YouTube does. A re-upload (``alteration`` > 0) shows the same scene with ordinary edits:
+cropped and mirrored, or bordered, rotated and branded; colours shifted; re-encoded.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import re
 from functools import lru_cache
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageEnhance
+from PIL import Image, ImageDraw, ImageEnhance, ImageFont, ImageOps
 
 SCENE = (640, 360)
 _SIZES = {"": (120, 90), "mq": (320, 180), "hq": (480, 360), "sd": (640, 480)}
@@ -49,42 +49,80 @@ def _rng(*parts: object) -> random.Random:
     return random.Random(int.from_bytes(digest[:8], "big"))
 
 
+_WORDS = (
+    "EPIC BEST NEW HOW WHY TOP FAST REAL LAST FIRST HUGE TINY SECRET GUIDE FINAL LIVE "
+    "WIN FAIL BUILD CRAZY"
+).split()
+
+
+def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    return ImageFont.load_default(size=size)
+
+
 @lru_cache(maxsize=256)
 def _scene(seed: int, source: str, frame: int) -> Image.Image:
-    """The 16:9 picture of ``frame`` of video ``source``: shared palette, moving shapes."""
+    """The 16:9 picture of ``frame`` of video ``source``: its own palette, shapes, a textured
+    subject and a title in big letters, as YouTube thumbnails have."""
     palette_rng = _rng(seed, source)
     palette = [tuple(palette_rng.randrange(256) for _ in range(3)) for _ in range(6)]
     top, bottom = np.array(palette[0], float), np.array(palette[1], float)
     ramp = np.linspace(0, 1, SCENE[1])[:, None, None]
     pixels = (top * (1 - ramp) + bottom * ramp).repeat(SCENE[0], axis=1)
-    image = Image.fromarray(pixels.astype(np.uint8), "RGB")
-    draw = ImageDraw.Draw(image)
     rng = _rng(seed, source, frame)
-    for _ in range(7):
+    texture = np.random.default_rng(rng.randrange(2**32)).normal(0, 10, (SCENE[1], SCENE[0], 1))
+    image = Image.fromarray(np.clip(pixels + texture, 0, 255).astype(np.uint8), "RGB")
+    draw = ImageDraw.Draw(image)
+    for _ in range(9):
         x, y = rng.randrange(SCENE[0]), rng.randrange(SCENE[1])
-        w, h = rng.randrange(40, 260), rng.randrange(30, 200)
+        w, h = rng.randrange(30, 220), rng.randrange(30, 180)
         colour = palette[rng.randrange(2, 6)]
         box = (x - w // 2, y - h // 2, x + w // 2, y + h // 2)
-        if rng.random() < 0.5:
-            draw.ellipse(box, fill=colour)
-        else:
+        kind = rng.random()
+        if kind < 0.4:
+            draw.ellipse(box, fill=colour, outline=palette[rng.randrange(6)], width=3)
+        elif kind < 0.8:
             draw.rectangle(box, fill=colour)
-    # A title bar, as many thumbnails have.
-    bar_y = rng.choice([20, SCENE[1] - 80])
-    draw.rectangle((30, bar_y, SCENE[0] - 30, bar_y + 60), fill=palette[5])
+        else:
+            points = [(rng.randrange(SCENE[0]), rng.randrange(SCENE[1])) for _ in range(3)]
+            draw.polygon(points, fill=colour)
+    # A title in big letters on a bar, as many thumbnails have.
+    bar_y = rng.choice([16, SCENE[1] - 96])
+    draw.rectangle((24, bar_y, SCENE[0] - 24, bar_y + 80), fill=palette[5])
+    title = " ".join(rng.sample(_WORDS, k=2)) + f" #{rng.randrange(1, 99)}"
+    ink = (255, 255, 255) if sum(palette[5]) < 384 else (10, 10, 10)
+    draw.text((40, bar_y + 8), title, font=_font(60), fill=ink)
     return image
 
 
+def _reencode(image: Image.Image, quality: int) -> Image.Image:
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=quality)
+    return Image.open(io.BytesIO(out.getvalue())).convert("RGB")
+
+
 def _alter(image: Image.Image, seed: int, source: str, alteration: int) -> Image.Image:
+    """A re-upload's frame: the ordinary edits of someone passing a video off as theirs.
+    Odd alterations crop and mirror; even ones add a border, a slight rotation and the
+    uploader's logo; all shift the colours and re-encode at low quality."""
     rng = _rng(seed, source, "alteration", alteration)
     w, h = image.size
-    dx, dy = int(w * rng.uniform(0.01, 0.04)), int(h * rng.uniform(0.01, 0.04))
-    image = image.crop((dx, dy, w - dx, h - dy)).resize((w, h), Image.Resampling.BILINEAR)
-    image = ImageEnhance.Brightness(image).enhance(rng.uniform(0.9, 1.1))
-    image = ImageEnhance.Color(image).enhance(rng.uniform(0.85, 1.15))
-    noise = np.random.default_rng(rng.randrange(2**32)).normal(0, 4, (h, w, 3))
-    pixels = np.clip(np.asarray(image, dtype=float) + noise, 0, 255).astype(np.uint8)
-    return Image.fromarray(pixels, "RGB")
+    if alteration % 2:
+        dx, dy = int(w * rng.uniform(0.05, 0.1)), int(h * rng.uniform(0.05, 0.1))
+        image = image.crop((dx, dy, w - dx, h - dy)).resize((w, h), Image.Resampling.BILINEAR)
+        image = ImageOps.mirror(image)
+    else:
+        pad = int(w * rng.uniform(0.03, 0.06))
+        image = ImageOps.expand(image, border=pad, fill=(20, 20, 20)).resize((w, h))
+        image = image.rotate(
+            rng.uniform(2, 4), resample=Image.Resampling.BILINEAR, fillcolor=(20, 20, 20)
+        )
+        draw = ImageDraw.Draw(image)
+        x, y = w - 150, 20
+        draw.rounded_rectangle((x, y, x + 130, y + 50), radius=10, fill=(230, 30, 30))
+        draw.text((x + 12, y + 8), "NEW!", font=_font(30), fill=(255, 255, 255))
+    image = ImageEnhance.Brightness(image).enhance(rng.uniform(0.88, 1.12))
+    image = ImageEnhance.Color(image).enhance(rng.uniform(0.8, 1.2))
+    return _reencode(image, rng.randrange(20, 40))
 
 
 def _fit(scene: Image.Image, size: tuple[int, int]) -> Image.Image:
