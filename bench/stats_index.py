@@ -1,4 +1,4 @@
-"""Benchmark: B-tree vs BRIN on ``video_stats_log.timestamp`` (migration 0014's choice).
+"""Benchmark: B-tree vs BRIN on ``video_stats_log.timestamp`` (migration 0012's choice).
 
     .venv/bin/python bench/stats_index.py [--videos 5000] [--hours 240]
 
