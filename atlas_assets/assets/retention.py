@@ -1,6 +1,5 @@
 """Daily retention (refresh or delete API data past the window) and the compliance audit."""
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 from dagster import (
@@ -47,27 +46,14 @@ async def retention(
     database: DatabaseResource,
     youtube: YouTubeResource,
     vault: VaultResource,
-) -> AsyncIterator[MaterializeResult | AssetCheckResult]:  # type: ignore[type-arg]
+) -> MaterializeResult:  # type: ignore[type-arg]  # dagster matches the bare class
     with stopwatch() as took:
         async with services(context, database, youtube=youtube, vault=vault) as svc:
             run = await apply_retention(svc)
             rules = await audit(svc.settings, svc.db, svc.vault, now=svc.clock())
     counts = {f"deleted_{k}": v for k, v in sorted(run.counts.items())}
-    yield MaterializeResult(
-        metadata={
-            "applied": run.applied,
-            "window_days": run.window_days or 0,
-            **counts,
-            "refreshed_channels": run.refreshed.get("channels", 0),
-            "refreshed_videos": run.refreshed.get("videos", 0),
-            "purged_missing_channels": run.purged_missing.get("channels", 0),
-            "purged_missing_videos": run.purged_missing.get("videos", 0),
-            "quota_units": run.units,
-            "seconds": took["seconds"],
-        }
-    )
     broken = [r for r in rules if r.status == BROKEN]
-    yield AssetCheckResult(
+    audit_result = AssetCheckResult(
         check_name="compliance_audit",
         passed=not broken,
         severity=AssetCheckSeverity.ERROR,
@@ -81,6 +67,20 @@ async def retention(
                 )
             ),
         },
+    )
+    return MaterializeResult(
+        metadata={
+            "applied": run.applied,
+            "window_days": run.window_days or 0,
+            **counts,
+            "refreshed_channels": run.refreshed.get("channels", 0),
+            "refreshed_videos": run.refreshed.get("videos", 0),
+            "purged_missing_channels": run.purged_missing.get("channels", 0),
+            "purged_missing_videos": run.purged_missing.get("videos", 0),
+            "quota_units": run.units,
+            "seconds": took["seconds"],
+        },
+        check_results=[audit_result],
     )
 
 

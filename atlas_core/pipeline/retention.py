@@ -29,6 +29,7 @@ from atlas_core.store.retention import (
     delete_channels,
     delete_events_before,
     delete_history_before,
+    delete_outbox_before,
     delete_stats_before,
     delete_vectors_before,
     delete_videos,
@@ -46,6 +47,8 @@ TABLES = (
     "video_vectors",
     "channel_history",
     "system_events",
+    "reupload_pairs",
+    "alert_outbox",
     "watchlist",
 )
 
@@ -89,6 +92,7 @@ async def apply_retention(svc: Services) -> RetentionRun:
         counts["video_vectors"] += vectors
         counts["channel_history"] += await delete_history_before(conn, cutoff)
         counts["system_events"] += await delete_events_before(conn, cutoff)
+        counts["alert_outbox"] += await delete_outbox_before(conn, cutoff)
     purged = {"channels": len(missing.channels), "videos": len(missing.videos)}
     all_videos = set(drop_videos) | set(channel_videos)
     vault_files = await asyncio.to_thread(drop_partitions_before, svc.vault, cutoff.date())

@@ -113,14 +113,49 @@ async def delete_events_before(conn: AsyncConnection, cutoff: datetime) -> int:
     return cur.rowcount
 
 
+async def delete_outbox_before(conn: AsyncConnection, cutoff: datetime) -> int:
+    """Delivered or given-up alerts (they quote titles and counts) older than the window."""
+    cur = await conn.execute(
+        "DELETE FROM alert_outbox WHERE created_at < %s"
+        " AND (delivered_at IS NOT NULL OR given_up_at IS NOT NULL)",
+        (_ts(cutoff),),
+    )
+    return cur.rowcount
+
+
+async def delete_outbox_mentions(conn: AsyncConnection, ids: Sequence[str]) -> int:
+    """Alerts, pending or not, whose key, text, fields or image name one of ``ids``."""
+    cur = await conn.execute(
+        "DELETE FROM alert_outbox o WHERE EXISTS (SELECT 1 FROM unnest(%s::text[]) AS i(id)"
+        " WHERE strpos(o.key || o.title || o.description || o.fields::text"
+        " || coalesce(o.image_path, ''), i.id) > 0)",
+        (list(ids),),
+    )
+    return cur.rowcount
+
+
 async def delete_videos(conn: AsyncConnection, video_ids: Sequence[str]) -> Counts:
-    """Delete these videos and everything keyed by them (vectors, snapshots, their events)."""
+    """Delete these videos and everything keyed by them (vectors, snapshots, re-upload
+    pairs, their events and alerts)."""
     ids = list(video_ids)
     counts: Counts = dict.fromkeys(
-        ("video_vectors", "video_stats_log", "system_events", "videos"), 0
+        (
+            "video_vectors",
+            "video_stats_log",
+            "reupload_pairs",
+            "system_events",
+            "alert_outbox",
+            "videos",
+        ),
+        0,
     )
     if not ids:
         return counts
+    cur = await conn.execute(
+        "DELETE FROM reupload_pairs WHERE video_a = ANY(%s) OR video_b = ANY(%s)", (ids, ids)
+    )
+    counts["reupload_pairs"] = cur.rowcount
+    counts["alert_outbox"] = await delete_outbox_mentions(conn, ids)
     for table, column in (("video_vectors", "video_id"), ("video_stats_log", "video_id")):
         cur = await conn.execute(
             f"DELETE FROM {table} WHERE {column} = ANY(%s)",
@@ -171,6 +206,7 @@ async def delete_channels(
         (ids, ids, ids),
     )
     add_counts(counts, {"system_events": cur.rowcount})
+    add_counts(counts, {"alert_outbox": await delete_outbox_mentions(conn, ids)})
     cur = await conn.execute("DELETE FROM channels WHERE id = ANY(%s)", (ids,))
     counts["channels"] = cur.rowcount
     return counts
