@@ -32,7 +32,7 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -44,12 +44,11 @@ from atlas_core.notifications.embeds import Alert, alert_embed, digest_embed, sh
 from atlas_core.notifications.levels import AlertChannel, AlertLevel
 from atlas_core.notifications.ratelimit import WebhookLimiter
 from atlas_core.notifications.redaction import REDACTOR
-from atlas_core.utils import retry_async
+from atlas_core.utils import Sleep, retry_async
 
 logger = logging.getLogger("atlas_core.notifications")
 
 Clock = Callable[[], float]
-Sleep = Callable[[float], Awaitable[Any]]
 
 
 class DiscordNotifier:

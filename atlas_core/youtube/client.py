@@ -29,7 +29,7 @@ import httpx
 
 from atlas_core.config import Settings
 from atlas_core.database import DatabaseManager
-from atlas_core.utils import retry_async
+from atlas_core.utils import Sleep, retry_async, utc_now
 from atlas_core.youtube.errors import (
     ChannelNotFound,
     KeyQuotaSpent,
@@ -42,7 +42,7 @@ from atlas_core.youtube.errors import (
 )
 from atlas_core.youtube.models import ChannelsResult, VideosResult
 from atlas_core.youtube.parsing import parse_channel, parse_channel_ref, parse_video
-from atlas_core.youtube.quota import Clock, KeyPool, QuotaLedger, quota_day, utc_now
+from atlas_core.youtube.quota import Clock, KeyPool, QuotaLedger, quota_day
 
 logger = logging.getLogger(__name__)
 
@@ -73,7 +73,6 @@ _CONFIG_HINTS = {
     ),
 }
 
-Sleep = Callable[[float], Awaitable[Any]]
 _T = TypeVar("_T")
 
 

@@ -20,6 +20,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from atlas_core.database import DatabaseManager
+from atlas_core.utils import utc_now
 from atlas_core.youtube.errors import QuotaExhausted, YouTubeConfigError
 
 PACIFIC = ZoneInfo("America/Los_Angeles")
@@ -34,10 +35,6 @@ METHOD_COSTS: dict[str, int] = {
 }
 
 Clock = Callable[[], datetime]
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 def quota_day(moment: datetime) -> date:
