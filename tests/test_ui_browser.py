@@ -35,8 +35,14 @@ LOCATION = "atlas_assets.definitions"
 # Catalog metadata lands here one line each, e.g. "Row count", "Owners", "Kinds", "Columns".
 ASSET_PAGE = "videos"
 ASSET_PAGE_SHOWS = (
-    "new_videos",
+    "new_videos",  # the materialization's own metadata
     "quota_units",
+    "Row count",  # dagster/row_count
+    "Postgres",  # kinds
+    "YouTube",
+    "atlas-data",  # the owner
+    "published_at",  # a column of dagster/column_schema
+    "Plots",  # numeric metadata plotted over time
 )
 
 # Text that only appears when the UI failed to load or run something.
