@@ -6,7 +6,7 @@ CREATE TABLE reupload_pairs (
     original_id VARCHAR(20) NOT NULL,
     score REAL NOT NULL,
     evidence_path TEXT,
-    created_at TIMESTAMP DEFAULT NOW(),
+    created_at TIMESTAMPTZ DEFAULT NOW(),
     PRIMARY KEY (video_a, video_b),
     CHECK (video_a < video_b)
 );

@@ -3,5 +3,5 @@
 
 CREATE TABLE channel_discovery_checks (
     channel_id VARCHAR(50) PRIMARY KEY,
-    checked_at TIMESTAMP NOT NULL               -- UTC
+    checked_at TIMESTAMPTZ NOT NULL
 );

@@ -260,7 +260,8 @@ def test_definitions_read_no_environment_at_import_of_partitions_and_schedules()
 
 def test_every_asset_has_catalog_metadata() -> None:
     """Kinds, owner, tags and a description that renders (no raw <...> swallowed as HTML);
-    tables name themselves and their columns; each asset has a freshness policy."""
+    tables name themselves and their columns; each scheduled asset has a freshness policy (the
+    on-demand alert drainer runs only when alerts are due, so staleness means nothing there)."""
     from atlas_assets.definitions import defs
 
     specs = list(defs.resolve_all_asset_specs())
@@ -270,7 +271,7 @@ def test_every_asset_has_catalog_metadata() -> None:
         assert spec.kinds and spec.owners == ["team:atlas-data"], name
         assert {"domain", "cadence"} <= set(spec.tags), name
         assert spec.description and "<" not in spec.description, name
-        assert spec.freshness_policy is not None, name
+        assert (spec.freshness_policy is not None) == (spec.tags["cadence"] != "on-demand"), name
         if name in {"channels", "channel_stats_log", "videos", "video_stats_log"}:
             assert spec.metadata["dagster/table_name"] == name
             assert spec.metadata["dagster/column_schema"].columns
