@@ -44,12 +44,19 @@ class DatabaseConnectionError(ConnectionError):
     """PostgreSQL could not be reached. Names host and database, never the password."""
 
 
-def resolve_dsn(settings: Settings) -> str:
-    """``DATABASE_URL`` if set, else the embedded server under ``ATLAS_HOME``."""
+def resolve_dsn(settings: Settings, *, start_embedded: bool = False) -> str:
+    """``DATABASE_URL`` if set, else the embedded server under ``ATLAS_HOME``.
+
+    The embedded server is only connected to, unless ``start_embedded`` (plain CLI processes
+    only: never from a Dagster process); when it is down this raises ``DatabaseConnectionError``
+    saying to run ``atlas db start``.
+    """
     if settings.DATABASE_URL is not None:
         return settings.DATABASE_URL.get_secret_value()
-    from atlas_core.embedded import embedded_dsn
+    from atlas_core.embedded import embedded_dsn, start_server
 
+    if start_embedded:
+        start_server(settings.ATLAS_HOME)
     return embedded_dsn(settings.ATLAS_HOME)
 
 
@@ -75,7 +82,12 @@ async def _configure(conn: AsyncConnection) -> None:
 
 
 class DatabaseManager:
-    """Owns an async connection pool to Atlas's PostgreSQL."""
+    """Owns an async connection pool to Atlas's PostgreSQL.
+
+    Without ``dsn`` it connects to ``DATABASE_URL`` or the embedded server under ``ATLAS_HOME``;
+    ``start_embedded=True`` lets it start that server (plain CLI processes; Dagster processes
+    leave it False and get one clear error when the server is down).
+    """
 
     def __init__(
         self,
@@ -85,6 +97,7 @@ class DatabaseManager:
         min_size: int | None = None,
         max_size: int | None = None,
         timeout: float | None = None,
+        start_embedded: bool = False,
     ) -> None:
         if dsn is None and settings is None:
             from atlas_core.config import load_settings
@@ -92,6 +105,7 @@ class DatabaseManager:
             settings = load_settings()
         self._dsn = dsn
         self._settings = settings
+        self._start_embedded = start_embedded
         self._min_size = min_size if min_size is not None else _pool_setting(settings, "MIN", 1)
         self._max_size = max_size if max_size is not None else _pool_setting(settings, "MAX", 10)
         self._timeout = (
@@ -109,7 +123,7 @@ class DatabaseManager:
         """The connection string (contains the password if there is one: do not log it)."""
         if self._dsn is None:
             assert self._settings is not None
-            self._dsn = resolve_dsn(self._settings)
+            self._dsn = resolve_dsn(self._settings, start_embedded=self._start_embedded)
         return self._dsn
 
     def __repr__(self) -> str:
