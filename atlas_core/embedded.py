@@ -166,6 +166,13 @@ def start_server(home: Path | str, database: str = DATABASE_NAME) -> ServerStatu
     return status
 
 
+def started_dsn(home: Path | str, database: str = DATABASE_NAME) -> str:
+    """:func:`start_server` then :func:`embedded_dsn`: for scripts, benches and tests that own
+    a throwaway server (stop it with :func:`stop_server`)."""
+    start_server(home, database)
+    return embedded_dsn(home, database)
+
+
 def stop_server(home: Path | str, mode: str = "fast") -> bool:
     """Stop the server (``pg_ctl stop -m mode``); True if one was running. Logs when it stops."""
     home = atlas_home(home)

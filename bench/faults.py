@@ -27,7 +27,7 @@ from webhook_sink import NOT_FOUND, Reply, WebhookSink, rate_limited
 
 from atlas_core.config import Settings, load_settings
 from atlas_core.database import DatabaseManager
-from atlas_core.embedded import embedded_dsn, release
+from atlas_core.embedded import started_dsn, stop_server
 from atlas_core.migrate import migrate
 from atlas_core.notifications import (
     Alert,
@@ -226,13 +226,13 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="atlas-faults-") as tmp:
         home = Path(tmp)
-        server = args.database_url or embedded_dsn(home, "postgres")
+        server = args.database_url or started_dsn(home, "postgres")
         try:
             with scratch_database(server) as dsn:
                 migrate(dsn)
                 t = asyncio.run(run(dsn, home))
         finally:
-            release(home)
+            stop_server(home)
     print(
         f"faults_survived={t.survived}/{t.total} rows_lost={t.rows_lost} "
         f"alerts_lost={t.alerts_lost} units_unaccounted={t.units_unaccounted}"
