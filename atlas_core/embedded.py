@@ -185,6 +185,16 @@ def stop_server(home: Path | str, mode: str = "fast") -> bool:
         return True
 
 
+def restart_server(home: Path | str, mode: str = "fast") -> ServerStatus:
+    """``pg_ctl restart -m mode`` (``immediate`` = a crash and recovery): for fault drills."""
+    home = atlas_home(home)
+    with _locked(home):
+        _pg_ctl(home, "restart", "-w", "-m", mode, "-l", str(log_path(home)))
+        status = _wait_ready(home)
+    logger.info("embedded PostgreSQL restarted (%s, pid %s)", mode, status.pid)
+    return status
+
+
 class ServerHold:
     """A command's hold on the server: it stops on release only if this hold started it."""
 
