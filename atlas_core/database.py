@@ -16,9 +16,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import weakref
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import psycopg
 from pgvector.psycopg import register_vector_async
@@ -30,6 +30,12 @@ if TYPE_CHECKING:
     from atlas_core.config import Settings
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+# A lost connection (server restarted or shut down) is retried this many times, 0.5 s, 1 s,
+# 2 s, 4 s apart: long enough for ``pg_ctl restart`` to bring the server back.
+WRITE_ATTEMPTS = 5
 
 __all__ = [
     "DatabaseConnectionError",
@@ -178,6 +184,20 @@ class DatabaseManager:
         await self.initialize()
         async with self._pools[asyncio.get_running_loop()].connection() as conn:
             yield conn
+
+    async def in_transaction(self, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+        """``await work(conn)`` in one transaction; when the connection is lost mid-way (the
+        server restarted), the transaction is rolled back and ``work`` runs again on a fresh
+        connection, up to ``WRITE_ATTEMPTS`` times. ``work`` must be idempotent and keep its
+        results in its return value (a failed attempt's side effects are rolled back)."""
+        from atlas_core.utils import retry_async
+
+        @retry_async(WRITE_ATTEMPTS, delay=0.5, backoff=2.0, exceptions=(psycopg.OperationalError,))
+        async def attempt() -> T:
+            async with self.get_connection() as conn:
+                return await work(conn)
+
+        return await attempt()
 
 
 def _pool_setting(settings: Settings | None, which: str, default: int) -> int:
