@@ -23,6 +23,8 @@ from atlas_core.database import DatabaseManager
 from atlas_core.embedded import started_dsn, stop_server
 from atlas_core.migrate import migrate
 
+pytest_plugins = ["outbox_helpers"]  # the outbox fixtures (sink, open_svc), shared by two suites
+
 TEMPLATE = "atlas_template"
 _counter = itertools.count()
 

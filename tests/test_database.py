@@ -140,3 +140,30 @@ async def test_pool_connections_use_utc(admin_dsn: str, database_dsn: str) -> No
         await manager.close()
     assert zone == ("UTC",)
     assert now is not None and now[0].utcoffset() is not None and not now[0].utcoffset()
+
+
+async def test_in_transaction_runs_again_when_the_connection_is_lost(
+    db: DatabaseManager, database_dsn: str
+) -> None:
+    """A server restart kills the connection mid-write: the work is rolled back and redone."""
+    import psycopg
+
+    attempts = 0
+
+    async def work(conn: psycopg.AsyncConnection) -> int:
+        nonlocal attempts
+        attempts += 1
+        await conn.execute("INSERT INTO channels (id, title) VALUES ('UCkept', 'once')")
+        if attempts == 1:
+            pid = conn.info.backend_pid
+            with psycopg.connect(database_dsn, autocommit=True) as admin:
+                admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        cur = await conn.execute("SELECT count(*) FROM channels")
+        (n,) = await cur.fetchone()  # type: ignore[misc]
+        return int(n)
+
+    assert await db.in_transaction(work) == 1
+    assert attempts == 2
+    async with db.get_connection() as conn:
+        cur = await conn.execute("SELECT count(*) FROM channels WHERE id = 'UCkept'")
+        assert await cur.fetchone() == (1,)
