@@ -26,6 +26,7 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -180,7 +181,13 @@ def stop_server(home: Path | str, mode: str = "fast") -> bool:
         status = server_status(home)
         if not status.running:
             return False
-        _pg_ctl(home, "stop", "-w", "-m", mode)
+        try:
+            _pg_ctl(home, "stop", "-w", "-m", mode)
+        except DatabaseConnectionError:
+            # pg_ctl could not reach the data folder (e.g. a parent made 0700 since the start):
+            # the postmaster's own shutdown signal does the same.
+            assert status.pid is not None
+            _signal_stop(status.pid, mode)
         logger.info("embedded PostgreSQL stopped (pid %s) in %s", status.pid, status.pgdata)
         return True
 
@@ -351,6 +358,18 @@ def _socket_dir(home: Path) -> Path:
     short.mkdir(exist_ok=True)
     short.chmod(0o1777 if _as_root() else 0o700)
     return short
+
+
+_SHUTDOWN_SIGNALS = {"smart": signal.SIGTERM, "fast": signal.SIGINT, "immediate": signal.SIGQUIT}
+
+
+def _signal_stop(pid: int, mode: str) -> None:
+    os.kill(pid, _SHUTDOWN_SIGNALS[mode])
+    deadline = time.monotonic() + START_TIMEOUT
+    while _is_postgres(pid):
+        if time.monotonic() > deadline:
+            raise DatabaseConnectionError(f"embedded PostgreSQL (pid {pid}) did not stop")
+        time.sleep(0.1)
 
 
 def _wait_ready(home: Path) -> ServerStatus:

@@ -142,3 +142,20 @@ def test_sigterm_leaves_a_server_the_process_did_not_start(home: Path) -> None:
     pid = start_server(home).pid
     assert _hold_then_sigterm(home) == "joined"
     assert server_status(home).running and server_status(home).pid == pid
+
+
+def test_dagster_sensors_skip_with_one_clear_line_when_the_server_is_down(home: Path) -> None:
+    from dagster import DagsterInstance, SkipReason, build_sensor_context
+
+    from atlas_assets.assets.alerts import alerts_sensor
+    from atlas_assets.resources import DatabaseResource
+    from atlas_assets.sensors import watchlist_sensor
+
+    database = DatabaseResource(atlas_home=str(home))
+    with DagsterInstance.ephemeral() as instance:
+        for sensor in (watchlist_sensor, alerts_sensor):
+            context = build_sensor_context(instance=instance, resources={"database": database})
+            result = sensor(context)
+            assert isinstance(result, SkipReason), sensor.name
+            assert "not running: start it with `atlas db start`" in (result.skip_message or "")
+    assert not pgdata_dir(home).exists()  # a Dagster process never starts (or initialises) it
