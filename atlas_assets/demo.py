@@ -22,6 +22,7 @@ from pathlib import Path
 
 from atlas_core.config import Settings, load_settings
 from atlas_core.database import DatabaseManager, resolve_dsn
+from atlas_core.embedded import hold_server
 from atlas_core.migrate import migrate
 
 DEMO_DAGSTER_YAML = """\
@@ -97,6 +98,8 @@ def run_demo(port: int = 3000, sim_port: int = 8765, seed: int = 7, speed: float
                 file=sys.stderr,
             )
             return 2
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # SIGTERM stops it like Ctrl-C
+    database = hold_server(base)  # the embedded server, unless it already runs (then it stays up)
     sim = SimulatorServer(seed=seed, port=sim_port, speed=speed).start()
     try:
         env = demo_environment(base, sim.base_url, sim.world.api_keys[0])
@@ -134,3 +137,4 @@ def run_demo(port: int = 3000, sim_port: int = 8765, seed: int = 7, speed: float
             return 0
     finally:
         sim.stop()
+        database.release()  # stops the embedded server only if this demo started it

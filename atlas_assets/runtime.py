@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
-from dagster import AssetExecutionContext
+from dagster import AssetExecutionContext, SkipReason
 
 from atlas_assets.resources import (
     DatabaseResource,
@@ -16,7 +16,7 @@ from atlas_assets.resources import (
     YouTubeResource,
     settings_from,
 )
-from atlas_core.database import DatabaseManager
+from atlas_core.database import DatabaseConnectionError, DatabaseManager, resolve_dsn
 from atlas_core.pipeline import Services
 from atlas_core.utils import utc_now
 
@@ -58,6 +58,16 @@ async def database_only(database: DatabaseResource) -> AsyncIterator[DatabaseMan
         yield manager
     finally:
         await manager.close()
+
+
+def sensor_dsn(database: DatabaseResource) -> str | SkipReason:
+    """The database a sensor reads, or, when it is down (the embedded server not started),
+    a ``SkipReason`` saying what to run: the tick is skipped with that one line, not failed.
+    Sensors only connect; they never start the embedded server."""
+    try:
+        return resolve_dsn(database.settings())
+    except DatabaseConnectionError as exc:
+        return SkipReason(f"database unavailable: {exc}")
 
 
 def md_table(header: tuple[str, ...], rows: Sequence[tuple[object, ...]], limit: int = 10) -> str:

@@ -19,7 +19,7 @@ from dagster import (
 from atlas_assets import partitions
 from atlas_assets.jobs import discover_job
 from atlas_assets.resources import DatabaseResource, NotifierResource
-from atlas_core.database import resolve_dsn
+from atlas_assets.runtime import sensor_dsn
 from atlas_core.notifications import AlertChannel, AlertLevel, build_notifier
 from atlas_core.store.watchlist import read_watchlist_ids
 
@@ -35,7 +35,10 @@ from atlas_core.store.watchlist import read_watchlist_ids
 def watchlist_sensor(
     context: SensorEvaluationContext, database: DatabaseResource
 ) -> SensorResult | SkipReason:
-    watched = read_watchlist_ids(resolve_dsn(database.settings()))
+    dsn = sensor_dsn(database)
+    if isinstance(dsn, SkipReason):
+        return dsn
+    watched = read_watchlist_ids(dsn)
     digest = hashlib.sha256(",".join(watched).encode()).hexdigest()[:16]
     if context.cursor == digest:
         return SkipReason(f"watchlist unchanged ({len(watched)} channels)")

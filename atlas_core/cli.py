@@ -1,5 +1,6 @@
 """The ``atlas`` command.
 
+atlas db start|stop|status   the embedded PostgreSQL as a background service (ATLAS_HOME)
 atlas migrate            apply pending database migrations
 atlas health             check every component; exit 1 if any is down
 atlas watch add REF...   track channels by id, @handle or URL
@@ -27,6 +28,34 @@ from atlas_core.migrate import MigrationError
 from atlas_core.youtube.errors import YouTubeError
 
 Handler = Callable[[argparse.Namespace], int]
+
+
+def _cmd_db(args: argparse.Namespace) -> int:
+    from atlas_core.embedded import server_status, start_server, stop_server
+
+    settings = atlas_core.settings
+    home = settings.ATLAS_HOME
+    if settings.DATABASE_URL is not None:
+        print(
+            "atlas: note: DATABASE_URL is set, so Atlas uses that server, not this one",
+            file=sys.stderr,
+        )
+    # The lines below say what happened; the library's own start/stop log lines would repeat it.
+    logging.getLogger("atlas_core.embedded").setLevel(logging.WARNING)
+    if args.action == "start":
+        status = start_server(home)
+        print(("started: " if status.started else "already running: ") + status.describe())
+        return 0
+    if args.action == "stop":
+        was = server_status(home)
+        if stop_server(home, mode=args.mode):
+            print(f"stopped embedded PostgreSQL (pid {was.pid}) in {was.pgdata}")
+        else:
+            print(server_status(home).describe())
+        return 0
+    status = server_status(home)
+    print(status.describe())
+    return 0 if status.running else 1
 
 
 def _cmd_migrate(args: argparse.Namespace) -> int:
@@ -196,7 +225,7 @@ def _add_reembed_parser(commands: argparse._SubParsersAction) -> None:  # type: 
     reembed.add_argument(
         "--max-batches", type=int, default=None, help="stop after N batches (default: all)"
     )
-    reembed.set_defaults(handler=_cmd_reembed)
+    reembed.set_defaults(handler=_cmd_reembed, starts_database=True)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -208,8 +237,23 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log at DEBUG level")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
 
+    db = commands.add_parser(
+        "db", help="the embedded PostgreSQL under ATLAS_HOME: start | stop | status"
+    )
+    db_actions = db.add_subparsers(dest="action", metavar="ACTION", required=True)
+    db_actions.add_parser("start", help="start it in the background (no-op if it runs)")
+    stop = db_actions.add_parser("stop", help="stop it (no-op if it is not running)")
+    stop.add_argument(
+        "--mode",
+        choices=("smart", "fast", "immediate"),
+        default="fast",
+        help="pg_ctl shutdown mode (default fast: disconnects clients, then stops)",
+    )
+    db_actions.add_parser("status", help="pid, socket and log; exit 1 if it is not running")
+    db.set_defaults(handler=_cmd_db)
+
     migrate = commands.add_parser("migrate", help="apply pending database migrations")
-    migrate.set_defaults(handler=_cmd_migrate)
+    migrate.set_defaults(handler=_cmd_migrate, starts_database=True)
 
     health = commands.add_parser("health", help="check each component; exit 1 if any is down")
     health.set_defaults(handler=_cmd_health)
@@ -223,7 +267,7 @@ def build_parser() -> argparse.ArgumentParser:
         "remove", help="stop tracking a channel (its data stays until retention; see forget)"
     )
     remove.add_argument("channel_id", metavar="CHANNEL_ID")
-    watch.set_defaults(handler=_cmd_watch)
+    watch.set_defaults(handler=_cmd_watch, starts_database=True)
 
     forget = commands.add_parser(
         "forget", help="delete every trace of channels: database rows, vectors, vault data"
@@ -232,12 +276,12 @@ def build_parser() -> argparse.ArgumentParser:
     forget.add_argument(
         "--dry-run", action="store_true", help="print what would go; change nothing"
     )
-    forget.set_defaults(handler=_cmd_forget)
+    forget.set_defaults(handler=_cmd_forget, starts_database=True)
 
     compliance = commands.add_parser(
         "compliance", help="audit each compliance rule with evidence; exit 1 if one is broken"
     )
-    compliance.set_defaults(handler=_cmd_compliance)
+    compliance.set_defaults(handler=_cmd_compliance, starts_database=True)
 
     demo = commands.add_parser(
         "demo", help="run everything locally: simulator, embedded database, Dagster UI + daemon"
@@ -253,6 +297,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _start_embedded_database() -> None:
+    """Commands that write start the embedded server when it is down (and leave it running:
+    ``atlas db stop`` stops it); ``atlas health`` and Dagster processes only connect."""
+    settings = atlas_core.settings
+    if settings.DATABASE_URL is None:
+        from atlas_core.embedded import start_server
+
+        start_server(settings.ATLAS_HOME)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -265,6 +319,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
+        if getattr(args, "starts_database", False):
+            _start_embedded_database()
         return handler(args)
     except (ConfigError, DatabaseConnectionError, MigrationError, YouTubeError) as exc:
         print(f"atlas: {exc}", file=sys.stderr)

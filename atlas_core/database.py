@@ -16,9 +16,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import weakref
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import psycopg
 from pgvector.psycopg import register_vector_async
@@ -30,6 +30,12 @@ if TYPE_CHECKING:
     from atlas_core.config import Settings
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+# A lost connection (server restarted or shut down) is retried this many times, 0.5 s, 1 s,
+# 2 s, 4 s apart: long enough for ``pg_ctl restart`` to bring the server back.
+WRITE_ATTEMPTS = 5
 
 __all__ = [
     "DatabaseConnectionError",
@@ -44,12 +50,19 @@ class DatabaseConnectionError(ConnectionError):
     """PostgreSQL could not be reached. Names host and database, never the password."""
 
 
-def resolve_dsn(settings: Settings) -> str:
-    """``DATABASE_URL`` if set, else the embedded server under ``ATLAS_HOME``."""
+def resolve_dsn(settings: Settings, *, start_embedded: bool = False) -> str:
+    """``DATABASE_URL`` if set, else the embedded server under ``ATLAS_HOME``.
+
+    The embedded server is only connected to, unless ``start_embedded`` (plain CLI processes
+    only: never from a Dagster process); when it is down this raises ``DatabaseConnectionError``
+    saying to run ``atlas db start``.
+    """
     if settings.DATABASE_URL is not None:
         return settings.DATABASE_URL.get_secret_value()
-    from atlas_core.embedded import embedded_dsn
+    from atlas_core.embedded import embedded_dsn, start_server
 
+    if start_embedded:
+        start_server(settings.ATLAS_HOME)
     return embedded_dsn(settings.ATLAS_HOME)
 
 
@@ -75,7 +88,12 @@ async def _configure(conn: AsyncConnection) -> None:
 
 
 class DatabaseManager:
-    """Owns an async connection pool to Atlas's PostgreSQL."""
+    """Owns an async connection pool to Atlas's PostgreSQL.
+
+    Without ``dsn`` it connects to ``DATABASE_URL`` or the embedded server under ``ATLAS_HOME``;
+    ``start_embedded=True`` lets it start that server (plain CLI processes; Dagster processes
+    leave it False and get one clear error when the server is down).
+    """
 
     def __init__(
         self,
@@ -85,6 +103,7 @@ class DatabaseManager:
         min_size: int | None = None,
         max_size: int | None = None,
         timeout: float | None = None,
+        start_embedded: bool = False,
     ) -> None:
         if dsn is None and settings is None:
             from atlas_core.config import load_settings
@@ -92,6 +111,7 @@ class DatabaseManager:
             settings = load_settings()
         self._dsn = dsn
         self._settings = settings
+        self._start_embedded = start_embedded
         self._min_size = min_size if min_size is not None else _pool_setting(settings, "MIN", 1)
         self._max_size = max_size if max_size is not None else _pool_setting(settings, "MAX", 10)
         self._timeout = (
@@ -109,7 +129,7 @@ class DatabaseManager:
         """The connection string (contains the password if there is one: do not log it)."""
         if self._dsn is None:
             assert self._settings is not None
-            self._dsn = resolve_dsn(self._settings)
+            self._dsn = resolve_dsn(self._settings, start_embedded=self._start_embedded)
         return self._dsn
 
     def __repr__(self) -> str:
@@ -164,6 +184,20 @@ class DatabaseManager:
         await self.initialize()
         async with self._pools[asyncio.get_running_loop()].connection() as conn:
             yield conn
+
+    async def in_transaction(self, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+        """``await work(conn)`` in one transaction; when the connection is lost mid-way (the
+        server restarted), the transaction is rolled back and ``work`` runs again on a fresh
+        connection, up to ``WRITE_ATTEMPTS`` times. ``work`` must be idempotent and keep its
+        results in its return value (a failed attempt's side effects are rolled back)."""
+        from atlas_core.utils import retry_async
+
+        @retry_async(WRITE_ATTEMPTS, delay=0.5, backoff=2.0, exceptions=(psycopg.OperationalError,))
+        async def attempt() -> T:
+            async with self.get_connection() as conn:
+                return await work(conn)
+
+        return await attempt()
 
 
 def _pool_setting(settings: Settings | None, which: str, default: int) -> int:

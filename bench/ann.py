@@ -27,7 +27,7 @@ from pgvector.psycopg import register_vector_async
 sys.path.insert(0, str(Path(__file__).parent))
 from ingest import scratch_database
 
-from atlas_core.embedded import embedded_dsn, release
+from atlas_core.embedded import started_dsn, stop_server
 from atlas_core.migrate import migrate
 from atlas_core.store.vectors import (
     DEFAULT_EMBEDDER,
@@ -154,13 +154,13 @@ def main() -> None:
     parser.add_argument("--database-url", help="a PostgreSQL server (default: embedded)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="atlas-bench-") as tmp:
-        server = args.database_url or embedded_dsn(Path(tmp), "postgres")
+        server = args.database_url or started_dsn(Path(tmp), "postgres")
         try:
             with scratch_database(server) as dsn:
                 migrate(dsn)
                 asyncio.run(run(dsn, args.vectors, args.queries, args.seed, args.ef_search))
         finally:
-            release(Path(tmp))
+            stop_server(Path(tmp))
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ import psycopg
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from atlas_core.embedded import embedded_dsn, release
+from atlas_core.embedded import started_dsn, stop_server
 from atlas_core.migrate import migrate
 from atlas_core.store.stats import VideoStatsRow, write_video_stats
 
@@ -117,13 +117,13 @@ def main() -> None:
     parser.add_argument("--database-url", help="a migrated PostgreSQL (default: embedded)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="atlas-bench-") as tmp:
-        server = args.database_url or embedded_dsn(Path(tmp), "postgres")
+        server = args.database_url or started_dsn(Path(tmp), "postgres")
         try:
             with scratch_database(server) as dsn:
                 migrate(dsn)
                 asyncio.run(run(dsn, args.rows, args.repeats))
         finally:
-            release(Path(tmp))  # stop the embedded server before its folder is removed
+            stop_server(Path(tmp))  # stop the embedded server before its folder is removed
 
 
 @contextmanager

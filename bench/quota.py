@@ -23,7 +23,7 @@ from atlas_simulator import ManualClock, SimulatorServer
 
 from atlas_core.config import load_settings
 from atlas_core.database import DatabaseManager
-from atlas_core.embedded import embedded_dsn, release
+from atlas_core.embedded import started_dsn, stop_server
 from atlas_core.migrate import migrate
 from atlas_core.youtube import YouTubeClient
 
@@ -87,7 +87,7 @@ def main() -> None:
     clock = ManualClock()  # one fixed instant: the run stays inside one quota day
     with tempfile.TemporaryDirectory(prefix="atlas-bench-quota-") as home:
         Path(home).chmod(0o755)  # the embedded server may run as another user
-        dsn = embedded_dsn(Path(home))
+        dsn = started_dsn(Path(home))
         try:
             migrate(dsn)
             sim = SimulatorServer(
@@ -101,7 +101,7 @@ def main() -> None:
             with sim:
                 asyncio.run(run(dsn, sim, clock, args.concurrency))
         finally:
-            release(Path(home))  # stop the server before its folder is removed
+            stop_server(Path(home))  # stop the server before its folder is removed
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import psycopg
 
-from atlas_core.embedded import embedded_dsn, release
+from atlas_core.embedded import started_dsn, stop_server
 from atlas_core.migrate import migrate
 
 START = datetime(2026, 1, 1)
@@ -85,7 +85,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="atlas-bench-brin-") as home:
         Path(home).chmod(0o755)
-        dsn = embedded_dsn(Path(home))
+        dsn = started_dsn(Path(home))
         try:
             migrate(dsn)
             with psycopg.connect(dsn) as conn:  # the log's foreign key needs the videos
@@ -99,7 +99,7 @@ def main() -> None:
             btree = measure(dsn, "btree", args.videos, args.hours)
             brin = measure(dsn, "brin", args.videos, args.hours)
         finally:
-            release(Path(home))
+            stop_server(Path(home))
     print(
         f"rows={args.videos * args.hours} btree_mb={btree['mb']:.2f} brin_mb={brin['mb']:.3f} "
         f"load_ratio={brin['load'] / btree['load']:.2f} "

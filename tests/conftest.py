@@ -20,8 +20,10 @@ from psycopg import sql
 import atlas_core
 from atlas_core.config import Settings, load_settings
 from atlas_core.database import DatabaseManager
-from atlas_core.embedded import embedded_dsn, release
+from atlas_core.embedded import started_dsn, stop_server
 from atlas_core.migrate import migrate
+
+pytest_plugins = ["outbox_helpers"]  # the outbox fixtures (sink, open_svc), shared by two suites
 
 TEMPLATE = "atlas_template"
 _counter = itertools.count()
@@ -48,14 +50,14 @@ def pg_home() -> Iterator[Path]:
     which another concurrent pytest session may prune)."""
     home = Path(tempfile.mkdtemp(prefix="atlas-test-pg-"))
     yield home
-    release(home)
+    stop_server(home)
     shutil.rmtree(home, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
 def admin_dsn(pg_home: Path) -> str:
     """DSN of the session server's maintenance database, with a migrated template beside it."""
-    admin = embedded_dsn(pg_home, "postgres")
+    admin = started_dsn(pg_home, "postgres")
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(TEMPLATE)))
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(TEMPLATE)))

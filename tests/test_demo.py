@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
 from typing import Any
 
 from atlas_core.config import Settings
+from atlas_core.embedded import server_status, stop_server
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -55,11 +58,14 @@ def test_definitions_validate_with_no_environment(tmp_path: Path) -> None:
 
 def test_atlas_demo_serves_the_graph_and_runs_discovery(tmp_path: Path) -> None:
     ui, sim = free_port(), free_port()
+    # Outside pytest's folders, which another session may make 0700 again: the embedded
+    # server runs as the `pgserver` user.
+    home = Path(tempfile.mkdtemp(prefix="atlas-demo-home-"))
     log = (tmp_path / "demo.log").open("w")
     demo = subprocess.Popen(
         [sys.executable, "-m", "atlas_core.cli", "demo", "--port", str(ui), "--sim-port", str(sim)],
         cwd=tmp_path,
-        env=clean_env(ATLAS_HOME=str(tmp_path / "home")),
+        env=clean_env(ATLAS_HOME=str(home)),
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
@@ -82,13 +88,16 @@ def test_atlas_demo_serves_the_graph_and_runs_discovery(tmp_path: Path) -> None:
             if ("discover_videos", "SUCCESS") in statuses:
                 break
     finally:
-        os.killpg(demo.pid, signal.SIGINT)
+        os.killpg(demo.pid, signal.SIGTERM)  # as a service manager stops it
         try:
             demo.wait(timeout=60)
         except subprocess.TimeoutExpired:
             os.killpg(demo.pid, signal.SIGKILL)
             demo.wait()
         log.close()
+        left_running = server_status(home).running
+        stop_server(home, mode="immediate")  # only if the demo failed to
+        shutil.rmtree(home, ignore_errors=True)
     output = (tmp_path / "demo.log").read_text()
     assert {
         "channels",
@@ -99,3 +108,6 @@ def test_atlas_demo_serves_the_graph_and_runs_discovery(tmp_path: Path) -> None:
     } <= assets, output[-3000:]
     assert ("discover_videos", "SUCCESS") in statuses, (statuses, output[-3000:])
     assert "added" in output and "Dagster UI: http://127.0.0.1:" in output
+    # The demo started the embedded server, so SIGTERM stopped it too: nothing orphaned.
+    assert "embedded PostgreSQL started" in output and "embedded PostgreSQL stopped" in output
+    assert not left_running

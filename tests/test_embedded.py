@@ -1,82 +1,161 @@
-"""The embedded server: shared across processes, data survives a restart."""
+"""The embedded server as a service: `atlas db start|stop|status`; everything else connects."""
 
 from __future__ import annotations
 
+import shutil
+import signal
 import subprocess
 import sys
+import tempfile
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
+import pytest
+from test_cli import atlas
 
-from atlas_core.embedded import embedded_dsn, pgdata_dir
-
-HOLD = textwrap.dedent(
-    """
-    import sys
-    from atlas_core.embedded import embedded_dsn
-    import psycopg
-    dsn = embedded_dsn(sys.argv[1])
-    with psycopg.connect(dsn) as conn:
-        print(conn.execute("SELECT pg_postmaster_start_time()").fetchone()[0], flush=True)
-    sys.stdin.readline()   # hold the server until told to exit
-    """
+from atlas_core.config import load_settings
+from atlas_core.database import DatabaseManager
+from atlas_core.embedded import (
+    EmbeddedServerNotRunning,
+    embedded_dsn,
+    pgdata_dir,
+    server_status,
+    start_server,
+    stop_server,
 )
 
 
-def _start_time(dsn: str) -> str:
-    with psycopg.connect(dsn) as conn:
-        return str(conn.execute("SELECT pg_postmaster_start_time()").fetchone()[0])  # type: ignore[index]
+@pytest.fixture
+def home() -> Iterator[Path]:
+    """A fresh ATLAS_HOME outside pytest's 0700 folders (the server may run as `pgserver`)."""
+    path = Path(tempfile.mkdtemp(prefix="atlas-test-embedded-"))
+    yield path
+    stop_server(path, mode="immediate")
+    shutil.rmtree(path, ignore_errors=True)
 
 
-def test_second_process_joins_the_running_server(tmp_path: Path) -> None:
-    home = tmp_path / "shared-home"
-    holder = subprocess.Popen(
-        [sys.executable, "-c", HOLD, str(home)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
+def test_db_start_status_stop(home: Path) -> None:
+    env = {"ATLAS_HOME": str(home)}
+    down = atlas("db", "status", env=env)
+    assert down.returncode == 1 and "not running" in down.stdout
+    started = atlas("db", "start", env=env)
+    assert started.returncode == 0, started.stderr
+    assert started.stdout.startswith("started:")
+    status = server_status(home)
+    assert status.running and status.pid is not None
+    # pid, log and socket all under ATLAS_HOME
+    assert (pgdata_dir(home) / "postmaster.pid").read_text().split()[0] == str(status.pid)
+    assert status.log.is_relative_to(home) and status.log.exists()
+    assert status.socket_dir is not None and status.socket_dir.is_relative_to(home)
+    again = atlas("db", "start", env=env)
+    assert again.returncode == 0 and again.stdout.startswith("already running:")
+    assert server_status(home).pid == status.pid
+    shown = atlas("db", "status", env=env)
+    assert shown.returncode == 0 and f"pid {status.pid}" in shown.stdout
+    with psycopg.connect(embedded_dsn(home)) as conn:
+        assert conn.execute("SELECT current_database()").fetchone() == ("atlas",)
+    stopped = atlas("db", "stop", env=env)
+    assert stopped.returncode == 0 and f"stopped embedded PostgreSQL (pid {status.pid})" in (
+        stopped.stdout
     )
-    try:
-        assert holder.stdout is not None
-        started_by_other = holder.stdout.readline().strip()
-        assert started_by_other, "holder process did not report its server"
-        # This process attaches to the very same postmaster instead of starting another.
-        assert _start_time(embedded_dsn(home)) == started_by_other
-        postmasters = (pgdata_dir(home) / "postmaster.pid").read_text().splitlines()[0]
-        assert postmasters.isdigit()
-    finally:
-        assert holder.stdin is not None
-        holder.stdin.write("\n")
-        holder.stdin.flush()
-        holder.wait(timeout=30)
-
-
-WRITE = textwrap.dedent(
-    """
-    import sys
-    from atlas_core.embedded import embedded_dsn
-    import psycopg
-    with psycopg.connect(embedded_dsn(sys.argv[1]), autocommit=True) as conn:
-        if sys.argv[2] == "write":
-            conn.execute("CREATE TABLE kept (v text)")
-            conn.execute("INSERT INTO kept VALUES ('survives')")
-        else:
-            print(conn.execute("SELECT v FROM kept").fetchone()[0])
-    """
-)
-
-
-def test_data_survives_a_restart(tmp_path: Path) -> None:
-    home = tmp_path / "restart-home"
-    subprocess.run([sys.executable, "-c", WRITE, str(home), "write"], check=True, timeout=60)
-    # The last process exited, so the server stopped; the next one starts it again.
+    assert not server_status(home).running
     assert not (pgdata_dir(home) / "postmaster.pid").exists()
-    out = subprocess.run(
-        [sys.executable, "-c", WRITE, str(home), "read"],
-        check=True,
-        timeout=60,
-        capture_output=True,
-        text=True,
+    assert atlas("db", "stop", env=env).returncode == 0  # stopping a stopped server is fine
+
+
+async def test_library_only_connects_and_says_what_to_run(home: Path) -> None:
+    with pytest.raises(EmbeddedServerNotRunning, match="atlas db start"):
+        embedded_dsn(home)
+    manager = DatabaseManager(settings=load_settings(_env_file=None, ATLAS_HOME=home))
+    with pytest.raises(EmbeddedServerNotRunning, match="atlas db start"):
+        await manager.initialize()
+    assert await manager.health_check() is False
+    assert not pgdata_dir(home).exists()  # nothing was initialised, nothing started
+    health = atlas("health", env={"ATLAS_HOME": str(home)})
+    assert (
+        health.returncode == 1 and "DOWN" in health.stdout and "atlas db start" in (health.stderr)
     )
-    assert out.stdout.strip() == "survives"
+    assert not server_status(home).running
+
+
+def test_a_writing_command_starts_it_and_leaves_it_running(home: Path) -> None:
+    done = atlas("migrate", env={"ATLAS_HOME": str(home)})
+    assert done.returncode == 0, done.stderr
+    assert "embedded PostgreSQL started" in done.stderr
+    assert server_status(home).running  # a service now: it outlived the command
+    again = atlas("migrate", env={"ATLAS_HOME": str(home)})
+    assert again.returncode == 0 and "up to date" in again.stdout
+    assert "embedded PostgreSQL" not in again.stderr  # logged only when it starts or stops
+
+
+def test_data_survives_a_restart(home: Path) -> None:
+    start_server(home)
+    with psycopg.connect(embedded_dsn(home), autocommit=True) as conn:
+        conn.execute("CREATE TABLE kept (v text)")
+        conn.execute("INSERT INTO kept VALUES ('survives')")
+    assert stop_server(home)
+    first = server_status(home)
+    assert not first.running
+    assert start_server(home).started
+    with psycopg.connect(embedded_dsn(home)) as conn:
+        assert conn.execute("SELECT v FROM kept").fetchone() == ("survives",)
+
+
+HOLDER = textwrap.dedent(
+    """
+    import signal, sys, time
+    from atlas_core.config import load_settings
+    from atlas_core.embedded import hold_server
+    signal.signal(signal.SIGTERM, signal.default_int_handler)   # as `atlas demo` does
+    hold = hold_server(load_settings(_env_file=None, ATLAS_HOME=sys.argv[1]))
+    try:
+        print("started" if hold.started else "joined", flush=True)
+        while True:
+            time.sleep(0.05)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        hold.release()
+    """
+)
+
+
+def _hold_then_sigterm(home: Path) -> str:
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(home)], stdout=subprocess.PIPE, text=True
+    )
+    assert holder.stdout is not None
+    said = holder.stdout.readline().strip()
+    holder.send_signal(signal.SIGTERM)
+    assert holder.wait(timeout=60) == 0
+    return said
+
+
+def test_sigterm_stops_a_server_the_process_started(home: Path) -> None:
+    assert _hold_then_sigterm(home) == "started"
+    assert not server_status(home).running  # not orphaned
+
+
+def test_sigterm_leaves_a_server_the_process_did_not_start(home: Path) -> None:
+    pid = start_server(home).pid
+    assert _hold_then_sigterm(home) == "joined"
+    assert server_status(home).running and server_status(home).pid == pid
+
+
+def test_dagster_sensors_skip_with_one_clear_line_when_the_server_is_down(home: Path) -> None:
+    from dagster import DagsterInstance, SkipReason, build_sensor_context
+
+    from atlas_assets.assets.alerts import alerts_sensor
+    from atlas_assets.resources import DatabaseResource
+    from atlas_assets.sensors import watchlist_sensor
+
+    database = DatabaseResource(atlas_home=str(home))
+    with DagsterInstance.ephemeral() as instance:
+        for sensor in (watchlist_sensor, alerts_sensor):
+            context = build_sensor_context(instance=instance, resources={"database": database})
+            result = sensor(context)
+            assert isinstance(result, SkipReason), sensor.name
+            assert "not running: start it with `atlas db start`" in (result.skip_message or "")
+    assert not pgdata_dir(home).exists()  # a Dagster process never starts (or initialises) it

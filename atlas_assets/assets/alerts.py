@@ -20,8 +20,7 @@ from dagster import (
 
 from atlas_assets.catalog import OWNERS, tags
 from atlas_assets.resources import DatabaseResource, NotifierResource
-from atlas_assets.runtime import services
-from atlas_core.database import resolve_dsn
+from atlas_assets.runtime import sensor_dsn, services
 from atlas_core.pipeline.alerts import deliver_alerts
 from atlas_core.store.outbox import due_alert_count
 
@@ -69,7 +68,10 @@ deliver_alerts_job = define_asset_job(
 def alerts_sensor(
     context: SensorEvaluationContext, database: DatabaseResource
 ) -> RunRequest | SkipReason:
-    due = due_alert_count(resolve_dsn(database.settings()))
+    dsn = sensor_dsn(database)
+    if isinstance(dsn, SkipReason):
+        return dsn
+    due = due_alert_count(dsn)
     if not due:
         return SkipReason("no alert due")
     return RunRequest(tags={"atlas/alerts_due": str(due)})

@@ -9,6 +9,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from contextlib import aclosing
 from dataclasses import dataclass, field
+from datetime import datetime
+
+from psycopg import AsyncConnection
 
 from atlas_core.notifications import Alert, AlertChannel, AlertLevel
 from atlas_core.pipeline.channels import report_missing_channels, store_channels
@@ -18,7 +21,7 @@ from atlas_core.store.outbox import enqueue_alert
 from atlas_core.store.stats import write_video_stats
 from atlas_core.store.videos import VideoRow, known_video_ids, tracked_video_ids, upsert_videos
 from atlas_core.store.watchlist import is_watched, uploads_playlist
-from atlas_core.youtube import ChannelNotFound, QuotaExhausted, Video
+from atlas_core.youtube import ChannelNotFound, QuotaExhausted, Video, VideosResult
 
 
 @dataclass(frozen=True)
@@ -119,9 +122,14 @@ async def snapshot_video_stats(svc: Services, ids: Sequence[str] | None = None) 
             async for batch in batches:
                 observed = svc.wall_clock()
                 skipped = await svc.record_skipped_items(skipped)
-                async with svc.db.get_connection() as conn:
+
+                async def write(
+                    conn: AsyncConnection,
+                    batch: VideosResult = batch,
+                    observed: datetime = observed,
+                ) -> tuple[int, list[str]]:
                     await upsert_videos(conn, [video_row(v) for v in batch.found], now)
-                    rows += await write_video_stats(
+                    written = await write_video_stats(
                         conn,
                         [
                             (v.id, now, v.view_count, v.like_count, v.comment_count)
@@ -129,9 +137,17 @@ async def snapshot_video_stats(svc: Services, ids: Sequence[str] | None = None) 
                         ],
                         observed_at=observed,
                     )
-                    for video_id in batch.missing:  # once per video: the outbox key
-                        if await enqueue_alert(conn, missing_video_alert(video_id)):
-                            newly_missing.append(video_id)
+                    alerted = [  # once per video: the outbox key
+                        video_id
+                        for video_id in batch.missing
+                        if await enqueue_alert(conn, missing_video_alert(video_id))
+                    ]
+                    return written, alerted
+
+                # A database restart mid-run costs a retry of this write, not the paid batch.
+                written, alerted = await svc.db.in_transaction(write)
+                rows += written
+                newly_missing += alerted
                 missing += batch.missing
                 fetched += len(batch.found) + len(batch.missing)
     except QuotaExhausted as exc:

@@ -1,0 +1,95 @@
+"""Two refreshes at once, and three `atlas migrate` on a fresh ATLAS_HOME at once."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from atlas_simulator import Faults, SimulatorServer
+from drills import (
+    START,
+    count,
+    ledger_units,
+    open_services,
+    sim_settings,
+    stats_rows,
+    watch_all,
+)
+
+from atlas_core.config import Settings
+from atlas_core.embedded import embedded_dsn, server_status, stop_server
+from atlas_core.migrate import migrate
+from atlas_core.pipeline import snapshot_video_stats
+
+
+async def test_two_concurrent_refreshes_store_each_row_and_alert_once(
+    database_dsn: str, tmp_path: Path
+) -> None:
+    with SimulatorServer(
+        seed=3,
+        keys=["pk"],
+        clock=lambda: START,
+        channels=2,
+        videos=200,
+        happenings=False,
+        faults=Faults(latency=0.02),
+    ) as sim:
+        ids = sorted(sim.world.videos)
+        gone = ids[:3]
+        for video_id in gone:
+            sim.world.videos[video_id].deleted_at = START  # deleted: reported missing
+        settings = sim_settings(database_dsn, sim, tmp_path, YOUTUBE_MAX_CONCURRENCY=2)
+        async with (
+            open_services(settings, tmp_path) as one,
+            open_services(settings, tmp_path) as two,
+        ):
+            await watch_all(one, sim)
+            a, b = await asyncio.gather(
+                snapshot_video_stats(one, ids), snapshot_video_stats(two, ids)
+            )
+        units = sim.units_used()
+    # Each row was written by exactly one of the two runs (the other's copy was the same key)
+    assert a.rows + b.rows == len(ids) - len(gone)
+    assert sorted(a.missing) == sorted(b.missing) == sorted(gone)
+    assert stats_rows(database_dsn) == len(ids) - len(gone)  # the same as_of: one row each
+    missing = "SELECT count(*) FROM alert_outbox WHERE key LIKE 'video.missing:%%'"
+    assert count(database_dsn, missing) == len(gone)  # alerted once, not once per run
+    assert ledger_units(database_dsn) == units  # both runs' calls are in the ledger
+
+
+@pytest.fixture
+def fresh_home() -> Iterator[Path]:
+    home = Path(tempfile.mkdtemp(prefix="atlas-faults-migrate-"))
+    yield home
+    stop_server(home, mode="immediate")
+    shutil.rmtree(home, ignore_errors=True)
+
+
+def test_three_concurrent_migrations_on_a_fresh_home_all_succeed(fresh_home: Path) -> None:
+    """The old failure: UniqueViolation on pg_database, two servers racing to start."""
+    env = {k: v for k, v in os.environ.items() if k not in Settings.model_fields}
+    env["ATLAS_HOME"] = str(fresh_home)
+    runs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "atlas_core.cli", "migrate"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(3)
+    ]
+    results = [(run.wait(timeout=120), *run.communicate()) for run in runs]
+    assert [code for code, _, _ in results] == [0, 0, 0], results
+    outputs = [out for _, out, _ in results]
+    assert sum(out.startswith("applied") for out in outputs) == 1, outputs  # applied once
+    assert sum("embedded PostgreSQL started" in err for _, _, err in results) == 1  # one server
+    assert server_status(fresh_home).running
+    assert migrate(embedded_dsn(fresh_home)) == []  # nothing left to apply
