@@ -17,17 +17,17 @@ from atlas_core.pipeline.services import Services
 from atlas_core.planner import (
     PlannerPolicy,
     RefreshPlan,
+    RefreshPlanner,
     discovery_allowance,
     hot_channels,
     plan_discovery,
-    plan_refresh,
 )
 from atlas_core.store.outbox import enqueue_alert
 from atlas_core.store.planning import (
     channel_states,
     channel_view_history,
+    iter_video_states,
     mark_checked,
-    video_states,
 )
 from atlas_core.store.watchlist import watchlist_ids
 from atlas_core.youtube.quota import QuotaLedger, quota_day
@@ -38,17 +38,18 @@ async def plan_video_refresh(svc: Services) -> RefreshPlan:
     policy = PlannerPolicy.from_settings(svc.settings)
     spent = await svc.youtube.units_spent_today()
     async with svc.db.get_connection() as conn:
-        videos = await video_states(conn)
         channels = len(await watchlist_ids(conn))
         hot = hot_channels(await channel_view_history(conn), policy.fast_views_per_hour)
-    plan = plan_refresh(
-        videos,
-        now=svc.clock(),
-        spent_today=spent,
-        channels=channels,
-        policy=policy,
-        hot_channels=hot,
-    )
+        planner = RefreshPlanner(
+            now=svc.clock(),
+            spent_today=spent,
+            channels=channels,
+            policy=policy,
+            hot_channels=hot,
+        )
+        async for batch in iter_video_states(conn):  # never every video in memory at once
+            planner.add_all(batch)
+    plan = planner.plan()
     if plan.shortfall:
         # One OPS alert per Pacific day (the outbox key): the shortfall repeats every tick.
         day = quota_day(svc.clock())
