@@ -42,6 +42,12 @@ async def test_drops_and_spikes_are_found_and_steady_series_are_not(db: Database
     assert [(a.video_id, round(a.rate), round(a.previous_rate)) for a in spikes] == [
         ("spiked", 5000, 50)
     ]
+    # Restricted to videos snapshotted since a moment: the same spike, or nothing after it.
+    async with db.get_connection() as conn:
+        last = spikes[0].at
+        recent = await velocity_anomalies(conn, 3.0, 100, since=last - timedelta(minutes=1))
+        later = await velocity_anomalies(conn, 3.0, 100, since=last + timedelta(minutes=1))
+    assert recent == spikes and later == []
 
 
 async def test_old_drops_fall_outside_the_window(db: DatabaseManager) -> None:

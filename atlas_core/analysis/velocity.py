@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from psycopg import AsyncConnection
+from psycopg import AsyncConnection, sql
 
 
 @dataclass(frozen=True)
@@ -29,10 +29,23 @@ class Anomaly:
 
 
 async def velocity_anomalies(
-    conn: AsyncConnection, factor: float = 3.0, min_views_per_hour: float = 100.0
+    conn: AsyncConnection,
+    factor: float = 3.0,
+    min_views_per_hour: float = 100.0,
+    since: datetime | None = None,
 ) -> list[Anomaly]:
+    """``since``: only videos with a snapshot at or after it (the ones this tick refreshed;
+    an anomaly needs a new snapshot), found through the BRIN index on ``timestamp`` instead
+    of visiting every tracked video."""
+    recent = (
+        sql.SQL(
+            " WHERE v.id IN (SELECT DISTINCT video_id FROM video_stats_log WHERE timestamp >= {})"
+        ).format(sql.Literal(since))
+        if since is not None
+        else sql.SQL("")
+    )
     # Each tracked video's last three snapshots, read through the (video_id, timestamp) key.
-    cur = await conn.execute(
+    query = sql.SQL(
         """WITH last3 AS (
                SELECT v.id AS video_id,
                       max(s.timestamp) FILTER (WHERE s.n = 1) AS t1,
@@ -48,14 +61,15 @@ async def velocity_anomalies(
                    FROM (SELECT timestamp, views FROM video_stats_log
                          WHERE video_id = v.id AND views IS NOT NULL
                          ORDER BY timestamp DESC LIMIT 3) recent
-               ) s
+               ) s{recent}
                GROUP BY v.id)
            SELECT video_id, t1,
                   (v1 - v2) / (extract(epoch FROM t1 - t2) / 3600.0) AS rate,
                   (v2 - v3) / (extract(epoch FROM t2 - t3) / 3600.0) AS previous
            FROM last3
-           WHERE t3 IS NOT NULL AND t1 > t2 AND t2 > t3""",
-    )
+           WHERE t3 IS NOT NULL AND t1 > t2 AND t2 > t3"""
+    ).format(recent=recent)
+    cur = await conn.execute(query)
     found = []
     for video_id, at, rate, previous in await cur.fetchall():
         rate, previous = float(rate), max(float(previous), 0.0)

@@ -6,11 +6,14 @@ scan = await scan_anomalies(svc, factor=3.0, min_views_per_hour=100)
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from atlas_core.analysis.velocity import Anomaly, velocity_anomalies
 from atlas_core.notifications import Alert, AlertChannel, AlertLevel
 from atlas_core.pipeline.services import Services
 from atlas_core.store.outbox import enqueue_alert
+
+SCAN_WINDOW = timedelta(hours=3)  # a missed tick or two is still scanned by the next
 
 
 @dataclass(frozen=True)
@@ -20,10 +23,16 @@ class AnomalyScan:
 
 
 async def scan_anomalies(
-    svc: Services, factor: float = 3.0, min_views_per_hour: float = 100.0
+    svc: Services,
+    factor: float = 3.0,
+    min_views_per_hour: float = 100.0,
+    window: timedelta | None = SCAN_WINDOW,
 ) -> AnomalyScan:
+    """Anomalies of the videos snapshotted within ``window`` before the run's tick (None:
+    every tracked video); older snapshots were scanned by the ticks that wrote them."""
+    since = svc.clock() - window if window is not None else None
     async with svc.db.get_connection() as conn:
-        found = await velocity_anomalies(conn, factor, min_views_per_hour)
+        found = await velocity_anomalies(conn, factor, min_views_per_hour, since=since)
     # One alert per (video, snapshot): the outbox key and the event's entity "video@timestamp".
     keys = {f"{a.video_id}@{a.at:%Y%m%dT%H%M%S}"[:50]: a for a in found}
     fresh: dict[str, Anomaly] = {}
