@@ -65,11 +65,12 @@ async def test_streaming_export_of_a_day_bigger_than_a_batch_equals_the_in_memor
         in_memory.write_partition(dataset, DAY, whole)
         got, want = streamed.read_partition(dataset, DAY), in_memory.read_partition(dataset, DAY)
         assert got is not None and want is not None
-        assert got.num_rows == counts[dataset]
+        assert got.num_rows == counts[dataset] == streamed.partition_rows(dataset, DAY)
         assert got.equals(want), dataset
         file = tmp_path / "streamed" / parquet.partition_path(dataset, DAY)
         # One row group per batch of 4: the day never sat in memory as one table.
         assert pq.ParquetFile(file).metadata.num_row_groups == -(-counts[dataset] // 4)
+    assert streamed.partition_rows("videos", DAY + timedelta(days=1)) is None
     # Re-exporting replaces the day's file and leaves no temporary file behind.
     await export_day(db, streamed, DAY, batch_rows=50)
     files = sorted(p.name for p in (tmp_path / "streamed").rglob("*") if p.is_file())

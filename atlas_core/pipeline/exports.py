@@ -47,8 +47,8 @@ async def verify_day(db: DatabaseManager, vault: VaultStrategy, day: date) -> li
     for dataset in EXPORTS:
         async with db.get_connection() as conn:
             expected = await day_count(conn, dataset, day)
-        table = await asyncio.to_thread(vault.read_partition, dataset, day)
-        stored = -1 if table is None else table.num_rows
+        rows = await asyncio.to_thread(vault.partition_rows, dataset, day)
+        stored = -1 if rows is None else rows
         if stored != expected:
             problems.append(f"{dataset} {day}: vault {stored} rows, database {expected}")
     return problems

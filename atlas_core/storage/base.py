@@ -24,6 +24,7 @@ from datetime import date
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from atlas_core.storage import evidence, parquet
 
@@ -271,6 +272,24 @@ class VaultStrategy(ABC):
         that can move or stream a file override this)."""
         with open(source, "rb") as handle:
             self._replace(prefix, {path: handle.read()})
+
+    def partition_rows(self, dataset: str, day: date) -> int | None:
+        """Rows in one day's partition from the Parquet footers only (no table is decoded),
+        or None when there is none or it is unreadable."""
+        prefix = parquet.partition_prefix(dataset, day)
+        total, found = 0, False
+        for path in self.list_files(prefix):
+            if not path.endswith(".parquet"):
+                continue
+            raw = self.fetch_bytes(path)
+            if raw is None:
+                return None
+            try:
+                total += pq.read_metadata(pa.BufferReader(raw)).num_rows
+            except (pa.ArrowException, OSError):
+                return None
+            found = True
+        return total if found else None
 
     def read_partition(self, dataset: str, day: date) -> pa.Table | None:
         """One day's partition as a table, or None if there is none (or it is unreadable)."""
