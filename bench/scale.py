@@ -257,9 +257,9 @@ def tick_through_dagster(
             run_config=request.run_config,
         )
         assert result.success
-        meta = result.asset_materializations_for_node("videos")[0].metadata
-        checked += meta["channels_checked"].value
-        new += meta["new_videos"].value
+        events = result.asset_materializations_for_node("videos")  # one per checked channel
+        checked += len(events)
+        new += sum(int(m.metadata["new_videos"].value) for m in events)  # type: ignore[arg-type]
     t_discovery = time.perf_counter() - t0
     refresh = materialize(
         assets,

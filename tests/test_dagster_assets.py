@@ -286,9 +286,11 @@ def test_one_run_discovers_a_range_of_channel_partitions(
     expected = {c: videos_of[c] for c in (first, last)}
     assert per_channel == expected and all(expected.values())
     assert sorted(checked) == sorted([first, last])
-    [meta] = [m.metadata for m in result.asset_materializations_for_node("videos")][:1]
-    assert meta["channels_in_run"].value == 3 and meta["channels_checked"].value == 2
-    assert meta["new_videos"].value == sum(expected.values())
+    # One materialization per checked channel; the channel between them is not materialized.
+    events = result.asset_materializations_for_node("videos")
+    assert {m.partition: m.metadata["new_videos"].value for m in events} == expected
+    assert {m.metadata["channels_in_run"].value for m in events} == {3}
+    assert instance.get_materialized_partitions(events[0].asset_key) == {first, last}
 
     one = materialize(
         assets,
@@ -299,6 +301,7 @@ def test_one_run_discovers_a_range_of_channel_partitions(
         tags={AS_OF_TAG: START.isoformat()},
     )
     assert one.success
+    assert [m.partition for m in one.asset_materializations_for_node("videos")] == [skipped]
     with psycopg.connect(database_dsn) as conn:
         owners = {r[0] for r in conn.execute("SELECT DISTINCT channel_id FROM videos")}
     assert owners == set(channel_ids)

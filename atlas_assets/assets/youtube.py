@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from dagster import (
     AssetExecutionContext,
+    AssetMaterialization,
     AssetSpec,
     BackfillPolicy,
     Config,
@@ -128,6 +129,9 @@ class DiscoveryConfig(Config):
     partitions_def=partitions.channels,
     # Many channels per run: a tick is ceil(due / chunk) runs, a UI backfill the same.
     backfill_policy=BackfillPolicy.multi_run(max_partitions_per_run=partitions.DISCOVERY_CHUNK),
+    # Only the channels actually checked are materialized (one event each), not every
+    # partition of the run's range: the range spans channels that were not due.
+    output_required=False,
     deps=["channels"],
     pool=POOL,
     owners=OWNERS,
@@ -137,14 +141,15 @@ class DiscoveryConfig(Config):
     freshness_policy=HOURLY,  # asset-level: some channel's discovery ran within the window
     description="One row per upload of a watched channel (partition = channel id): title, "
     "publication time, duration, topics. Discovery is incremental: it stops at the first "
-    "video already known. One run covers a range of channels (the planner's due ones).",
+    "video already known. One run covers a range of channels and checks the planner's due "
+    "ones; each checked channel is one materialization of its partition.",
 )
-async def videos(
+async def videos(  # type: ignore[no-untyped-def]  # yields one AssetMaterialization per channel
     context: AssetExecutionContext,
     config: DiscoveryConfig,
     database: DatabaseResource,
     youtube: YouTubeResource,
-) -> MaterializeResult:  # type: ignore[type-arg]  # dagster matches the bare class
+):
     in_run = list(context.partition_keys)
     named = set(config.channel_ids)
     targets = [k for k in in_run if k in named] if named else in_run
@@ -154,23 +159,32 @@ async def videos(
             async with svc.db.get_connection() as conn:
                 rows = await row_count(conn, "videos")
     context.log.info(
-        "%d of %d channels checked: %d new videos", len(targets), len(in_run), len(sweep.new_ids)
+        "%d of %d channels checked in %.1fs: %d new videos",
+        len(targets),
+        len(in_run),
+        took["seconds"],
+        len(sweep.new_ids),
     )
-    titles = sweep.titles
-    return MaterializeResult(
-        metadata={
-            **table_metadata("videos", rows),
-            "channels_in_run": len(in_run),
-            "channels_checked": len(sweep.checked),
-            "new_videos": len(sweep.new_ids),
-            "missing": len(sweep.missing),
-            "quota_units": sweep.units,
-            "seconds": took["seconds"],
-            "preview": MetadataValue.md(
-                md_table(("video", "title"), [(v, titles.get(v, "")) for v in sweep.new_ids])
-            ),
-        }
-    )
+    for found in sweep.found:
+        yield AssetMaterialization(
+            asset_key=context.asset_key,
+            partition=found.channel_id,
+            metadata={
+                **table_metadata("videos", rows),
+                "new_videos": len(found.new_ids),
+                "missing": len(found.missing),
+                "quota_units": found.units,
+                "channels_in_run": len(in_run),
+                "channels_checked": len(sweep.checked),
+                "run_seconds": took["seconds"],
+                "preview": MetadataValue.md(
+                    md_table(
+                        ("video", "title"),
+                        [(v, found.titles.get(v, "")) for v in found.new_ids],
+                    )
+                ),
+            },
+        )
 
 
 @asset(
