@@ -241,11 +241,12 @@ def tick_through_dagster(
     instance.add_dynamic_partitions("channels", channel_ids)
     _, discovery_schedule, _ = build_schedules(discovery_chunk=args.chunk)
     t0 = time.perf_counter()
-    context = build_schedule_context(
+    with build_schedule_context(
         instance, scheduled_execution_time=tick, resources={"database": database}
-    )
-    requests = discovery_schedule(context)  # type: ignore[operator]
+    ) as context:
+        requests = discovery_schedule(context)  # type: ignore[operator]
     requests = requests if isinstance(requests, list) else []
+    t_schedule = time.perf_counter() - t0
     checked = new = 0
     for request in requests:
         result = materialize(
@@ -275,8 +276,9 @@ def tick_through_dagster(
     stats = refresh.asset_materializations_for_node("video_stats_log")[0].metadata
     tiers = {k: v.value for k, v in stats.items() if k.startswith("videos_")}
     print(
-        f"discovery: {len(requests)} runs, {checked} channels checked, {new} new videos, "
-        f"{t_discovery:.1f}s; refresh: units_planned={stats['units_planned'].value} "
+        f"discovery: schedule evaluated in {t_schedule:.1f}s, {len(requests)} runs, "
+        f"{checked} channels checked, {new} new videos, {t_discovery:.1f}s; "
+        f"refresh: units_planned={stats['units_planned'].value} "
         f"rows_written={stats['rows_written'].value} {tiers}; tick {tick_s:.1f}s",
         flush=True,
     )

@@ -228,10 +228,12 @@ def _check_schedules(instance: DagsterInstance, tick: datetime, dsn: str) -> Non
     database = {"database": DatabaseResource(database_url=dsn)}
 
     def evaluate():  # type: ignore[no-untyped-def]
-        context = build_schedule_context(
+        # As a context manager: its resources (and the instance state they enter) are
+        # released, so no later test sees this instance.
+        with build_schedule_context(
             instance, scheduled_execution_time=tick, resources=database
-        )
-        return discovery_schedule(context)  # type: ignore[operator]
+        ) as context:
+            return discovery_schedule(context)  # type: ignore[operator]
 
     skipped = evaluate()
     assert isinstance(skipped, SkipReason) and "no channels" in (skipped.skip_message or "")
