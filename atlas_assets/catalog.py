@@ -8,6 +8,8 @@ from typing import Any
 
 from dagster import TableColumn, TableSchema
 
+from atlas_core.store.tables import RowCount
+
 OWNERS = ["team:atlas-data"]
 
 
@@ -72,6 +74,11 @@ def table_definition(table: str) -> dict[str, Any]:
     return {"dagster/table_name": table, "dagster/column_schema": SCHEMAS[table]}
 
 
-def table_metadata(table: str, rows: int) -> dict[str, Any]:
-    """Materialization metadata of a table asset, with its row count (plotted over time)."""
-    return {**table_definition(table), "dagster/row_count": rows}
+def table_metadata(table: str, rows: RowCount) -> dict[str, Any]:
+    """Materialization metadata of a table asset, with its row count (plotted over time) and
+    how it was counted (exact, or PostgreSQL's estimate on large tables)."""
+    return {
+        **table_definition(table),
+        "dagster/row_count": rows.rows,
+        "row_count_method": rows.method,
+    }

@@ -27,7 +27,13 @@ from atlas_assets.resources import (
     VaultResource,
     YouTubeResource,
 )
-from atlas_assets.schedules import DISCOVERY_CRON, REFRESH_CRON, build_schedules, cron_from_env
+from atlas_assets.schedules import (
+    DISCOVERY_CRON,
+    REFRESH_CRON,
+    build_schedules,
+    chunk_from_env,
+    cron_from_env,
+)
 from atlas_assets.sensors import sensors
 
 assets = [
@@ -71,6 +77,7 @@ defs = Definitions(
         *build_schedules(
             cron_from_env(os.environ, "REFRESH_CRON", REFRESH_CRON),
             cron_from_env(os.environ, "DISCOVERY_CRON", DISCOVERY_CRON),
+            chunk_from_env(os.environ),
         ),
         retention_schedule,
     ],

@@ -7,7 +7,8 @@ from dagster import AssetSelection, define_asset_job
 discover_job = define_asset_job(
     "discover_videos",
     selection=AssetSelection.assets("videos"),
-    description="Discover new uploads of one watched channel.",
+    description="Discover new uploads of a range of watched channels (the due ones when "
+    "launched by the discovery schedule).",
 )
 
 refresh_job = define_asset_job(

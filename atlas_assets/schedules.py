@@ -1,13 +1,16 @@
 """Schedules: hourly stats refresh and discovery, daily export.
 
 The cadences are module constants; a deployment (or ``atlas demo``) may override the two
-hourly ones through ``REFRESH_CRON`` / ``DISCOVERY_CRON``, read once by ``definitions.py``
+hourly ones through ``REFRESH_CRON`` / ``DISCOVERY_CRON`` (and the channels per discovery run
+through ``DISCOVERY_CHUNK_SIZE``), read once by ``definitions.py``
 via :func:`cron_from_env`, which validates them with Dagster's own cron parser.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
+from datetime import UTC, datetime
 
 from dagster import (
     DefaultScheduleStatus,
@@ -25,7 +28,10 @@ from dagster._utils.schedules import is_valid_cron_string
 
 from atlas_assets import partitions
 from atlas_assets.jobs import discover_job, export_job, refresh_job
+from atlas_assets.resources import DatabaseResource, settings_from
 from atlas_assets.runtime import AS_OF_TAG
+from atlas_core.database import DatabaseManager
+from atlas_core.pipeline.planning import due_channels
 
 REFRESH_CRON = "0 * * * *"  # channels + video stats + anomalies + vectors
 DISCOVERY_CRON = "15 * * * *"  # new uploads of every watched channel
@@ -43,15 +49,28 @@ def cron_from_env(environ: Mapping[str, str], name: str, default: str) -> str:
     return value
 
 
+def chunk_from_env(environ: Mapping[str, str]) -> int:
+    """``DISCOVERY_CHUNK_SIZE`` (channels per scheduled discovery run), else the default;
+    raises ValueError naming the variable when it is not a positive integer."""
+    raw = environ.get("DISCOVERY_CHUNK_SIZE", "").strip()
+    if not raw:
+        return partitions.DISCOVERY_CHUNK
+    if not raw.isdigit() or int(raw) < 1:
+        raise ValueError(f"DISCOVERY_CHUNK_SIZE={raw!r} must be a positive number of channels")
+    return int(raw)
+
+
 def as_of(context: ScheduleEvaluationContext) -> dict[str, str]:
     """Stamp the run with its tick, so a re-execution writes the same snapshot rows."""
     return {AS_OF_TAG: context.scheduled_execution_time.isoformat()}
 
 
 def build_schedules(
-    refresh_cron: str = REFRESH_CRON, discovery_cron: str = DISCOVERY_CRON
+    refresh_cron: str = REFRESH_CRON,
+    discovery_cron: str = DISCOVERY_CRON,
+    discovery_chunk: int = partitions.DISCOVERY_CHUNK,
 ) -> list[ScheduleDefinition | UnresolvedPartitionedAssetScheduleDefinition]:
-    """The three schedules, with the given hourly cadences."""
+    """The three schedules, with the given hourly cadences and channels per discovery run."""
 
     @schedule(
         name="refresh_stats_hourly",
@@ -69,15 +88,23 @@ def build_schedules(
         cron_schedule=discovery_cron,
         default_status=DefaultScheduleStatus.RUNNING,
     )
-    def discovery_schedule(context: ScheduleEvaluationContext) -> list[RunRequest] | SkipReason:
-        """One discovery run per watched channel."""
+    def discovery_schedule(
+        context: ScheduleEvaluationContext, database: DatabaseResource
+    ) -> list[RunRequest] | SkipReason:
+        """The planner's due channels (learned cadence, inside today's budget), in runs of
+        ``discovery_chunk`` channels: a tick is a bounded number of runs, not one per
+        channel."""
         keys = context.instance.get_dynamic_partitions(partitions.channels.name)  # type: ignore[arg-type]
         if not keys:
             return SkipReason("no channels on the watchlist yet")
-        stamp = context.scheduled_execution_time.isoformat()
-        return [
-            RunRequest(partition_key=k, run_key=f"{k}@{stamp}", tags=as_of(context)) for k in keys
-        ]
+        tick = context.scheduled_execution_time
+        now = tick if tick.tzinfo else tick.replace(tzinfo=UTC)
+        due = asyncio.run(_due(database, now))
+        if not due:
+            return SkipReason(f"no channel due a discovery check ({len(keys)} watched)")
+        return partitions.channel_range_requests(
+            keys, due, discovery_chunk, run_key=f"discovery@{tick.isoformat()}", tags=as_of(context)
+        )
 
     export_schedule = build_schedule_from_partitioned_job(
         export_job,
@@ -90,3 +117,12 @@ def build_schedules(
 
 
 refresh_schedule, discovery_schedule, export_schedule = build_schedules()
+
+
+async def _due(database: DatabaseResource, now: datetime) -> list[str]:
+    settings = settings_from(database)
+    db = DatabaseManager(settings=settings, min_size=1, max_size=1)
+    try:
+        return await due_channels(db, settings, now)
+    finally:
+        await db.close()

@@ -8,7 +8,6 @@ from dagster import (
     DefaultSensorStatus,
     DeleteDynamicPartitionsRequest,
     RunFailureSensorContext,
-    RunRequest,
     SensorEvaluationContext,
     SensorResult,
     SkipReason,
@@ -30,7 +29,8 @@ from atlas_core.store.watchlist import read_watchlist_ids
     minimum_interval_seconds=30,
     default_status=DefaultSensorStatus.RUNNING,
     description="Registers each channel added to the watchlist as a 'channels' partition and "
-    "requests its first discovery run; removes partitions of channels taken off it.",
+    "requests first discovery runs (channel ranges, not one run each); removes partitions "
+    "of channels taken off it.",
 )
 def watchlist_sensor(
     context: SensorEvaluationContext, database: DatabaseResource
@@ -53,10 +53,18 @@ def watchlist_sensor(
     context.log.info(
         "watchlist: %d channels, %d added, %d removed", len(watched), len(added), len(removed)
     )
+    # First discovery of the added channels: ranges of DISCOVERY_CHUNK channels per run.
+    # They are appended to the partitions in this order, so each range holds only new ones.
+    order = [*(k for k in known if k not in removed), *added]
+    first = partitions.channel_range_requests(
+        order,
+        added,
+        partitions.DISCOVERY_CHUNK,
+        run_key=f"first-discovery-{digest}",
+        only_targets=False,
+    )
     return SensorResult(
-        run_requests=[
-            RunRequest(partition_key=c, run_key=f"first-discovery-{c}-{digest}") for c in added
-        ],
+        run_requests=first,
         dynamic_partitions_requests=requests,
         cursor=digest,
     )

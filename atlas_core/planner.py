@@ -2,6 +2,9 @@
 
     policy = PlannerPolicy.from_settings(settings)
     plan = plan_refresh(videos, now=now, spent_today=units, channels=n, policy=policy)
+    planner = RefreshPlanner(now=now, spent_today=units, channels=n, policy=policy)
+    planner.add_all(batch)   # stream any number of batches: memory holds only what can be planned
+    plan = planner.plan()    # the same plan as plan_refresh over all of them
     plan.video_ids            # refresh these (videos.list, 50 ids per unit)
     plan.metadata()           # videos per tier, units planned, units left today
 
@@ -90,7 +93,7 @@ class PlannerPolicy:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class VideoState:
     id: str
     published_at: datetime | None
@@ -153,6 +156,78 @@ def _urgency(video: VideoState, now: datetime) -> tuple[float, str]:
     return (-stale, video.id)
 
 
+class RefreshPlanner:
+    """``plan_refresh`` fed in batches. It keeps, per tier, only the most urgent videos that
+    today's units could possibly pay for (plus counts), so planning a million tracked videos
+    holds a few hundred thousand (staleness, id) pairs at most, never every video."""
+
+    def __init__(
+        self,
+        *,
+        now: datetime,
+        spent_today: int,
+        channels: int,
+        policy: PlannerPolicy,
+        hot_channels: frozenset[str] = frozenset(),
+    ) -> None:
+        self.now, self.policy, self.hot = now, policy, hot_channels
+        self.spent_today = spent_today
+        self.channel_units = batch_units(channels)
+        self.available = max(0, policy.budget - policy.reserve - spent_today - self.channel_units)
+        self.room = self.available * IDS_PER_CALL  # the most videos any plan can hold
+        self.ticks_left = ticks_left_today(now, policy.tick_minutes)
+        self._due: dict[str, list[tuple[float, str]]] = {t: [] for t in TIERS}
+        self._counts = dict.fromkeys(TIERS, 0)
+        self._total = 0
+        self._spare_possible = policy.refresh_all_when_affordable
+
+    def add(self, video: VideoState) -> None:
+        tier = classify(video, self.now, self.policy, video.channel_id in self.hot) or "spare"
+        self._counts[tier] += 1
+        self._total += 1
+        if self._spare_possible and batch_units(self._total) * self.ticks_left > self.available:
+            self._spare_possible = False  # refreshing everything can no longer be afforded
+            self._due["spare"] = []
+        if tier == "spare" and not self._spare_possible:
+            return
+        group = self._due[tier]
+        group.append(_urgency(video, self.now))
+        if len(group) > 2 * self.room + 1_000:  # keep the most urgent ``room`` of the tier
+            group.sort()
+            del group[self.room :]
+
+    def add_all(self, videos: Iterable[VideoState]) -> None:
+        for video in videos:
+            self.add(video)
+
+    def plan(self) -> RefreshPlan:
+        policy = self.policy
+        due = {t: self._counts[t] for t in TIERS}
+        if not self._spare_possible:
+            due["spare"] = 0
+        channel_units = self.channel_units
+        if policy.budget - self.spent_today < channel_units:
+            channel_units = 0  # not even channel statistics fit: skip them too
+        chosen: list[str] = []
+        tiers: dict[str, int] = {}
+        for tier in TIERS:
+            group = sorted(self._due[tier]) if due[tier] else []
+            take = group[: max(0, self.room - len(chosen))]
+            chosen.extend(vid for _, vid in take)
+            tiers[tier] = len(take)
+        must = sum(due[t] for t in MUST_TIERS)
+        units = batch_units(len(chosen)) + channel_units
+        return RefreshPlan(
+            video_ids=chosen,
+            tiers=tiers,
+            due=due,
+            units_planned=units,
+            units_left_today=policy.budget - self.spent_today - units,
+            shortfall=max(0, batch_units(must) - self.available),
+            channel_units=channel_units,
+        )
+
+
 def plan_refresh(
     videos: Iterable[VideoState],
     *,
@@ -164,38 +239,15 @@ def plan_refresh(
 ) -> RefreshPlan:
     """Choose this tick's videos, most urgent tier first, within today's remaining units.
     Videos of ``hot_channels`` (channel views jumped) are refreshed as fast movers."""
-    due: dict[str, list[VideoState]] = {t: [] for t in TIERS}
-    for video in videos:
-        tier = classify(video, now, policy, video.channel_id in hot_channels)
-        due[tier or "spare"].append(video)
-    channel_units = batch_units(channels)
-    available = max(0, policy.budget - policy.reserve - spent_today - channel_units)
-    everything = batch_units(sum(map(len, due.values())))
-    affordable = everything * ticks_left_today(now, policy.tick_minutes) <= available
-    if not (policy.refresh_all_when_affordable and affordable):
-        due["spare"] = []
-    if policy.budget - spent_today < channel_units:
-        channel_units = 0  # not even channel statistics fit: skip them too
-    room = available * IDS_PER_CALL
-    chosen: list[str] = []
-    tiers: dict[str, int] = {}
-    must = sum(len(due[t]) for t in MUST_TIERS)
-    for tier in TIERS:
-        group = sorted(due[tier], key=lambda v: _urgency(v, now))
-        take = group[: max(0, room - len(chosen))]
-        chosen.extend(v.id for v in take)
-        tiers[tier] = len(take)
-    units = batch_units(len(chosen)) + channel_units
-    shortfall = max(0, batch_units(must) - available)
-    return RefreshPlan(
-        video_ids=chosen,
-        tiers=tiers,
-        due={t: len(due[t]) for t in TIERS},
-        units_planned=units,
-        units_left_today=policy.budget - spent_today - units,
-        shortfall=shortfall,
-        channel_units=channel_units,
+    planner = RefreshPlanner(
+        now=now,
+        spent_today=spent_today,
+        channels=channels,
+        policy=policy,
+        hot_channels=hot_channels,
     )
+    planner.add_all(videos)
+    return planner.plan()
 
 
 def hot_channels(

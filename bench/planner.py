@@ -13,7 +13,8 @@ Dagster tick does, with the planner choosing: channel statistics for every chann
 is new), and the stats refresh ``plan_refresh`` picks (videos.list, 50 ids a unit). A spike
 shows in its channel's view count at the next channel refresh (``hot_channels``: views per
 hour >= the fast threshold and 3x the hour before, for two ticks); its videos are refreshed
-those ticks, and the anomaly alert fires on the second snapshot after the spike began.
+those ticks, and the anomaly alert fires on the first snapshot after the spike began when the
+channel's jump confirms it (the scan's channel-confirmed rule), else on the second.
 
 Units are charged at the client's documented costs inside this process: this bench measures
 the planner's choices, not HTTP (bench/quota.py measures the client against the simulator).
@@ -177,14 +178,28 @@ def run(args: argparse.Namespace) -> dict[str, float]:
         )
         units[day] += plan.units_planned
         chosen = set(plan.video_ids)
+        previous = {v: videos[v][1] for v in chosen if v in spikes}
         for v in chosen:
             videos[v][1] = now
         for v, at in spikes.items():
             if at <= now and v in chosen and v not in spike_alerted:
-                # the anomaly scan compares the last two intervals: it fires on the second
-                # snapshot taken after the spike began
+                # The anomaly scan (atlas_core.pipeline.signals): the channel-confirmed rule
+                # fires on the first snapshot after the spike began when the channel's jump
+                # in its last hour covers at least half the video's extra views; otherwise
+                # the two-interval rule fires on the second snapshot.
+                cid = videos[v][2]
+                (_, c0), (_, c1), (_, c2) = history[cid][:3]
+                channel_excess = (c0 - c1) - max(c1 - c2, 0)
+                since = max(at, previous[v] or at)
+                video_excess = SPIKE_RATE * (now - since).total_seconds() / 3600
+                rate, before = base[cid] + video_excess, base[cid]
+                confirmed = (
+                    channel_excess >= 0.5 * video_excess
+                    and rate >= 100
+                    and rate >= 3 * max(before, 1.0)
+                )
                 post_spike[v] += 1
-                if post_spike[v] == 2:
+                if confirmed or post_spike[v] == 2:
                     spike_alerted[v] = now
         for _vid, (pub, last, _) in videos.items():
             age = now - pub

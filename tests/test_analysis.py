@@ -42,6 +42,12 @@ async def test_drops_and_spikes_are_found_and_steady_series_are_not(db: Database
     assert [(a.video_id, round(a.rate), round(a.previous_rate)) for a in spikes] == [
         ("spiked", 5000, 50)
     ]
+    # Restricted to videos snapshotted since a moment: the same spike, or nothing after it.
+    async with db.get_connection() as conn:
+        last = spikes[0].at
+        recent = await velocity_anomalies(conn, 3.0, 100, since=last - timedelta(minutes=1))
+        later = await velocity_anomalies(conn, 3.0, 100, since=last + timedelta(minutes=1))
+    assert recent == spikes and later == []
 
 
 async def test_old_drops_fall_outside_the_window(db: DatabaseManager) -> None:
@@ -50,3 +56,40 @@ async def test_old_drops_fall_outside_the_window(db: DatabaseManager) -> None:
         await write_video_stats(conn, [("new", T0 + timedelta(days=5), 30, None, None)])
         assert await implausible_drops(conn, days=2) == []
         assert await implausible_drops(conn, days=10) == [("old", 5000, 100)]
+
+
+async def test_a_spike_confirmed_by_its_channel_is_caught_on_its_first_snapshot(
+    db: DatabaseManager,
+) -> None:
+    """A weekly video: snapshots a week apart, then one an hour after a spike began. Its
+    two-interval rate is diluted over the week; the channel's hourly jump confirms it."""
+    from atlas_core.analysis.velocity import channel_confirmed_spikes
+
+    now = T0 + timedelta(days=14)
+    async with db.get_connection() as conn:
+        await conn.execute("INSERT INTO channels (id, title) VALUES ('UCq', 'q')")
+        await conn.execute("INSERT INTO watchlist (channel_id) VALUES ('UCq')")
+        for vid in ("spiked", "quiet"):
+            await conn.execute(
+                "INSERT INTO videos (id, channel_id, title) VALUES (%s, 'UCq', 't')", (vid,)
+            )
+        week = timedelta(days=7)
+        series = {  # 10 views/hour for two weeks; "spiked" then gains 5,000 in its last hour
+            "spiked": [(now - 2 * week, 0), (now - week, 1680), (now, 3360 + 5000)],
+            "quiet": [(now - 2 * week, 0), (now - week, 1680), (now, 3360)],
+        }
+        await write_video_stats(
+            conn, [(v, t, n, None, None) for v, points in series.items() for t, n in points]
+        )
+    hour = timedelta(hours=1)
+    jumped = {"UCq": [(now, 10_000 + 5_020), (now - hour, 10_000), (now - 2 * hour, 9_980)]}
+    steady = {"UCq": [(now, 10_020), (now - hour, 10_000), (now - 2 * hour, 9_980)]}
+    async with db.get_connection() as conn:
+        before = await velocity_anomalies(conn, 3.0, 100, since=now - hour)
+        caught = await channel_confirmed_spikes(conn, jumped, now - hour)
+        unconfirmed = await channel_confirmed_spikes(conn, steady, now - hour)
+    assert before == []  # 5,000 extra views over a week is no anomaly by the two-interval rule
+    assert [(a.video_id, round(a.rate), round(a.previous_rate)) for a in caught] == [
+        ("spiked", 5010, 10)
+    ]
+    assert unconfirmed == []

@@ -243,3 +243,65 @@ def test_the_worlds_happenings_reach_the_right_alerts(
     original = copy["detail"].removeprefix("copy of ")
     assert any(copy["video_id"] in json.dumps(m) and original in json.dumps(m) for m in hunt)
     assert sink.requests and sink.delivered("/api/webhooks/3/ops-token") == []  # nothing failed
+
+
+def test_one_run_discovers_a_range_of_channel_partitions(
+    resources, database_dsn: str, sim: SimulatorServer
+) -> None:
+    """A batched discovery run: one run over a range of `channels` partitions checks the
+    channels its config names (the planner's due ones), records each check, and leaves the
+    channel in between alone; a single partition (the UI) is checked unconditionally."""
+    from dagster._core.storage.tags import (
+        ASSET_PARTITION_RANGE_END_TAG,
+        ASSET_PARTITION_RANGE_START_TAG,
+    )
+
+    world = sim.world_json()
+    channel_ids = world["channel_ids"]
+    assert len(channel_ids) == 3
+    watch(database_dsn, channel_ids)
+    instance = DagsterInstance.ephemeral()
+    instance.add_dynamic_partitions("channels", channel_ids)
+    first, skipped, last = channel_ids
+    range_tags = {
+        AS_OF_TAG: START.isoformat(),
+        ASSET_PARTITION_RANGE_START_TAG: first,
+        ASSET_PARTITION_RANGE_END_TAG: last,
+    }
+    result = materialize(
+        assets,
+        selection=AssetSelection.assets("videos"),
+        resources=resources,
+        instance=instance,
+        tags=range_tags,
+        run_config={"ops": {"videos": {"config": {"channel_ids": [first, last]}}}},
+    )
+    assert result.success
+    with psycopg.connect(database_dsn) as conn:
+        per_channel = dict(
+            conn.execute("SELECT channel_id, count(*) FROM videos GROUP BY channel_id").fetchall()
+        )
+        checked = [r[0] for r in conn.execute("SELECT channel_id FROM channel_discovery_checks")]
+    videos_of = {c["id"]: len(c["video_ids"]) for c in world["channels"]}
+    expected = {c: videos_of[c] for c in (first, last)}
+    assert per_channel == expected and all(expected.values())
+    assert sorted(checked) == sorted([first, last])
+    # One materialization per checked channel; the channel between them is not materialized.
+    events = result.asset_materializations_for_node("videos")
+    assert {m.partition: m.metadata["new_videos"].value for m in events} == expected
+    assert {m.metadata["channels_in_run"].value for m in events} == {3}
+    assert instance.get_materialized_partitions(events[0].asset_key) == {first, last}
+
+    one = materialize(
+        assets,
+        selection=AssetSelection.assets("videos"),
+        partition_key=skipped,
+        resources=resources,
+        instance=instance,
+        tags={AS_OF_TAG: START.isoformat()},
+    )
+    assert one.success
+    assert [m.partition for m in one.asset_materializations_for_node("videos")] == [skipped]
+    with psycopg.connect(database_dsn) as conn:
+        owners = {r[0] for r in conn.execute("SELECT DISTINCT channel_id FROM videos")}
+    assert owners == set(channel_ids)

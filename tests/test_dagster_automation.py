@@ -18,6 +18,7 @@ from dagster import (
     AssetSelection,
     DagsterInstance,
     EnvVar,
+    PartitionKeyRange,
     SensorResult,
     SkipReason,
     build_run_status_sensor_context,
@@ -48,7 +49,9 @@ def test_watchlist_sensor_registers_new_channels_then_skips(database_dsn: str) -
 
     result = watchlist_sensor(build_sensor_context(instance=instance, resources=database))
     assert isinstance(result, SensorResult)
-    assert [r.partition_key for r in result.run_requests or []] == ["UCaaaaaaaaaaaaaaaaaaaaaA"]
+    assert [r.partition_key_range for r in result.run_requests or []] == [
+        PartitionKeyRange("UCaaaaaaaaaaaaaaaaaaaaaA", "UCaaaaaaaaaaaaaaaaaaaaaA")
+    ]
     [add] = result.dynamic_partitions_requests or []
     assert list(add.partition_keys) == ["UCaaaaaaaaaaaaaaaaaaaaaA"]  # type: ignore[union-attr]
     instance.add_dynamic_partitions("channels", ["UCaaaaaaaaaaaaaaaaaaaaaA"])
@@ -65,7 +68,9 @@ def test_watchlist_sensor_registers_new_channels_then_skips(database_dsn: str) -
         build_sensor_context(instance=instance, cursor=result.cursor, resources=database)
     )
     assert isinstance(third, SensorResult)
-    assert [r.partition_key for r in third.run_requests or []] == ["UCbbbbbbbbbbbbbbbbbbbbbA"]
+    assert [r.partition_key_range for r in third.run_requests or []] == [
+        PartitionKeyRange("UCbbbbbbbbbbbbbbbbbbbbbA", "UCbbbbbbbbbbbbbbbbbbbbbA")
+    ]
     kinds = {type(r).__name__: list(r.partition_keys) for r in third.dynamic_partitions_requests}  # type: ignore[union-attr]
     assert kinds == {
         "AddDynamicPartitionsRequest": ["UCbbbbbbbbbbbbbbbbbbbbbA"],
@@ -204,33 +209,65 @@ def test_shipped_instance_configs_validate(tmp_path: Path, monkeypatch: pytest.M
     assert demo_config["freshness"] == {"enabled": True}
 
 
-def test_schedules_stamp_runs_with_their_tick() -> None:
+def test_schedules_stamp_runs_with_their_tick(database_dsn: str) -> None:
     tick = datetime(2026, 11, 27, 13, 0, tzinfo=UTC)
     with instance_for_test() as instance:
-        _check_schedules(instance, tick)
+        _check_schedules(instance, tick, database_dsn)
 
 
-def _check_schedules(instance: DagsterInstance, tick: datetime) -> None:
+def _check_schedules(instance: DagsterInstance, tick: datetime, dsn: str) -> None:
     from dagster import build_schedule_context
 
     from atlas_assets.runtime import AS_OF_TAG
-    from atlas_assets.schedules import discovery_schedule, refresh_schedule
+    from atlas_assets.schedules import build_schedules, refresh_schedule
 
     request = refresh_schedule(build_schedule_context(instance, scheduled_execution_time=tick))
     assert request.tags[AS_OF_TAG] == tick.isoformat()  # type: ignore[union-attr]
 
-    context = build_schedule_context(instance, scheduled_execution_time=tick)
-    skipped = discovery_schedule(context)
+    _, discovery_schedule, _ = build_schedules(discovery_chunk=2)
+    database = {"database": DatabaseResource(database_url=dsn)}
+
+    def evaluate():  # type: ignore[no-untyped-def]
+        # As a context manager: its resources (and the instance state they enter) are
+        # released, so no later test sees this instance.
+        with build_schedule_context(
+            instance, scheduled_execution_time=tick, resources=database
+        ) as context:
+            return discovery_schedule(context)  # type: ignore[operator]
+
+    skipped = evaluate()
     assert isinstance(skipped, SkipReason) and "no channels" in (skipped.skip_message or "")
-    instance.add_dynamic_partitions(
-        "channels", ["UCaaaaaaaaaaaaaaaaaaaaaA", "UCbbbbbbbbbbbbbbbbbbbbbA"]
-    )
-    requests = discovery_schedule(build_schedule_context(instance, scheduled_execution_time=tick))
-    assert sorted(r.partition_key for r in requests) == [  # type: ignore[union-attr]
-        "UCaaaaaaaaaaaaaaaaaaaaaA",
-        "UCbbbbbbbbbbbbbbbbbbbbbA",
+    keys = [f"UC{c * 21}{n}A" for n, c in enumerate("abcde")]
+    with psycopg.connect(dsn) as conn:
+        for key in keys:
+            conn.execute("INSERT INTO watchlist (channel_id) VALUES (%s)", (key,))
+        # Checked a minute ago, no upload history (dormant cadence): not due this tick.
+        conn.execute(
+            "INSERT INTO channel_discovery_checks (channel_id, checked_at) VALUES (%s, %s)",
+            (keys[1], tick - timedelta(minutes=1)),
+        )
+    instance.add_dynamic_partitions("channels", keys)
+    requests = evaluate()
+    # 4 due channels in chunks of 2: two runs, each a partition range naming its channels.
+    assert [r.partition_key_range for r in requests] == [
+        PartitionKeyRange(keys[0], keys[2]),
+        PartitionKeyRange(keys[3], keys[4]),
     ]
-    assert {r.tags[AS_OF_TAG] for r in requests} == {tick.isoformat()}  # type: ignore[union-attr]
+    assert [r.run_config["ops"]["videos"]["config"]["channel_ids"] for r in requests] == [
+        [keys[0], keys[2]],
+        [keys[3], keys[4]],
+    ]
+    assert {r.tags[AS_OF_TAG] for r in requests} == {tick.isoformat()}
+    assert len({r.run_key for r in requests}) == 2
+    with psycopg.connect(dsn) as conn:
+        conn.execute(
+            "INSERT INTO channel_discovery_checks (channel_id, checked_at)"
+            " SELECT unnest(%s::text[]), %s ON CONFLICT (channel_id) DO UPDATE"
+            " SET checked_at = EXCLUDED.checked_at",
+            (keys, tick - timedelta(minutes=1)),
+        )
+    nothing = evaluate()
+    assert isinstance(nothing, SkipReason) and "no channel due" in (nothing.skip_message or "")
 
 
 def test_cron_overrides_are_validated_with_dagsters_parser() -> None:

@@ -314,3 +314,23 @@ async def test_planned_refresh_against_the_simulator(
                 assert [r.json["embeds"][0]["title"] for r in sink.delivered()] == []
         await notifier.aclose()
         await db.close()
+
+
+@pytest.mark.parametrize("spent", [0, 7_900, 7_985])
+def test_streamed_planner_keeps_little_and_plans_the_same(spent: int) -> None:
+    """Batches through RefreshPlanner give plan_refresh's plan while holding at most the
+    videos today's units could pay for (7,985 spent: 15 units, 750 videos, of 30,000)."""
+    from atlas_core.planner import TIERS, RefreshPlanner
+
+    policy = PlannerPolicy(budget=10_000, reserve=2_000)
+    videos = world(30_000, seed=3, now=T0)
+    whole = plan_refresh(videos, now=T0, spent_today=spent, channels=10, policy=policy)
+    planner = RefreshPlanner(now=T0, spent_today=spent, channels=10, policy=policy)
+    for start in range(0, len(videos), 1_000):
+        planner.add_all(videos[start : start + 1_000])
+        held = sum(len(g) for g in planner._due.values())
+        assert held <= len(TIERS) * (2 * planner.room + 1_001)
+    assert planner.plan() == whole
+    if spent == 7_985:
+        assert planner.room == 50 * (10_000 - 2_000 - spent - 1)
+        assert sum(len(g) for g in planner._due.values()) < len(videos) // 4

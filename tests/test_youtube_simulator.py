@@ -320,3 +320,42 @@ def test_atlas_simulator_command_prints_the_world_and_serves_it() -> None:
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+def test_compact_world_serves_many_videos_from_their_index(clock: ManualClock) -> None:
+    """A compact world builds videos on demand; the API answers for them like any other."""
+    from atlas_simulator.world import compact_video_id, compact_video_index
+
+    assert [compact_video_index(compact_video_id(i)) for i in (0, 63, 64, 10**6)] == [
+        0,
+        63,
+        64,
+        10**6,
+    ]
+    assert compact_video_index("dQw4w9WgXcQ") is None
+    with SimulatorServer(
+        seed=3, keys=[KEY], clock=clock, channels=20, videos=5_000, happenings=False, compact=True
+    ) as server:
+        world = server.world
+        assert len(world.videos) == 5_000 and compact_video_id(5_000) not in world.videos
+        ids = [compact_video_id(i) for i in (0, 1_234, 4_999)]
+        assert all(validate_youtube_id(v) for v in ids)
+        body = get(server, "videos", part="snippet,statistics", id=",".join(ids)).json()
+        assert [item["id"] for item in body["items"]] == ids
+        channel = next(iter(world.channels.values()))
+        page = get(
+            server,
+            "playlistItems",
+            part="contentDetails",
+            maxResults="50",
+            playlistId=channel.uploads_playlist_id,
+        ).json()
+        listed = [i["contentDetails"]["videoId"] for i in page["items"]]
+        assert listed == list(channel.video_ids)[:50]
+        assert page["pageInfo"]["totalResults"] == len(channel.video_ids)
+        published = [world.videos[v].published_at for v in listed]
+        assert published == sorted(published, reverse=True)  # newest first
+        stats = get(server, "channels", part="statistics", id=channel.id).json()["items"][0]
+        total = sum(world.videos[v].views_at(clock()) for v in channel.video_ids)
+        assert abs(int(stats["statistics"]["viewCount"]) - total) <= len(channel.video_ids)
+        assert stats["statistics"]["videoCount"] == str(len(channel.video_ids))

@@ -7,19 +7,23 @@ from datetime import timedelta
 
 from dagster import (
     AssetExecutionContext,
+    AssetMaterialization,
     AssetSpec,
+    BackfillPolicy,
+    Config,
     FreshnessPolicy,
     MaterializeResult,
     MetadataValue,
     asset,
     multi_asset,
 )
+from pydantic import Field
 
 from atlas_assets import partitions
 from atlas_assets.catalog import OWNERS, table_definition, table_metadata, tags
 from atlas_assets.resources import DatabaseResource, YouTubeResource
 from atlas_assets.runtime import md_table, services
-from atlas_core.pipeline import discover_videos, refresh_channels, snapshot_video_stats
+from atlas_core.pipeline import discover_channels, refresh_channels, snapshot_video_stats
 from atlas_core.pipeline.planning import plan_video_refresh
 from atlas_core.store.tables import row_count, row_counts
 
@@ -113,9 +117,21 @@ async def channels_and_stats(  # type: ignore[no-untyped-def]  # yields one Mate
     )
 
 
+class DiscoveryConfig(Config):
+    """Which channels of the run's partition range to check; empty = every one (a run
+    launched from the UI). The discovery schedule names the planner's due channels."""
+
+    channel_ids: list[str] = Field(default_factory=list)
+
+
 @asset(
     group_name=GROUP,
     partitions_def=partitions.channels,
+    # Many channels per run: a tick is ceil(due / chunk) runs, a UI backfill the same.
+    backfill_policy=BackfillPolicy.multi_run(max_partitions_per_run=partitions.DISCOVERY_CHUNK),
+    # Only the channels actually checked are materialized (one event each), not every
+    # partition of the run's range: the range spans channels that were not due.
+    output_required=False,
     deps=["channels"],
     pool=POOL,
     owners=OWNERS,
@@ -125,32 +141,50 @@ async def channels_and_stats(  # type: ignore[no-untyped-def]  # yields one Mate
     freshness_policy=HOURLY,  # asset-level: some channel's discovery ran within the window
     description="One row per upload of a watched channel (partition = channel id): title, "
     "publication time, duration, topics. Discovery is incremental: it stops at the first "
-    "video already known.",
+    "video already known. One run covers a range of channels and checks the planner's due "
+    "ones; each checked channel is one materialization of its partition.",
 )
-async def videos(
+async def videos(  # type: ignore[no-untyped-def]  # yields one AssetMaterialization per channel
     context: AssetExecutionContext,
+    config: DiscoveryConfig,
     database: DatabaseResource,
     youtube: YouTubeResource,
-) -> MaterializeResult:  # type: ignore[type-arg]  # dagster matches the bare class
-    channel_id = context.partition_key
+):
+    in_run = list(context.partition_keys)
+    named = set(config.channel_ids)
+    targets = [k for k in in_run if k in named] if named else in_run
     with stopwatch() as took:
         async with services(context, database, youtube=youtube) as svc:
-            found = await discover_videos(svc, channel_id)
+            sweep = await discover_channels(svc, targets)
             async with svc.db.get_connection() as conn:
                 rows = await row_count(conn, "videos")
-    context.log.info("%s: %d new videos", channel_id, len(found.new_ids))
-    return MaterializeResult(
-        metadata={
-            **table_metadata("videos", rows),
-            "new_videos": len(found.new_ids),
-            "missing": len(found.missing),
-            "quota_units": found.units,
-            "seconds": took["seconds"],
-            "preview": MetadataValue.md(
-                md_table(("video", "title"), [(v, found.titles.get(v, "")) for v in found.new_ids])
-            ),
-        }
+    context.log.info(
+        "%d of %d channels checked in %.1fs: %d new videos",
+        len(targets),
+        len(in_run),
+        took["seconds"],
+        len(sweep.new_ids),
     )
+    for found in sweep.found:
+        yield AssetMaterialization(
+            asset_key=context.asset_key,
+            partition=found.channel_id,
+            metadata={
+                **table_metadata("videos", rows),
+                "new_videos": len(found.new_ids),
+                "missing": len(found.missing),
+                "quota_units": found.units,
+                "channels_in_run": len(in_run),
+                "channels_checked": len(sweep.checked),
+                "run_seconds": took["seconds"],
+                "preview": MetadataValue.md(
+                    md_table(
+                        ("video", "title"),
+                        [(v, found.titles.get(v, "")) for v in found.new_ids],
+                    )
+                ),
+            },
+        )
 
 
 @asset(

@@ -10,10 +10,11 @@ between the two before; a rate ``factor`` times the earlier one (and at least
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from psycopg import AsyncConnection
+from psycopg import AsyncConnection, sql
 
 
 @dataclass(frozen=True)
@@ -29,10 +30,23 @@ class Anomaly:
 
 
 async def velocity_anomalies(
-    conn: AsyncConnection, factor: float = 3.0, min_views_per_hour: float = 100.0
+    conn: AsyncConnection,
+    factor: float = 3.0,
+    min_views_per_hour: float = 100.0,
+    since: datetime | None = None,
 ) -> list[Anomaly]:
+    """``since``: only videos with a snapshot at or after it (the ones this tick refreshed;
+    an anomaly needs a new snapshot), found through the BRIN index on ``timestamp`` instead
+    of visiting every tracked video."""
+    recent = (
+        sql.SQL(
+            " WHERE v.id IN (SELECT DISTINCT video_id FROM video_stats_log WHERE timestamp >= {})"
+        ).format(sql.Literal(since))
+        if since is not None
+        else sql.SQL("")
+    )
     # Each tracked video's last three snapshots, read through the (video_id, timestamp) key.
-    cur = await conn.execute(
+    query = sql.SQL(
         """WITH last3 AS (
                SELECT v.id AS video_id,
                       max(s.timestamp) FILTER (WHERE s.n = 1) AS t1,
@@ -48,17 +62,85 @@ async def velocity_anomalies(
                    FROM (SELECT timestamp, views FROM video_stats_log
                          WHERE video_id = v.id AND views IS NOT NULL
                          ORDER BY timestamp DESC LIMIT 3) recent
-               ) s
+               ) s{recent}
                GROUP BY v.id)
            SELECT video_id, t1,
                   (v1 - v2) / (extract(epoch FROM t1 - t2) / 3600.0) AS rate,
                   (v2 - v3) / (extract(epoch FROM t2 - t3) / 3600.0) AS previous
            FROM last3
-           WHERE t3 IS NOT NULL AND t1 > t2 AND t2 > t3""",
-    )
+           WHERE t3 IS NOT NULL AND t1 > t2 AND t2 > t3"""
+    ).format(recent=recent)
+    cur = await conn.execute(query)
     found = []
     for video_id, at, rate, previous in await cur.fetchall():
         rate, previous = float(rate), max(float(previous), 0.0)
         if rate >= min_views_per_hour and rate >= factor * max(previous, 1.0):
             found.append(Anomaly(video_id, at, rate, previous))
     return sorted(found, key=lambda a: a.rate, reverse=True)
+
+
+_RECENT_SERIES = """
+SELECT v.id, v.channel_id, s.ts, s.views
+FROM videos v
+JOIN watchlist w ON w.channel_id = v.channel_id
+CROSS JOIN LATERAL (
+    SELECT array_agg(x.timestamp ORDER BY x.timestamp DESC) AS ts,
+           array_agg(x.views ORDER BY x.timestamp DESC) AS views
+    FROM (SELECT timestamp, views FROM video_stats_log
+          WHERE video_id = v.id AND views IS NOT NULL
+          ORDER BY timestamp DESC LIMIT 3) x
+) s
+WHERE v.channel_id = ANY(%(channels)s)
+  AND v.id IN (SELECT DISTINCT video_id FROM video_stats_log WHERE timestamp >= %(since)s)
+  AND cardinality(s.ts) = 3
+"""
+
+
+def _excess(points: Sequence[tuple[datetime, int]]) -> tuple[float, float, float] | None:
+    """(views gained in the last interval beyond the interval before's rate, that interval's
+    hours, the rate before) from the newest three (time, views) points, newest first."""
+    (t1, v1), (t2, v2), (t3, v3) = points[:3]
+    h12, h23 = (t1 - t2).total_seconds() / 3600, (t2 - t3).total_seconds() / 3600
+    if h12 <= 0 or h23 <= 0:
+        return None
+    before = max((v2 - v3) / h23, 0.0)
+    return (v1 - v2) - before * h12, h12, before
+
+
+async def channel_confirmed_spikes(
+    conn: AsyncConnection,
+    channel_history: dict[str, list[tuple[datetime, int]]],
+    since: datetime,
+    factor: float = 3.0,
+    min_views_per_hour: float = 100.0,
+) -> list[Anomaly]:
+    """Spikes caught on their first snapshot. A weekly-refreshed video's first snapshot after
+    a spike spreads the new views over a week, so the two-interval rule needs a second
+    snapshot an hour later. But when the video's channel (refreshed every tick) jumped in its
+    last interval by at least half of what the video gained beyond its usual rate, those
+    views arrived within that interval: the video's rate there is its usual rate plus the
+    excess over the channel's interval. ``channel_history``: newest first, as
+    ``store.planning.channel_view_history`` returns it."""
+    jumps: dict[str, tuple[float, float]] = {}
+    for cid, points in channel_history.items():
+        found = _excess(points) if len(points) >= 3 else None
+        if found is not None and found[0] / found[1] >= min_views_per_hour:
+            jumps[cid] = (found[0], found[1])
+    if not jumps:
+        return []
+    cur = await conn.execute(_RECENT_SERIES, {"channels": sorted(jumps), "since": since})
+    spikes = []
+    for video_id, cid, ts, views in await cur.fetchall():
+        found = _excess(list(zip(ts, views, strict=True)))
+        if found is None:
+            continue
+        excess, _, before = found
+        channel_excess, channel_hours = jumps[cid]
+        rate = before + excess / channel_hours
+        if (
+            channel_excess >= 0.5 * excess
+            and rate >= min_views_per_hour
+            and rate >= factor * max(before, 1.0)
+        ):
+            spikes.append(Anomaly(video_id, ts[0], rate, before))
+    return sorted(spikes, key=lambda a: a.rate, reverse=True)

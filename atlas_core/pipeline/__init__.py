@@ -14,7 +14,9 @@ from atlas_core.pipeline.signals import AnomalyScan, scan_anomalies
 from atlas_core.pipeline.vectors import VectorsRun, embed_new_videos
 from atlas_core.pipeline.videos import (
     Discovery,
+    DiscoverySweep,
     StatsSnapshot,
+    discover_channels,
     discover_videos,
     snapshot_video_stats,
 )
@@ -23,9 +25,11 @@ __all__ = [
     "AnomalyScan",
     "ChannelsRefresh",
     "Discovery",
+    "DiscoverySweep",
     "Services",
     "StatsSnapshot",
     "VectorsRun",
+    "discover_channels",
     "discover_videos",
     "embed_new_videos",
     "export_day",

@@ -1,16 +1,29 @@
-"""Scan the stats logs for velocity anomalies and alert SURVEILLANCE once per anomaly.
+"""Scan the stats logs for velocity anomalies and alert SURVEILLANCE once per spike.
 
 scan = await scan_anomalies(svc, factor=3.0, min_views_per_hour=100)
+
+Two rules: the two-interval rule (``velocity_anomalies``) and, for videos of channels whose
+views jumped in the last tick, the channel-confirmed rule (``channel_confirmed_spikes``),
+which catches a spike on its first snapshot instead of the second. A video alerted within
+``EPISODE`` before is the same spike still under way and is not alerted again.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
-from atlas_core.analysis.velocity import Anomaly, velocity_anomalies
+from psycopg import AsyncConnection
+
+from atlas_core.analysis.velocity import Anomaly, channel_confirmed_spikes, velocity_anomalies
 from atlas_core.notifications import Alert, AlertChannel, AlertLevel
 from atlas_core.pipeline.services import Services
 from atlas_core.store.outbox import enqueue_alert
+from atlas_core.store.planning import channel_view_history
+
+SCAN_WINDOW = timedelta(hours=3)  # a missed tick or two is still scanned by the next
+EPISODE = timedelta(hours=3)  # one spike, one alert: later anomalies this close are the same
+_KEY = "video.velocity_anomaly:"
 
 
 @dataclass(frozen=True)
@@ -20,10 +33,30 @@ class AnomalyScan:
 
 
 async def scan_anomalies(
-    svc: Services, factor: float = 3.0, min_views_per_hour: float = 100.0
+    svc: Services,
+    factor: float = 3.0,
+    min_views_per_hour: float = 100.0,
+    window: timedelta | None = SCAN_WINDOW,
 ) -> AnomalyScan:
+    """Anomalies of the videos snapshotted within ``window`` before the run's tick (None:
+    every tracked video); older snapshots were scanned by the ticks that wrote them."""
+    since = svc.clock() - window if window is not None else None
     async with svc.db.get_connection() as conn:
-        found = await velocity_anomalies(conn, factor, min_views_per_hour)
+        found = await velocity_anomalies(conn, factor, min_views_per_hour, since=since)
+        if since is not None:
+            history = await channel_view_history(conn)
+            seen = {a.video_id for a in found}
+            found += [
+                a
+                for a in await channel_confirmed_spikes(
+                    conn, history, since, factor, min_views_per_hour
+                )
+                if a.video_id not in seen
+            ]
+        earlier = await _alerted_at(conn, sorted({a.video_id for a in found}))
+    found = [
+        a for a in found if not any(a.at - EPISODE <= t < a.at for t in earlier.get(a.video_id, ()))
+    ]
     # One alert per (video, snapshot): the outbox key and the event's entity "video@timestamp".
     keys = {f"{a.video_id}@{a.at:%Y%m%dT%H%M%S}"[:50]: a for a in found}
     fresh: dict[str, Anomaly] = {}
@@ -40,10 +73,29 @@ async def scan_anomalies(
     return AnomalyScan(anomalies=found, alerted=list(fresh.values()))
 
 
+async def _alerted_at(conn: AsyncConnection, video_ids: list[str]) -> dict[str, list[datetime]]:
+    """Snapshot times of the anomaly alerts already written for these videos (from keys)."""
+    if not video_ids:
+        return {}
+    cur = await conn.execute(
+        "SELECT key FROM alert_outbox WHERE key LIKE %s AND fields->>'video_id' = ANY(%s)",
+        (_KEY + "%", video_ids),
+    )
+    out: dict[str, list[datetime]] = {}
+    for (key,) in await cur.fetchall():
+        video_id, _, stamp = key.removeprefix(_KEY).partition("@")
+        try:
+            at = datetime.strptime(stamp, "%Y%m%dT%H%M%S").replace(tzinfo=UTC)
+        except ValueError:
+            continue
+        out.setdefault(video_id, []).append(at)
+    return out
+
+
 def anomaly_alert(key: str, anomaly: Anomaly) -> Alert:
     ratio = "new" if anomaly.previous_rate == 0 else f"x{anomaly.ratio:.1f}"
     return Alert(
-        key=f"video.velocity_anomaly:{key}",
+        key=f"{_KEY}{key}",
         channel=AlertChannel.SURVEILLANCE,
         level=AlertLevel.WARNING,
         title="Views velocity anomaly",

@@ -1,6 +1,7 @@
 """Discover a channel's new uploads; snapshot every tracked video's statistics.
 
 found = await discover_videos(svc, "UC...")      # incremental: stops at the first known id
+sweep = await discover_channels(svc, ["UC...", ...])  # many channels in one step, checks recorded
 snap = await snapshot_video_stats(svc)           # one videos.list call per 50 videos
 """
 
@@ -18,6 +19,7 @@ from atlas_core.pipeline.channels import report_missing_channels, store_channels
 from atlas_core.pipeline.services import Services
 from atlas_core.store.channels import channel_titles
 from atlas_core.store.outbox import enqueue_alert
+from atlas_core.store.planning import mark_checked
 from atlas_core.store.stats import write_video_stats
 from atlas_core.store.videos import VideoRow, known_video_ids, tracked_video_ids, upsert_videos
 from atlas_core.store.watchlist import is_watched, uploads_playlist
@@ -39,6 +41,30 @@ class StatsSnapshot:
     rows: int
     missing: list[str] = field(default_factory=list)
     units: int = 0
+
+
+@dataclass(frozen=True)
+class DiscoverySweep:
+    """Discovery over many channels in one step (one Dagster run of a partition range)."""
+
+    found: list[Discovery]
+    checked: list[str]
+
+    @property
+    def new_ids(self) -> list[str]:
+        return [v for d in self.found for v in d.new_ids]
+
+    @property
+    def missing(self) -> list[str]:
+        return [m for d in self.found for m in d.missing]
+
+    @property
+    def units(self) -> int:
+        return sum(d.units for d in self.found)
+
+    @property
+    def titles(self) -> dict[str, str]:
+        return {k: v for d in self.found for k, v in d.titles.items()}
 
 
 def video_row(video: Video) -> VideoRow:
@@ -101,6 +127,18 @@ async def discover_videos(svc: Services, channel_id: str) -> Discovery:
         units=svc.youtube.units_spent - before,
         titles={v.id: v.title for v in mine},
     )
+
+
+async def discover_channels(svc: Services, channel_ids: Sequence[str]) -> DiscoverySweep:
+    """``discover_videos`` for each channel in turn (memory holds one channel's new uploads
+    at a time), recording each check in ``channel_discovery_checks`` as it completes so the
+    planner's cadence sees it even when a later channel stops the sweep."""
+    found: list[Discovery] = []
+    for channel_id in channel_ids:
+        found.append(await discover_videos(svc, channel_id))
+        async with svc.db.get_connection() as conn:
+            await mark_checked(conn, [channel_id], svc.clock())
+    return DiscoverySweep(found=found, checked=list(channel_ids))
 
 
 async def snapshot_video_stats(svc: Services, ids: Sequence[str] | None = None) -> StatsSnapshot:

@@ -14,14 +14,17 @@ evidence and partitions on top of them.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import os
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from atlas_core.storage import evidence, parquet
 
@@ -249,6 +252,44 @@ class VaultStrategy(ABC):
         except Exception as exc:
             raise self._fail(path, exc) from None
         return path
+
+    def write_partition_file(self, dataset: str, day: date, source: str) -> str:
+        """Make the Parquet file at local path ``source`` (written by
+        ``parquet.PartitionWriter``) the day's partition; return its vault path. ``source``
+        is consumed (moved or deleted). Raises VaultError naming the path when it fails."""
+        path = parquet.partition_path(dataset, day)
+        try:
+            self._replace_file(parquet.partition_prefix(dataset, day), path, source)
+        except Exception as exc:
+            raise self._fail(path, exc) from None
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(source)
+        return path
+
+    def _replace_file(self, prefix: str, path: str, source: str) -> None:
+        """``_replace`` with one file read from local disk (its compressed bytes only; backends
+        that can move or stream a file override this)."""
+        with open(source, "rb") as handle:
+            self._replace(prefix, {path: handle.read()})
+
+    def partition_rows(self, dataset: str, day: date) -> int | None:
+        """Rows in one day's partition from the Parquet footers only (no table is decoded),
+        or None when there is none or it is unreadable."""
+        prefix = parquet.partition_prefix(dataset, day)
+        total, found = 0, False
+        for path in self.list_files(prefix):
+            if not path.endswith(".parquet"):
+                continue
+            raw = self.fetch_bytes(path)
+            if raw is None:
+                return None
+            try:
+                total += pq.read_metadata(pa.BufferReader(raw)).num_rows
+            except (pa.ArrowException, OSError):
+                return None
+            found = True
+        return total if found else None
 
     def read_partition(self, dataset: str, day: date) -> pa.Table | None:
         """One day's partition as a table, or None if there is none (or it is unreadable)."""

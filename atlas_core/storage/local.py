@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from datetime import date
@@ -65,6 +66,14 @@ class LocalVault(VaultStrategy):
     def _put(self, path: str, data: bytes, content_type: str | None) -> None:
         with self._atomic(path) as tmp, open(tmp, "wb") as handle:
             handle.write(data)
+
+    def _replace_file(self, prefix: str, path: str, source: str) -> None:
+        """Move the file into place atomically (no copy in memory), then drop the rest."""
+        with self._atomic(path) as tmp:
+            shutil.move(source, tmp)
+        stale = [p for p in self._list(prefix) if p != path]
+        if stale:
+            self._delete(stale)
 
     def _get(self, path: str) -> bytes | None:
         target = self._file(path)

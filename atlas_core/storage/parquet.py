@@ -1,6 +1,8 @@
 """Daily Parquet partitions: layout, the ``dt`` column, zstd encoding.
 
     prepared = prepare(table, date(2026, 1, 5))   # adds/validates the dt column
+    with PartitionWriter(path, schema, day) as w:  # streaming: one row group per batch
+        w.write(batch)
     partition_path("video_stats", date(2026, 1, 5))
     # -> "video_stats/dt=2026-01-05/part-0.parquet"
 
@@ -87,6 +89,41 @@ def write(table: pa.Table, sink: Any) -> None:
         pq.write_table(table, sink, compression=COMPRESSION)
     except (pa.ArrowNotImplementedError, pa.ArrowTypeError) as exc:
         raise ValueError(f"cannot write this table as Parquet: {exc}") from None
+
+
+class PartitionWriter:
+    """Streams record batches of ``schema`` into one day's Parquet file (zstd), each batch a
+    row group with the ``dt`` column added, so a day never has to sit in memory at once. The
+    file equals what ``write(prepare(table, day))`` writes for the same rows."""
+
+    def __init__(self, sink: Any, schema: pa.Schema, day: date) -> None:
+        self._dt = _check_day(day)
+        if schema.get_field_index("dt") >= 0:
+            raise ValueError("the streamed schema must not have a 'dt' column; it is added")
+        self.schema = schema.append(pa.field("dt", pa.string(), nullable=False))
+        self.rows = 0
+        try:
+            self._writer = pq.ParquetWriter(sink, self.schema, compression=COMPRESSION)
+        except (pa.ArrowNotImplementedError, pa.ArrowTypeError) as exc:
+            raise ValueError(f"cannot write this schema as Parquet: {exc}") from None
+
+    def write(self, batch: pa.RecordBatch) -> None:
+        if batch.num_rows == 0:
+            return
+        dt = pa.repeat(pa.scalar(self._dt, pa.string()), batch.num_rows)
+        self._writer.write_batch(
+            pa.RecordBatch.from_arrays([*batch.columns, dt], schema=self.schema)
+        )
+        self.rows += batch.num_rows
+
+    def close(self) -> None:
+        self._writer.close()
+
+    def __enter__(self) -> PartitionWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def encode_partition(table: pa.Table, day: date) -> bytes:

@@ -2,10 +2,13 @@
 
 async with db.get_connection() as conn:
     table = await day_table(conn, "video_stats_log", date(2026, 11, 27))
+    async for batch in day_batches(conn, "videos", day, rows=20_000):   # bounded memory
+        ...
 """
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -87,20 +90,43 @@ def day_bounds(day: date) -> tuple[datetime, datetime]:
     return start, start + timedelta(days=1)
 
 
+BATCH_ROWS = 20_000  # rows per server-side fetch and per Parquet row group
+
+
+async def day_batches(
+    conn: AsyncConnection, dataset: str, day: date, rows: int = BATCH_ROWS
+) -> AsyncIterator[pa.RecordBatch]:
+    """The rows of ``dataset`` for ``day`` as record batches of at most ``rows`` rows, read
+    through a server-side cursor: memory holds one batch whatever the size of the day."""
+    if dataset not in EXPORTS:
+        raise ValueError(f"unknown dataset {dataset!r}; expected one of {sorted(EXPORTS)}")
+    if rows < 1:
+        raise ValueError(f"export batch size must be at least 1 row, got {rows}")
+    query, schema = EXPORTS[dataset]
+    start, end = day_bounds(day)
+    async with conn.cursor(name=f"export_{dataset}") as cur:
+        await cur.execute(sql.SQL(query), {"start": start, "end": end})
+        while chunk := await cur.fetchmany(rows):
+            yield _batch(chunk, schema)
+
+
 async def day_table(conn: AsyncConnection, dataset: str, day: date) -> pa.Table:
-    """The rows of ``dataset`` for ``day`` as an Arrow table (timestamps in UTC)."""
+    """The rows of ``dataset`` for ``day`` as one Arrow table (timestamps in UTC)."""
     if dataset not in EXPORTS:
         raise ValueError(f"unknown dataset {dataset!r}; expected one of {sorted(EXPORTS)}")
     query, schema = EXPORTS[dataset]
     start, end = day_bounds(day)
     cur = await conn.execute(sql.SQL(query), {"start": start, "end": end})
-    rows = await cur.fetchall()
+    return pa.Table.from_batches([_batch(await cur.fetchall(), schema)], schema=schema)
+
+
+def _batch(rows: list[Any], schema: pa.Schema) -> pa.RecordBatch:
     columns: list[Any] = list(zip(*rows, strict=True)) if rows else [[] for _ in schema]
     arrays = [
         pa.array(_utc(col) if pa.types.is_timestamp(f.type) else col, type=f.type)
         for col, f in zip(columns, schema, strict=True)
     ]
-    return pa.Table.from_arrays(arrays, schema=schema)
+    return pa.RecordBatch.from_arrays(arrays, schema=schema)
 
 
 async def day_count(conn: AsyncConnection, dataset: str, day: date) -> int:

@@ -2,13 +2,15 @@
 
 async with db.get_connection() as conn:
     videos = await video_states(conn)          # tracked videos, last two snapshots each
+    async for batch in iter_video_states(conn):  # the same, a batch at a time (bounded memory)
+        planner.add_all(batch)
     channels = await channel_states(conn)      # watched channels, recent uploads, last check
     await mark_checked(conn, ["UC..."], now)
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
 
 from psycopg import AsyncConnection
@@ -81,14 +83,15 @@ def _velocity(
     return (v1 - v2) / hours if hours > 0 else None
 
 
-async def video_states(conn: AsyncConnection, batch: int = 10_000) -> list[VideoState]:
+async def iter_video_states(
+    conn: AsyncConnection, batch: int = 10_000
+) -> AsyncIterator[list[VideoState]]:
     """Every tracked video with its publish time, last snapshot and recent views per hour,
-    read through a server-side cursor ``batch`` rows at a time."""
-    out: list[VideoState] = []
+    ``batch`` at a time through a server-side cursor (in id order)."""
     async with conn.cursor(name="planner_video_states") as cur:
         await cur.execute(_VIDEO_STATES)
         while rows := await cur.fetchmany(batch):
-            out.extend(
+            yield [
                 VideoState(
                     id=vid,
                     published_at=_aware(pub),
@@ -97,8 +100,12 @@ async def video_states(conn: AsyncConnection, batch: int = 10_000) -> list[Video
                     channel_id=cid,
                 )
                 for vid, cid, pub, t1, t2, v1, v2 in rows
-            )
-    return out
+            ]
+
+
+async def video_states(conn: AsyncConnection, batch: int = 10_000) -> list[VideoState]:
+    """All of ``iter_video_states`` in one list (small watchlists, tests)."""
+    return [v async for chunk in iter_video_states(conn, batch) for v in chunk]
 
 
 async def channel_states(conn: AsyncConnection, history: int = 8) -> list[ChannelState]:

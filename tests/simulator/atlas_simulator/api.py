@@ -148,7 +148,7 @@ class Api:
 
     def _channel(self, channel: SimChannel, parts: set[str], at: datetime) -> Body:
         item: Body = {"kind": "youtube#channel", "id": channel.id}
-        theme_topics = sorted({t for v in channel.video_ids for t in self.world.videos[v].topics})
+        theme_topics = self.world.channel_topics(channel.id) if "topicDetails" in parts else []
         if "snippet" in parts:
             title = channel.title_at(at)
             snippet: Body = {
@@ -177,7 +177,7 @@ class Api:
             stats: Body = {
                 "viewCount": str(self.world.channel_views(channel.id, at)),
                 "hiddenSubscriberCount": channel.hidden_subscribers,
-                "videoCount": str(len(self.world.visible_videos(channel.id, at))),
+                "videoCount": str(self.world.visible_count(channel.id, at)),
             }
             if not channel.hidden_subscribers:
                 stats["subscriberCount"] = str(channel.subscribers_at(at, self.world.start))

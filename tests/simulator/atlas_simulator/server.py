@@ -100,6 +100,7 @@ class SimulatorServer:
         channels: int = 6,
         videos: int | None = None,
         happenings: bool = True,
+        compact: bool = False,
         daily_quota: int | dict[str, int] = 10_000,
         disabled_keys: frozenset[str] = frozenset(),
     ) -> None:
@@ -113,6 +114,7 @@ class SimulatorServer:
             start=self.started_at,
             happenings=happenings,
             api_keys=keys,
+            compact=compact,
         )
         self.faults = faults or Faults()
         self._daily_quota = daily_quota

@@ -3,11 +3,17 @@
     world = World(seed=7)                          # 6 channels, 10-40 videos each
     big = World(seed=7, channels=200, videos=10_000, happenings=False)
     world.visible_videos(channel_id, at=now)       # newest first
+    huge = World(seed=7, channels=10_000, videos=1_000_000, compact=True)   # ~50 MB, see below
 
 Everything derives from the seed and the start time: ids, handles, titles, durations,
 topics, statistics curves and the timeline of happenings (a view spike, a channel renamed,
 a video deleted, a subscriber drop, re-uploads of one channel's videos by another, and new
 uploads), at fixed offsets after ``start``.
+
+``compact=True`` holds a million videos without a million objects: video ``i``'s id encodes
+``i`` (:func:`compact_video_id`), each channel owns a contiguous index range (newest first,
+evenly spread over two years), and a video is built from ``seed`` and ``i`` when asked for.
+Channel totals are computed once per channel. No happenings (nothing to schedule them on).
 """
 
 from __future__ import annotations
@@ -178,6 +184,7 @@ class World:
         start: datetime | None = None,
         happenings: bool = True,
         api_keys: list[str] | None = None,
+        compact: bool = False,
     ) -> None:
         if channels < 2:
             raise ValueError(f"a world needs at least 2 channels (re-uploads), got {channels}")
@@ -188,9 +195,15 @@ class World:
         self.videos: dict[str, SimVideo] = {}
         self.happenings: list[Happening] = []
         self._by_handle: dict[str, str] = {}
+        self.compact = compact
         rng = random.Random(seed)
         self._make_channels(rng, channels)
         counts = self._video_counts(rng, channels, videos)
+        if compact:
+            if happenings:
+                raise ValueError("a compact world has no happenings: pass happenings=False")
+            self._make_compact(counts)
+            return
         for channel, count in zip(self.channels.values(), counts, strict=True):
             for _ in range(count):
                 ago = timedelta(hours=rng.uniform(2, 24 * 720))
@@ -217,7 +230,21 @@ class World:
         return [self.videos[v] for v in channel.video_ids if self.videos[v].visible_at(at)]
 
     def channel_views(self, channel_id: str, at: datetime) -> int:
+        if self.compact:  # every compact video is published before start, never deleted
+            base, per_hour = self._channel_totals(channel_id)
+            return int(base + per_hour * at.timestamp() / 3600)
         return sum(v.views_at(at) for v in self.visible_videos(channel_id, at))
+
+    def visible_count(self, channel_id: str, at: datetime) -> int:
+        if self.compact:
+            return len(self.channels[channel_id].video_ids)
+        return len(self.visible_videos(channel_id, at))
+
+    def channel_topics(self, channel_id: str) -> list[str]:
+        channel = self.channels[channel_id]
+        if self.compact:
+            return sorted(WIKI + t for t in _THEMES[channel.theme][2])
+        return sorted({t for v in channel.video_ids for t in self.videos[v].topics})
 
     def to_json(self, at: datetime) -> dict[str, Any]:
         """What ``GET /_sim/world`` returns: keys, channels, handles, video ids, timeline."""
@@ -242,6 +269,56 @@ class World:
             "channels": channels,
             "happenings": [h.to_json() for h in self.happenings],
         }
+
+    # --- compact mode ------------------------------------------------------------------
+
+    def _make_compact(self, counts: list[int]) -> None:
+        self.videos = _CompactVideos(self)  # type: ignore[assignment]
+        self._owner: list[tuple[int, SimChannel]] = []  # (first index, channel), ascending
+        self._totals: dict[str, tuple[float, float]] = {}
+        first = 0
+        for channel, count in zip(self.channels.values(), counts, strict=True):
+            channel.video_ids = _IdRange(first, count)  # type: ignore[assignment]
+            self._owner.append((first, channel))
+            first += count
+        self._first_indexes = [f for f, _ in self._owner]
+        self.video_total = first
+
+    def _compact_video(self, index: int) -> SimVideo:
+        import bisect
+
+        slot = bisect.bisect_right(self._first_indexes, index) - 1
+        first, channel = self._owner[slot]
+        count = len(channel.video_ids)
+        rng = random.Random(self.seed * 1_000_003 + index)
+        _, category, topics, words = _THEMES[channel.theme]
+        span = 24 * 720 / max(count, 1)  # hours between uploads, newest first
+        published = self.start - timedelta(hours=2 + (index - first) * span)
+        return SimVideo(
+            id=compact_video_id(index),
+            channel_id=channel.id,
+            title=f"{rng.choice(words)} #{rng.randint(1, 999)} | {channel.title}",
+            description=f"A {_THEMES[channel.theme][0]} video by {channel.title}.",
+            published_at=published.replace(microsecond=0),
+            duration_seconds=rng.randint(120, 5400),
+            category_id=category,
+            topics=[WIKI + t for t in topics[:2]],
+            views=int(10 ** rng.uniform(2, 5.5)),
+            views_per_hour=rng.uniform(0.5, 200),
+            like_ratio=rng.uniform(0.01, 0.06),
+            comment_ratio=rng.uniform(0.0005, 0.005),
+        )
+
+    def _channel_totals(self, channel_id: str) -> tuple[float, float]:
+        """(sum of views less rate x publish hour, sum of rates): views at t = a + b*t."""
+        if channel_id not in self._totals:
+            base = rate = 0.0
+            for video_id in self.channels[channel_id].video_ids:
+                v = self.videos[video_id]
+                base += v.views - v.views_per_hour * v.published_at.timestamp() / 3600
+                rate += v.views_per_hour
+            self._totals[channel_id] = (base, rate)
+        return self._totals[channel_id]
 
     # --- construction ------------------------------------------------------------------
 
@@ -365,6 +442,80 @@ class World:
         self, at: datetime, kind: str, channel_id: str, video_id: str | None, detail: str = ""
     ) -> None:
         self.happenings.append(Happening(at, kind, channel_id, video_id, detail))
+
+
+_ID_DIGITS = 10
+
+
+def compact_video_id(index: int) -> str:
+    """The id of a compact world's video ``index``: 10 base-64 digits and a final ``A``."""
+    digits = []
+    for _ in range(_ID_DIGITS):
+        index, d = divmod(index, 64)
+        digits.append(_ALPHABET[d])
+    return "".join(reversed(digits)) + "A"
+
+
+def compact_video_index(video_id: str) -> int | None:
+    """The index encoded in a compact id, or None when ``video_id`` is not one."""
+    if len(video_id) != _ID_DIGITS + 1 or video_id[-1] != "A":
+        return None
+    index = 0
+    for ch in video_id[:-1]:
+        d = _ALPHABET.find(ch)
+        if d < 0:
+            return None
+        index = index * 64 + d
+    return index
+
+
+class _IdRange:
+    """A channel's compact video ids, newest first, without storing them."""
+
+    def __init__(self, first: int, count: int) -> None:
+        self.first, self.count = first, count
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __getitem__(self, item: int | slice) -> Any:
+        if isinstance(item, slice):
+            return [compact_video_id(self.first + i) for i in range(*item.indices(self.count))]
+        if not -self.count <= item < self.count:
+            raise IndexError(item)
+        return compact_video_id(self.first + item % self.count)
+
+    def __iter__(self) -> Any:
+        return (compact_video_id(self.first + i) for i in range(self.count))
+
+
+class _CompactVideos:
+    """``World.videos`` of a compact world: a read-only mapping built on demand."""
+
+    def __init__(self, world: World) -> None:
+        self.world = world
+
+    def __len__(self) -> int:
+        return self.world.video_total
+
+    def _index(self, video_id: object) -> int | None:
+        index = compact_video_index(video_id) if isinstance(video_id, str) else None
+        return index if index is not None and index < len(self) else None
+
+    def __contains__(self, video_id: object) -> bool:
+        return self._index(video_id) is not None
+
+    def __getitem__(self, video_id: str) -> SimVideo:
+        index = self._index(video_id)
+        if index is None:
+            raise KeyError(video_id)
+        return self.world._compact_video(index)
+
+    def get(self, video_id: str, default: Any = None) -> Any:
+        return self[video_id] if video_id in self else default
+
+    def values(self) -> Any:
+        return (self.world._compact_video(i) for i in range(len(self)))
 
 
 def _three_significant(count: int) -> int:
