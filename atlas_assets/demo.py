@@ -31,11 +31,14 @@ import urllib.request
 import warnings
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from atlas_core.config import Settings, load_settings
 from atlas_core.database import DatabaseManager, resolve_dsn
 from atlas_core.migrate import migrate
+
+if TYPE_CHECKING:
+    from atlas_simulator import World
 
 DEMO_DAGSTER_YAML = """\
 # Written by `atlas demo` (rewritten by it on start): local instance storage, runs from the
@@ -203,8 +206,9 @@ def banner(
     started: datetime,
     env: dict[str, str],
     inbox_folder: Path | None,
+    world: World,
 ) -> list[str]:
-    from atlas_simulator.story import DEMO_STORY, real_minutes
+    from atlas_simulator.story import DEMO_STORY, narrate, real_minutes
 
     refresh = env["REFRESH_CRON"]
     discovery = env["DISCOVERY_CRON"]
@@ -224,11 +228,13 @@ def banner(
         )
     else:
         lines.append("  alerts       sent to the Discord webhooks set in your environment")
-    lines += ["", "What happens in the simulated world (real time; each alert follows within"]
-    lines.append("a refresh or two, then the alert sensor delivers it):")
-    for beat in DEMO_STORY:
+    lines += ["", "What happens in the simulated world, and what Atlas says about it (an alert"]
+    lines.append("comes after the next refresh or discovery that sees the change):")
+    beats = sorted(DEMO_STORY, key=lambda b: b.hours)
+    for beat, happening in zip(beats, world.happenings, strict=True):
         at = started + timedelta(minutes=real_minutes(beat.hours, speed))
-        lines.append(f"  {at.astimezone():%H:%M:%S}  {beat.shows}")
+        lines.append(f"  {at.astimezone():%H:%M:%S}  {narrate(world, happening)}")
+        lines.append(f"            -> {beat.shows}")
     if speed > 90:
         lines.append(
             "  (at --speed above 90 the story outruns Dagster's start-up: the view spike can "
@@ -301,6 +307,7 @@ def run_demo(port: int = 3000, sim_port: int = 8765, seed: int = 7, speed: float
             started=sim.started_at,
             env=env,
             inbox_folder=None if inbox is None else inbox.folder,
+            world=sim.world,
         ):
             say(line)
         say(f"database ready ({len(applied)} migration(s) applied); watchlist:")

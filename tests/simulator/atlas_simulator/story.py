@@ -19,6 +19,10 @@ that nothing else alerts.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from atlas_simulator.world import Happening, World
 
 REFRESH_EVERY_HOURS = 2.0
 DISCOVER_EVERY_HOURS = 3.0
@@ -72,3 +76,25 @@ def real_minutes(hours: float, speed: float = DEMO_SPEED) -> float:
 def every_minutes(hours: float, speed: float = DEMO_SPEED) -> int:
     """A cadence of ``hours`` simulated hours in whole real minutes (at least 1), for cron."""
     return max(1, round(hours * 60.0 / speed))
+
+
+def narrate(world: World, happening: Happening) -> str:
+    """One happening of ``world`` in words: who does what."""
+    channel = world.channels[happening.channel_id]
+    video = happening.video_id
+    if happening.kind == "reupload" and video:
+        original = world.videos[world.videos[video].frames_of or video]
+        source = world.channels[original.channel_id].title
+        return (
+            f"{channel.title} re-uploads {source}'s video {original.id} as {video} "
+            "(cropped, mirrored, recoloured, re-encoded)"
+        )
+    if happening.kind == "channel_renamed":
+        return f"{channel.title} renames itself {happening.detail!r}"
+    if happening.kind == "video_deleted":
+        return f"{channel.title} deletes its video {video}"
+    if happening.kind == "view_spike":
+        return f"{channel.title}'s video {video} gets {SPIKE_VIEWS:,} views at once"
+    if happening.kind == "upload":
+        return f"{channel.title} uploads a new video {video}"
+    return f"{happening.kind} {video or happening.channel_id} {happening.detail}".strip()
