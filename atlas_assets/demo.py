@@ -156,6 +156,8 @@ def alert_line(channel: str, embed: dict[str, Any], files: list[Path]) -> str:
     fields = {f.get("name"): f.get("value") for f in embed.get("fields") or []}
     line = f"{datetime.now():%H:%M:%S}  ALERT {channel.upper():<12} {embed.get('title', '')}"
     description = plain(str(embed.get("description") or ""))
+    if len(description) > 160:  # a digest lists every alert: the UI and Discord show them all
+        description = description[:159] + "…"
     if description:
         line += f": {description}"
     for path in files:

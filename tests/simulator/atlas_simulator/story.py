@@ -48,22 +48,18 @@ class Beat:
 
 
 DEMO_STORY: tuple[Beat, ...] = (
-    Beat(1.0, "upload", "a new upload is discovered (no alert)"),
+    Beat(1.0, "upload", "no alert (nothing suspicious)"),
     Beat(
         1.5,
         "reupload",
-        "a channel re-uploads another's video (cropped, mirrored, re-encoded): HUNT alert "
-        "naming the original, with side-by-side evidence",
+        "HUNT alert 'Possible re-upload' naming the original, with side-by-side evidence",
         "Possible re-upload",
     ),
-    Beat(2.5, "upload", "another new upload (no alert: not a copy of anything)"),
-    Beat(3.0, "channel_renamed", "a channel is renamed: SURVEILLANCE alert", "Channel renamed"),
-    Beat(4.0, "video_deleted", "a video is deleted: SURVEILLANCE alert", "Videos disappeared"),
+    Beat(2.5, "upload", "no alert (not a copy of anything)"),
+    Beat(3.0, "channel_renamed", "SURVEILLANCE alert 'Channel renamed'", "Channel renamed"),
+    Beat(4.0, "video_deleted", "SURVEILLANCE alert 'Videos disappeared'", "Videos disappeared"),
     Beat(
-        5.5,
-        "view_spike",
-        f"a video gets {SPIKE_VIEWS:,} views at once: SURVEILLANCE alert",
-        "Views velocity anomaly",
+        5.5, "view_spike", "SURVEILLANCE alert 'Views velocity anomaly'", "Views velocity anomaly"
     ),
 )
 
