@@ -174,7 +174,8 @@ def run_line(run: dict[str, Any]) -> str:
     outcome = {"SUCCESS": "ok", "FAILURE": "FAILED", "CANCELED": "canceled"}.get(
         run["status"], run["status"].lower()
     )
-    name = f"{run['jobName']} {partition}".strip()
+    job = "materialize" if run["jobName"].startswith("__ASSET_JOB") else run["jobName"]
+    name = f"{job} {partition}".strip()
     return f"{datetime.now():%H:%M:%S}  run   {outcome:<12} {name} ({seconds:.0f} s)"
 
 
