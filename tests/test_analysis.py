@@ -20,9 +20,10 @@ async def _seed(db: DatabaseManager, series: dict[str, list[int]]) -> None:
             await conn.execute(
                 "INSERT INTO videos (id, channel_id, title) VALUES (%s, 'UCq', 't')", (video,)
             )
-            for i, v in enumerate(views):  # observed at their ticks
-                tick = T0 + timedelta(hours=i)
-                await write_video_stats(conn, [(video, tick, v, None, None)], observed_at=tick)
+            await write_video_stats(
+                conn,
+                [(video, T0 + timedelta(hours=i), v, None, None) for i, v in enumerate(views)],
+            )
 
 
 async def test_drops_and_spikes_are_found_and_steady_series_are_not(db: DatabaseManager) -> None:
@@ -54,12 +55,11 @@ async def test_old_drops_fall_outside_the_window(db: DatabaseManager) -> None:
 async def test_no_verdict_without_a_trustworthy_baseline(db: DatabaseManager) -> None:
     """Two ways a baseline misleads: a tick stamped after a later-observed one (the demo's
     first discovery racing the first refresh), and a baseline interval far shorter than the
-    latest (rounding makes it look flat). Neither video is judged; a real spike still is, and
-    runs that fetched late (by their ticks: 50 then 150 views a minute) are no spike."""
+    latest (rounding makes it look flat). Neither video is judged; a real spike still is."""
     async with db.get_connection() as conn:
         await conn.execute("INSERT INTO channels (id, title) VALUES ('UCq', 'q')")
         await conn.execute("INSERT INTO watchlist (channel_id) VALUES ('UCq')")
-        for video in ("raced", "short", "spiked", "queued"):
+        for video in ("raced", "short", "spiked"):
             await conn.execute(
                 "INSERT INTO videos (id, channel_id, title) VALUES (%s, 'UCq', 't')", (video,)
             )
@@ -74,10 +74,6 @@ async def test_no_verdict_without_a_trustworthy_baseline(db: DatabaseManager) ->
             ("spiked", T0, 1000, T0),
             ("spiked", T0 + 2 * minute, 1010, T0 + 2 * minute),
             ("spiked", T0 + 4 * minute, 9000, T0 + 4 * minute),
-            # 100 views a minute throughout; two runs waited in the queue (a minute, three)
-            ("queued", T0, 1100, T0 + minute),
-            ("queued", T0 + 2 * minute, 1200, T0 + 2 * minute),
-            ("queued", T0 + 4 * minute, 1500, T0 + 5 * minute),
         ]
         for video, tick, views, observed in rows:
             await write_video_stats(conn, [(video, tick, views, None, None)], observed_at=observed)

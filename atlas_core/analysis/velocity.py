@@ -5,9 +5,7 @@
 
 For each video, the views per hour between its last two snapshots is compared with the rate
 between the two before; a rate ``factor`` times the earlier one (and at least
-``min_views_per_hour``) is an anomaly. Rates are measured between the moments the snapshots
-were observed (``observed_at``), not their ticks: a run that waited in the queue fetched its
-numbers later than its tick says.
+``min_views_per_hour``) is an anomaly.
 
 A video is not judged (no baseline yet) when its snapshots' ticks disagree with the order in
 which they were observed (an unscheduled run, such as a channel's first discovery, stamped
@@ -63,12 +61,12 @@ async def velocity_anomalies(
                ) s
                GROUP BY v.id)
            SELECT video_id, t1,
-                  (v1 - v2) / (extract(epoch FROM o1 - o2) / 3600.0) AS rate,
-                  (v2 - v3) / (extract(epoch FROM o2 - o3) / 3600.0) AS previous
+                  (v1 - v2) / (extract(epoch FROM t1 - t2) / 3600.0) AS rate,
+                  (v2 - v3) / (extract(epoch FROM t2 - t3) / 3600.0) AS previous
            FROM last3
            WHERE t3 IS NOT NULL AND t1 > t2 AND t2 > t3
-             AND o1 > o2 AND o2 > o3
-             AND (o2 - o3) * 4 >= (o1 - o2)""",
+             AND o1 >= o2 AND o2 >= o3
+             AND (t2 - t3) * 4 >= (t1 - t2)""",
     )
     found = []
     for video_id, at, rate, previous in await cur.fetchall():
