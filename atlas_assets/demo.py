@@ -240,8 +240,9 @@ def banner(
         lines.append(f"            -> {beat.shows}")
     if speed > 90:
         lines.append(
-            "  (at --speed above 90 the story outruns Dagster's start-up: the view spike can "
-            "come before two snapshots exist, and then it cannot be told from normal growth)"
+            "  (at --speed above 90 the story outruns Dagster's start-up and the 2-minute "
+            "refresh: the view spike can come before two snapshots exist, and then it cannot "
+            "be told from normal growth)"
         )
     lines += [
         "Any time: in the UI, materialize vault_partitions for today's partition "
