@@ -2,34 +2,52 @@
 
     atlas demo        # then open http://127.0.0.1:3000
 
-Starts the YouTube simulator (a world whose clock runs ``speed`` times faster, so view
-spikes, renames, deletions and re-uploads happen within minutes), the embedded PostgreSQL,
-migrates it, puts the simulator's channels on the watchlist through the API, and runs the
-Dagster webserver and daemon (``dagster dev``) with the schedules and sensors on and cadences
-short enough to watch data arrive. Ctrl-C stops it all; the data stays in ATLAS_HOME.
+Starts the YouTube simulator with the demo's script (``atlas_simulator.story.DEMO_STORY``:
+a re-upload, a rename, a deletion and a view spike within ten minutes at ``--speed 60``),
+a local stand-in for Discord's webhooks, the embedded PostgreSQL (migrated, the simulator's
+channels put on the watchlist through the API), and the Dagster webserver and daemon
+(``dagster dev``) with the schedules and sensors on, at cadences scaled to the speed.
+
+The console shows a banner (UI, data folder, what happens when), then one line per alert
+(as delivered through the alert outbox to the webhook stand-in, evidence images saved under
+``ATLAS_HOME/alerts``) and one line per finished run. Dagster's own output and warnings go to
+``ATLAS_HOME/logs/dagster.log``. Ctrl-C stops it all; the data stays in ATLAS_HOME.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
+import threading
+import time
+import urllib.request
+import warnings
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from atlas_core.config import Settings, load_settings
 from atlas_core.database import DatabaseManager, resolve_dsn
 from atlas_core.embedded import hold_server
 from atlas_core.migrate import migrate
 
+if TYPE_CHECKING:
+    from atlas_simulator import World
+
 DEMO_DAGSTER_YAML = """\
-# Written by `atlas demo`: local instance storage, runs from the queue, telemetry off,
-# freshness policies evaluated, atlas_core's log lines (alerts without a webhook among
-# them) in each run's log.
+# Written by `atlas demo` (rewritten by it on start): local instance storage, runs from the
+# queue, telemetry and the first-visit "join the community" prompt off, freshness policies
+# evaluated, atlas_core's log lines in each run's log.
 telemetry:
+  enabled: false
+nux:
   enabled: false
 freshness:
   enabled: true
@@ -42,18 +60,42 @@ concurrency:
   pools:
     default_limit: 2
 """
+_OURS = DEMO_DAGSTER_YAML.splitlines()[0]
+WEBHOOKS = {  # setting -> AlertChannel value (the last part of the stand-in's URL)
+    "DISCORD_WEBHOOK_ALERTS": "alerts",
+    "DISCORD_WEBHOOK_HUNT": "hunt",
+    "DISCORD_WEBHOOK_SURVEILLANCE": "surveillance",
+    "DISCORD_WEBHOOK_OPS": "ops",
+}
+_print_lock = threading.Lock()
 
 
-def demo_environment(settings: Settings, sim_base_url: str, api_key: str) -> dict[str, str]:
-    """The variables the Dagster processes inherit."""
+def say(line: str = "") -> None:
+    """One console line, whole (the alert and run reporters print from other threads)."""
+    with _print_lock:
+        print(line, flush=True)
+
+
+def every(minutes: int) -> str:
+    """A cron running every ``minutes`` real minutes."""
+    return "0 * * * *" if minutes >= 60 else f"*/{minutes} * * * *"
+
+
+def demo_environment(
+    settings: Settings, sim_base_url: str, api_key: str, speed: float = 60.0
+) -> dict[str, str]:
+    """The variables the Dagster processes inherit: the simulator as YouTube, and the
+    schedules' cadences in real minutes for the demo's simulated ones."""
+    from atlas_simulator.story import DISCOVER_EVERY_HOURS, REFRESH_EVERY_HOURS, every_minutes
+
     home = settings.ATLAS_HOME.resolve()
     return {
         "ATLAS_HOME": str(home),
         "DAGSTER_HOME": str(home / "dagster"),
         "YOUTUBE_API_BASE_URL": sim_base_url,
         "YOUTUBE_API_KEY_POOL_JSON": json.dumps([api_key]),
-        "REFRESH_CRON": "*/2 * * * *",
-        "DISCOVERY_CRON": "*/10 * * * *",
+        "REFRESH_CRON": every(every_minutes(REFRESH_EVERY_HOURS, speed)),
+        "DISCOVERY_CRON": every(every_minutes(DISCOVER_EVERY_HOURS, speed)),
     }
 
 
@@ -67,9 +109,10 @@ def port_is_free(port: int) -> bool:
 
 
 def prepare_dagster_home(path: Path) -> None:
+    """Write the demo's dagster.yaml, replacing an older demo's but never a user's own."""
     path.mkdir(parents=True, exist_ok=True)
     config = path / "dagster.yaml"
-    if not config.exists():
+    if not config.exists() or config.read_text().startswith(_OURS.split(" (")[0]):
         config.write_text(DEMO_DAGSTER_YAML)
 
 
@@ -86,8 +129,138 @@ async def seed_watchlist(settings: Settings, refs: list[str]) -> list[str]:
     return [f"{o.status:<16} {o.ref:<26} {o.channel_id or ''}  {o.message}" for o in outcomes]
 
 
+def log_to_file(path: Path) -> None:
+    """This process's log records and Python warnings go to ``path``, not the console."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(path)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    logging.captureWarnings(True)
+    warnings.simplefilter("default")
+
+
+# --- what the console shows ---------------------------------------------------------------
+
+_MARKUP = re.compile(r"[*`_~]|\\(?=[*`_~\\])")
+
+
+def plain(text: str) -> str:
+    """Discord markdown as console text."""
+    return _MARKUP.sub("", text).replace("\n", " ")
+
+
+def alert_line(channel: str, embed: dict[str, Any], files: list[Path]) -> str:
+    fields = {f.get("name"): f.get("value") for f in embed.get("fields") or []}
+    line = f"{datetime.now():%H:%M:%S}  ALERT {channel.upper():<12} {embed.get('title', '')}"
+    description = plain(str(embed.get("description") or ""))
+    if len(description) > 160:  # a digest lists every alert: the UI and Discord show them all
+        description = description[:159] + "…"
+    if description:
+        line += f": {description}"
+    for path in files:
+        line += f"  [evidence: {path}]"
+    if not files and fields.get("evidence"):
+        line += f"  [evidence in the vault: {fields['evidence']}]"
+    return line
+
+
+def run_line(run: dict[str, Any]) -> str:
+    tags = {t["key"]: t["value"] for t in run.get("tags") or []}
+    seconds = (run.get("endTime") or 0) - (run.get("startTime") or run.get("endTime") or 0)
+    partition = tags.get("dagster/partition", "")
+    outcome = {"SUCCESS": "ok", "FAILURE": "FAILED", "CANCELED": "canceled"}.get(
+        run["status"], run["status"].lower()
+    )
+    job = "materialize" if run["jobName"].startswith("__ASSET_JOB") else run["jobName"]
+    name = f"{job} {partition}".strip()
+    return f"{datetime.now():%H:%M:%S}  run   {outcome:<12} {name} ({seconds:.0f} s)"
+
+
+RUNS_QUERY = """{ runsOrError(filter: {statuses: [SUCCESS, FAILURE, CANCELED]}, limit: 50) {
+  ... on Runs { results { runId jobName status startTime endTime tags { key value } } } } }"""
+
+
+def finished_runs(port: int) -> list[dict[str, Any]]:
+    """The latest finished runs, from the webserver's GraphQL API; [] while it is not up."""
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/graphql",
+        data=json.dumps({"query": RUNS_QUERY}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310 - localhost
+            data = json.loads(response.read())["data"]["runsOrError"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
+    return list(data.get("results") or [])
+
+
+def banner(
+    *,
+    ui: str,
+    home: Path,
+    log: Path,
+    sim_url: str,
+    seed: int,
+    speed: float,
+    started: datetime,
+    env: dict[str, str],
+    inbox_folder: Path | None,
+    world: World,
+) -> list[str]:
+    from atlas_simulator.story import DEMO_STORY, narrate, real_minutes
+
+    refresh = env["REFRESH_CRON"]
+    discovery = env["DISCOVERY_CRON"]
+    lines = [
+        "Atlas demo",
+        f"  Dagster UI   {ui}",
+        f"  data folder  {home}  (database, vault, Dagster home)",
+        f"  log file     {log}  (Dagster's output and warnings)",
+        f"  YouTube      simulator {sim_url}, seed {seed}, one simulated hour = "
+        f"{real_minutes(1, speed) * 60:g} real seconds (--speed {speed:g})",
+        f"  schedules    refresh_stats '{refresh}', discover_uploads '{discovery}'",
+    ]
+    if inbox_folder is not None:
+        lines.append(
+            "  alerts       printed here as Atlas posts them to a local Discord stand-in; "
+            f"images in {inbox_folder}"
+        )
+    else:
+        lines.append("  alerts       sent to the Discord webhooks set in your environment")
+    lines += ["", "What happens in the simulated world, and what Atlas says about it (an alert"]
+    lines.append("comes after the next refresh or discovery that sees the change):")
+    beats = sorted(DEMO_STORY, key=lambda b: b.hours)
+    for beat, happening in zip(beats, world.happenings, strict=True):
+        at = started + timedelta(minutes=real_minutes(beat.hours, speed))
+        lines.append(f"  {at.astimezone():%H:%M:%S}  {narrate(world, happening)}")
+        lines.append(f"            -> {beat.shows}")
+    if speed > 90:
+        lines.append(
+            "  (at --speed above 90 the story outruns Dagster's start-up and the 2-minute "
+            "refresh: the view spike can come before two snapshots exist, and then it cannot "
+            "be told from normal growth)"
+        )
+    lines += [
+        "Any time: in the UI, materialize vault_partitions for today's partition "
+        f"({datetime.now(UTC):%Y-%m-%d}) to write today's Parquet files to the vault.",
+        "Ctrl-C stops everything; the data stays in the data folder.",
+        "",
+    ]
+    return lines
+
+
+# --- the launcher -------------------------------------------------------------------------
+
+
 def run_demo(port: int = 3000, sim_port: int = 8765, seed: int = 7, speed: float = 60.0) -> int:
     from atlas_simulator import SimulatorServer
+    from atlas_simulator.inbox import DiscordInbox, InboxMessage
+    from atlas_simulator.story import DEMO_CHANNELS, DEMO_STORY, DEMO_VIDEOS
 
     base = load_settings()
     for name, number in (("--port", port), ("--sim-port", sim_port)):
@@ -98,43 +271,102 @@ def run_demo(port: int = 3000, sim_port: int = 8765, seed: int = 7, speed: float
                 file=sys.stderr,
             )
             return 2
+    if speed <= 0:
+        print(f"atlas demo: --speed must be above 0, got {speed:g}", file=sys.stderr)
+        return 2
+    home = base.ATLAS_HOME.resolve()
+    logs = home / "logs"
+    log_to_file(logs / "demo.log")
+    own_webhooks = any(os.environ.get(name) for name in WEBHOOKS)
+
+    def show(message: InboxMessage) -> None:
+        for embed in message.embeds or [{"title": "(message without embed)"}]:
+            say(alert_line(message.channel, embed, message.files))
+
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # SIGTERM stops it like Ctrl-C
     database = hold_server(base)  # the embedded server, unless it already runs (then it stays up)
-    sim = SimulatorServer(seed=seed, port=sim_port, speed=speed).start()
+    sim = SimulatorServer(
+        seed=seed,
+        port=sim_port,
+        speed=speed,
+        channels=DEMO_CHANNELS,
+        videos=DEMO_VIDEOS,
+        story=DEMO_STORY,
+    ).start()
+    inbox = None if own_webhooks else DiscordInbox(show, home / "alerts").start()
     try:
-        env = demo_environment(base, sim.base_url, sim.world.api_keys[0])
+        env = demo_environment(base, sim.base_url, sim.world.api_keys[0], speed)
+        if inbox is not None:
+            env.update({name: inbox.url(channel) for name, channel in WEBHOOKS.items()})
         settings = load_settings(**env)
         prepare_dagster_home(Path(env["DAGSTER_HOME"]))
-        dsn = resolve_dsn(settings)
-        applied = migrate(dsn)
-        print(f"database ready ({len(applied)} migration(s) applied) in {settings.ATLAS_HOME}")
-        print(f"YouTube simulator on {sim.url} (seed {seed}, x{speed:g} speed)")
+        applied = migrate(resolve_dsn(settings))
         handles = [f"@{c.handle.lstrip('@')}" for c in sim.world.channels.values()]
-        for line in asyncio.run(seed_watchlist(settings, handles)):
-            print("  " + line)
-        print(f"Dagster UI: http://127.0.0.1:{port}  (Ctrl-C stops everything)", flush=True)
-        command = [
-            sys.executable,
-            "-m",
-            "dagster",
-            "dev",
-            "-m",
-            "atlas_assets.definitions",
-            "-h",
-            "127.0.0.1",
-            "-p",
-            str(port),
-        ]
-        dagster = subprocess.Popen(command, env={**os.environ, **env})  # noqa: S603 - our own argv
+        seeded = asyncio.run(seed_watchlist(settings, handles))
+        dagster_log = logs / "dagster.log"
+        for line in banner(
+            ui=f"http://127.0.0.1:{port}",
+            home=home,
+            log=dagster_log,
+            sim_url=sim.url,
+            seed=seed,
+            speed=speed,
+            started=sim.started_at,
+            env=env,
+            inbox_folder=None if inbox is None else inbox.folder,
+            world=sim.world,
+        ):
+            say(line)
+        say(f"database ready ({len(applied)} migration(s) applied); watchlist:")
+        for line in seeded:
+            say("  " + line)
+        say(f"Dagster UI: http://127.0.0.1:{port}  (starting; Ctrl-C stops everything)")
+        return _serve(port, env, dagster_log)
+    finally:
+        if inbox is not None:
+            inbox.stop()
+        sim.stop()
+        database.release()  # stops the embedded server only if this demo started it
+
+
+def _serve(port: int, env: dict[str, str], log_path: Path) -> int:
+    """Run ``dagster dev`` (output to ``log_path``) and print each run as it finishes."""
+    command = [
+        sys.executable,
+        "-m",
+        "dagster",
+        "dev",
+        "-m",
+        "atlas_assets.definitions",
+        "-h",
+        "127.0.0.1",
+        "-p",
+        str(port),
+    ]
+    started = time.time()
+    with log_path.open("a") as log:
+        log.write(f"\n=== atlas demo {datetime.now().isoformat(timespec='seconds')} ===\n")
+        log.flush()
+        dagster = subprocess.Popen(  # noqa: S603 - our own argv
+            command, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT
+        )
+        seen: set[str] = set()
         try:
-            return dagster.wait()
+            while dagster.poll() is None:
+                time.sleep(2)
+                for run in reversed(finished_runs(port)):
+                    if run["runId"] in seen or (run.get("endTime") or 0) < started:
+                        continue
+                    seen.add(run["runId"])
+                    say(run_line(run))
+            say(f"dagster dev exited with {dagster.returncode}; see {log_path}")
+            return dagster.returncode or 1
         except KeyboardInterrupt:
+            say("stopping Dagster ...")
             dagster.send_signal(signal.SIGINT)
             try:
                 dagster.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 dagster.kill()
+            say("stopped")
             return 0
-    finally:
-        sim.stop()
-        database.release()  # stops the embedded server only if this demo started it

@@ -1,5 +1,9 @@
 """Partitions: one per UTC day (exports), one per watched channel (discovery).
-Nothing here reads the environment."""
+Nothing here reads the environment.
+
+The daily partitions run up to today (``end_offset=1``): today's partition is open, so a run
+or backfill for it exports the rows so far; ``export_closed_day`` rewrites a day after it ends.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +17,7 @@ from dagster._core.storage.tags import (
 
 DAILY_START = "2026-01-01"  # the first day Atlas has data for; backfills start here
 
-daily = DailyPartitionsDefinition(start_date=DAILY_START, timezone="UTC")
+daily = DailyPartitionsDefinition(start_date=DAILY_START, timezone="UTC", end_offset=1)
 channels = DynamicPartitionsDefinition(name="channels")
 
 # Channels per discovery run: a tick's runs are ceil(due channels / chunk), and a UI backfill

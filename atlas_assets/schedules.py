@@ -1,16 +1,20 @@
-"""Schedules: hourly stats refresh and discovery, daily export.
+"""Schedules, named for what they do: ``refresh_stats``, ``discover_uploads`` (hourly by
+default) and ``export_closed_day`` (00:30 UTC, the day that just ended).
 
 The cadences are module constants; a deployment (or ``atlas demo``) may override the two
 hourly ones through ``REFRESH_CRON`` / ``DISCOVERY_CRON`` (and the channels per discovery run
 through ``DISCOVERY_CHUNK_SIZE``), read once by ``definitions.py``
 via :func:`cron_from_env`, which validates them with Dagster's own cron parser.
+Today's vault
+partition is open (``partitions.daily`` ends today): any run for it rewrites it with the rows
+so far; ``export_closed_day`` writes each day once more after it ends.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from dagster import (
     DefaultScheduleStatus,
@@ -18,11 +22,7 @@ from dagster import (
     ScheduleDefinition,
     ScheduleEvaluationContext,
     SkipReason,
-    build_schedule_from_partitioned_job,
     schedule,
-)
-from dagster._core.definitions.partitions.partitioned_schedule import (
-    UnresolvedPartitionedAssetScheduleDefinition,
 )
 from dagster._utils.schedules import is_valid_cron_string
 
@@ -35,6 +35,7 @@ from atlas_core.pipeline.planning import due_channels
 
 REFRESH_CRON = "0 * * * *"  # channels + video stats + anomalies + vectors
 DISCOVERY_CRON = "15 * * * *"  # new uploads of every watched channel
+EXPORT_CRON = "30 0 * * *"  # yesterday's vault partition, once the day has closed
 
 
 def cron_from_env(environ: Mapping[str, str], name: str, default: str) -> str:
@@ -69,11 +70,11 @@ def build_schedules(
     refresh_cron: str = REFRESH_CRON,
     discovery_cron: str = DISCOVERY_CRON,
     discovery_chunk: int = partitions.DISCOVERY_CHUNK,
-) -> list[ScheduleDefinition | UnresolvedPartitionedAssetScheduleDefinition]:
+) -> list[ScheduleDefinition]:
     """The three schedules, with the given hourly cadences and channels per discovery run."""
 
     @schedule(
-        name="refresh_stats_hourly",
+        name="refresh_stats",
         job=refresh_job,
         cron_schedule=refresh_cron,
         default_status=DefaultScheduleStatus.RUNNING,
@@ -83,7 +84,7 @@ def build_schedules(
         return RunRequest(run_key=context.scheduled_execution_time.isoformat(), tags=as_of(context))
 
     @schedule(
-        name="discover_videos_hourly",
+        name="discover_uploads",
         job=discover_job,
         cron_schedule=discovery_cron,
         default_status=DefaultScheduleStatus.RUNNING,
@@ -106,13 +107,18 @@ def build_schedules(
             keys, due, discovery_chunk, run_key=f"discovery@{tick.isoformat()}", tags=as_of(context)
         )
 
-    export_schedule = build_schedule_from_partitioned_job(
-        export_job,
-        name="export_vault_daily",
-        hour_of_day=0,
-        minute_of_hour=30,
+    @schedule(
+        name="export_closed_day",
+        job=export_job,
+        cron_schedule=EXPORT_CRON,
+        execution_timezone="UTC",
         default_status=DefaultScheduleStatus.RUNNING,
     )
+    def export_schedule(context: ScheduleEvaluationContext) -> RunRequest:
+        """The vault partition of the UTC day before the tick, now that it is complete."""
+        day = (context.scheduled_execution_time - timedelta(days=1)).date().isoformat()
+        return RunRequest(partition_key=day, run_key=f"closed-{day}")
+
     return [refresh_schedule, discovery_schedule, export_schedule]
 
 

@@ -206,11 +206,11 @@ class Settings(BaseSettings):
 
     @property
     def discord_webhooks(self) -> dict[str, SecretStr | None]:
-        """Webhook per AlertChannel value (alerts, hunt, watch, ops)."""
+        """Webhook per AlertChannel value (alerts, hunt, surveillance, ops)."""
         return {
             "alerts": self.DISCORD_WEBHOOK_ALERTS,
             "hunt": self.DISCORD_WEBHOOK_HUNT,
-            "watch": self.DISCORD_WEBHOOK_SURVEILLANCE,
+            "surveillance": self.DISCORD_WEBHOOK_SURVEILLANCE,
             "ops": self.DISCORD_WEBHOOK_OPS,
         }
 

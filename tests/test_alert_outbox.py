@@ -43,7 +43,7 @@ async def test_many_pending_alerts_fold_into_one_digest(
                 await enqueue_alert(conn, alert(n))
         result = await deliver_alerts(svc)
     assert (result.delivered, result.posts, result.digests) == (7, 1, 1)
-    assert titles(sink) == ["Alert digest: 7 alerts on 'watch'"]
+    assert titles(sink) == ["Alert digest: 7 alerts on 'surveillance'"]
     assert all(r[3] for r in rows(database_dsn))
 
 

@@ -93,3 +93,32 @@ async def test_a_spike_confirmed_by_its_channel_is_caught_on_its_first_snapshot(
         ("spiked", 5010, 10)
     ]
     assert unconfirmed == []
+
+
+async def test_no_verdict_without_a_trustworthy_baseline(db: DatabaseManager) -> None:
+    """Two ways a baseline misleads: a tick stamped after a later-observed one (the demo's
+    first discovery racing the first refresh), and a baseline interval far shorter than the
+    latest (rounding makes it look flat). Neither video is judged; a real spike still is."""
+    async with db.get_connection() as conn:
+        await conn.execute("INSERT INTO channels (id, title) VALUES ('UCq', 'q')")
+        await conn.execute("INSERT INTO watchlist (channel_id) VALUES ('UCq')")
+        for video in ("raced", "short", "spiked"):
+            await conn.execute(
+                "INSERT INTO videos (id, channel_id, title) VALUES (%s, 'UCq', 't')", (video,)
+            )
+        minute = timedelta(minutes=1)
+        rows = [  # (video, tick, views, observed)
+            ("raced", T0, 1010, T0 + 15 * minute / 60),  # tick 00:00, answer at 00:00:15
+            ("raced", T0 + 10 * minute / 60, 1000, T0 + 10 * minute / 60),  # stamped later
+            ("raced", T0 + 2 * minute, 1400, T0 + 2 * minute),
+            ("short", T0, 1000, T0),
+            ("short", T0 + minute / 60, 1000, T0 + minute / 60),  # one second: looks flat
+            ("short", T0 + 2 * minute, 1400, T0 + 2 * minute),
+            ("spiked", T0, 1000, T0),
+            ("spiked", T0 + 2 * minute, 1010, T0 + 2 * minute),
+            ("spiked", T0 + 4 * minute, 9000, T0 + 4 * minute),
+        ]
+        for video, tick, views, observed in rows:
+            await write_video_stats(conn, [(video, tick, views, None, None)], observed_at=observed)
+        spikes = await velocity_anomalies(conn, factor=3.0, min_views_per_hour=100)
+    assert [a.video_id for a in spikes] == ["spiked"]

@@ -269,6 +269,12 @@ def _check_schedules(instance: DagsterInstance, tick: datetime, dsn: str) -> Non
     nothing = evaluate()
     assert isinstance(nothing, SkipReason) and "no channel due" in (nothing.skip_message or "")
 
+    from atlas_assets.schedules import export_schedule
+
+    midnight = datetime(2026, 11, 28, 0, 30, tzinfo=UTC)  # closes the day that just ended
+    closing = export_schedule(build_schedule_context(instance, scheduled_execution_time=midnight))
+    assert closing.partition_key == "2026-11-27"  # type: ignore[union-attr]
+
 
 def test_cron_overrides_are_validated_with_dagsters_parser() -> None:
     from atlas_assets.schedules import REFRESH_CRON, cron_from_env

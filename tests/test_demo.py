@@ -108,6 +108,13 @@ def test_atlas_demo_serves_the_graph_and_runs_discovery(tmp_path: Path) -> None:
     } <= assets, output[-3000:]
     assert ("discover_videos", "SUCCESS") in statuses, (statuses, output[-3000:])
     assert "added" in output and "Dagster UI: http://127.0.0.1:" in output
+    # A readable console: the story's beats and one line per finished run; Dagster's own
+    # output and third-party warnings in the log file.
+    assert "SURVEILLANCE alert 'Views velocity anomaly'" in output
+    assert "run   ok           discover_videos UC" in output
+    assert "Warning" not in output and "dagster - INFO" not in output, output[-3000:]
+    assert "Serving dagster-webserver" in (tmp_path / "home" / "logs" / "dagster.log").read_text()
     # The demo started the embedded server, so SIGTERM stopped it too: nothing orphaned.
-    assert "embedded PostgreSQL started" in output and "embedded PostgreSQL stopped" in output
+    logged = output + (tmp_path / "home" / "logs" / "demo.log").read_text()
+    assert "embedded PostgreSQL started" in logged and "embedded PostgreSQL stopped" in logged
     assert not left_running

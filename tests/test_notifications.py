@@ -279,7 +279,9 @@ async def test_slow_server_times_out_without_raising(
     assert time.monotonic() - started < 2.0
     assert len(sink.requests) == 2
     [message] = errors(caplog)
-    assert "channel 'watch' gave up after 2 attempt(s), last: no answer within 0.2s" in message
+    assert (
+        "channel 'surveillance' gave up after 2 attempt(s), last: no answer within 0.2s" in message
+    )
 
 
 async def test_unreachable_webhook_is_logged(make: Make, caplog: pytest.LogCaptureFixture) -> None:
@@ -357,7 +359,7 @@ async def test_storm_folds_into_one_digest(
     await notifier.flush()
     assert len(sink.requests) == 4
     digest = embed_of(sink.requests[3])
-    assert digest["title"] == "Alert digest: 7 alerts on 'watch'"
+    assert digest["title"] == "Alert digest: 7 alerts on 'surveillance'"
     assert digest["color"] == AlertLevel.CRITICAL.value
     lines = digest["description"].splitlines()
     assert [line.split("** ", 1)[1] for line in lines] == [f"alert {i}" for i in range(3, 10)]
@@ -365,7 +367,7 @@ async def test_storm_folds_into_one_digest(
     counts = {f["name"]: f["value"] for f in digest["fields"]}
     assert counts["CRITICAL"] == "1" and counts["SUCCESS"] == "4" and counts["INFO"] == "2"
     assert list(counts)[:3] == ["CRITICAL", "SUCCESS", "INFO"]
-    assert any("Alert storm on channel 'watch'" in r.getMessage() for r in caplog.records)
+    assert any("Alert storm on channel 'surveillance'" in r.getMessage() for r in caplog.records)
 
     await notifier.flush()  # nothing held any more
     assert len(sink.requests) == 4
@@ -501,7 +503,7 @@ async def test_build_notifier_maps_settings(sink: WebhookSink) -> None:
         await notifier.send(f"w{i}", "d", AlertChannel.SURVEILLANCE)
     await notifier.aclose()
     titles = [embed_of(r)["title"] for r in sink.delivered()]
-    assert titles == ["w0", "Alert digest: 2 alerts on 'watch'"]
+    assert titles == ["w0", "Alert digest: 2 alerts on 'surveillance'"]
     assert embed_of(sink.requests[0])["footer"]["text"] == "Atlas · test"
 
 

@@ -138,6 +138,13 @@ def test_env_example_documents_every_setting() -> None:
     assert undocumented == []
 
 
+def test_readme_settings_section_lists_every_setting() -> None:
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    section = readme.split("## Settings", 1)[1].split("\n## ", 1)[0]
+    undocumented = [name for name in Settings.model_fields if f"`{name}`" not in section]
+    assert undocumented == []
+
+
 def test_prod_missing_settings_are_named_alongside_other_errors() -> None:
     with pytest.raises(ConfigError) as info:
         load_settings(_env_file=None, ENV="prod", VAULT_PROVIDER="s3")

@@ -87,7 +87,7 @@ async def retention(
 retention_job = define_asset_job("retention_job", selection=["retention"])
 
 retention_schedule = ScheduleDefinition(
-    name="retention_daily",
+    name="apply_retention",
     job=retention_job,
     cron_schedule="0 3 * * *",
     default_status=DefaultScheduleStatus.RUNNING,

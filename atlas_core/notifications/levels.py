@@ -19,7 +19,7 @@ class AlertChannel(Enum):
 
     ALERTS = "alerts"
     HUNT = "hunt"
-    SURVEILLANCE = "watch"
+    SURVEILLANCE = "surveillance"  # DISCORD_WEBHOOK_SURVEILLANCE (not the watchlist)
     OPS = "ops"
 
 

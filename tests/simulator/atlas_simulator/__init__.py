@@ -12,11 +12,14 @@ A test peer and demo prop, not part of the library: its own distribution
 
 from atlas_simulator.clock import ManualClock
 from atlas_simulator.server import FAULT_KINDS, Faults, RequestRecord, SimulatorServer
+from atlas_simulator.story import DEMO_STORY, Beat
 from atlas_simulator.world import DEMO_KEY, Happening, World, iso_duration
 
 __all__ = [
     "DEMO_KEY",
+    "DEMO_STORY",
     "FAULT_KINDS",
+    "Beat",
     "Faults",
     "Happening",
     "ManualClock",

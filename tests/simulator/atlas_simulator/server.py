@@ -21,6 +21,7 @@ import socket
 import threading
 import time
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -31,6 +32,7 @@ from urllib.parse import parse_qs, urlsplit
 from atlas_simulator.api import Api
 from atlas_simulator.clock import PACIFIC, Clock, utc_now
 from atlas_simulator.responses import ERRORS, Body
+from atlas_simulator.story import Beat
 from atlas_simulator.thumbnails import channel_avatar, video_thumbnail
 from atlas_simulator.world import World
 
@@ -101,6 +103,7 @@ class SimulatorServer:
         videos: int | None = None,
         happenings: bool = True,
         compact: bool = False,
+        story: Sequence[Beat] | None = None,
         daily_quota: int | dict[str, int] = 10_000,
         disabled_keys: frozenset[str] = frozenset(),
     ) -> None:
@@ -115,6 +118,7 @@ class SimulatorServer:
             happenings=happenings,
             api_keys=keys,
             compact=compact,
+            story=story,
         )
         self.faults = faults or Faults()
         self._daily_quota = daily_quota

@@ -8,7 +8,8 @@
 Everything derives from the seed and the start time: ids, handles, titles, durations,
 topics, statistics curves and the timeline of happenings (a view spike, a channel renamed,
 a video deleted, a subscriber drop, re-uploads of one channel's videos by another, and new
-uploads), at fixed offsets after ``start``.
+uploads), at fixed offsets after ``start``; or, with ``story=DEMO_STORY``
+(:mod:`atlas_simulator.story`), exactly the demo's scripted beats.
 
 ``compact=True`` holds a million videos without a million objects: video ``i``'s id encodes
 ``i`` (:func:`compact_video_id`), each channel owns a contiguous index range (newest first,
@@ -19,9 +20,12 @@ Channel totals are computed once per channel. No happenings (nothing to schedule
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from atlas_simulator.story import SPIKE_VIEWS, Beat
 
 _ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 WIKI = "https://en.wikipedia.org/wiki/"
@@ -135,6 +139,7 @@ class SimVideo:
     hd: bool = True
     spike_at: datetime | None = None
     spike_views_per_hour: float = 0.0
+    burst_views: int = 0  # views that all arrive at spike_at (the demo's spike)
     deleted_at: datetime | None = None
     frames_of: str | None = None  # a re-upload shows this video's frames, altered
     alteration: int = 0
@@ -147,6 +152,8 @@ class SimVideo:
         views = self.views + self.views_per_hour * hours
         if self.spike_at is not None and at > self.spike_at:
             views += self.spike_views_per_hour * (at - self.spike_at).total_seconds() / 3600
+        if self.spike_at is not None and at >= self.spike_at:
+            views += self.burst_views
         return int(views)
 
     @property
@@ -185,6 +192,7 @@ class World:
         happenings: bool = True,
         api_keys: list[str] | None = None,
         compact: bool = False,
+        story: Sequence[Beat] | None = None,
     ) -> None:
         if channels < 2:
             raise ValueError(f"a world needs at least 2 channels (re-uploads), got {channels}")
@@ -208,7 +216,11 @@ class World:
             for _ in range(count):
                 ago = timedelta(hours=rng.uniform(2, 24 * 720))
                 self._add_video(rng, channel, self.start - ago)
-        if happenings:
+        if story is not None:
+            for channel in self.channels.values():  # newest first: the script picks by it
+                channel.video_ids.sort(key=lambda v: self.videos[v].published_at, reverse=True)
+            self._script(rng, story)
+        elif happenings:
             self._schedule(rng)
         for channel in self.channels.values():
             channel.video_ids.sort(key=lambda v: self.videos[v].published_at, reverse=True)
@@ -437,6 +449,59 @@ class World:
             video = self._add_video(rng, channel, published, views=0)
             self._happen(published, "upload", channel.id, video.id)
         self.happenings.sort(key=lambda h: h.at)
+
+    def _script(self, rng: random.Random, story: Sequence[Beat]) -> None:
+        """The given beats and nothing else, each on its own channel where it can be:
+        rename channels[1], delete from channels[2], spike channels[3], re-upload channels[0]'s
+        newest video on the last channel, new uploads round the channels from channels[4]."""
+        channels = list(self.channels.values())
+        n = len(channels)
+        used: set[str] = set()
+        uploads = 0
+        for beat in sorted(story, key=lambda b: b.hours):
+            at = self.start + timedelta(hours=beat.hours)
+            if beat.kind == "channel_renamed":
+                renamed = channels[1 % n]
+                renamed.renamed_at, renamed.new_title = at, f"{renamed.title} Official"
+                self._happen(at, beat.kind, renamed.id, None, renamed.new_title)
+            elif beat.kind == "video_deleted":
+                victim = self._pick(rng, channels[2 % n], used)
+                victim.deleted_at = at
+                self._happen(at, beat.kind, victim.channel_id, victim.id)
+            elif beat.kind == "view_spike":
+                spiked = self._pick(rng, channels[3 % n], used)
+                spiked.spike_at, spiked.burst_views = at, SPIKE_VIEWS
+                self._happen(at, beat.kind, spiked.channel_id, spiked.id, f"+{SPIKE_VIEWS:,} views")
+            elif beat.kind == "reupload":
+                source, thief = channels[0], channels[-1]
+                original = self.videos[source.video_ids[0]]
+                used.add(original.id)
+                copy = self._add_video(
+                    rng,
+                    thief,
+                    at,
+                    title=original.title.split(" | ")[0] + f" | {thief.title}",
+                    duration_seconds=original.duration_seconds,
+                    topics=list(original.topics),
+                    frames_of=original.id,
+                    alteration=1,
+                    views=0,
+                )
+                self._happen(at, beat.kind, thief.id, copy.id, f"copy of {original.id}")
+            elif beat.kind == "upload":
+                channel = channels[(4 + uploads) % n]
+                uploads += 1
+                video = self._add_video(rng, channel, at, views=0)
+                self._happen(at, beat.kind, channel.id, video.id)
+            else:
+                raise ValueError(f"unknown beat kind {beat.kind!r}")
+        self.happenings.sort(key=lambda h: h.at)
+
+    def _pick(self, rng: random.Random, channel: SimChannel, used: set[str]) -> SimVideo:
+        """One of the channel's videos not yet the subject of another beat."""
+        choice = rng.choice([v for v in channel.video_ids if v not in used])
+        used.add(choice)
+        return self.videos[choice]
 
     def _happen(
         self, at: datetime, kind: str, channel_id: str, video_id: str | None, detail: str = ""
