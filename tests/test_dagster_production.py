@@ -11,7 +11,6 @@ from pathlib import Path
 import psycopg
 import pytest
 import yaml
-from conftest import create_database, drop_database
 from dagster import (
     AssetSelection,
     DagsterInstance,
@@ -36,12 +35,11 @@ probe_defs = Definitions(assets=[pooled_probe], jobs=[probe_job])
 
 
 @pytest.fixture
-def dagster_home(admin_dsn: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+def dagster_home(empty_database_dsn: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """$DAGSTER_HOME holding the shipped dagster.yaml, its DAGSTER_PG_* variables pointing at
     a fresh database on the embedded server. The one change: the embedded server listens on
     a Unix socket only, so the socket folder is passed as libpq's ``host`` parameter."""
-    dsn = create_database(admin_dsn, template=None)
-    params = psycopg.conninfo.conninfo_to_dict(dsn)
+    params = psycopg.conninfo.conninfo_to_dict(empty_database_dsn)
     config = yaml.safe_load(SHIPPED.read_text())
     db = config["storage"]["postgres"]["postgres_db"]
     assert db["hostname"] == {"env": "DAGSTER_PG_HOST"} and db["port"] == 5432
@@ -56,7 +54,6 @@ def dagster_home(admin_dsn: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pa
     monkeypatch.setenv("DAGSTER_PG_DB", str(params["dbname"]))
     yield home
     shutil.rmtree(home, ignore_errors=True)
-    drop_database(admin_dsn, dsn)
 
 
 def test_production_instance_runs_a_job_with_postgres_storage(
