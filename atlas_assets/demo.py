@@ -172,6 +172,10 @@ def run_line(run: dict[str, Any]) -> str:
     tags = {t["key"]: t["value"] for t in run.get("tags") or []}
     seconds = (run.get("endTime") or 0) - (run.get("startTime") or run.get("endTime") or 0)
     partition = tags.get("dagster/partition", "")
+    first = tags.get("dagster/asset_partition_range_start")
+    last = tags.get("dagster/asset_partition_range_end")
+    if not partition and first:  # a batched run covers a range of partitions
+        partition = first if first == last else f"{first}..{last}"
     outcome = {"SUCCESS": "ok", "FAILURE": "FAILED", "CANCELED": "canceled"}.get(
         run["status"], run["status"].lower()
     )
@@ -351,17 +355,22 @@ def _serve(port: int, env: dict[str, str], log_path: Path) -> int:
             command, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT
         )
         seen: set[str] = set()
+
+        def report_finished_runs() -> None:
+            for run in reversed(finished_runs(port)):
+                if run["runId"] in seen or (run.get("endTime") or 0) < started:
+                    continue
+                seen.add(run["runId"])
+                say(run_line(run))
+
         try:
             while dagster.poll() is None:
                 time.sleep(2)
-                for run in reversed(finished_runs(port)):
-                    if run["runId"] in seen or (run.get("endTime") or 0) < started:
-                        continue
-                    seen.add(run["runId"])
-                    say(run_line(run))
+                report_finished_runs()
             say(f"dagster dev exited with {dagster.returncode}; see {log_path}")
             return dagster.returncode or 1
         except KeyboardInterrupt:
+            report_finished_runs()  # runs that ended since the last look, if the UI still answers
             say("stopping Dagster ...")
             dagster.send_signal(signal.SIGINT)
             try:

@@ -85,8 +85,9 @@ def test_atlas_demo_serves_the_graph_and_runs_discovery(tmp_path: Path) -> None:
                 continue  # not up yet
             assets = {"/".join(n["assetKey"]["path"]) for n in nodes}
             statuses = [(r["jobName"], r["status"]) for r in runs]
-            if ("discover_videos", "SUCCESS") in statuses:
-                break
+            console = (tmp_path / "demo.log").read_text()
+            if ("discover_videos", "SUCCESS") in statuses and "discover_videos UC" in console:
+                break  # the console prints a finished run on its next look (every 2 s)
     finally:
         os.killpg(demo.pid, signal.SIGTERM)  # as a service manager stops it
         try:
@@ -97,6 +98,7 @@ def test_atlas_demo_serves_the_graph_and_runs_discovery(tmp_path: Path) -> None:
         log.close()
         left_running = server_status(home).running
         stop_server(home, mode="immediate")  # only if the demo failed to
+        logs = {p.name: p.read_text() for p in (home / "logs").glob("*.log")}
         shutil.rmtree(home, ignore_errors=True)
     output = (tmp_path / "demo.log").read_text()
     assert {
@@ -113,8 +115,28 @@ def test_atlas_demo_serves_the_graph_and_runs_discovery(tmp_path: Path) -> None:
     assert "SURVEILLANCE alert 'Views velocity anomaly'" in output
     assert "run   ok           discover_videos UC" in output
     assert "Warning" not in output and "dagster - INFO" not in output, output[-3000:]
-    assert "Serving dagster-webserver" in (tmp_path / "home" / "logs" / "dagster.log").read_text()
+    assert "Serving dagster-webserver" in logs.get("dagster.log", ""), sorted(logs)
     # The demo started the embedded server, so SIGTERM stopped it too: nothing orphaned.
-    logged = output + (tmp_path / "home" / "logs" / "demo.log").read_text()
+    logged = output + logs.get("demo.log", "")
     assert "embedded PostgreSQL started" in logged and "embedded PostgreSQL stopped" in logged
     assert not left_running
+
+
+def test_the_console_names_a_batched_runs_channel_range() -> None:
+    from atlas_assets.demo import run_line
+
+    def run(**tags: str) -> dict[str, Any]:
+        return {
+            "jobName": "discover_videos",
+            "status": "SUCCESS",
+            "startTime": 100.0,
+            "endTime": 103.0,
+            "tags": [{"key": k, "value": v} for k, v in tags.items()],
+        }
+
+    start, end = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
+    assert "ok           discover_videos UCa..UCz (3 s)" in run_line(
+        run(**{start: "UCa", end: "UCz"})
+    )
+    assert run_line(run(**{start: "UCa", end: "UCa"})).endswith("discover_videos UCa (3 s)")
+    assert run_line(run(**{"dagster/partition": "UCb"})).endswith("discover_videos UCb (3 s)")
