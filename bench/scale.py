@@ -305,7 +305,7 @@ def main() -> None:
     parser.add_argument("--chunk", type=int, default=500, help="channels per discovery run")
     args = parser.parse_args()
 
-    from atlas_core.embedded import embedded_dsn, release
+    from atlas_core.embedded import started_dsn, stop_server
     from atlas_core.migrate import migrate
 
     tick = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
@@ -315,9 +315,12 @@ def main() -> None:
     spawn = mp.get_context("spawn")
     stop = spawn.Event()
     sim_out, sim_in = spawn.Pipe(duplex=False)
-    simulator = spawn.Process(target=serve, args=(args, start, sim_in, stop), daemon=True)
+    # The simulator's clock runs from the tick: its answers are stamped (Date, the snapshots'
+    # observed_at) just after the tick, as a scheduled run's would be; its world is the
+    # loader's, an hour later, so the refresh sees the views the loader's last snapshot had.
+    simulator = spawn.Process(target=serve, args=(args, tick, sim_in, stop), daemon=True)
     try:
-        dsn = embedded_dsn(home)
+        dsn = started_dsn(home)
         migrate(dsn)
         simulator.start()
         load_out, load_in = spawn.Pipe(duplex=False)
@@ -342,7 +345,7 @@ def main() -> None:
         stop.set()
         if simulator.is_alive():
             simulator.terminate()
-        release(home)
+        stop_server(home)
         shutil.rmtree(home, ignore_errors=True)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(

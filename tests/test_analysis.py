@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from atlas_core.analysis.quality import implausible_drops
 from atlas_core.analysis.velocity import velocity_anomalies
 from atlas_core.database import DatabaseManager
+from atlas_core.store.planning import video_states
 from atlas_core.store.stats import write_video_stats
 
 T0 = datetime(2026, 11, 27, tzinfo=UTC)
@@ -20,10 +23,9 @@ async def _seed(db: DatabaseManager, series: dict[str, list[int]]) -> None:
             await conn.execute(
                 "INSERT INTO videos (id, channel_id, title) VALUES (%s, 'UCq', 't')", (video,)
             )
-            await write_video_stats(
-                conn,
-                [(video, T0 + timedelta(hours=i), v, None, None) for i, v in enumerate(views)],
-            )
+            for i, v in enumerate(views):  # each observed at its tick
+                tick = T0 + timedelta(hours=i)
+                await write_video_stats(conn, [(video, tick, v, None, None)], observed_at=tick)
 
 
 async def test_drops_and_spikes_are_found_and_steady_series_are_not(db: DatabaseManager) -> None:
@@ -78,9 +80,9 @@ async def test_a_spike_confirmed_by_its_channel_is_caught_on_its_first_snapshot(
             "spiked": [(now - 2 * week, 0), (now - week, 1680), (now, 3360 + 5000)],
             "quiet": [(now - 2 * week, 0), (now - week, 1680), (now, 3360)],
         }
-        await write_video_stats(
-            conn, [(v, t, n, None, None) for v, points in series.items() for t, n in points]
-        )
+        for v, points in series.items():
+            for t, n in points:
+                await write_video_stats(conn, [(v, t, n, None, None)], observed_at=t)
     hour = timedelta(hours=1)
     jumped = {"UCq": [(now, 10_000 + 5_020), (now - hour, 10_000), (now - 2 * hour, 9_980)]}
     steady = {"UCq": [(now, 10_020), (now - hour, 10_000), (now - 2 * hour, 9_980)]}
@@ -122,3 +124,26 @@ async def test_no_verdict_without_a_trustworthy_baseline(db: DatabaseManager) ->
             await write_video_stats(conn, [(video, tick, views, None, None)], observed_at=observed)
         spikes = await velocity_anomalies(conn, factor=3.0, min_views_per_hour=100)
     assert [a.video_id for a in spikes] == ["spiked"]
+
+
+async def test_rates_run_over_observed_time_so_a_queued_run_is_no_spike(
+    db: DatabaseManager,
+) -> None:
+    """A steady 600 views/hour. The 02:00 tick's run waited in the queue and asked YouTube at
+    04:00: by ticks the last hour gained 1,800 views (x3, a spike); by the time that really
+    passed the rate never changed."""
+    hour = timedelta(hours=1)
+    async with db.get_connection() as conn:
+        await conn.execute("INSERT INTO channels (id, title) VALUES ('UCq', 'q')")
+        await conn.execute("INSERT INTO watchlist (channel_id) VALUES ('UCq')")
+        await conn.execute("INSERT INTO videos (id, channel_id, title) VALUES ('q', 'UCq', 't')")
+        for tick, observed, views in (
+            (T0, T0, 0),
+            (T0 + hour, T0 + hour, 600),
+            (T0 + 2 * hour, T0 + 4 * hour, 2400),
+        ):
+            await write_video_stats(conn, [("q", tick, views, None, None)], observed_at=observed)
+        assert await velocity_anomalies(conn, factor=3.0, min_views_per_hour=100) == []
+        [state] = await video_states(conn)
+    assert state.last_snapshot_at == T0 + 2 * hour  # the planner schedules by ticks
+    assert state.views_per_hour == pytest.approx(600)  # rates run over observed time

@@ -95,9 +95,7 @@ class Demo:
     @asynccontextmanager
     async def step(self) -> AsyncIterator[Services]:
         tick = self.clock()
-        async with Services.open(
-            self.settings, db=self.db, clock=lambda: tick, wall_clock=self.clock
-        ) as svc:
+        async with Services.open(self.settings, db=self.db, clock=lambda: tick) as svc:
             yield svc
 
     async def seed(self, handles: list[str]) -> None:

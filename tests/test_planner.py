@@ -220,14 +220,12 @@ async def test_states_from_the_database(db: DatabaseManager) -> None:
             " ('va1', 'UCa', 't', '2026-11-20 01:00'), ('va2', 'UCa', 't', '2026-11-10 00:00'),"
             " ('vb1', 'UCb', 't', '2026-11-19 00:00')"
         )
-        await write_video_stats(
-            conn,
-            [
-                ("va1", now - timedelta(hours=2), 100, 1, 0),
-                ("va1", now - timedelta(hours=1), 1_100, 2, 0),
-                ("va1", now - timedelta(hours=5), 0, 0, 0),
-            ],
-        )
+        for row in (
+            ("va1", now - timedelta(hours=2), 100, 1, 0),
+            ("va1", now - timedelta(hours=1), 1_100, 2, 0),
+            ("va1", now - timedelta(hours=5), 0, 0, 0),
+        ):
+            await write_video_stats(conn, [row], observed_at=row[1])  # observed at its tick
         states = {s.id: s for s in await video_states(conn, batch=1)}
         assert set(states) == {"va1", "va2"}  # only watched channels
         assert states["va1"].last_snapshot_at == now - timedelta(hours=1)
@@ -241,14 +239,17 @@ async def test_states_from_the_database(db: DatabaseManager) -> None:
         await mark_checked(conn, ["UCa"], now + timedelta(hours=1))
         (chan,) = await channel_states(conn)
         assert chan.last_checked_at == now + timedelta(hours=1)
-        await write_channel_stats(
-            conn,
-            [("UCa", now - timedelta(hours=k), 1_000 - k, None, None) for k in range(5)]
-            + [("UCb", now, 5, None, None)],
-        )
+        queued = timedelta(minutes=20)  # every run asked YouTube 20 minutes after its tick
+        for k in range(5):
+            tick = now - timedelta(hours=k)
+            row = ("UCa", tick, 1_000 - k, None, None)
+            await write_channel_stats(conn, [row], observed_at=tick + queued)
+        await write_channel_stats(conn, [("UCb", now, 5, None, None)])
         history = await channel_view_history(conn)
         assert list(history) == ["UCa"]  # watched channels only
-        assert history["UCa"] == [(now - timedelta(hours=k), 1_000 - k) for k in range(4)]
+        # newest tick first, as (observed at, views): rates run over observed time
+        expected = [(now - timedelta(hours=k) + queued, 1_000 - k) for k in range(4)]
+        assert history["UCa"] == expected
 
 
 START = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)

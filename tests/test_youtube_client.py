@@ -6,6 +6,7 @@ import asyncio
 import logging
 import math
 from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
 
 import pytest
 from atlas_simulator import Faults, ManualClock, SimulatorServer
@@ -153,6 +154,19 @@ async def test_video_not_found_reason_marks_the_batch_missing(
     async with client_for(sim, database_dsn, db, clock, YOUTUBE_MAX_CONCURRENCY=1) as yt:
         result = await yt.videos(ids)
     assert result.missing == ids[:50] and [v.id for v in result.found] == ids[50:]
+
+
+async def test_observed_at_is_when_youtube_served_the_answer(
+    sim: SimulatorServer, database_dsn: str, db: DatabaseManager, clock: ManualClock
+) -> None:
+    """The API's Date header, not this process's clock: a run that sat in a queue still
+    records when YouTube really answered."""
+    local = ManualClock(START + timedelta(hours=5))  # this process's clock, hours off
+    async with client_for(sim, database_dsn, db, local) as client:
+        assert client.observed_at() == local()  # nothing served yet
+        served = clock.advance(minutes=90, seconds=7.6)
+        await client.videos(all_video_ids(sim)[:3])
+        assert client.observed_at() == served.replace(microsecond=0)  # HTTP dates are whole s
 
 
 # --- uploads and channel resolution -----------------------------------------------------

@@ -5,7 +5,9 @@
 
 For each video, the views per hour between its last two snapshots is compared with the rate
 between the two before; a rate ``factor`` times the earlier one (and at least
-``min_views_per_hour``) is an anomaly.
+``min_views_per_hour``) is an anomaly. Snapshots are ordered by their tick (``timestamp``, the
+run's key) but rates are measured over the time between their observations (``observed_at``,
+when YouTube served them), so a queued or retried run does not skew them.
 
 A video is not judged (no baseline yet) when its snapshots' ticks disagree with the order in
 which they were observed (an unscheduled run, such as a channel's first discovery, stamped
@@ -75,12 +77,12 @@ async def velocity_anomalies(
                ) s{recent}
                GROUP BY v.id)
            SELECT video_id, t1,
-                  (v1 - v2) / (extract(epoch FROM t1 - t2) / 3600.0) AS rate,
-                  (v2 - v3) / (extract(epoch FROM t2 - t3) / 3600.0) AS previous
+                  (v1 - v2) / (extract(epoch FROM o1 - o2) / 3600.0) AS rate,
+                  (v2 - v3) / (extract(epoch FROM o2 - o3) / 3600.0) AS previous
            FROM last3
            WHERE t3 IS NOT NULL AND t1 > t2 AND t2 > t3
-             AND o1 >= o2 AND o2 >= o3
-             AND (t2 - t3) * 4 >= (t1 - t2)"""
+             AND o1 > o2 AND o2 > o3
+             AND (o2 - o3) * 4 >= (o1 - o2)"""
     ).format(recent=recent)
     cur = await conn.execute(query)
     found = []
@@ -92,13 +94,14 @@ async def velocity_anomalies(
 
 
 _RECENT_SERIES = """
-SELECT v.id, v.channel_id, s.ts, s.views
+SELECT v.id, v.channel_id, s.ts, s.observed, s.views
 FROM videos v
 JOIN watchlist w ON w.channel_id = v.channel_id
 CROSS JOIN LATERAL (
     SELECT array_agg(x.timestamp ORDER BY x.timestamp DESC) AS ts,
+           array_agg(x.observed_at ORDER BY x.timestamp DESC) AS observed,
            array_agg(x.views ORDER BY x.timestamp DESC) AS views
-    FROM (SELECT timestamp, views FROM video_stats_log
+    FROM (SELECT timestamp, observed_at, views FROM video_stats_log
           WHERE video_id = v.id AND views IS NOT NULL
           ORDER BY timestamp DESC LIMIT 3) x
 ) s
@@ -142,8 +145,8 @@ async def channel_confirmed_spikes(
         return []
     cur = await conn.execute(_RECENT_SERIES, {"channels": sorted(jumps), "since": since})
     spikes = []
-    for video_id, cid, ts, views in await cur.fetchall():
-        found = _excess(list(zip(ts, views, strict=True)))
+    for video_id, cid, ts, observed, views in await cur.fetchall():
+        found = _excess(list(zip(observed, views, strict=True)))
         if found is None:
             continue
         excess, _, before = found

@@ -95,7 +95,7 @@ async def refresh_channels(svc: Services) -> ChannelsRefresh:
     before = svc.youtube.units_spent
     skipped = len(svc.youtube.skipped_items)
     result = await svc.youtube.channels(ids)
-    observed = svc.wall_clock()
+    observed = svc.youtube.observed_at()
     await svc.record_skipped_items(skipped)
     renames = await store_channels(svc, result.found)
     now = svc.clock()

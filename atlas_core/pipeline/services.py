@@ -51,8 +51,9 @@ class Services:
     notifier: Notifier
     http: httpx.AsyncClient
     embedder: Embedder = field(default_factory=PerceptualEmbedder)
-    clock: Callable[[], datetime] = utc_now  # the run's tick: snapshot key (idempotent re-runs)
-    wall_clock: Callable[[], datetime] = utc_now  # when an API response arrived (observed_at)
+    # The run's tick: the snapshots' key, so a re-run rewrites the same rows. When they were
+    # observed is the API's own clock (``youtube.observed_at()``).
+    clock: Callable[[], datetime] = utc_now
 
     @property
     def events(self) -> EventBus:
@@ -76,7 +77,6 @@ class Services:
         vault: VaultStrategy | None = None,
         notifier: Any | None = None,
         clock: Callable[[], datetime] = utc_now,
-        wall_clock: Callable[[], datetime] = utc_now,
     ) -> AsyncIterator[Services]:
         """Open the services for one step; closes what it opened, flushing alerts."""
         from atlas_core.notifications import build_notifier
@@ -99,7 +99,6 @@ class Services:
                     http=http,
                     embedder=build_embedder(settings.VISION_MODEL_PATH),
                     clock=clock,
-                    wall_clock=wall_clock,
                 )
         finally:
             if notifier is None:

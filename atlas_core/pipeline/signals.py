@@ -20,6 +20,7 @@ from atlas_core.notifications import Alert, AlertChannel, AlertLevel
 from atlas_core.pipeline.services import Services
 from atlas_core.store.outbox import enqueue_alert
 from atlas_core.store.planning import channel_view_history
+from atlas_core.store.stats import as_utc
 
 SCAN_WINDOW = timedelta(hours=3)  # a missed tick or two is still scanned by the next
 EPISODE = timedelta(hours=3)  # one spike, one alert: later anomalies this close are the same
@@ -104,6 +105,6 @@ def anomaly_alert(key: str, anomaly: Anomaly) -> Alert:
             "video_id": anomaly.video_id,
             "views_per_hour": f"{anomaly.rate:,.0f}",
             "previous_per_hour": f"{anomaly.previous_rate:,.0f}",
-            "at": anomaly.at.isoformat() + "Z",
+            "at": f"{as_utc(anomaly.at):%Y-%m-%dT%H:%M:%SZ}",
         },
     )

@@ -102,7 +102,7 @@ async def discover_videos(svc: Services, channel_id: str) -> Discovery:
     skipped = len(svc.youtube.skipped_items)
     details = await svc.youtube.videos(new_ids)
     await svc.record_skipped_items(skipped)
-    observed, now = svc.wall_clock(), svc.clock()
+    observed, now = svc.youtube.observed_at(), svc.clock()
     # A video listed in the uploads playlist belongs to this channel even if a re-fetch
     # reports another owner; only keep the ones that do.
     mine = [v for v in details.found if v.channel_id == channel_id]
@@ -158,7 +158,7 @@ async def snapshot_video_stats(svc: Services, ids: Sequence[str] | None = None) 
     try:
         async with aclosing(batches):  # a failed write cancels the calls still in flight
             async for batch in batches:
-                observed = svc.wall_clock()
+                observed = svc.youtube.observed_at()
                 skipped = await svc.record_skipped_items(skipped)
 
                 async def write(

@@ -19,13 +19,15 @@ from atlas_core.planner import ChannelState, VideoState
 from atlas_core.store.stats import as_utc
 
 _VIDEO_STATES = """
-SELECT v.id, v.channel_id, v.published_at, s.ts[1], s.ts[2], s.views[1], s.views[2]
+SELECT v.id, v.channel_id, v.published_at, s.ts[1], s.observed[1], s.observed[2],
+       s.views[1], s.views[2]
 FROM videos v
 JOIN watchlist w ON w.channel_id = v.channel_id
 LEFT JOIN LATERAL (
     SELECT array_agg(x.timestamp ORDER BY x.timestamp DESC) AS ts,
+           array_agg(x.observed_at ORDER BY x.timestamp DESC) AS observed,
            array_agg(x.views ORDER BY x.timestamp DESC) AS views
-    FROM (SELECT l.timestamp, l.views FROM video_stats_log l
+    FROM (SELECT l.timestamp, l.observed_at, l.views FROM video_stats_log l
           WHERE l.video_id = v.id ORDER BY l.timestamp DESC LIMIT 2) x
 ) s ON TRUE
 ORDER BY v.id
@@ -46,15 +48,15 @@ ORDER BY w.channel_id
 
 
 _CHANNEL_VIEWS = """
-SELECT w.channel_id, s.ts, s.views
+SELECT w.channel_id, s.observed, s.views
 FROM watchlist w
 JOIN LATERAL (
-    SELECT array_agg(x.timestamp ORDER BY x.timestamp DESC) AS ts,
+    SELECT array_agg(x.observed_at ORDER BY x.timestamp DESC) AS observed,
            array_agg(x.view_count ORDER BY x.timestamp DESC) AS views
-    FROM (SELECT l.timestamp, l.view_count FROM channel_stats_log l
+    FROM (SELECT l.timestamp, l.observed_at, l.view_count FROM channel_stats_log l
           WHERE l.channel_id = w.channel_id AND l.view_count IS NOT NULL
           ORDER BY l.timestamp DESC LIMIT 4) x
-) s ON s.ts IS NOT NULL
+) s ON s.observed IS NOT NULL
 ORDER BY w.channel_id
 """
 
@@ -62,7 +64,8 @@ ORDER BY w.channel_id
 async def channel_view_history(
     conn: AsyncConnection,
 ) -> dict[str, list[tuple[datetime, int]]]:
-    """Each watched channel's last four (time, total views) snapshots, newest first."""
+    """Each watched channel's last four snapshots as (observed at, total views), newest tick
+    first: rates over them measure the time that really passed between observations."""
     cur = await conn.execute(_CHANNEL_VIEWS)
     return {
         cid: [(_aware(t) or t, v) for t, v in zip(ts, views, strict=True)]
@@ -95,11 +98,11 @@ async def iter_video_states(
                 VideoState(
                     id=vid,
                     published_at=_aware(pub),
-                    last_snapshot_at=_aware(t1),
-                    views_per_hour=_velocity(t1, t2, v1, v2),
+                    last_snapshot_at=_aware(t1),  # the tick: the planner schedules by ticks
+                    views_per_hour=_velocity(o1, o2, v1, v2),  # over observed time
                     channel_id=cid,
                 )
-                for vid, cid, pub, t1, t2, v1, v2 in rows
+                for vid, cid, pub, t1, o1, o2, v1, v2 in rows
             ]
 
 

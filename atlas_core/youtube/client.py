@@ -22,6 +22,8 @@ import functools
 import json
 import logging
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -142,6 +144,14 @@ class YouTubeClient:
         # Items skipped because they were malformed (YouTubeResponseError messages); the
         # pipeline records them as events.
         self.skipped_items: list[str] = []
+        self._served_at: datetime | None = None
+
+    def observed_at(self) -> datetime:
+        """When YouTube served this client's latest answer, by the ``Date`` header its front
+        ends stamp on every response (this client's clock if the answer had none, or before
+        the first answer). Statistics are stored as observed at this moment, so a queued or
+        retried run's rates are computed over the time that really passed."""
+        return self._served_at or self._clock()
 
     def __repr__(self) -> str:
         return f"<YouTubeClient {self._base} keys={len(self._pool)}>"
@@ -415,6 +425,7 @@ class YouTubeClient:
             except json.JSONDecodeError:
                 raise TransientError("HTTP 200 with a body that is not JSON") from None
             self._pool.charge(index, method)
+            self._served_at = _served_at(response) or self._clock()
             if not isinstance(body, dict):
                 raise YouTubeResponseError(
                     method, f"the body is a JSON {type(body).__name__}, not an object"
@@ -492,6 +503,16 @@ def _error_of(response: httpx.Response, key: str) -> tuple[str, str]:
             elif isinstance(detail, dict) and detail.get("reason") == "SERVICE_DISABLED":
                 reason = "accessNotConfigured"
     return reason, message.replace(key, "<key>") if key else message
+
+
+def _served_at(response: httpx.Response) -> datetime | None:
+    """The response's ``Date`` header as an aware datetime; None if absent or malformed."""
+    value = response.headers.get("Date")
+    try:
+        served = parsedate_to_datetime(value) if value else None
+    except (TypeError, ValueError):
+        return None
+    return served if served is None or served.tzinfo else served.replace(tzinfo=UTC)
 
 
 def _retry_after(response: httpx.Response) -> float | None:

@@ -333,6 +333,12 @@ class _Handler(BaseHTTPRequestHandler):
         with self.server.sim._lock:
             self.server.sim.connections += 1
 
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        # Every response's Date header, from the server's clock (an injected one in tests),
+        # as YouTube's front ends stamp theirs: clients take it as the moment of observation.
+        moment = self.server.sim._clock().timestamp() if timestamp is None else timestamp
+        return super().date_time_string(moment)
+
     def log_message(self, format: str, *args: Any) -> None:
         # Never log the request line: google-api-python-client puts the key in the query.
         pass
