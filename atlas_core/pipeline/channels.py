@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from psycopg import AsyncConnection
+
 from atlas_core.notifications import Alert, AlertChannel, AlertLevel, escape_markdown
 from atlas_core.pipeline.services import Services
 from atlas_core.store.channels import ChannelRow, Rename, upsert_channels
@@ -52,14 +54,18 @@ async def store_channels(svc: Services, found: list[Channel]) -> list[Rename]:
     """Upsert channels (renames -> channel_history and the outbox, in one transaction) and
     remember their uploads playlists."""
     now = svc.clock()
-    async with svc.db.get_connection() as conn:
+
+    async def write(conn: AsyncConnection) -> list[Rename]:
         renames = await upsert_channels(conn, [channel_row(c) for c in found], now)
         for rename in renames:
             await enqueue_alert(conn, rename_alert(rename, now.isoformat()))
         await remember_uploads_playlists(
             conn, {c.id: c.uploads_playlist_id for c in found if c.uploads_playlist_id}
         )
-    return renames
+        return renames
+
+    # A database restart mid-write costs a retry of the write, not the paid-for answer.
+    return await svc.db.in_transaction(write)
 
 
 def missing_channel_alert(channel_id: str) -> Alert:
@@ -99,12 +105,12 @@ async def refresh_channels(svc: Services) -> ChannelsRefresh:
     await svc.record_skipped_items(skipped)
     renames = await store_channels(svc, result.found)
     now = svc.clock()
-    async with svc.db.get_connection() as conn:
-        snapshots = await write_channel_stats(
-            conn,
-            [(c.id, now, c.view_count, c.subscriber_count, c.video_count) for c in result.found],
-            observed_at=observed,
-        )
+    rows = [(c.id, now, c.view_count, c.subscriber_count, c.video_count) for c in result.found]
+
+    async def write(conn: AsyncConnection) -> int:
+        return await write_channel_stats(conn, rows, observed_at=observed)
+
+    snapshots = await svc.db.in_transaction(write)
     for rename in renames:
         await svc.events.emit(
             "channel.renamed",

@@ -106,13 +106,18 @@ async def discover_videos(svc: Services, channel_id: str) -> Discovery:
     # A video listed in the uploads playlist belongs to this channel even if a re-fetch
     # reports another owner; only keep the ones that do.
     mine = [v for v in details.found if v.channel_id == channel_id]
-    async with svc.db.get_connection() as conn:
+
+    async def write(conn: AsyncConnection) -> list[str]:
         added = await upsert_videos(conn, [video_row(v) for v in mine], now)
         await write_video_stats(
             conn,
             [(v.id, now, v.view_count, v.like_count, v.comment_count) for v in mine],
             observed_at=observed,
         )
+        return added
+
+    # A database restart mid-write costs a retry of the write, not the paid-for answer.
+    added = await svc.db.in_transaction(write)
     for video in mine:
         if video.id in added:
             await svc.events.emit(
