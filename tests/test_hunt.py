@@ -108,3 +108,40 @@ async def test_hunt_names_the_original_once_with_evidence(
     async with svc.db.get_connection() as conn:
         cur = await conn.execute("SELECT count(*) FROM reupload_pairs")
         assert await cur.fetchone() == (len(copies),)
+
+
+async def test_the_original_is_the_earlier_upload_even_when_stored_later(
+    svc: Services, sim: SimulatorServer, sink: WebhookSink
+) -> None:
+    """The copier's channel is watched first; the original's channel joins later, so the
+    hunt runs on the original and finds the stored copy. The alert still names the video
+    published first as the original."""
+    copies = {
+        h.video_id: h.detail.removeprefix("copy of ")
+        for h in sim.world.happenings
+        if h.kind == "reupload"
+    }
+    copy, original = next(iter(copies.items()))
+    copier = sim.world.videos[copy].channel_id
+    owner = sim.world.videos[original].channel_id
+    assert copier != owner
+    for cid in (copier, owner):  # one channel at a time: the copy is stored and embedded first
+        async with svc.db.get_connection() as conn:
+            await conn.execute("INSERT INTO watchlist (channel_id) VALUES (%s)", (cid,))
+        await refresh_channels(svc)
+        await discover_videos(svc, cid)
+        run = await embed_new_videos(svc)
+    await deliver_alerts(svc)
+    assert any({m.video_id, m.match_video_id} == {copy, original} for m in run.matches)
+    [embed] = [
+        r.json["embeds"][0]
+        for r in sink.delivered(HUNT)
+        if copy in str(r.json) and original in str(r.json)
+    ]
+    fields = {f["name"]: f["value"] for f in embed["fields"]}
+    assert fields["original"] == original and fields["video_id"] == copy
+    async with svc.db.get_connection() as conn:
+        cur = await conn.execute(
+            "SELECT original_id FROM reupload_pairs WHERE %s IN (video_a, video_b)", (copy,)
+        )
+        assert await cur.fetchall() == [(original,)]

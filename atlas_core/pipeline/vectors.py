@@ -31,6 +31,7 @@ from atlas_core.store.vectors import (
     videos_without_vectors,
     write_vectors,
 )
+from atlas_core.store.videos import video_origins
 from atlas_core.vision.compare import Comparison, compare
 from atlas_core.vision.embedder import MIRROR_OFFSET, Embedder, mirrored
 from atlas_core.vision.frames import fetch_frames
@@ -100,8 +101,10 @@ def embed_rows(
 async def hunt_reuploads(
     svc: Services, video_id: str, frames: dict[int, bytes], k: int = CANDIDATES
 ) -> list[Match]:
-    """Stage 1: other channels' nearest frames (HNSW, top-k). Stage 2: ``compare`` decides,
-    the earlier-stored video's best frame being the original. Each pair alerts once, ever."""
+    """Stage 1: other channels' nearest frames (HNSW, top-k). Stage 2: ``compare`` decides.
+    The original is the video published first (this one, when its date is earlier, though it
+    was stored later: a channel added to the watchlist after its copier); each pair alerts
+    once, ever."""
     async with svc.db.get_connection() as conn:
         candidates = await candidates_other_channel(conn, video_id, k, embedder=svc.embedder.name)
     best: dict[str, Candidate] = {}
@@ -125,6 +128,15 @@ async def hunt_reuploads(
         if not result.duplicate:
             continue
         match = Match(video_id, c.frame_index, c.match_video_id, c.match_channel_id, c.distance)
+        async with svc.db.get_connection() as conn:
+            origins = await video_origins(conn, [video_id, c.match_video_id])
+        (my_channel, mine_at), (_, theirs_at) = (
+            origins.get(v, ("", None)) for v in (video_id, c.match_video_id)
+        )
+        if mine_at is not None and theirs_at is not None and mine_at < theirs_at:
+            # This video is the original: the one stored before it is the copy.
+            match = Match(c.match_video_id, c.match_frame_index, video_id, my_channel, c.distance)
+            original, mine = mine, original
         await report_reupload(svc, match, original, mine, result)
         found.append(match)
     return found

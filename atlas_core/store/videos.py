@@ -3,6 +3,7 @@
 async with db.get_connection() as conn:
     known = await known_video_ids(conn, "UC...")
     new = await upsert_videos(conn, rows)         # -> ids that were not stored before
+    origins = await video_origins(conn, ["vid1", "vid2"])  # -> {id: (channel id, published)}
 """
 
 from __future__ import annotations
@@ -29,6 +30,16 @@ class VideoRow:
 async def known_video_ids(conn: AsyncConnection, channel_id: str) -> set[str]:
     cur = await conn.execute("SELECT id FROM videos WHERE channel_id = %s", (channel_id,))
     return {row[0] for row in await cur.fetchall()}
+
+
+async def video_origins(
+    conn: AsyncConnection, ids: Sequence[str]
+) -> dict[str, tuple[str, datetime | None]]:
+    """Each stored video's (channel id, publish time)."""
+    cur = await conn.execute(
+        "SELECT id, channel_id, published_at FROM videos WHERE id = ANY(%s)", (list(ids),)
+    )
+    return {vid: (cid, published) for vid, cid, published in await cur.fetchall()}
 
 
 async def upsert_videos(
