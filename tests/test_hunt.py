@@ -16,7 +16,7 @@ from webhook_sink import WebhookSink
 
 from atlas_core.config import Settings, load_settings
 from atlas_core.database import DatabaseManager
-from atlas_core.notifications import AlertChannel, DiscordNotifier
+from atlas_core.notifications import AlertChannel, DiscordNotifier, escape_markdown
 from atlas_core.pipeline import Services, discover_videos, embed_new_videos, refresh_channels
 from atlas_core.pipeline.alerts import deliver_alerts
 from atlas_core.pipeline.vectors import hunt_reuploads
@@ -140,6 +140,8 @@ async def test_the_original_is_the_earlier_upload_even_when_stored_later(
     ]
     fields = {f["name"]: f["value"] for f in embed["fields"]}
     assert fields["original"] == original and fields["video_id"] == copy
+    for video in (copy, original):  # a person judges by titles, not ids
+        assert escape_markdown(sim.world.videos[video].title) in embed["description"]
     async with svc.db.get_connection() as conn:
         cur = await conn.execute(
             "SELECT original_id FROM reupload_pairs WHERE %s IN (video_a, video_b)", (copy,)

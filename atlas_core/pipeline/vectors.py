@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from atlas_core.notifications import Alert, AlertChannel, AlertLevel
+from atlas_core.notifications import Alert, AlertChannel, AlertLevel, escape_markdown
 from atlas_core.pipeline.services import Services
 from atlas_core.storage.evidence import evidence_prefix, reupload_evidence_path, side_by_side
 from atlas_core.store.outbox import enqueue_alert
@@ -130,20 +130,27 @@ async def hunt_reuploads(
         match = Match(video_id, c.frame_index, c.match_video_id, c.match_channel_id, c.distance)
         async with svc.db.get_connection() as conn:
             origins = await video_origins(conn, [video_id, c.match_video_id])
-        (my_channel, mine_at), (_, theirs_at) = (
-            origins.get(v, ("", None)) for v in (video_id, c.match_video_id)
-        )
-        if mine_at is not None and theirs_at is not None and mine_at < theirs_at:
-            # This video is the original: the one stored before it is the copy.
-            match = Match(c.match_video_id, c.match_frame_index, video_id, my_channel, c.distance)
-            original, mine = mine, original
-        await report_reupload(svc, match, original, mine, result)
+        me, other = origins.get(video_id), origins.get(c.match_video_id)
+        if me and other and me.published_at and other.published_at:
+            if me.published_at < other.published_at:
+                # This video is the original: the one stored before it is the copy.
+                match = Match(
+                    c.match_video_id, c.match_frame_index, video_id, me.channel_id, c.distance
+                )
+                original, mine = mine, original
+        titles = {v: o.title for v, o in origins.items()}
+        await report_reupload(svc, match, original, mine, result, titles)
         found.append(match)
     return found
 
 
 async def report_reupload(
-    svc: Services, match: Match, original: bytes, copy: bytes, result: Comparison
+    svc: Services,
+    match: Match,
+    original: bytes,
+    copy: bytes,
+    result: Comparison,
+    titles: dict[str, str] | None = None,
 ) -> None:
     """Store the side-by-side evidence, then record the pair and its HUNT alert in one
     transaction: the pair's row makes it once per unordered pair, ever, and the outbox
@@ -156,7 +163,7 @@ async def report_reupload(
             conn, match.match_video_id, match.video_id, result.score, path
         )
         if new:
-            await enqueue_alert(conn, reupload_alert(match, result, path))
+            await enqueue_alert(conn, reupload_alert(match, result, path, titles))
     if not new:  # another run got there first
         return
     payload = {
@@ -169,16 +176,24 @@ async def report_reupload(
     await svc.events.emit("reupload.suspected", match.video_id, payload)
 
 
-def reupload_alert(match: Match, result: Comparison, evidence_path: str) -> Alert:
-    """The HUNT alert of one suspected re-upload, its side-by-side evidence attached."""
+def reupload_alert(
+    match: Match, result: Comparison, evidence_path: str, titles: dict[str, str] | None = None
+) -> Alert:
+    """The HUNT alert of one suspected re-upload, its side-by-side evidence attached; the
+    videos' titles (escaped: they come from YouTube) when known."""
     a, b = sorted((match.video_id, match.match_video_id))
+
+    def named(video_id: str) -> str:
+        title = (titles or {}).get(video_id)
+        return f"`{video_id}` ({escape_markdown(title)})" if title else f"`{video_id}`"
+
     return Alert(
         key=f"reupload:{a}:{b}",
         channel=AlertChannel.HUNT,
         level=AlertLevel.WARNING,
         title="Possible re-upload",
         description=(
-            f"Video `{match.video_id}` looks like `{match.match_video_id}` "
+            f"Video {named(match.video_id)} looks like {named(match.match_video_id)} "
             f"from channel `{match.match_channel_id}`."
         ),
         fields={

@@ -3,7 +3,7 @@
 async with db.get_connection() as conn:
     known = await known_video_ids(conn, "UC...")
     new = await upsert_videos(conn, rows)         # -> ids that were not stored before
-    origins = await video_origins(conn, ["vid1", "vid2"])  # -> {id: (channel id, published)}
+    origins = await video_origins(conn, ["vid1", "vid2"])  # -> {id: VideoOrigin}
 """
 
 from __future__ import annotations
@@ -32,14 +32,19 @@ async def known_video_ids(conn: AsyncConnection, channel_id: str) -> set[str]:
     return {row[0] for row in await cur.fetchall()}
 
 
-async def video_origins(
-    conn: AsyncConnection, ids: Sequence[str]
-) -> dict[str, tuple[str, datetime | None]]:
-    """Each stored video's (channel id, publish time)."""
+@dataclass(frozen=True)
+class VideoOrigin:
+    channel_id: str
+    published_at: datetime | None
+    title: str
+
+
+async def video_origins(conn: AsyncConnection, ids: Sequence[str]) -> dict[str, VideoOrigin]:
+    """Each stored video's channel, publish time and title."""
     cur = await conn.execute(
-        "SELECT id, channel_id, published_at FROM videos WHERE id = ANY(%s)", (list(ids),)
+        "SELECT id, channel_id, published_at, title FROM videos WHERE id = ANY(%s)", (list(ids),)
     )
-    return {vid: (cid, published) for vid, cid, published in await cur.fetchall()}
+    return {row[0]: VideoOrigin(*row[1:]) for row in await cur.fetchall()}
 
 
 async def upsert_videos(
