@@ -40,7 +40,7 @@ SCHEMAS: dict[str, TableSchema] = {
         ("view_count", "bigint", "total views of the channel"),
         ("subscriber_count", "bigint", "subscribers (rounded by YouTube)"),
         ("video_count", "integer", "public uploads"),
-        ("observed_at", "timestamptz", "when the API response arrived"),
+        ("observed_at", "timestamptz", "when YouTube served the answer (its Date header)"),
     ),
     "videos": _cols(
         ("id", "varchar(20)", "YouTube video id, primary key"),
@@ -57,7 +57,7 @@ SCHEMAS: dict[str, TableSchema] = {
         ("views", "bigint", "views at that moment"),
         ("likes", "bigint", "likes (null when hidden)"),
         ("comment_count", "bigint", "comments (null when disabled)"),
-        ("observed_at", "timestamptz", "when the API response arrived"),
+        ("observed_at", "timestamptz", "when YouTube served the answer (its Date header)"),
     ),
     "video_vectors": _cols(
         ("video_id", "varchar(20)", "the video"),
