@@ -114,7 +114,9 @@ class Settings(BaseSettings):
     PLANNER_RESERVE_UNITS: int = Field(2_000, ge=0)  # kept for discovery and the hunt
     PLANNER_RETENTION_DAYS: int = Field(30, ge=7)  # capped at 30 in compliance mode
     PLANNER_FAST_VIEWS_PER_HOUR: float = Field(1_000.0, gt=0)
-    PLANNER_REFRESH_ALL_WHEN_AFFORDABLE: bool = True  # small watchlists: every video every tick
+    # Small watchlists: every video every tick while that fits the day, and every channel's
+    # uploads every tick while that fits PLANNER_RESERVE_UNITS.
+    PLANNER_REFRESH_ALL_WHEN_AFFORDABLE: bool = True
 
     # Schedules, partitions and other orchestration settings live in atlas_assets.
 

@@ -313,6 +313,10 @@ class DiscoveryPolicy:
     checks_per_gap: float = 48.0  # a channel posting every G hours is checked every G/48 h
     dormant_gap_hours: float = 24.0 * 30  # gap assumed with fewer than two known uploads
     units_per_check: int = 1  # one playlistItems.list page when nothing is new
+    # When checking every channel every hour costs at most this many units a day, every
+    # channel is checked each tick (a small watchlist sees new uploads at the next tick,
+    # whatever its learned cadence); 0 keeps to the learned cadences.
+    check_all_within_units_per_day: int = 0
 
 
 def cadence_hours(channel: ChannelState, policy: DiscoveryPolicy) -> float:
@@ -331,8 +335,11 @@ def plan_discovery(
     units_available: int,
     policy: DiscoveryPolicy | None = None,
 ) -> list[str]:
-    """Channels due a check, most overdue (relative to their cadence) first, within units."""
+    """Channels due a check, most overdue (relative to their cadence) first, within units;
+    every channel when the policy's ``check_all_within_units_per_day`` affords it."""
     pol = policy or DiscoveryPolicy()
+    channels = list(channels)
+    check_all = 0 < len(channels) * pol.units_per_check * 24 <= pol.check_all_within_units_per_day
     due: list[tuple[float, str]] = []
     tolerance = 5 / 60
     for ch in channels:
@@ -341,7 +348,7 @@ def plan_discovery(
             continue
         waited = (now - ch.last_checked_at).total_seconds() / 3600 + tolerance
         cadence = cadence_hours(ch, pol)
-        if waited >= cadence:
+        if check_all or waited >= cadence:
             due.append((-(waited / cadence), ch.id))
     due.sort()
     limit = max(0, units_available) // max(1, pol.units_per_check)

@@ -31,16 +31,15 @@ from atlas_core.config import Settings, load_settings
 from atlas_core.database import DatabaseManager
 from atlas_core.pipeline import (
     Services,
-    discover_videos,
+    discover_channels,
     embed_new_videos,
     refresh_channels,
     scan_anomalies,
     snapshot_video_stats,
 )
 from atlas_core.pipeline.alerts import deliver_alerts
-from atlas_core.pipeline.planning import plan_video_refresh
+from atlas_core.pipeline.planning import due_channels, plan_video_refresh
 from atlas_core.pipeline.watch import watch_channels
-from atlas_core.store.watchlist import watchlist_ids
 from atlas_core.youtube import YouTubeClient
 
 START = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
@@ -104,11 +103,10 @@ class Demo:
         assert all(o.status == "added" for o in outcomes), outcomes
 
     async def discover(self) -> None:
-        async with self.db.get_connection() as conn:
-            channel_ids = await watchlist_ids(conn)
+        """The discover_uploads schedule: the planner's due channels, then their runs."""
+        due = await due_channels(self.db, self.settings, self.clock())
         async with self.step() as svc:
-            for channel_id in channel_ids:
-                await discover_videos(svc, channel_id)
+            await discover_channels(svc, due)
 
     async def refresh(self) -> None:
         async with self.step() as svc:

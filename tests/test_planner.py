@@ -11,7 +11,7 @@ import pytest
 from atlas_simulator import SimulatorServer
 from webhook_sink import WebhookSink
 
-from atlas_core.config import load_settings
+from atlas_core.config import Settings, load_settings
 from atlas_core.database import DatabaseManager
 from atlas_core.notifications import AlertChannel, DiscordNotifier
 from atlas_core.pipeline import Services, discover_videos, snapshot_video_stats
@@ -210,6 +210,24 @@ def test_discovery_cadence_follows_upload_history() -> None:
     assert due == ["new", "d"]  # never checked first, then the most overdue for its cadence
 
 
+def test_a_small_watchlist_has_every_channel_checked_each_tick() -> None:
+    """A weekly channel checked 3 minutes ago is not due by its cadence (3.5 h), but while
+    checking every channel hourly fits the units set aside, every channel is due each tick,
+    most overdue first, still within the tick's units."""
+    weekly = ChannelState("w", [T0 - timedelta(days=7 * k) for k in range(8)], T0)
+    daily = ChannelState("d", [T0 - timedelta(days=k) for k in range(8)], T0 - timedelta(hours=1))
+    soon = T0 + timedelta(minutes=3)
+    assert plan_discovery([weekly, daily], now=soon, units_available=10) == ["d"]
+    roomy = DiscoveryPolicy(check_all_within_units_per_day=48)  # 2 channels x 24 ticks
+    assert plan_discovery([weekly, daily], now=soon, units_available=10, policy=roomy) == [
+        "d",
+        "w",
+    ]
+    assert plan_discovery([weekly, daily], now=soon, units_available=1, policy=roomy) == ["d"]
+    tight = DiscoveryPolicy(check_all_within_units_per_day=47)
+    assert plan_discovery([weekly, daily], now=soon, units_available=10, policy=tight) == ["d"]
+
+
 async def test_states_from_the_database(db: DatabaseManager) -> None:
     now = datetime(2026, 11, 20, 12, tzinfo=UTC)
     async with db.get_connection() as conn:
@@ -335,3 +353,34 @@ def test_streamed_planner_keeps_little_and_plans_the_same(spent: int) -> None:
     if spent == 7_985:
         assert planner.room == 50 * (10_000 - 2_000 - spent - 1)
         assert sum(len(g) for g in planner._due.values()) < len(videos) // 4
+
+
+async def test_the_schedule_checks_a_small_watchlist_every_tick(
+    database_dsn: str, tmp_path: Path
+) -> None:
+    """What the discovery schedule evaluates: with the defaults, two channels checked a
+    minute ago are due again (every channel every tick fits the reserve); with the flag off,
+    their learned cadence says not yet."""
+    from atlas_core.pipeline.planning import due_channels
+
+    def settings(**extra: object) -> Settings:
+        values = {"_env_file": None, "DATABASE_URL": database_dsn, "ATLAS_HOME": tmp_path}
+        return load_settings(**{**values, **extra})
+
+    db = DatabaseManager(settings=settings())
+    try:
+        async with db.get_connection() as conn:
+            await conn.execute(
+                "INSERT INTO channels (id, title) VALUES ('UCa', 'A'), ('UCb', 'B');"
+                "INSERT INTO watchlist (channel_id) VALUES ('UCa'), ('UCb');"
+                "INSERT INTO videos (id, channel_id, title, published_at) VALUES"
+                " ('a1', 'UCa', 't', '2026-11-01'), ('a2', 'UCa', 't', '2026-11-08'),"
+                " ('b1', 'UCb', 't', '2026-11-02'), ('b2', 'UCb', 't', '2026-11-09')"
+            )
+            await mark_checked(conn, ["UCa", "UCb"], START)
+        later = START + timedelta(minutes=1)
+        assert await due_channels(db, settings(), later) == ["UCa", "UCb"]
+        off = settings(PLANNER_REFRESH_ALL_WHEN_AFFORDABLE=False)
+        assert await due_channels(db, off, later) == []
+    finally:
+        await db.close()

@@ -15,6 +15,7 @@ from atlas_core.database import DatabaseManager
 from atlas_core.notifications import Alert, AlertChannel, AlertLevel
 from atlas_core.pipeline.services import Services
 from atlas_core.planner import (
+    DiscoveryPolicy,
     PlannerPolicy,
     RefreshPlan,
     RefreshPlanner,
@@ -101,7 +102,14 @@ async def _due(
     async with db.get_connection() as conn:
         channels = await channel_states(conn)
         units = discovery_allowance(policy.budget, spent, now)
-        due = plan_discovery(channels, now=now, units_available=units)
+        # Small watchlists: every channel each tick while that fits the discovery reserve.
+        within = policy.reserve if policy.refresh_all_when_affordable else 0
+        due = plan_discovery(
+            channels,
+            now=now,
+            units_available=units,
+            policy=DiscoveryPolicy(check_all_within_units_per_day=within),
+        )
         if mark:
             await mark_checked(conn, due, now)
     return due
