@@ -145,7 +145,7 @@ def log_to_file(path: Path) -> None:
 
 # --- what the console shows ---------------------------------------------------------------
 
-_MARKUP = re.compile(r"[*`_~]|\\(?=[*`_~\\])")
+_MARKUP = re.compile(r"[*`_~]|\\(?=[^\w\s])")  # emphasis, and the escapes of escape_markdown
 
 
 def plain(text: str) -> str:
@@ -355,22 +355,21 @@ def _serve(port: int, env: dict[str, str], log_path: Path) -> int:
             command, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT
         )
         seen: set[str] = set()
-
-        def report_finished_runs() -> None:
-            for run in reversed(finished_runs(port)):
-                if run["runId"] in seen or (run.get("endTime") or 0) < started:
-                    continue
-                seen.add(run["runId"])
-                say(run_line(run))
-
         try:
             while dagster.poll() is None:
                 time.sleep(2)
-                report_finished_runs()
+                for run in reversed(finished_runs(port)):
+                    if run["runId"] in seen or (run.get("endTime") or 0) < started:
+                        continue
+                    seen.add(run["runId"])
+                    say(run_line(run))
             say(f"dagster dev exited with {dagster.returncode}; see {log_path}")
             return dagster.returncode or 1
         except KeyboardInterrupt:
-            report_finished_runs()  # runs that ended since the last look, if the UI still answers
+            # One stop at a time: a second Ctrl-C (or a signal sent to the process and to its
+            # group, as `timeout` does) must not abandon Dagster half-stopped.
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
             say("stopping Dagster ...")
             dagster.send_signal(signal.SIGINT)
             try:

@@ -89,7 +89,10 @@ def test_atlas_demo_serves_the_graph_and_runs_discovery(tmp_path: Path) -> None:
             if ("discover_videos", "SUCCESS") in statuses and "discover_videos UC" in console:
                 break  # the console prints a finished run on its next look (every 2 s)
     finally:
-        os.killpg(demo.pid, signal.SIGTERM)  # as a service manager stops it
+        # As `timeout` stops it: the process, then its whole group (a second signal while
+        # it is stopping must not make it abandon Dagster).
+        os.kill(demo.pid, signal.SIGTERM)
+        os.killpg(demo.pid, signal.SIGTERM)
         try:
             demo.wait(timeout=60)
         except subprocess.TimeoutExpired:
@@ -114,6 +117,7 @@ def test_atlas_demo_serves_the_graph_and_runs_discovery(tmp_path: Path) -> None:
     # output and third-party warnings in the log file.
     assert "SURVEILLANCE alert 'Views velocity anomaly'" in output
     assert "run   ok           discover_videos UC" in output
+    assert output.rstrip().endswith("stopping Dagster ...\nstopped"), output[-500:]
     assert "Warning" not in output and "dagster - INFO" not in output, output[-3000:]
     assert "Serving dagster-webserver" in logs.get("dagster.log", ""), sorted(logs)
     # The demo started the embedded server, so SIGTERM stopped it too: nothing orphaned.
@@ -140,3 +144,11 @@ def test_the_console_names_a_batched_runs_channel_range() -> None:
     )
     assert run_line(run(**{start: "UCa", end: "UCa"})).endswith("discover_videos UCa (3 s)")
     assert run_line(run(**{"dagster/partition": "UCb"})).endswith("discover_videos UCb (3 s)")
+
+
+def test_the_console_shows_escaped_titles_as_written() -> None:
+    from atlas_assets.demo import plain
+    from atlas_core.notifications import escape_markdown
+
+    title = "Street food #445 | Forge (a-b) [c]: <d>"
+    assert plain(f"Video `X` ({escape_markdown(title)})") == f"Video X ({title})"
