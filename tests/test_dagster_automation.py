@@ -209,13 +209,17 @@ def test_shipped_instance_configs_validate(tmp_path: Path, monkeypatch: pytest.M
     assert demo_config["freshness"] == {"enabled": True}
 
 
-def test_schedules_stamp_runs_with_their_tick(database_dsn: str) -> None:
+def test_schedules_stamp_runs_with_their_tick(
+    database_dsn: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     tick = datetime(2026, 11, 27, 13, 0, tzinfo=UTC)
     with instance_for_test() as instance:
-        _check_schedules(instance, tick, database_dsn)
+        _check_schedules(instance, tick, database_dsn, monkeypatch)
 
 
-def _check_schedules(instance: DagsterInstance, tick: datetime, dsn: str) -> None:
+def _check_schedules(
+    instance: DagsterInstance, tick: datetime, dsn: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from dagster import build_schedule_context
 
     from atlas_assets.runtime import AS_OF_TAG
@@ -247,6 +251,16 @@ def _check_schedules(instance: DagsterInstance, tick: datetime, dsn: str) -> Non
             (keys[1], tick - timedelta(minutes=1)),
         )
     instance.add_dynamic_partitions("channels", keys)
+    # Five channels fit the discovery reserve: every one is checked each tick, the one
+    # checked a minute ago included, in chunks of 2.
+    everyone = evaluate()
+    assert [r.run_config["ops"]["videos"]["config"]["channel_ids"] for r in everyone] == [
+        keys[0:2],
+        keys[2:4],
+        keys[4:5],
+    ]
+    # Without that rule the cadence decides.
+    monkeypatch.setenv("PLANNER_REFRESH_ALL_WHEN_AFFORDABLE", "false")
     requests = evaluate()
     # 4 due channels in chunks of 2: two runs, each a partition range naming its channels.
     assert [r.partition_key_range for r in requests] == [
