@@ -9,6 +9,8 @@ atlas watch remove ID    stop tracking a channel (its data stays until retention
 atlas forget ID...       delete everything Atlas holds about channels (--dry-run to preview)
 atlas compliance         audit the compliance rules; exit 1 if one is broken
 atlas reembed            re-embed stored frames with the configured embedder (resumable)
+atlas websub serve       receive YouTube's push notifications at WEBSUB_CALLBACK_URL
+atlas websub sync        subscribe the hub to every watched channel now (the sensor does too)
 atlas demo               simulator + embedded database + Dagster UI on 127.0.0.1:3000
 atlas --version
 """
@@ -26,6 +28,7 @@ from atlas_core.config import ConfigError
 from atlas_core.database import DatabaseConnectionError
 from atlas_core.migrate import MigrationError
 from atlas_core.youtube.errors import YouTubeError
+from atlas_core.youtube.websub import WebSubError
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -228,6 +231,58 @@ def _add_reembed_parser(commands: argparse._SubParsersAction) -> None:  # type: 
     reembed.set_defaults(handler=_cmd_reembed, starts_database=True)
 
 
+def _cmd_websub(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from atlas_core.database import DatabaseManager
+    from atlas_core.pipeline.websub import WebSubReceiver, sync_subscriptions
+
+    settings = atlas_core.settings
+    if settings.WEBSUB_CALLBACK_URL is None:
+        raise ConfigError(
+            "WEBSUB_CALLBACK_URL is not set: it is the public URL the hub pushes to, which "
+            "must reach `atlas websub serve` (e.g. https://atlas.example.org/websub)"
+        )
+    if args.action == "serve":
+        receiver = WebSubReceiver(settings, host=args.host, port=args.port)
+        print(
+            f"receiving pushes on {args.host}:{args.port} (callback {settings.WEBSUB_CALLBACK_URL})"
+        )
+        receiver.serve()
+        return 0
+
+    async def run() -> int:
+        db = DatabaseManager(settings=settings)
+        try:
+            sync = await sync_subscriptions(db, settings, datetime.now(UTC), limit=args.limit)
+        finally:
+            await db.close()
+        print(
+            f"subscribe_requested={len(sync.subscribed)} unsubscribe_requested="
+            f"{len(sync.unsubscribed)} failed={len(sync.failed)} pending={sync.pending}"
+        )
+        for channel_id, error in sorted(sync.failed.items()):
+            print(f"  {channel_id}: {error}", file=sys.stderr)
+        return 1 if sync.failed else 0
+
+    return asyncio.run(run())
+
+
+def _add_websub_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    websub = commands.add_parser(
+        "websub", help="YouTube push notifications (WebSub): serve the callback | sync"
+    )
+    actions = websub.add_subparsers(dest="action", metavar="ACTION", required=True)
+    serve = actions.add_parser("serve", help="run the callback receiver (foreground)")
+    serve.add_argument("--host", default="0.0.0.0", help="listen address (default 0.0.0.0)")
+    serve.add_argument("--port", type=int, default=8090, help="listen port (default 8090)")
+    sync = actions.add_parser(
+        "sync", help="(re)subscribe watched channels, unsubscribe unwatched ones"
+    )
+    sync.add_argument("--limit", type=int, default=10_000, help="requests at most (default 10000)")
+    websub.set_defaults(handler=_cmd_websub, starts_database=True)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="atlas",
@@ -294,6 +349,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.set_defaults(handler=_cmd_demo)
     _add_reembed_parser(commands)
+    _add_websub_parser(commands)
     return parser
 
 
@@ -322,7 +378,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         if getattr(args, "starts_database", False):
             _start_embedded_database()
         return handler(args)
-    except (ConfigError, DatabaseConnectionError, MigrationError, YouTubeError) as exc:
+    except (
+        ConfigError,
+        DatabaseConnectionError,
+        MigrationError,
+        YouTubeError,
+        WebSubError,
+    ) as exc:
         print(f"atlas: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -18,6 +18,7 @@ from pydantic import (
     Field,
     SecretStr,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -27,6 +28,7 @@ VaultProvider = Literal["local", "huggingface", "gcs"]
 Environment = Literal["dev", "prod", "test"]
 
 YOUTUBE_API_DEFAULT_BASE_URL = "https://www.googleapis.com/youtube/v3"
+WEBSUB_DEFAULT_HUB_URL = "https://pubsubhubbub.appspot.com/subscribe"
 
 # What each variable must look like, used in error messages (never the value itself).
 _EXPECTED: dict[str, str] = {
@@ -118,6 +120,15 @@ class Settings(BaseSettings):
     # uploads every tick while that fits PLANNER_RESERVE_UNITS.
     PLANNER_REFRESH_ALL_WHEN_AFFORDABLE: bool = True
 
+    # YouTube push notifications (WebSub): new uploads trigger discovery at once, no quota.
+    # WEBSUB_CALLBACK_URL is the public URL that reaches `atlas websub serve`; unset = off
+    # (planned checks only). WEBSUB_SECRET signs every push (HMAC); required with a callback.
+    WEBSUB_CALLBACK_URL: str | None = None
+    WEBSUB_HUB_URL: str = WEBSUB_DEFAULT_HUB_URL
+    WEBSUB_SECRET: SecretStr | None = None
+    WEBSUB_LEASE_SECONDS: int = Field(432_000, ge=3_600)  # the hub's default: 5 days
+    WEBSUB_TIMEOUT_SECONDS: float = Field(10.0, gt=0, allow_inf_nan=False)
+
     # Schedules, partitions and other orchestration settings live in atlas_assets.
 
     @field_validator("YOUTUBE_API_KEY_POOL_JSON")
@@ -165,6 +176,26 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("expected an http(s) URL such as " + YOUTUBE_API_DEFAULT_BASE_URL)
         return value.rstrip("/")
+
+    @field_validator("WEBSUB_CALLBACK_URL", "WEBSUB_HUB_URL")
+    @classmethod
+    def _check_websub_url(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None or not value.strip():
+            # blank: push notifications off; the hub falls back to Google's
+            return WEBSUB_DEFAULT_HUB_URL if info.field_name == "WEBSUB_HUB_URL" else None
+        if not value.strip().startswith(("http://", "https://")):
+            raise ValueError("expected an http(s) URL such as https://atlas.example.org/websub")
+        return value.strip()
+
+    @model_validator(mode="after")
+    def _check_websub(self) -> Settings:
+        if self.WEBSUB_CALLBACK_URL is not None:
+            if self.WEBSUB_SECRET is None or not self.WEBSUB_SECRET.get_secret_value():
+                raise ValueError(
+                    "WEBSUB_SECRET must be set when WEBSUB_CALLBACK_URL is: the hub signs "
+                    "every push with it, so forged notifications are ignored"
+                )
+        return self
 
     @model_validator(mode="after")
     def _check_pool_sizes(self) -> Settings:

@@ -194,6 +194,8 @@ async def delete_channels(
         ("channel_stats_log", "channel_id"),
         ("channel_history", "channel_id"),
         ("watchlist", "channel_id"),
+        ("websub_pushes", "channel_id"),
+        ("websub_subscriptions", "channel_id"),
     ):
         cur = await conn.execute(
             f"DELETE FROM {table} WHERE {column} = ANY(%s)",

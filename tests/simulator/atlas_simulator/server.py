@@ -6,10 +6,11 @@
         sim.faults.error_503 = 0.2                    # a fifth of API calls answer 503
 
 Routes: ``/youtube/v3/{channels,videos,playlistItems}`` (search answers a realistic
-403), ``/vi/<video>/<name>.jpg`` and ``/ch/<channel>/<name>.jpg`` thumbnails, and
-``GET /_sim/world``. API keys arrive as ``?key=`` (google-api-python-client) or the
-``X-Goog-Api-Key`` header; each key has a daily quota per Pacific day (the clock's, not
-scaled by ``speed``), enforced with YouTube's own quotaExceeded error.
+403), ``/vi/<video>/<name>.jpg`` and ``/ch/<channel>/<name>.jpg`` thumbnails,
+``GET /_sim/world`` and ``POST /hub`` (a WebSub hub for the upload feeds: ``hub.py``).
+API keys arrive as ``?key=`` (google-api-python-client) or the ``X-Goog-Api-Key`` header;
+each key has a daily quota per Pacific day (the clock's, not scaled by ``speed``), enforced
+with YouTube's own quotaExceeded error.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from atlas_simulator.api import Api
 from atlas_simulator.clock import PACIFIC, Clock, utc_now
+from atlas_simulator.hub import Hub
 from atlas_simulator.responses import ERRORS, Body
 from atlas_simulator.story import Beat
 from atlas_simulator.thumbnails import channel_avatar, video_thumbnail
@@ -106,6 +108,7 @@ class SimulatorServer:
         story: Sequence[Beat] | None = None,
         daily_quota: int | dict[str, int] = 10_000,
         disabled_keys: frozenset[str] = frozenset(),
+        hub_interval: float | None = None,
     ) -> None:
         self._clock = clock or utc_now
         self.speed = speed
@@ -140,6 +143,11 @@ class SimulatorServer:
         self.url = f"http://{shown}:{self.port}"
         self.base_url = self.url + API_PREFIX.rstrip("/")
         self.api = Api(self.world, self.url)
+        # WebSub hub for the channels' upload feeds; pushes every hub_interval s when set.
+        self.hub = Hub(self)
+        self.hub_url = self.url + "/hub"
+        self._hub_interval = hub_interval
+        self._hub_thread: threading.Thread | None = None
 
     def __repr__(self) -> str:
         return f"<SimulatorServer {self.url} channels={len(self.world.channels)}>"
@@ -155,9 +163,18 @@ class SimulatorServer:
                 daemon=True,
             )
             self._thread.start()
+        if self._hub_interval is not None and self._hub_thread is None:
+            self._hub_thread = threading.Thread(
+                target=self.hub.run, args=(self._hub_interval,), name="sim-hub", daemon=True
+            )
+            self._hub_thread.start()
         return self
 
     def stop(self) -> None:
+        self.hub.stop()
+        if self._hub_thread is not None:
+            self._hub_thread.join(timeout=5)
+            self._hub_thread = None
         if self._thread is not None:
             self._httpd.shutdown()
             self._thread.join(timeout=5)
@@ -367,6 +384,16 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send(status, json.dumps(body).encode(), "application/json")
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        if urlsplit(self.path).path == "/hub":
+            status, text = self.server.sim.hub.handle(body)
+            self._send(status, text.encode(), "text/plain")
+        else:
+            status, error = ERRORS["notFound"]()
+            self._send(status, json.dumps(error).encode(), "application/json")
 
     def _image(self, path: str) -> None:
         sim = self.server.sim
