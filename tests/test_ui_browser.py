@@ -3,9 +3,10 @@
 Starts `atlas demo` on free ports with a temporary ATLAS_HOME, waits for the demo's
 watchlist sensor to materialize `videos`, then walks the asset graph, that asset page (its
 materialization metadata), the runs list, and a backfill of `vault_partitions` launched
-through the UI's own dialogs. Every page is saved as a PNG in tests/ui/screenshots/ (linked from the
-README). Needs Debian's `chromium` (`apt-get install chromium`; `.ci/run` installs it) and
-Playwright for Python (the [dev] extra); never downloads a browser.
+through the UI's own dialogs. Every page is saved as a PNG in the test's temporary folder;
+with ATLAS_UPDATE_SCREENSHOTS=1 in tests/ui/screenshots/ instead (linked from the README).
+Needs Debian's `chromium` (`apt-get install chromium`; `.ci/run` installs it) and Playwright
+for Python (the [dev] extra); never downloads a browser.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from playwright.sync_api import sync_playwright
 from test_demo import clean_env, free_port, graphql
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-SCREENSHOTS = Path(__file__).resolve().parent / "ui" / "screenshots"
+COMMITTED_SCREENSHOTS = Path(__file__).resolve().parent / "ui" / "screenshots"
 LOCATION = "atlas_assets.definitions"
 
 # The asset page checked for materialization metadata, and the entries it must show.
@@ -165,9 +166,11 @@ def demo(tmp_path: Path) -> Iterator[tuple[int, subprocess.Popen[bytes], Path]]:
 
 
 def test_ui_graph_asset_page_runs_and_backfill(
-    demo: tuple[int, subprocess.Popen[bytes], Path],
+    demo: tuple[int, subprocess.Popen[bytes], Path], tmp_path: Path
 ) -> None:
     port, process, log_path = demo
+    update = os.environ.get("ATLAS_UPDATE_SCREENSHOTS") == "1"
+    screenshots = COMMITTED_SCREENSHOTS if update else tmp_path / "screenshots"
     base = f"http://127.0.0.1:{port}"
     # The demo's watchlist sensor launches a discovery run per channel within a minute.
     run_id = wait_for(
@@ -177,13 +180,13 @@ def test_ui_graph_asset_page_runs_and_backfill(
         process,
         log_path,
     )
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    screenshots.mkdir(parents=True, exist_ok=True)
     graphql_errors: list[str] = []
     page_errors: list[str] = []
 
     def shot(page: Any, name: str) -> None:
         page.wait_for_timeout(1500)  # let live data and layout settle
-        page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+        page.screenshot(path=str(screenshots / f"{name}.png"))
 
     def no_error_shown(page: Any, where: str) -> None:
         body = page.inner_text("body")
