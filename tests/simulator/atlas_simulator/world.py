@@ -4,6 +4,8 @@
     big = World(seed=7, channels=200, videos=10_000, happenings=False)
     world.visible_videos(channel_id, at=now)       # newest first
     huge = World(seed=7, channels=10_000, videos=1_000_000, compact=True)   # ~50 MB, see below
+    world.add_video(channel_id, published_at=start + timedelta(hours=30))  # an upload on cue
+    world.schedule_spike(video_id, at=start + timedelta(hours=5), views_per_hour=20_000)
 
 Everything derives from the seed and the start time: ids, handles, titles, durations,
 topics, statistics curves and the timeline of happenings (a view spike, a channel renamed,
@@ -14,16 +16,27 @@ uploads), at fixed offsets after ``start``; or, with ``story=DEMO_STORY``
 ``compact=True`` holds a million videos without a million objects: video ``i``'s id encodes
 ``i`` (:func:`compact_video_id`), each channel owns a contiguous index range (newest first,
 evenly spread over two years), and a video is built from ``seed`` and ``i`` when asked for.
-Channel totals are computed once per channel. No happenings (nothing to schedule them on).
+Channel totals are computed once per channel. No generated happenings (nothing to schedule
+them on); :meth:`World.shape_backlog` moves a channel's generated videos back in time and sets
+their combined views per hour.
+
+A caller scripts its own timeline in either mode: :meth:`World.add_video` adds a video
+published at any moment (visible from then on: a new upload appears in the uploads playlist
+and the channel's counts when its time comes), :meth:`World.schedule_spike` gives any video a
+view spike. A compact world keeps added videos in a small ordinary dict beside the generated
+ones, and spikes on generated videos beside them too, so channel totals stay exact.
 """
 
 from __future__ import annotations
 
+import bisect
+import heapq
+import itertools
 import random
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, overload
 
 from atlas_simulator.story import SPIKE_VIEWS, Beat
 
@@ -150,10 +163,8 @@ class SimVideo:
     def views_at(self, at: datetime) -> int:
         hours = max(0.0, (at - self.published_at).total_seconds() / 3600)
         views = self.views + self.views_per_hour * hours
-        if self.spike_at is not None and at > self.spike_at:
-            views += self.spike_views_per_hour * (at - self.spike_at).total_seconds() / 3600
-        if self.spike_at is not None and at >= self.spike_at:
-            views += self.burst_views
+        if self.spike_at is not None:
+            views += _spike_views(at, self.spike_at, self.spike_views_per_hour, self.burst_views)
         return int(views)
 
     @property
@@ -204,6 +215,12 @@ class World:
         self.happenings: list[Happening] = []
         self._by_handle: dict[str, str] = {}
         self.compact = compact
+        self._add_rng = random.Random(f"{seed}/added")  # add_video's ids and traits
+        # compact mode: added videos per channel (newest first), spikes on generated videos
+        # per channel, and shape_backlog's (newest publish time, views-per-hour scale).
+        self._added: dict[str, list[SimVideo]] = {}
+        self._spikes: dict[str, dict[str, tuple[datetime, float, int]]] = {}
+        self._backlog: dict[str, tuple[datetime | None, float]] = {}
         rng = random.Random(seed)
         self._make_channels(rng, channels)
         counts = self._video_counts(rng, channels, videos)
@@ -236,21 +253,37 @@ class World:
             return None
         return self.channels.get("UC" + playlist_id[2:])
 
-    def visible_videos(self, channel_id: str, at: datetime) -> list[SimVideo]:
-        """The channel's uploads visible at ``at``, newest first."""
+    def visible_videos(self, channel_id: str, at: datetime) -> Sequence[SimVideo]:
+        """The channel's uploads visible at ``at``, newest first (a compact world's builds
+        each generated video only when it is read)."""
         channel = self.channels[channel_id]
+        if self.compact:
+            return _Uploads(self, channel, at)
         return [self.videos[v] for v in channel.video_ids if self.videos[v].visible_at(at)]
 
     def channel_views(self, channel_id: str, at: datetime) -> int:
-        if self.compact:  # every compact video is published before start, never deleted
+        if self.compact and self._all_generated_out(channel_id, at):
+            # the generated videos' views in closed form (see _channel_totals), their spikes
+            # beside them, and the few added videos one by one
             base, per_hour = self._channel_totals(channel_id)
-            return int(base + per_hour * at.timestamp() / 3600)
+            views = base + per_hour * at.timestamp() / 3600
+            for spike_at, rate, burst in self._spikes.get(channel_id, {}).values():
+                views += _spike_views(at, spike_at, rate, burst)
+            added = self._added.get(channel_id, ())
+            return int(views) + sum(v.views_at(at) for v in added if v.visible_at(at))
         return sum(v.views_at(at) for v in self.visible_videos(channel_id, at))
 
     def visible_count(self, channel_id: str, at: datetime) -> int:
-        if self.compact:
-            return len(self.channels[channel_id].video_ids)
+        if self.compact and self._all_generated_out(channel_id, at):
+            added = self._added.get(channel_id, ())
+            generated = len(self.channels[channel_id].video_ids)
+            return generated + sum(1 for v in added if v.visible_at(at))
         return len(self.visible_videos(channel_id, at))
+
+    def _all_generated_out(self, channel_id: str, at: datetime) -> bool:
+        """Whether every generated video of the channel is published by ``at`` (they are
+        never deleted): then its totals need no video built."""
+        return at >= self._generated_published(self.channels[channel_id], 0)
 
     def channel_topics(self, channel_id: str) -> list[str]:
         channel = self.channels[channel_id]
@@ -282,6 +315,82 @@ class World:
             "happenings": [h.to_json() for h in self.happenings],
         }
 
+    # --- scripting a timeline -----------------------------------------------------------
+
+    def add_video(
+        self,
+        channel_id: str,
+        published_at: datetime,
+        *,
+        views: int = 0,
+        views_per_hour: float | None = None,
+    ) -> SimVideo:
+        """A new video of ``channel_id`` published at ``published_at`` (before ``start``: part
+        of the channel's past; after: an upload that appears then, with an ``upload``
+        happening). ``views`` at publication, growing by ``views_per_hour`` (random when
+        None). Title, duration and topics come from the world's seed and the calls so far."""
+        channel = self.channels[channel_id]  # KeyError for an unknown channel
+        published = published_at.astimezone(UTC).replace(microsecond=0)
+        video = self._new_video(self._add_rng, channel, published, views=views)
+        if views_per_hour is not None:
+            video.views_per_hour = float(views_per_hour)
+        if self.compact:
+            self.videos.added[video.id] = video  # type: ignore[attr-defined]
+            bisect.insort(self._added.setdefault(channel_id, []), video, key=_newest_first)
+        else:
+            self.videos[video.id] = video
+            bisect.insort(channel.video_ids, video.id, key=lambda v: _newest_first(self.videos[v]))
+        if published > self.start:
+            self._happen(published, "upload", channel_id, video.id)
+        return video
+
+    def schedule_spike(
+        self, video_id: str, at: datetime, views_per_hour: float = 0.0, burst_views: int = 0
+    ) -> None:
+        """From ``at`` on, ``video_id`` gains ``views_per_hour`` more views an hour (and
+        ``burst_views`` all at once at ``at``); its channel's views with it. Replaces any spike
+        the video had. KeyError for an unknown video."""
+        video = self.videos[video_id]
+        at = at.astimezone(UTC)
+        if self.compact and video_id not in self.videos.added:  # type: ignore[attr-defined]
+            # a generated video is rebuilt on every lookup: keep the spike beside it
+            spikes = self._spikes.setdefault(video.channel_id, {})
+            spikes[video_id] = (at, float(views_per_hour), int(burst_views))
+        else:
+            video.spike_at, video.spike_views_per_hour = at, float(views_per_hour)
+            video.burst_views = int(burst_views)
+        detail = f"+{views_per_hour:,.0f} views/h" if views_per_hour else f"+{burst_views:,} views"
+        self._happen(at, "view_spike", video.channel_id, video_id, detail)
+
+    def shape_backlog(
+        self,
+        channel_id: str,
+        *,
+        newest: datetime | None = None,
+        views_per_hour: float | None = None,
+    ) -> None:
+        """Compact mode: place the channel's generated videos (its backlog) so the newest is
+        published at ``newest`` (at or before ``start``; the rest still spread evenly over the
+        two years before it), and scale their rates so together they gain ``views_per_hour``.
+        None keeps that part as it is. Lets a caller put its own recent uploads
+        (:meth:`add_video`) after the backlog, with the channel's views at the rate it wants."""
+        if not self.compact:
+            raise ValueError("shape_backlog needs a compact world (compact=True)")
+        channel = self.channels[channel_id]
+        if newest is not None and newest > self.start:
+            raise ValueError(f"a backlog ends at or before the world's start, not {newest}")
+        old_newest, old_scale = self._backlog.get(channel_id, (None, 1.0))
+        scale = old_scale
+        if views_per_hour is not None:
+            if views_per_hour < 0:
+                raise ValueError(f"views_per_hour must be >= 0, got {views_per_hour}")
+            self._backlog[channel_id] = (old_newest, 1.0)
+            raw = sum(self.videos[v].views_per_hour for v in channel.video_ids)
+            scale = views_per_hour / raw if raw else 1.0
+        when = newest.astimezone(UTC) if newest is not None else old_newest
+        self._backlog[channel_id] = (when, scale)
+        self._totals.pop(channel_id, None)
+
     # --- compact mode ------------------------------------------------------------------
 
     def _make_compact(self, counts: list[int]) -> None:
@@ -297,29 +406,41 @@ class World:
         self.video_total = first
 
     def _compact_video(self, index: int) -> SimVideo:
-        import bisect
-
         slot = bisect.bisect_right(self._first_indexes, index) - 1
         first, channel = self._owner[slot]
-        count = len(channel.video_ids)
         rng = random.Random(self.seed * 1_000_003 + index)
         _, category, topics, words = _THEMES[channel.theme]
-        span = 24 * 720 / max(count, 1)  # hours between uploads, newest first
-        published = self.start - timedelta(hours=2 + (index - first) * span)
-        return SimVideo(
-            id=compact_video_id(index),
+        scale = self._backlog.get(channel.id, (None, 1.0))[1]
+        video_id = compact_video_id(index)
+        video = SimVideo(
+            id=video_id,
             channel_id=channel.id,
             title=f"{rng.choice(words)} #{rng.randint(1, 999)} | {channel.title}",
             description=f"A {_THEMES[channel.theme][0]} video by {channel.title}.",
-            published_at=published.replace(microsecond=0),
+            published_at=self._generated_published(channel, index - first),
             duration_seconds=rng.randint(120, 5400),
             category_id=category,
             topics=[WIKI + t for t in topics[:2]],
             views=int(10 ** rng.uniform(2, 5.5)),
-            views_per_hour=rng.uniform(0.5, 200),
+            views_per_hour=rng.uniform(0.5, 200) * scale,
             like_ratio=rng.uniform(0.01, 0.06),
             comment_ratio=rng.uniform(0.0005, 0.005),
         )
+        spike = self._spikes.get(channel.id, {}).get(video_id)
+        if spike is not None:
+            video.spike_at, video.spike_views_per_hour, video.burst_views = spike
+        return video
+
+    def _generated_published(self, channel: SimChannel, k: int) -> datetime:
+        """When the channel's ``k``-th newest generated video was published: evenly spread
+        over two years, the newest two hours before start (or where shape_backlog put it)."""
+        span = 24 * 720 / max(len(channel.video_ids), 1)  # hours between uploads
+        newest = self._backlog.get(channel.id, (None, 1.0))[0]
+        if newest is None:
+            published = self.start - timedelta(hours=2 + k * span)
+        else:
+            published = newest - timedelta(hours=k * span)
+        return published.replace(microsecond=0)
 
     def _channel_totals(self, channel_id: str) -> tuple[float, float]:
         """(sum of views less rate x publish hour, sum of rates): views at t = a + b*t."""
@@ -374,6 +495,14 @@ class World:
     def _add_video(
         self, rng: random.Random, channel: SimChannel, published: datetime, **extra: Any
     ) -> SimVideo:
+        video = self._new_video(rng, channel, published, **extra)
+        self.videos[video.id] = video
+        channel.video_ids.append(video.id)
+        return video
+
+    def _new_video(
+        self, rng: random.Random, channel: SimChannel, published: datetime, **extra: Any
+    ) -> SimVideo:
         video_id = _random_id(rng, 10, "AEIMQUYcgkosw048")
         while video_id in self.videos:
             video_id = _random_id(rng, 10, "AEIMQUYcgkosw048")
@@ -407,8 +536,6 @@ class World:
         )
         for name, value in extra.items():
             setattr(video, name, value)
-        self.videos[video.id] = video
-        channel.video_ids.append(video.id)
         return video
 
     def _schedule(self, rng: random.Random) -> None:
@@ -506,7 +633,9 @@ class World:
     def _happen(
         self, at: datetime, kind: str, channel_id: str, video_id: str | None, detail: str = ""
     ) -> None:
-        self.happenings.append(Happening(at, kind, channel_id, video_id, detail))
+        # in time order (construction sorts its own; add_video and schedule_spike insert)
+        happening = Happening(at, kind, channel_id, video_id, detail)
+        bisect.insort_right(self.happenings, happening, key=lambda h: h.at)
 
 
 _ID_DIGITS = 10
@@ -554,23 +683,66 @@ class _IdRange:
         return (compact_video_id(self.first + i) for i in range(self.count))
 
 
+class _Uploads(Sequence[SimVideo]):
+    """A compact channel's uploads visible at a moment, newest first: the added ones merged
+    into the generated ones by publish time, a generated video built only when read."""
+
+    def __init__(self, world: World, channel: SimChannel, at: datetime) -> None:
+        self.world, self.first = world, channel.video_ids.first  # type: ignore[attr-defined]
+        added: list[tuple[datetime, SimVideo | int]] = [
+            (v.published_at, v) for v in world._added.get(channel.id, ()) if v.visible_at(at)
+        ]
+        generated: list[tuple[datetime, SimVideo | int]] = []
+        for k in range(len(channel.video_ids)):
+            published = world._generated_published(channel, k)
+            if published <= at:  # never deleted
+                generated.append((published, k))
+        merged = heapq.merge(added, generated, key=_first, reverse=True)
+        self.slots = [slot for _, slot in merged]
+
+    def __len__(self) -> int:
+        return len(self.slots)
+
+    def _video(self, slot: SimVideo | int) -> SimVideo:
+        return self.world._compact_video(self.first + slot) if isinstance(slot, int) else slot
+
+    @overload
+    def __getitem__(self, item: int) -> SimVideo: ...
+
+    @overload
+    def __getitem__(self, item: slice) -> list[SimVideo]: ...
+
+    def __getitem__(self, item: int | slice) -> SimVideo | list[SimVideo]:
+        if isinstance(item, slice):
+            return [self._video(slot) for slot in self.slots[item]]
+        return self._video(self.slots[item])
+
+    def __iter__(self) -> Iterator[SimVideo]:
+        return (self._video(slot) for slot in self.slots)
+
+
 class _CompactVideos:
-    """``World.videos`` of a compact world: a read-only mapping built on demand."""
+    """``World.videos`` of a compact world: generated videos built on demand, plus the few
+    :meth:`World.add_video` added (``added``, an ordinary dict)."""
 
     def __init__(self, world: World) -> None:
         self.world = world
+        self.added: dict[str, SimVideo] = {}
 
     def __len__(self) -> int:
-        return self.world.video_total
+        return self.world.video_total + len(self.added)
 
     def _index(self, video_id: object) -> int | None:
         index = compact_video_index(video_id) if isinstance(video_id, str) else None
-        return index if index is not None and index < len(self) else None
+        return index if index is not None and index < self.world.video_total else None
 
     def __contains__(self, video_id: object) -> bool:
-        return self._index(video_id) is not None
+        return video_id in self.added or self._index(video_id) is not None
 
     def __getitem__(self, video_id: str) -> SimVideo:
+        added = self.added.get(video_id)
+        if added is not None:
+            return added
         index = self._index(video_id)
         if index is None:
             raise KeyError(video_id)
@@ -580,7 +752,27 @@ class _CompactVideos:
         return self[video_id] if video_id in self else default
 
     def values(self) -> Any:
-        return (self.world._compact_video(i) for i in range(len(self)))
+        generated = (self.world._compact_video(i) for i in range(self.world.video_total))
+        return itertools.chain(generated, self.added.values())
+
+
+def _spike_views(at: datetime, spike_at: datetime, per_hour: float, burst: int) -> float:
+    """Views a spike from ``spike_at`` has added by ``at``: ``per_hour`` after it, ``burst``
+    from its first moment."""
+    views = 0.0
+    if at > spike_at:
+        views += per_hour * (at - spike_at).total_seconds() / 3600
+    if at >= spike_at:
+        views += burst
+    return views
+
+
+def _first(pair: tuple[datetime, object]) -> datetime:
+    return pair[0]
+
+
+def _newest_first(video: SimVideo) -> float:
+    return -video.published_at.timestamp()
 
 
 def _three_significant(count: int) -> int:
