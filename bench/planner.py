@@ -34,7 +34,7 @@ spike's alert time is the first tick either rule fires for its video after the s
 Units per Pacific day are what the simulator charged (checked against the client's quota
 ledger); the planner is told today's spend from the ledger, as in the pipeline. The simulator
 charges but never refuses, so an overspend shows in the figures rather than stopping the run.
-It runs in this process and answers with TCP_NODELAY (see ``without_nagle``); the default run
+It runs in this process (the simulator answers with TCP_NODELAY); the default run
 takes about 6 minutes on 2 cores, mostly HTTP on both sides and the planner itself.
 
 Prints, per Pacific day, ``units`` (simulator), ``ledger_units`` and each phase's units; then
@@ -164,20 +164,6 @@ def stored_state(sim: SimulatorServer, rng: random.Random) -> dict[str, Known]:
             snaps = [(t, video.views_at(t)) for t in times]
             known[video.id] = Known(video.id, video.published_at, cid, snaps)
     return known
-
-
-def without_nagle(sim: SimulatorServer) -> None:
-    """Have this simulator answer with TCP_NODELAY. Its handler writes the headers and the
-    body apart, so with Nagle's algorithm on the body waits for the client's delayed ACK:
-    ~40 ms a call on loopback, which would make this bench mostly a measure of that stall
-    (YouTube's front ends do not stall so). Only this server's handler class changes."""
-    httpd = getattr(sim, "_httpd", None)
-    if httpd is None:  # the simulator's internals moved on: run with its own settings
-        print("note: could not turn Nagle's algorithm off; calls may wait ~40 ms each")
-        return
-    handler = httpd.RequestHandlerClass
-    no_delay = {"disable_nagle_algorithm": True}
-    httpd.RequestHandlerClass = type(handler.__name__, (handler,), no_delay)
 
 
 def excess(points: list[Point]) -> tuple[float, float, float] | None:
@@ -428,7 +414,6 @@ def main() -> None:
                 compact=True,
                 daily_quota=10**9,  # charge, never refuse: the bench measures the spend
             )
-            without_nagle(sim)
             with sim:
                 r = asyncio.run(run(args, dsn, sim, clock))
         finally:
