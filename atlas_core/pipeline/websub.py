@@ -16,6 +16,7 @@ import asyncio
 import logging
 import socket
 import threading
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -210,7 +211,7 @@ class WebSubReceiver:
         self._thread = threading.Thread(target=self.serve, name="websub-receiver", daemon=True)
         self._thread.start()
         while not self._server.started and self._thread.is_alive():
-            threading.Event().wait(0.02)
+            time.sleep(0.02)
         if not self._server.started:
             raise WebSubError("the WebSub receiver failed to start; see the log")
         return self
