@@ -239,6 +239,32 @@ async def test_the_hub_pushes_watched_channels_uploads_into_the_queue(
         await db.close()
 
 
+async def test_a_compact_world_pushes_the_uploads_scripted_into_it(
+    database_dsn: str, clock: ManualClock
+) -> None:
+    with SimulatorServer(
+        seed=3, clock=clock, channels=3, videos=300, compact=True, happenings=False
+    ) as sim:
+        base = sim_settings(database_dsn, sim, WEBSUB_SECRET=SECRET)
+        with WebSubReceiver(base, clock=clock) as receiver:
+            settings = _settings(database_dsn, sim, receiver)
+            channel = next(iter(sim.world.channels))
+            _watch(database_dsn, [channel])
+            db = DatabaseManager(settings=settings)
+            try:
+                await sync_subscriptions(db, settings, clock())
+            finally:
+                await db.close()
+            sim.hub.settle()
+            upload = sim.world.add_video(channel, clock() + timedelta(minutes=30))
+            assert sim.hub.deliver() == 0  # not published yet
+            clock.advance(hours=1)
+            assert sim.hub.deliver() == 1
+            assert sim.hub.deliver() == 0  # pushed once
+    queued = _rows(database_dsn, "SELECT channel_id, video_id, deleted FROM websub_pushes")
+    assert queued == [(channel, upload.id, False)]
+
+
 async def test_a_hub_that_refuses_is_reported_and_retried_later(
     database_dsn: str, sim: SimulatorServer, clock: ManualClock, receiver: WebSubReceiver
 ) -> None:

@@ -118,19 +118,22 @@ class Hub:
         with self._lock:
             subs = list(self.subscriptions.values())
         sent = 0
+        world = self.sim.world
         for sub in subs:
-            world = self.sim.world
-            uploads = [
-                world.videos[v]
-                for v in world.channels[sub.channel_id].video_ids
-                if sub.since < world.videos[v].published_at <= now
-            ]
-            removed = [
-                world.videos[v]
-                for v in world.channels[sub.channel_id].video_ids
-                if world.videos[v].deleted_at is not None
-                and sub.since < world.videos[v].deleted_at <= now  # type: ignore[operator]
-            ]
+            uploads = []
+            for video in world.visible_videos(sub.channel_id, now):  # newest first
+                if video.published_at <= sub.since:
+                    break
+                uploads.append(video)
+            removed = (
+                []
+                if world.compact
+                else [  # a compact world's videos are never deleted
+                    world.videos[v]
+                    for v in world.channels[sub.channel_id].video_ids
+                    if sub.since < (world.videos[v].deleted_at or sub.since) <= now
+                ]
+            )
             sub.since = now
             if uploads or removed:
                 self._post(sub, _feed(sub, uploads, removed, now))
