@@ -61,6 +61,7 @@ from statistics import median
 
 from atlas_simulator import ManualClock, SimulatorServer
 
+from atlas_core.analysis.velocity import excess_views
 from atlas_core.config import load_settings
 from atlas_core.database import DatabaseManager
 from atlas_core.embedded import started_dsn, stop_server
@@ -166,17 +167,6 @@ def stored_state(sim: SimulatorServer, rng: random.Random) -> dict[str, Known]:
     return known
 
 
-def excess(points: list[Point]) -> tuple[float, float, float] | None:
-    """(views gained in the last interval beyond the rate of the interval before, that
-    interval's hours, the rate before): ``atlas_core.analysis.velocity._excess``."""
-    (t1, v1), (t2, v2), (t3, v3) = points[:3]
-    h12, h23 = (t1 - t2).total_seconds() / 3600, (t2 - t3).total_seconds() / 3600
-    if h12 <= 0 or h23 <= 0:
-        return None
-    before = max((v2 - v3) / h23, 0.0)
-    return (v1 - v2) - before * h12, h12, before
-
-
 def anomaly(snaps: list[Point], jump: tuple[float, float] | None) -> bool:
     """Whether the scan of ``atlas_core.pipeline.signals`` flags a video with these last three
     snapshots (newest first) whose channel jumped by ``jump`` (excess views, hours) in its
@@ -189,7 +179,7 @@ def anomaly(snaps: list[Point], jump: tuple[float, float] | None) -> bool:
         rate, previous = (v1 - v2) / h12, max((v2 - v3) / h23, 0.0)
         if rate >= MIN_RATE and rate >= FACTOR * max(previous, 1.0):
             return True
-    found = excess(snaps) if jump is not None else None
+    found = excess_views(snaps) if jump is not None else None
     if jump is None or found is None:  # channel_confirmed_spikes
         return False
     video_excess, _, before = found
@@ -322,7 +312,7 @@ async def run(
             # 4. the anomaly scan over what the refresh wrote
             jumps: dict[str, tuple[float, float]] = {}
             for cid, points in history.items():
-                found = excess(points) if len(points) >= 3 else None
+                found = excess_views(points) if len(points) >= 3 else None
                 if found is not None and found[0] / found[1] >= MIN_RATE:
                     jumps[cid] = (found[0], found[1])
             for v in refreshed:

@@ -111,7 +111,7 @@ WHERE v.channel_id = ANY(%(channels)s)
 """
 
 
-def _excess(points: Sequence[tuple[datetime, int]]) -> tuple[float, float, float] | None:
+def excess_views(points: Sequence[tuple[datetime, int]]) -> tuple[float, float, float] | None:
     """(views gained in the last interval beyond the interval before's rate, that interval's
     hours, the rate before) from the newest three (time, views) points, newest first."""
     (t1, v1), (t2, v2), (t3, v3) = points[:3]
@@ -138,7 +138,7 @@ async def channel_confirmed_spikes(
     ``store.planning.channel_view_history`` returns it."""
     jumps: dict[str, tuple[float, float]] = {}
     for cid, points in channel_history.items():
-        found = _excess(points) if len(points) >= 3 else None
+        found = excess_views(points) if len(points) >= 3 else None
         if found is not None and found[0] / found[1] >= min_views_per_hour:
             jumps[cid] = (found[0], found[1])
     if not jumps:
@@ -146,7 +146,7 @@ async def channel_confirmed_spikes(
     cur = await conn.execute(_RECENT_SERIES, {"channels": sorted(jumps), "since": since})
     spikes = []
     for video_id, cid, ts, observed, views in await cur.fetchall():
-        found = _excess(list(zip(observed, views, strict=True)))
+        found = excess_views(list(zip(observed, views, strict=True)))
         if found is None:
             continue
         excess, _, before = found
