@@ -197,8 +197,18 @@ def _cmd_compliance(args: argparse.Namespace) -> int:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from atlas_assets.demo import run_demo  # the Dagster side; imported only here
-
+    try:  # the demo's parts ship in the atlas wheel; atlas_core never imports them otherwise
+        from atlas_simulator.demo import run_demo
+    except ModuleNotFoundError as exc:
+        package = (exc.name or "").split(".")[0]
+        if package not in {"atlas_simulator", "atlas_assets"}:
+            raise
+        print(
+            f"atlas demo: {package} is not installed; install the whole atlas wheel "
+            "(`pip install atlas-*.whl`, or `pip install -e .` in a checkout) to get the demo",
+            file=sys.stderr,
+        )
+        return 2
     return run_demo(port=args.port, sim_port=args.sim_port, seed=args.seed, speed=args.speed)
 
 

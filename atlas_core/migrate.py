@@ -1,5 +1,10 @@
 """Migration runner: plain SQL files in ``migrations/``, applied in order, once.
 
+The files ship inside the wheel as ``atlas_core/migrations/*.sql`` (package data, found with
+``importlib.resources``), so ``atlas migrate`` works from any directory with only the wheel
+installed; in a source checkout (an editable install, or ``PYTHONPATH``) the repository's
+top-level ``migrations/`` folder is used.
+
     from atlas_core.migrate import migrate
     applied = migrate(dsn)               # -> names of the files applied now ([] if none)
 
@@ -15,6 +20,7 @@ import hashlib
 import logging
 import re
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
 import psycopg
@@ -23,13 +29,24 @@ from atlas_core.database import DatabaseConnectionError, describe_dsn
 
 logger = logging.getLogger(__name__)
 
-MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+
 ADVISORY_LOCK_KEY = 0x41544C4153  # "ATLAS"
 _NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
 
 class MigrationError(RuntimeError):
     """The migrations cannot be applied as they are."""
+
+
+def shipped_migrations() -> Path:
+    """This installation's migrations: the wheel's package data, else the checkout's folder."""
+    packaged = Path(str(resources.files("atlas_core").joinpath("migrations")))
+    if packaged.is_dir():  # atlas_core is a regular package on disk, so this is a real path
+        return packaged
+    return Path(__file__).resolve().parent.parent / "migrations"
+
+
+MIGRATIONS_DIR = shipped_migrations()
 
 
 @dataclass(frozen=True)
@@ -46,7 +63,10 @@ class Migration:
 def discover(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
     """The migration files in ``directory``, in version order."""
     if not directory.is_dir():
-        raise MigrationError(f"migrations folder not found: {directory}")
+        raise MigrationError(
+            f"migrations folder not found: {directory} (an installed wheel carries it as "
+            "atlas_core/migrations; a source checkout has it at the top level)"
+        )
     found: list[Migration] = []
     for path in sorted(directory.glob("*.sql")):
         match = _NAME.match(path.name)

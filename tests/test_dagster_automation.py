@@ -189,9 +189,8 @@ def test_failed_run_alerts_ops_with_run_id_and_error(
 
 
 def test_shipped_instance_configs_validate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from atlas_simulator.demo import DEMO_DAGSTER_YAML
     from dagster._core.instance.config import dagster_instance_config
-
-    from atlas_assets.demo import DEMO_DAGSTER_YAML
 
     for name in ("DAGSTER_PG_USERNAME", "DAGSTER_PG_PASSWORD", "DAGSTER_PG_HOST", "DAGSTER_PG_DB"):
         monkeypatch.setenv(name, "x")

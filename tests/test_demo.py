@@ -127,7 +127,7 @@ def test_atlas_demo_serves_the_graph_and_runs_discovery(tmp_path: Path) -> None:
 
 
 def test_the_console_names_a_batched_runs_channel_range() -> None:
-    from atlas_assets.demo import run_line
+    from atlas_simulator.demo import run_line
 
     def run(**tags: str) -> dict[str, Any]:
         return {
@@ -147,7 +147,8 @@ def test_the_console_names_a_batched_runs_channel_range() -> None:
 
 
 def test_the_console_shows_escaped_titles_as_written() -> None:
-    from atlas_assets.demo import plain
+    from atlas_simulator.demo import plain
+
     from atlas_core.notifications import escape_markdown
 
     title = "Street food #445 | Forge (a-b) [c]: <d>"

@@ -4,8 +4,7 @@
     async with YouTubeClient(settings, db) as yt:
         result = await yt.videos(["dQw4w9WgXcQ"])
 
-A local YouTube for tests and the demo is its own package, ``atlas_simulator``
-(``tests/simulator``).
+A local YouTube for tests and the demo is its own package, ``atlas_simulator``.
 """
 
 from atlas_core.youtube.client import YouTubeClient

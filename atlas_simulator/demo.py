@@ -196,7 +196,7 @@ def finished_runs(port: int) -> list[dict[str, Any]]:
         headers={"Content-Type": "application/json"},
     )
     try:
-        with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310 - localhost
+        with urllib.request.urlopen(request, timeout=5) as response:
             data = json.loads(response.read())["data"]["runsOrError"]
     except (OSError, ValueError, KeyError, TypeError):
         return []
@@ -351,7 +351,7 @@ def _serve(port: int, env: dict[str, str], log_path: Path) -> int:
     with log_path.open("a") as log:
         log.write(f"\n=== atlas demo {datetime.now().isoformat(timespec='seconds')} ===\n")
         log.flush()
-        dagster = subprocess.Popen(  # noqa: S603 - our own argv
+        dagster = subprocess.Popen(
             command, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT
         )
         seen: set[str] = set()

@@ -6,8 +6,9 @@
 
 Or from a shell: ``atlas-simulator --port 8765 --seed 7 --keys k1,k2``.
 
-A test peer and demo prop, not part of the library: its own distribution
-(``tests/simulator``), installed by ``.ci/run`` and the README's run command.
+A test peer and demo prop, not part of the library: its own top-level package, shipped in the
+``atlas`` wheel beside ``atlas_core`` and ``atlas_assets``, which never import it (only the
+``atlas demo`` command does, when it runs).
 """
 
 from atlas_simulator.clock import ManualClock
