@@ -18,6 +18,7 @@ from atlas_assets.resources import (
 )
 from atlas_core.database import DatabaseConnectionError, DatabaseManager, resolve_dsn
 from atlas_core.pipeline import Services
+from atlas_core.pipeline.alerts import deliver_new_alerts
 from atlas_core.utils import utc_now
 
 AS_OF_TAG = "atlas/as_of"
@@ -44,10 +45,14 @@ async def services(
     vault: VaultResource | None = None,
     notifier: NotifierResource | None = None,
 ) -> AsyncIterator[Services]:
-    """``Services`` for one step, built only from the resources the asset asked for."""
+    """``Services`` for one step, built only from the resources the asset asked for. After
+    the step's work, the alerts it committed are posted at once (a few seconds at most; the
+    ``deliver_alerts`` job retries what is left) when a Discord webhook is configured."""
     settings = settings_from(database, youtube, vault, notifier)
     async with Services.open(settings, clock=run_clock(context)) as svc:
         yield svc
+        if any(settings.discord_webhooks.values()):
+            await deliver_new_alerts(svc)
 
 
 @asynccontextmanager

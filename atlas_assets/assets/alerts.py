@@ -1,16 +1,20 @@
-"""The alert outbox drained to Discord: an asset, its job and the sensor that launches it.
+"""The alert outbox's retry path: an asset, its job and the sensor that launches it.
 
-Pipeline steps only write alerts to the outbox; ``alert_deliveries`` posts them
-(:func:`atlas_core.pipeline.alerts.deliver_alerts`). ``alerts_sensor`` requests a run when
-alerts are due.
+A step posts the alerts it wrote right after its work (``atlas_assets.runtime.services``,
+:func:`atlas_core.pipeline.alerts.deliver_new_alerts`). What it could not post stays due in
+the outbox; ``alert_deliveries`` posts it (:func:`atlas_core.pipeline.alerts.deliver_alerts`).
+``alerts_sensor`` requests a run only when alerts are due that no step is posting, and never
+while a delivery run is queued or running.
 """
 
 from dagster import (
     AssetExecutionContext,
     AssetSelection,
+    DagsterRunStatus,
     DefaultSensorStatus,
     MaterializeResult,
     RunRequest,
+    RunsFilter,
     SensorEvaluationContext,
     SkipReason,
     asset,
@@ -21,7 +25,7 @@ from dagster import (
 from atlas_assets.catalog import OWNERS, tags
 from atlas_assets.resources import DatabaseResource, NotifierResource
 from atlas_assets.runtime import sensor_dsn, services
-from atlas_core.pipeline.alerts import deliver_alerts
+from atlas_core.pipeline.alerts import INLINE_BUDGET_SECONDS, deliver_alerts
 from atlas_core.store.outbox import due_alert_count
 
 
@@ -30,8 +34,9 @@ from atlas_core.store.outbox import due_alert_count
     owners=OWNERS,
     kinds={"postgres", "discord"},
     tags=tags("signals", "on-demand"),
-    description="Due alerts of the outbox posted to Discord (digests when many are pending; "
-    "failed posts retried by later runs with backoff).",
+    description="The retry path of alert delivery: due alerts of the outbox that the steps "
+    "writing them could not post, posted to Discord (digests when many are pending; failed "
+    "posts retried by later runs with backoff).",
 )
 async def alert_deliveries(
     context: AssetExecutionContext,
@@ -58,12 +63,25 @@ deliver_alerts_job = define_asset_job(
 )
 
 
+# A step posts its new alerts within INLINE_BUDGET_SECONDS of its work; an alert never tried
+# is the sensor's only once it is older than this (a slow step's lease covers the rest).
+FRESH_GRACE_SECONDS = 4 * INLINE_BUDGET_SECONDS + 60
+_ACTIVE = [
+    DagsterRunStatus.QUEUED,
+    DagsterRunStatus.NOT_STARTED,
+    DagsterRunStatus.STARTING,
+    DagsterRunStatus.STARTED,
+    DagsterRunStatus.CANCELING,
+]
+
+
 @sensor(
     name="alerts_sensor",
     job=deliver_alerts_job,
     minimum_interval_seconds=30,
     default_status=DefaultSensorStatus.RUNNING,
-    description="Requests a delivery run when the alert outbox has due alerts.",
+    description="Requests a delivery run when the alert outbox has due alerts that no step "
+    "is posting, and never while a delivery run is queued or running.",
 )
 def alerts_sensor(
     context: SensorEvaluationContext, database: DatabaseResource
@@ -71,7 +89,14 @@ def alerts_sensor(
     dsn = sensor_dsn(database)
     if isinstance(dsn, SkipReason):
         return dsn
-    due = due_alert_count(dsn)
+    due = due_alert_count(dsn, grace_seconds=FRESH_GRACE_SECONDS)
     if not due:
         return SkipReason("no alert due")
+    active = context.instance.get_run_records(
+        RunsFilter(job_name=deliver_alerts_job.name, statuses=_ACTIVE), limit=1
+    )
+    if active:
+        return SkipReason(
+            f"{due} alert(s) due; delivery run {active[0].dagster_run.run_id} is on it"
+        )
     return RunRequest(tags={"atlas/alerts_due": str(due)})

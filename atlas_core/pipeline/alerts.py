@@ -1,16 +1,20 @@
-"""Drain the alert outbox to Discord: retries across runs, digests, give-up after an age.
+"""Alerts from the outbox to Discord: posted by the step that wrote them, retried by a drain.
 
-    result = await deliver_alerts(svc)        # AlertDelivery(delivered=3, failed=0, ...)
+    await deliver_new_alerts(svc)             # right after a step commits: seconds, bounded
+    result = await deliver_alerts(svc)        # the retry path: AlertDelivery(delivered=3, ...)
 
-Pipeline steps only write alerts (``enqueue_alert`` in the transaction of their cause);
-this step posts them through the notifier (its limiter and in-run retries apply). Per
-channel, more than ``DISCORD_DIGEST_THRESHOLD`` due alerts without an image go out as ONE
+Pipeline steps write alerts (``enqueue_alert`` in the transaction of their cause). Right
+after the step's work, :func:`deliver_new_alerts` posts the alerts never tried yet, within
+``INLINE_BUDGET_SECONDS``; what it cannot post in that time, or what fails, stays in the
+outbox for :func:`deliver_alerts` (the ``deliver_alerts`` job), which posts every due alert.
+Per channel, more than ``DISCORD_DIGEST_THRESHOLD`` due alerts without an image go out as ONE
 digest embed. A failed post is retried by a later drain after ``ALERT_RETRY_BASE_SECONDS``
 doubling per attempt (capped by ``ALERT_RETRY_MAX_SECONDS``); once an alert is older than
 ``ALERT_GIVE_UP_HOURS`` it is given up, with an ``alert.given_up`` event and an OPS alert.
 A webhook that does not answer at all is not tried again in the same drain. Rows are
-claimed with ``FOR UPDATE SKIP LOCKED`` and a lease, so concurrent drainers never post the
-same alert, and a drainer that dies hands its rows back when the lease ends.
+claimed with ``FOR UPDATE SKIP LOCKED`` and a lease, so two deliverers (a step and a drain,
+or two drains) never post the same alert, and one that dies hands its rows back when the
+lease ends.
 """
 
 from __future__ import annotations
@@ -36,11 +40,16 @@ from atlas_core.store.outbox import (
     give_up,
     mark_delivered,
     mark_failed,
+    release,
 )
 
 logger = logging.getLogger(__name__)
 
 _FILE_NAME = re.compile(r"[^A-Za-z0-9._-]")
+# How long a step spends posting its own new alerts after its work is done. A post still
+# waiting at the end is abandoned and left to the drain (Discord may or may not have it: the
+# same doubt as any timeout, resolved at-least-once).
+INLINE_BUDGET_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -50,6 +59,7 @@ class AlertDelivery:
     digests: int = 0
     failed: int = 0  # to be retried by a later drain
     given_up: int = 0
+    released: int = 0  # claimed, then handed back untried (the step's time was up)
 
 
 async def deliver_alerts(svc: Services, *, now: datetime | None = None) -> AlertDelivery:
@@ -68,42 +78,86 @@ async def deliver_alerts(svc: Services, *, now: datetime | None = None) -> Alert
             )
         if not rows:
             break
-        by_channel: dict[AlertChannel, list[OutboxRow]] = {}
-        for row in rows:
-            by_channel.setdefault(row.alert.channel, []).append(row)
-        for channel, group in by_channel.items():
-            if channel in unreachable:
-                await _failed(
-                    svc, group, "webhook did not answer earlier in this drain", moment, totals
-                )
-                continue
-            posts = _posts(group, settings.DISCORD_DIGEST_THRESHOLD)
-            for index, batch in enumerate(posts):
-                try:
-                    await _post(svc, channel, batch, moment)
-                except DeliveryError as exc:
-                    await _failed(svc, batch, str(exc), moment, totals)
-                    if exc.unreachable:
-                        unreachable.add(channel)
-                        rest = [r for later in posts[index + 1 :] for r in later]
-                        await _failed(svc, rest, f"webhook unreachable: {exc}", moment, totals)
-                        break
-                except Exception as exc:  # a vault read failing: retried like a post
-                    reason = f"{type(exc).__name__}: {exc}"
-                    await _failed(svc, batch, reason, moment, totals)
-                else:
-                    async with svc.db.get_connection() as conn:
-                        await mark_delivered(conn, [r.id for r in batch], moment)
-                    totals.delivered += len(batch)
-                    totals.posts += 1
-                    totals.digests += len(batch) > 1
-    return AlertDelivery(
-        delivered=totals.delivered,
-        posts=totals.posts,
-        digests=totals.digests,
-        failed=totals.failed,
-        given_up=totals.given_up,
-    )
+        await _deliver_rows(svc, rows, moment, totals, unreachable, deadline=None)
+    return totals.result()
+
+
+async def deliver_new_alerts(
+    svc: Services, *, budget_seconds: float = INLINE_BUDGET_SECONDS
+) -> AlertDelivery:
+    """Post the alerts never tried yet, spending at most about ``budget_seconds``; the rest
+    (and every failure) is left to :func:`deliver_alerts`. Never raises for a delivery
+    problem: the step that calls it has done its work."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + budget_seconds
+    moment = datetime.now(UTC)
+    totals = _Totals()
+    try:
+        async with svc.db.get_connection() as conn:
+            rows = await claim_due(
+                conn,
+                moment,
+                limit=svc.settings.ALERT_BATCH_SIZE,
+                lease_seconds=svc.settings.ALERT_CLAIM_LEASE_SECONDS,
+                fresh_only=True,
+            )
+        if rows:
+            await _deliver_rows(svc, rows, moment, totals, set(), deadline=deadline)
+    except Exception:  # the outbox keeps the alerts; the drain retries them
+        logger.exception("posting new alerts right away failed; the deliver_alerts job retries")
+    return totals.result()
+
+
+async def _deliver_rows(
+    svc: Services,
+    rows: list[OutboxRow],
+    moment: datetime,
+    totals: _Totals,
+    unreachable: set[AlertChannel],
+    *,
+    deadline: float | None,
+) -> None:
+    """Post claimed rows by channel (digests as configured); every row ends delivered,
+    failed (rescheduled or given up) or, past ``deadline``, released untried."""
+    loop = asyncio.get_running_loop()
+    by_channel: dict[AlertChannel, list[OutboxRow]] = {}
+    for row in rows:
+        by_channel.setdefault(row.alert.channel, []).append(row)
+    for channel, group in by_channel.items():
+        if channel in unreachable:
+            await _failed(
+                svc, group, "webhook did not answer earlier in this drain", moment, totals
+            )
+            continue
+        posts = _posts(group, svc.settings.DISCORD_DIGEST_THRESHOLD)
+        for index, batch in enumerate(posts):
+            left = None if deadline is None else deadline - loop.time()
+            if left is not None and left <= 0:
+                rest = [r for later in posts[index:] for r in later]
+                async with svc.db.get_connection() as conn:
+                    await release(conn, [r.id for r in rest], moment)
+                totals.released += len(rest)
+                break
+            try:
+                await asyncio.wait_for(_post(svc, channel, batch, moment), timeout=left)
+            except DeliveryError as exc:
+                await _failed(svc, batch, str(exc), moment, totals)
+                if exc.unreachable:
+                    unreachable.add(channel)
+                    rest = [r for later in posts[index + 1 :] for r in later]
+                    await _failed(svc, rest, f"webhook unreachable: {exc}", moment, totals)
+                    break
+            except TimeoutError:
+                reason = f"no answer within the step's {left:.1f}s for posting its alerts"
+                await _failed(svc, batch, reason, moment, totals)
+            except Exception as exc:  # a vault read failing: retried like a post
+                await _failed(svc, batch, f"{type(exc).__name__}: {exc}", moment, totals)
+            else:
+                async with svc.db.get_connection() as conn:
+                    await mark_delivered(conn, [r.id for r in batch], moment)
+                totals.delivered += len(batch)
+                totals.posts += 1
+                totals.digests += len(batch) > 1
 
 
 @dataclass
@@ -113,6 +167,17 @@ class _Totals:
     digests: int = 0
     failed: int = 0
     given_up: int = 0
+    released: int = 0
+
+    def result(self) -> AlertDelivery:
+        return AlertDelivery(
+            delivered=self.delivered,
+            posts=self.posts,
+            digests=self.digests,
+            failed=self.failed,
+            given_up=self.given_up,
+            released=self.released,
+        )
 
 
 def _posts(group: list[OutboxRow], threshold: int) -> list[list[OutboxRow]]:

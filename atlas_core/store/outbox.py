@@ -2,6 +2,8 @@
 
     new = await enqueue_alert(conn, alert)        # same transaction as the change; False = known
     rows = await claim_due(conn, now, limit=100, lease_seconds=600)   # SKIP LOCKED, committed
+    rows = await claim_due(conn, now, limit=100, lease_seconds=600, fresh_only=True)  # never tried
+    await release(conn, ids)                      # untried after all: due again now, same attempts
     await mark_delivered(conn, [r.id for r in rows], now)
     await mark_failed(conn, ids, "HTTP 500", retry_at)
     await give_up(conn, ids, "HTTP 404 ...", now)
@@ -58,15 +60,22 @@ async def enqueue_alert(conn: AsyncConnection, alert: Alert) -> bool:
 
 
 async def claim_due(
-    conn: AsyncConnection, now: datetime, *, limit: int, lease_seconds: float
+    conn: AsyncConnection,
+    now: datetime,
+    *,
+    limit: int,
+    lease_seconds: float,
+    fresh_only: bool = False,
 ) -> list[OutboxRow]:
-    """Take up to ``limit`` pending alerts due at ``now``, oldest first, for this drainer."""
+    """Take up to ``limit`` pending alerts due at ``now``, oldest first, for this drainer;
+    with ``fresh_only``, only alerts never tried (the step that wrote them posts them)."""
+    fresh = "AND attempts = 0" if fresh_only else ""
     cur = await conn.execute(
-        """UPDATE alert_outbox o
+        f"""UPDATE alert_outbox o
               SET attempts = o.attempts + 1, next_attempt_at = %(lease)s
             WHERE o.id IN (SELECT id FROM alert_outbox
                             WHERE delivered_at IS NULL AND given_up_at IS NULL
-                              AND next_attempt_at <= %(now)s
+                              AND next_attempt_at <= %(now)s {fresh}
                             ORDER BY id
                             LIMIT %(limit)s
                             FOR UPDATE SKIP LOCKED)
@@ -114,6 +123,16 @@ async def mark_failed(
         )
 
 
+async def release(conn: AsyncConnection, ids: Sequence[int], now: datetime) -> None:
+    """Hand claimed alerts back untried: due at ``now``, their claim not counted."""
+    if ids:
+        await conn.execute(
+            "UPDATE alert_outbox SET attempts = greatest(attempts - 1, 0), next_attempt_at = %s"
+            " WHERE id = ANY(%s) AND delivered_at IS NULL",
+            (now, list(ids)),
+        )
+
+
 async def give_up(conn: AsyncConnection, ids: Sequence[int], error: str, now: datetime) -> None:
     """Stop trying these alerts (kept, with ``given_up_at`` and the last error)."""
     if ids:
@@ -141,11 +160,15 @@ def _text(value: str) -> str:
     return str(value).replace("\x00", "")
 
 
-def due_alert_count(dsn: str) -> int:
-    """Pending alerts due now, over a short synchronous connection (for sensors)."""
+def due_alert_count(dsn: str, *, grace_seconds: float = 0.0) -> int:
+    """Pending alerts due now, over a short synchronous connection (for sensors). An alert
+    never tried counts only once it is ``grace_seconds`` old: until then the step that wrote
+    it is posting it."""
     with psycopg.connect(dsn, connect_timeout=10) as conn:
         row = conn.execute(
             "SELECT count(*) FROM alert_outbox WHERE delivered_at IS NULL"
             " AND given_up_at IS NULL AND next_attempt_at <= now()"
+            " AND (attempts > 0 OR created_at <= now() - make_interval(secs => %s))",
+            (grace_seconds,),
         ).fetchone()
     return int(row[0]) if row else 0
