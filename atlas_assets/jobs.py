@@ -4,9 +4,15 @@ from __future__ import annotations
 
 from dagster import AssetSelection, define_asset_job
 
+# Every run of a job carries its job's tags. deploy/dagster.yaml allows one run per lane at a
+# time: discovery runs cover channel ranges (no dagster/partition tag) that can share a channel
+# across ticks, and two refreshes of the same tables would do the work twice.
+LANE_TAG = "atlas/lane"
+
 discover_job = define_asset_job(
     "discover_videos",
     selection=AssetSelection.assets("videos"),
+    tags={LANE_TAG: "discovery"},
     description="Discover new uploads of a range of watched channels (the due ones when "
     "launched by the discovery schedule).",
 )
@@ -16,6 +22,7 @@ refresh_job = define_asset_job(
     selection=AssetSelection.assets(
         "channels", "channel_stats_log", "video_stats_log", "velocity_anomalies", "video_vectors"
     ),
+    tags={LANE_TAG: "refresh"},
     description="Refresh channels and all video statistics, scan for anomalies, embed new "
     "thumbnails.",
 )

@@ -14,6 +14,7 @@ import yaml
 from dagster import (
     AssetSelection,
     DagsterInstance,
+    DagsterRun,
     Definitions,
     asset,
     define_asset_job,
@@ -83,3 +84,33 @@ def test_production_instance_runs_a_job_with_postgres_storage(
         ).fetchone()
     assert runs == {result.run_id: "SUCCESS"}
     assert events is not None and events[0] > 5
+
+
+def test_two_discovery_runs_over_the_same_channel_never_overlap() -> None:
+    # The run queue's own limit counter (the daemon's), fed the shipped limits and runs tagged
+    # as Atlas launches them: the job's tags plus the range tags of channel_range_requests.
+    from dagster._utils.tags import TagConcurrencyLimitsCounter
+
+    from atlas_assets.definitions import defs
+    from atlas_assets.partitions import channel_range_requests
+
+    limits = yaml.safe_load(SHIPPED.read_text())["concurrency"]["runs"]["tag_concurrency_limits"]
+    channels = [f"UC{n:022d}" for n in range(6)]
+
+    def run(job: str, targets: list[str], tick: str) -> DagsterRun:
+        [request] = channel_range_requests(channels, targets, 500, run_key=tick)
+        tags = {**defs.resolve_job_def(job).tags, **request.tags}
+        assert "dagster/partition" not in tags  # why the partition limit cannot serve here
+        return DagsterRun(job_name=job, run_id=tick, tags=tags)
+
+    first = run("discover_videos", channels[0:4], "tick-1")  # still running at the next tick
+    later = run("discover_videos", channels[2:6], "tick-2")  # shares channels 2 and 3
+    counter = TagConcurrencyLimitsCounter(limits, [first])
+    assert counter.is_blocked(later)
+    refresh = DagsterRun(
+        job_name="refresh_stats", run_id="r", tags=dict(defs.resolve_job_def("refresh_stats").tags)
+    )
+    assert not counter.is_blocked(refresh)  # other lanes are not held up
+    assert TagConcurrencyLimitsCounter(limits, [refresh]).is_blocked(
+        DagsterRun(job_name="refresh_stats", run_id="r2", tags=refresh.tags)
+    )
