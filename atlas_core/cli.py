@@ -1,6 +1,7 @@
 """The ``atlas`` command.
 
 atlas db start|stop|status   the embedded PostgreSQL as a background service (ATLAS_HOME)
+atlas db psql [ARGS]     a psql shell on it (the server's own psql); atlas db bin: its programs
 atlas migrate            apply pending database migrations
 atlas health             check every component; exit 1 if any is down
 atlas watch add REF...   track channels by id, @handle or URL
@@ -38,6 +39,8 @@ def _cmd_db(args: argparse.Namespace) -> int:
 
     settings = atlas_core.settings
     home = settings.ATLAS_HOME
+    if args.action in ("psql", "bin"):
+        return _db_client(args)
     if settings.DATABASE_URL is not None:
         print(
             "atlas: note: DATABASE_URL is set, so Atlas uses that server, not this one",
@@ -59,6 +62,33 @@ def _cmd_db(args: argparse.Namespace) -> int:
     status = server_status(home)
     print(status.describe())
     return 0 if status.running else 1
+
+
+def _db_client(args: argparse.Namespace) -> int:
+    """``atlas db bin`` prints the folder of the embedded server's own programs (psql,
+    pg_dump, pg_restore of its major version); ``atlas db psql`` replaces this process with
+    that psql, connected to the Atlas database (``--database NAME`` for another one)."""
+    import os
+
+    from atlas_core.embedded import client_bin_dir, embedded_dsn
+
+    folder = client_bin_dir()
+    if args.action == "bin":
+        print(folder)
+        return 0
+    settings = atlas_core.settings
+    extra = list(args.psql_args)
+    if extra[:1] == ["--"]:
+        extra = extra[1:]
+    if settings.DATABASE_URL is not None:  # your own server: your own psql, the URL as given
+        psql = "psql"
+        target = settings.DATABASE_URL.get_secret_value()
+    else:
+        psql = str(folder / "psql")
+        target = embedded_dsn(settings.ATLAS_HOME, args.database)
+    sys.stdout.flush()
+    os.execvp(psql, [psql, target, *extra])  # noqa: S606 - the user's own shell on their database
+    return 0  # not reached
 
 
 def _cmd_migrate(args: argparse.Namespace) -> int:
@@ -315,6 +345,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="pg_ctl shutdown mode (default fast: disconnects clients, then stops)",
     )
     db_actions.add_parser("status", help="pid, socket and log; exit 1 if it is not running")
+    psql = db_actions.add_parser(
+        "psql",
+        help="a psql shell on the Atlas database (the server's own psql 18); "
+        "arguments after it go to psql, e.g. -c 'SELECT 1' or -l",
+    )
+    psql.add_argument(
+        "--database", default="atlas", help="database on the embedded server (default atlas)"
+    )
+    psql.set_defaults(psql_args=[])  # main() hands everything after the options to psql
+    db_actions.add_parser(
+        "bin", help="print the folder of the server's own psql, pg_dump and pg_restore"
+    )
     db.set_defaults(handler=_cmd_db)
 
     migrate = commands.add_parser("migrate", help="apply pending database migrations")
@@ -375,7 +417,14 @@ def _start_embedded_database() -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    passed: list[str] = []
+    if words[:2] == ["db", "psql"]:  # `atlas db psql [--database NAME] [psql's own args]`
+        head = 4 if words[2:3] == ["--database"] else 2
+        words, passed = words[:head], words[head:]
+    args = parser.parse_args(words)
+    if passed:
+        args.psql_args = passed
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

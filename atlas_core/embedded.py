@@ -263,6 +263,12 @@ def _pgserver() -> Any:
     return utils
 
 
+def client_bin_dir() -> Path:
+    """The folder of the server's own programs: psql, pg_dump and pg_restore of the same
+    major version as the server (``atlas db psql``, backups)."""
+    return _bin_dir()
+
+
 def _bin_dir() -> Path:
     utils = _pgserver()
     return Path(utils.POSTGRES_VERSIONS[utils.TARGET_POSTGRES_VERSION])

@@ -6,7 +6,8 @@ Starts the YouTube simulator with the demo's script (``atlas_simulator.story.DEM
 a re-upload, a rename, a deletion and a view spike within ten minutes at ``--speed 60``),
 a local stand-in for Discord's webhooks, the embedded PostgreSQL (migrated, the simulator's
 channels put on the watchlist through the API), and the Dagster webserver and daemon
-(``dagster dev``) with the schedules and sensors on, at cadences scaled to the speed.
+(``dagster-webserver`` and ``dagster-daemon``, two processes as in production) with the
+schedules and sensors on, at cadences scaled to the speed.
 
 The console shows a banner (UI, data folder, what happens when), then one line per alert
 (as delivered through the alert outbox to the webhook stand-in, evidence images saved under
@@ -333,48 +334,71 @@ def run_demo(port: int = 3000, sim_port: int = 8765, seed: int = 7, speed: float
         database.release()  # stops the embedded server only if this demo started it
 
 
+def dagster_commands(port: int) -> dict[str, list[str]]:
+    """The webserver and the daemon, each its own process as in production (``dagster dev``
+    would run the same two, and is superseded in Dagster 1.13: it warns on every start)."""
+    target = ["-m", "atlas_assets.definitions"]
+    return {
+        "dagster-webserver": [
+            sys.executable,
+            "-m",
+            "dagster_webserver",
+            *target,
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(port),
+        ],
+        "dagster-daemon": [sys.executable, "-m", "dagster._daemon", "run", *target],
+    }
+
+
 def _serve(port: int, env: dict[str, str], log_path: Path) -> int:
-    """Run ``dagster dev`` (output to ``log_path``) and print each run as it finishes."""
-    command = [
-        sys.executable,
-        "-m",
-        "dagster",
-        "dev",
-        "-m",
-        "atlas_assets.definitions",
-        "-h",
-        "127.0.0.1",
-        "-p",
-        str(port),
-    ]
+    """Run the Dagster webserver and daemon (output to ``log_path``) and print each run as it
+    finishes."""
     started = time.time()
     with log_path.open("a") as log:
         log.write(f"\n=== atlas demo {datetime.now().isoformat(timespec='seconds')} ===\n")
         log.flush()
-        dagster = subprocess.Popen(
-            command, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT
-        )
+        processes = {
+            name: subprocess.Popen(
+                command, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT
+            )
+            for name, command in dagster_commands(port).items()
+        }
         seen: set[str] = set()
         try:
-            while dagster.poll() is None:
+            while all(p.poll() is None for p in processes.values()):
                 time.sleep(2)
                 for run in reversed(finished_runs(port)):
                     if run["runId"] in seen or (run.get("endTime") or 0) < started:
                         continue
                     seen.add(run["runId"])
                     say(run_line(run))
-            say(f"dagster dev exited with {dagster.returncode}; see {log_path}")
-            return dagster.returncode or 1
+            name, dead = next((n, p) for n, p in processes.items() if p.poll() is not None)
+            say(f"{name} exited with {dead.returncode}; see {log_path}")
+            _stop(processes)
+            return dead.returncode or 1
         except KeyboardInterrupt:
             # One stop at a time: a second Ctrl-C (or a signal sent to the process and to its
             # group, as `timeout` does) must not abandon Dagster half-stopped.
             signal.signal(signal.SIGINT, signal.SIG_IGN)
             signal.signal(signal.SIGTERM, signal.SIG_IGN)
             say("stopping Dagster ...")
-            dagster.send_signal(signal.SIGINT)
-            try:
-                dagster.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                dagster.kill()
+            _stop(processes)
             say("stopped")
             return 0
+
+
+def _stop(processes: dict[str, subprocess.Popen[bytes]]) -> None:
+    """SIGINT to each (what Ctrl-C sends), then wait; kill what is still up after 30 s."""
+    for process in processes.values():
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+    deadline = time.monotonic() + 30
+    for process in processes.values():
+        try:
+            process.wait(timeout=max(deadline - time.monotonic(), 0.1))
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
