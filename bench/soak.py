@@ -1,0 +1,396 @@
+"""A production soak on this machine: the deployment's processes for hours of simulated time.
+
+    python bench/soak.py                        # 24 simulated hours at --speed 60 (~30 min)
+    python bench/soak.py --hours 4              # a shortened run (same figures, fewer hours)
+
+Installs nothing. Runs the production topology: the embedded PostgreSQL used as an external
+server (Atlas's database and a separate Dagster database), ``atlas_assets/deploy/dagster.yaml``
+(PostgreSQL run/event/schedule storage, queued run coordinator, lanes and pools), a gRPC code
+server (``dagster code-server start``), ``dagster-daemon`` and ``dagster-webserver`` on that
+workspace, the simulator as YouTube (``--channels``/``--videos``, a scripted stream of
+uploads, a re-upload, a rename, deletions and view spikes) and a local webhook sink as
+Discord that answers 503 for one simulated hour (``--outage-at``). The schedules run at the
+demo's cadences scaled to ``--speed`` (refresh every 2 simulated hours, discovery every 3).
+
+Ends with one line:
+``soak_hours= runs= failed_runs= alerts_expected= alerts_delivered= alerts_duplicated=
+alert_latency_p95_s= run_overhead_p50_s= daemon_rss_growth_mb= units_unaccounted=``.
+alerts_expected counts the scripted beats that must alert and that happened at least
+``--settle-hours`` before the end; alerts_delivered those of them whose alert reached the
+sink. alert_latency_p95_s is from an alert's commit (outbox ``created_at``) to the sink's
+receipt, for alerts committed while Discord was healthy; run_overhead_p50_s from a run's
+launch (RUN_STARTING) to its first step.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import psutil
+import psycopg
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+
+from atlas_simulator import SimulatorServer  # noqa: E402
+from atlas_simulator.demo import every, seed_watchlist  # noqa: E402
+from atlas_simulator.story import DISCOVER_EVERY_HOURS, REFRESH_EVERY_HOURS, Beat  # noqa: E402
+from atlas_simulator.story import every_minutes as cron_minutes  # noqa: E402
+from webhook_sink import Reply, WebhookSink  # noqa: E402
+
+from atlas_core.config import load_settings  # noqa: E402
+from atlas_core.embedded import started_dsn, stop_server  # noqa: E402
+from atlas_core.migrate import migrate  # noqa: E402
+
+CHANNELS = {"alerts": "/api/webhooks/1/a", "hunt": "/api/webhooks/2/h"}
+CHANNELS |= {"surveillance": "/api/webhooks/3/s", "ops": "/api/webhooks/4/o"}
+
+
+def soak_story(hours: float) -> list[Beat]:
+    """One re-upload and one rename (the world scripts each once), and a deletion, a view
+    spike and two uploads every six simulated hours."""
+    beats = [
+        Beat(1.5, "reupload", "", "Possible re-upload"),
+        Beat(3.0, "channel_renamed", "", "Channel renamed"),
+    ]
+    start = 4.0
+    while start + 2.0 < hours:
+        beats += [
+            Beat(start, "video_deleted", "", "Videos disappeared"),
+            Beat(start + 1.0, "upload", ""),
+            Beat(start + 2.0, "view_spike", "", "Views velocity anomaly"),
+            Beat(start + 3.0, "upload", ""),
+        ]
+        start += 6.0
+    return [b for b in beats if b.hours < hours]
+
+
+class FlakySink(WebhookSink):
+    """The webhook sink, answering 503 while ``outage`` is set (a bench prop, not under test)."""
+
+    outage = False
+
+    def _next_reply(self, *args: Any, **kwargs: Any) -> Any:
+        if self.outage:
+            return Reply(503, {"message": "soak: Discord is down"})
+        return super()._next_reply(*args, **kwargs)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def instance_yaml(home: Path, socket_dir: str) -> str:
+    config = yaml.safe_load((ROOT / "atlas_assets" / "deploy" / "dagster.yaml").read_text())
+    config["storage"]["postgres"]["postgres_db"]["params"] = {"host": socket_dir}
+    return yaml.safe_dump(config)
+
+
+def start(
+    name: str, command: list[str], env: dict[str, str], logs: Path
+) -> subprocess.Popen[bytes]:
+    log = (logs / f"{name}.log").open("ab")
+    return subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+
+
+def wait_for_code_server(port: int, env: dict[str, str], timeout: float = 300.0) -> None:
+    """Until the code server answers its health check (it imports the definitions first)."""
+    deadline = time.monotonic() + timeout
+    check = [sys.executable, "-m", "dagster", "api", "grpc-health-check", "-p", str(port)]
+    while time.monotonic() < deadline:
+        done = subprocess.run(check, env=env, capture_output=True, timeout=60)
+        if done.returncode == 0:
+            return
+        time.sleep(2)
+    raise RuntimeError(f"the code server on port {port} did not answer in {timeout:g}s")
+
+
+def stop(processes: list[subprocess.Popen[bytes]]) -> None:
+    for process in processes:
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+    deadline = time.monotonic() + 60
+    for process in processes:
+        try:
+            process.wait(timeout=max(deadline - time.monotonic(), 0.1))
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--hours", type=float, default=24.0, help="simulated hours (default 24)")
+    parser.add_argument("--speed", type=float, default=60.0, help="simulated s per real s")
+    parser.add_argument("--channels", type=int, default=200)
+    parser.add_argument("--videos", type=int, default=20_000)
+    parser.add_argument(
+        "--outage-at", type=float, default=None, help="simulated hour (default: a third in)"
+    )
+    parser.add_argument(
+        "--settle-hours",
+        type=float,
+        default=3.0,
+        help="beats this close to the end are not expected",
+    )
+    parser.add_argument("--drain-seconds", type=float, default=180.0, help="after the last hour")
+    parser.add_argument("--keep", action="store_true", help="keep the soak's folder")
+    args = parser.parse_args()
+    outage_at = args.hours / 3 if args.outage_at is None else args.outage_at
+
+    home = Path(tempfile.mkdtemp(prefix="atlas-soak-"))
+    logs = home / "logs"
+    logs.mkdir()
+    dsn = started_dsn(home)
+    dagster_dsn = started_dsn(home, "dagster")
+    migrate(dsn)
+    socket_dir = psycopg.conninfo.conninfo_to_dict(dsn)["host"]
+    dagster_home = home / "dagster"
+    dagster_home.mkdir()
+    (dagster_home / "dagster.yaml").write_text(instance_yaml(home, str(socket_dir)))
+
+    sink = FlakySink().start()
+    story = soak_story(args.hours)
+    sim = SimulatorServer(
+        seed=11,
+        speed=args.speed,
+        channels=args.channels,
+        videos=args.videos,
+        story=story,
+        daily_quota=10**9,
+    ).start()
+    grpc_port, ui_port = free_port(), free_port()
+    workspace = home / "workspace.yaml"
+    workspace.write_text(
+        yaml.safe_dump(
+            {
+                "load_from": [
+                    {
+                        "grpc_server": {
+                            "host": "127.0.0.1",
+                            "port": grpc_port,
+                            "location_name": "atlas",
+                        }
+                    }
+                ]
+            }
+        )
+    )
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "DATABASE_"))},
+        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+        "ATLAS_HOME": str(home),
+        "DAGSTER_HOME": str(dagster_home),
+        "DAGSTER_PG_USERNAME": "postgres",
+        "DAGSTER_PG_PASSWORD": "unused",
+        "DAGSTER_PG_HOST": "localhost",
+        "DAGSTER_PG_DB": "dagster",
+        "YOUTUBE_API_BASE_URL": sim.base_url,
+        "YOUTUBE_API_KEY_POOL_JSON": json.dumps([sim.world.api_keys[0]]),
+        "REFRESH_CRON": every(cron_minutes(REFRESH_EVERY_HOURS, args.speed)),
+        "DISCOVERY_CRON": every(cron_minutes(DISCOVER_EVERY_HOURS, args.speed)),
+        **{f"DISCORD_WEBHOOK_{c.upper()}": sink.url(p) for c, p in CHANNELS.items()},
+    }
+    settings = load_settings(
+        _env_file=None,
+        ATLAS_HOME=home,
+        YOUTUBE_API_BASE_URL=sim.base_url,
+        YOUTUBE_API_KEY_POOL_JSON=json.dumps([sim.world.api_keys[0]]),
+    )
+    handles = [f"@{c.handle.lstrip('@')}" for c in sim.world.channels.values()]
+    asyncio.run(seed_watchlist(settings, handles))
+    del dagster_dsn
+
+    py = sys.executable
+    target = ["-m", "atlas_assets.definitions"]
+    processes = [
+        start(
+            "code-server",
+            [
+                py,
+                "-m",
+                "dagster",
+                "code-server",
+                "start",
+                *target,
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(grpc_port),
+            ],
+            env,
+            logs,
+        )
+    ]
+    wait_for_code_server(grpc_port, env)
+    daemon = start("daemon", [py, "-m", "dagster._daemon", "run", "-w", str(workspace)], env, logs)
+    webserver = start(
+        "webserver",
+        [
+            py,
+            "-m",
+            "dagster_webserver",
+            "-w",
+            str(workspace),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(ui_port),
+        ],
+        env,
+        logs,
+    )
+    processes += [daemon, webserver]
+
+    seconds_per_hour = 3600.0 / args.speed
+    t0 = time.monotonic()
+    wall0 = datetime.now(UTC)
+    sim_start = sim.started_at
+    rss: list[float] = []
+    try:
+        while True:
+            hours = (time.monotonic() - t0) / seconds_per_hour
+            if hours >= args.hours:
+                break
+            sink.outage = outage_at <= hours < outage_at + 1.0
+            try:
+                rss.append(psutil.Process(daemon.pid).memory_info().rss / 2**20)
+            except psutil.Error:
+                pass
+            if any(p.poll() is not None for p in processes):
+                print("soak: a process exited early; see", logs, file=sys.stderr)
+                break
+            time.sleep(5)
+        sink.outage = False
+        time.sleep(args.drain_seconds)
+        if daemon.poll() is None:
+            rss.append(psutil.Process(daemon.pid).memory_info().rss / 2**20)
+    finally:
+        stop(list(reversed(processes)))
+
+    figures = measure(args, home, dsn, sink, sim, story, sim_start, wall0, t0, outage_at, rss)
+    sim.stop()
+    sink.close()
+    stop_server(home)
+    if not args.keep:
+        shutil.rmtree(home, ignore_errors=True)
+    else:
+        print(f"soak folder: {home}")
+    print(" ".join(f"{k}={v}" for k, v in figures.items()))
+    return 0
+
+
+def measure(
+    args: argparse.Namespace,
+    home: Path,
+    dsn: str,
+    sink: FlakySink,
+    sim: Any,
+    story: list[Beat],
+    sim_start: datetime,
+    wall0: datetime,
+    t0: float,
+    outage_at: float,
+    rss: list[float],
+) -> dict[str, Any]:
+    from dagster import DagsterEventType, DagsterInstance, DagsterRunStatus
+
+    os.environ["DAGSTER_HOME"] = str(home / "dagster")
+    os.environ.update(
+        DAGSTER_PG_USERNAME="postgres",
+        DAGSTER_PG_PASSWORD="unused",
+        DAGSTER_PG_HOST="localhost",
+        DAGSTER_PG_DB="dagster",
+    )
+    overheads: list[float] = []
+    with DagsterInstance.get() as instance:
+        records = instance.get_run_records()
+        failed = [r for r in records if r.dagster_run.status == DagsterRunStatus.FAILURE]
+        for record in records:
+            events = instance.all_logs(
+                record.dagster_run.run_id,
+                of_type={DagsterEventType.RUN_STARTING, DagsterEventType.STEP_START},
+            )
+            launched = [
+                e.timestamp
+                for e in events
+                if e.dagster_event and e.dagster_event.event_type == DagsterEventType.RUN_STARTING
+            ]
+            steps = [
+                e.timestamp
+                for e in events
+                if e.dagster_event and e.dagster_event.event_type == DagsterEventType.STEP_START
+            ]
+            if launched and steps:
+                overheads.append(min(steps) - min(launched))
+
+    seconds_per_hour = 3600.0 / args.speed
+    with psycopg.connect(dsn) as conn:
+        outbox = conn.execute(
+            "SELECT key, title, description, created_at, delivered_at FROM alert_outbox"
+        ).fetchall()
+        ledger = conn.execute("SELECT coalesce(sum(units), 0) FROM youtube_quota_ledger").fetchone()
+    # The sink's receipts, on the wall clock (the sink stamps time.monotonic()).
+    offset = wall0.timestamp() - t0
+    posts = [
+        (
+            r.json["embeds"][0].get("title", ""),
+            r.json["embeds"][0].get("description", ""),
+            r.received_at + offset,
+        )
+        for r in sink.delivered()
+        if r.json and r.json.get("embeds")
+    ]
+    per_alert = Counter((title, description) for title, description, _ in posts)
+    duplicated = sum(n - 1 for n in per_alert.values() if n > 1)
+    latencies = []
+    outage_start = wall0.timestamp() + outage_at * seconds_per_hour
+    outage_end = outage_start + seconds_per_hour
+    for _key, title, description, created, _delivered in outbox:
+        received = [at for t, d, at in posts if t == title and d == description]
+        healthy = not (outage_start - 10 <= created.timestamp() <= outage_end)
+        if received and healthy:
+            latencies.append(min(received) - created.timestamp())
+    titles = Counter(title for title, _, _ in posts)
+    expected = [b for b in story if b.alert and b.hours <= args.hours - args.settle_hours]
+    wanted = Counter(b.alert for b in expected)
+    delivered = sum(min(n, titles.get(alert, 0)) for alert, n in wanted.items())
+    p95 = (
+        statistics.quantiles(latencies, n=20)[18]
+        if len(latencies) >= 2
+        else (latencies[0] if latencies else float("nan"))
+    )
+    return {
+        "soak_hours": f"{args.hours:g}",
+        "runs": len(records),
+        "failed_runs": len(failed),
+        "alerts_expected": len(expected),
+        "alerts_delivered": delivered,
+        "alerts_duplicated": duplicated,
+        "alert_latency_p95_s": f"{p95:.1f}",
+        "run_overhead_p50_s": f"{statistics.median(overheads):.1f}" if overheads else "nan",
+        "daemon_rss_growth_mb": f"{(rss[-1] - rss[0]):.0f}" if len(rss) >= 2 else "nan",
+        "units_unaccounted": sim.units_used() - int(ledger[0] if ledger else 0),
+    }
+
+
+if __name__ == "__main__":
+    sys.exit(main())
