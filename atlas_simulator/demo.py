@@ -6,8 +6,8 @@ Starts the YouTube simulator with the demo's script (``atlas_simulator.story.DEM
 a re-upload, a rename, a deletion and a view spike within ten minutes at ``--speed 60``),
 a local stand-in for Discord's webhooks, the embedded PostgreSQL (migrated, the simulator's
 channels put on the watchlist through the API), and the Dagster webserver and daemon
-(``dagster-webserver`` and ``dagster-daemon``, two processes as in production) with the
-schedules and sensors on, at cadences scaled to the speed.
+(a gRPC code server, ``dagster-webserver`` and ``dagster-daemon``, as in production) with
+the schedules and sensors on, at cadences scaled to the speed.
 
 The console shows a banner (UI, data folder, what happens when), then one line per alert
 (as delivered through the alert outbox to the webhook stand-in, evidence images saved under
@@ -98,6 +98,12 @@ def demo_environment(
         "REFRESH_CRON": every(every_minutes(REFRESH_EVERY_HOURS, speed)),
         "DISCOVERY_CRON": every(every_minutes(DISCOVER_EVERY_HOURS, speed)),
     }
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def port_is_free(port: int) -> bool:
@@ -334,38 +340,69 @@ def run_demo(port: int = 3000, sim_port: int = 8765, seed: int = 7, speed: float
         database.release()  # stops the embedded server only if this demo started it
 
 
-def dagster_commands(port: int) -> dict[str, list[str]]:
-    """The webserver and the daemon, each its own process as in production (``dagster dev``
-    would run the same two, and is superseded in Dagster 1.13: it warns on every start)."""
-    target = ["-m", "atlas_assets.definitions"]
+def dagster_commands(port: int, grpc_port: int, workspace: Path) -> dict[str, list[str]]:
+    """The production topology on one machine: a gRPC code server that imports the
+    definitions once, and the webserver and the daemon loading it from ``workspace`` (which
+    points at that server). ``dagster dev`` is superseded in Dagster 1.13 (it warns on every
+    start) and its per-process code servers log heartbeat warnings on a loaded machine."""
+    py = sys.executable
     return {
-        "dagster-webserver": [
-            sys.executable,
-            "-m",
-            "dagster_webserver",
-            *target,
-            "-h",
-            "127.0.0.1",
-            "-p",
-            str(port),
+        "code-server": [
+            py, "-m", "dagster", "code-server", "start", "-m", "atlas_assets.definitions",
+            "-h", "127.0.0.1", "-p", str(grpc_port),
         ],
-        "dagster-daemon": [sys.executable, "-m", "dagster._daemon", "run", *target],
-    }
+        "dagster-webserver": [
+            py, "-m", "dagster_webserver", "-w", str(workspace), "-h", "127.0.0.1", "-p", str(port)
+        ],
+        "dagster-daemon": [py, "-m", "dagster._daemon", "run", "-w", str(workspace)],
+    }  # fmt: skip
+
+
+def write_workspace(path: Path, grpc_port: int) -> Path:
+    path.write_text(
+        "# Written by `atlas demo`: the code server it starts.\n"
+        "load_from:\n"
+        f"  - grpc_server: {{host: 127.0.0.1, port: {grpc_port}, location_name: atlas}}\n"
+    )
+    return path
+
+
+def wait_for_code_server(
+    port: int, env: dict[str, str], server: subprocess.Popen[bytes], timeout: float = 300.0
+) -> bool:
+    """Until the code server answers its health check (it imports the definitions first);
+    False if it exited or did not answer in ``timeout`` seconds."""
+    check = [sys.executable, "-m", "dagster", "api", "grpc-health-check", "-p", str(port)]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and server.poll() is None:
+        done = subprocess.run(check, env=env, capture_output=True, timeout=120, check=False)
+        if done.returncode == 0:
+            return True
+        time.sleep(1)
+    return False
 
 
 def _serve(port: int, env: dict[str, str], log_path: Path) -> int:
-    """Run the Dagster webserver and daemon (output to ``log_path``) and print each run as it
-    finishes."""
+    """Run the Dagster code server, webserver and daemon (output to ``log_path``) and print
+    each run as it finishes."""
     started = time.time()
     with log_path.open("a") as log:
         log.write(f"\n=== atlas demo {datetime.now().isoformat(timespec='seconds')} ===\n")
         log.flush()
-        processes = {
-            name: subprocess.Popen(
-                command, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT
+        grpc_port = free_port()
+        workspace = write_workspace(Path(env["DAGSTER_HOME"]) / "workspace.yaml", grpc_port)
+        full_env = {**os.environ, **env}
+        processes: dict[str, subprocess.Popen[bytes]] = {}
+        for name, command in dagster_commands(port, grpc_port, workspace).items():
+            processes[name] = subprocess.Popen(
+                command, env=full_env, stdout=log, stderr=subprocess.STDOUT
             )
-            for name, command in dagster_commands(port).items()
-        }
+            if name == "code-server" and not wait_for_code_server(
+                grpc_port, full_env, processes[name]
+            ):
+                say(f"the Dagster code server did not start; see {log_path}")
+                _stop(processes)
+                return 1
         seen: set[str] = set()
         try:
             while all(p.poll() is None for p in processes.values()):
@@ -392,11 +429,12 @@ def _serve(port: int, env: dict[str, str], log_path: Path) -> int:
 
 def _stop(processes: dict[str, subprocess.Popen[bytes]]) -> None:
     """SIGINT to each (what Ctrl-C sends), then wait; kill what is still up after 30 s."""
-    for process in processes.values():
+    ordered = list(reversed(processes.values()))  # the code server last
+    for process in ordered:
         if process.poll() is None:
             process.send_signal(signal.SIGINT)
     deadline = time.monotonic() + 30
-    for process in processes.values():
+    for process in ordered:
         try:
             process.wait(timeout=max(deadline - time.monotonic(), 0.1))
         except subprocess.TimeoutExpired:

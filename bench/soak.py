@@ -30,7 +30,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -49,7 +48,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
 from atlas_simulator import SimulatorServer  # noqa: E402
-from atlas_simulator.demo import every, seed_watchlist  # noqa: E402
+from atlas_simulator.demo import every, free_port, seed_watchlist, wait_for_code_server  # noqa: E402
 from atlas_simulator.story import DISCOVER_EVERY_HOURS, REFRESH_EVERY_HOURS, Beat  # noqa: E402
 from atlas_simulator.story import every_minutes as cron_minutes  # noqa: E402
 from webhook_sink import Reply, WebhookSink  # noqa: E402
@@ -92,12 +91,6 @@ class FlakySink(WebhookSink):
         return super()._next_reply(*args, **kwargs)
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def instance_yaml(home: Path, socket_dir: str) -> str:
     config = yaml.safe_load((ROOT / "atlas_assets" / "deploy" / "dagster.yaml").read_text())
     config["storage"]["postgres"]["postgres_db"]["params"] = {"host": socket_dir}
@@ -109,18 +102,6 @@ def start(
 ) -> subprocess.Popen[bytes]:
     log = (logs / f"{name}.log").open("ab")
     return subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
-
-
-def wait_for_code_server(port: int, env: dict[str, str], timeout: float = 300.0) -> None:
-    """Until the code server answers its health check (it imports the definitions first)."""
-    deadline = time.monotonic() + timeout
-    check = [sys.executable, "-m", "dagster", "api", "grpc-health-check", "-p", str(port)]
-    while time.monotonic() < deadline:
-        done = subprocess.run(check, env=env, capture_output=True, timeout=60)
-        if done.returncode == 0:
-            return
-        time.sleep(2)
-    raise RuntimeError(f"the code server on port {port} did not answer in {timeout:g}s")
 
 
 def stop(processes: list[subprocess.Popen[bytes]]) -> None:
@@ -240,7 +221,8 @@ def main() -> int:
             logs,
         )
     ]
-    wait_for_code_server(grpc_port, env)
+    if not wait_for_code_server(grpc_port, env, processes[0]):
+        raise RuntimeError(f"the code server did not start; see {logs / 'code-server.log'}")
     daemon = start("daemon", [py, "-m", "dagster._daemon", "run", "-w", str(workspace)], env, logs)
     webserver = start(
         "webserver",
