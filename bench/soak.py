@@ -370,7 +370,7 @@ def measure(
         "alert_latency_p95_s": f"{p95:.1f}",
         "run_overhead_p50_s": f"{statistics.median(overheads):.1f}" if overheads else "nan",
         "daemon_rss_growth_mb": f"{(rss[-1] - rss[0]):.0f}" if len(rss) >= 2 else "nan",
-        "units_unaccounted": sim.units_used() - int(ledger[0] if ledger else 0),
+        "units_unaccounted": sum(r.units for r in sim.requests) - int(ledger[0] if ledger else 0),
     }
 
 
