@@ -1,6 +1,6 @@
 """The one Definitions object Dagster loads (see workspace.yaml).
 
-    dagster dev -w workspace.yaml          # or: atlas demo
+    dagster-webserver -w workspace.yaml    # + dagster-daemon run -w workspace.yaml; or: atlas demo
 
 Where configuration comes from: the resources below. Each secret is an ``EnvVar`` (the UI
 shows the variable's name, never its value); any setting not set here falls back to
