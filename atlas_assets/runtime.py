@@ -1,5 +1,6 @@
-"""What every asset step does first: its resources become ``Settings``, the run's clock is
-read from its tags, and ``atlas_core.pipeline.Services`` opens on the step's event loop."""
+"""What every asset step does first: its resources give ``Settings`` and their clients, the
+run's clock is read from its tags, and ``atlas_core.pipeline.Services`` opens on the step's
+event loop."""
 
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ from atlas_assets.resources import (
     YouTubeResource,
     settings_from,
 )
-from atlas_core.database import DatabaseConnectionError, DatabaseManager, resolve_dsn
+from atlas_core.database import DatabaseManager
+from atlas_core.db_errors import DatabaseConnectionError
 from atlas_core.pipeline import Services
 from atlas_core.utils import utc_now
 
@@ -44,16 +46,28 @@ async def services(
     vault: VaultResource | None = None,
     notifier: NotifierResource | None = None,
 ) -> AsyncIterator[Services]:
-    """``Services`` for one step, built only from the resources the asset asked for."""
+    """``Services`` for one step: the database resource's pool and, when the asset asked for
+    it, the vault resource's vault; the other clients are built through the same factories
+    only if the step uses them. The pool of this step's loop is closed at the end."""
     settings = settings_from(database, youtube, vault, notifier)
-    async with Services.open(settings, clock=run_clock(context)) as svc:
-        yield svc
+    db = database.get_manager()
+    try:
+        async with Services.open(
+            settings,
+            db=db,
+            vault=vault.get() if vault is not None else None,
+            clock=run_clock(context),
+        ) as svc:
+            yield svc
+    finally:
+        await db.close()
 
 
 @asynccontextmanager
 async def database_only(database: DatabaseResource) -> AsyncIterator[DatabaseManager]:
-    """A pool on this step's loop, for steps (exports, checks) that need nothing else."""
-    manager = DatabaseManager(settings=database.settings())
+    """The database resource's pool manager, for steps (exports, checks) that need nothing
+    else; this loop's pool is closed at the end."""
+    manager = database.get_manager()
     try:
         yield manager
     finally:
@@ -65,7 +79,7 @@ def sensor_dsn(database: DatabaseResource) -> str | SkipReason:
     a ``SkipReason`` saying what to run: the tick is skipped with that one line, not failed.
     Sensors only connect; they never start the embedded server."""
     try:
-        return resolve_dsn(database.settings())
+        return database.dsn()
     except DatabaseConnectionError as exc:
         return SkipReason(f"database unavailable: {exc}")
 

@@ -12,7 +12,6 @@ so far; ``export_closed_day`` writes each day once more after it ends.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
@@ -28,10 +27,10 @@ from dagster._utils.schedules import is_valid_cron_string
 
 from atlas_assets import partitions
 from atlas_assets.jobs import discover_job, export_job, refresh_job
-from atlas_assets.resources import DatabaseResource, settings_from
+from atlas_assets.resources import DatabaseResource
 from atlas_assets.runtime import AS_OF_TAG
-from atlas_core.database import DatabaseManager
 from atlas_core.pipeline.planning import due_channels
+from atlas_core.utils import run_sync
 
 REFRESH_CRON = "0 * * * *"  # channels + video stats + anomalies + vectors
 DISCOVERY_CRON = "15 * * * *"  # new uploads of every watched channel
@@ -100,7 +99,7 @@ def build_schedules(
             return SkipReason("no channels on the watchlist yet")
         tick = context.scheduled_execution_time
         now = tick if tick.tzinfo else tick.replace(tzinfo=UTC)
-        due = asyncio.run(_due(database, now))
+        due = run_sync(lambda: _due(database, now))
         if not due:
             return SkipReason(f"no channel due a discovery check ({len(keys)} watched)")
         return partitions.channel_range_requests(
@@ -126,9 +125,8 @@ refresh_schedule, discovery_schedule, export_schedule = build_schedules()
 
 
 async def _due(database: DatabaseResource, now: datetime) -> list[str]:
-    settings = settings_from(database)
-    db = DatabaseManager(settings=settings, min_size=1, max_size=1)
+    db = database.get_manager()
     try:
-        return await due_channels(db, settings, now)
+        return await due_channels(db, database.settings(), now)
     finally:
         await db.close()

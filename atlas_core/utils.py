@@ -48,6 +48,16 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+def run_sync(work: Callable[[], Awaitable[T]]) -> T:
+    """``await work()`` on a fresh event loop, from synchronous code that has none (a sensor
+    or schedule tick, a CLI command). The loop, and any pool opened on it, ends with it."""
+    return asyncio.run(_awaited(work))
+
+
+async def _awaited(work: Callable[[], Awaitable[T]]) -> T:
+    return await work()
+
+
 def retry_async(
     max_attempts: int = 3,
     delay: float = 1.0,

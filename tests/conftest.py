@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 import os
 import shutil
+import sys
 import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -39,9 +40,18 @@ def _clean_environment() -> Iterator[None]:
 
 @pytest.fixture(autouse=True)
 def _fresh_singletons() -> Iterator[None]:
-    atlas_core.reset()
+    """Each test reads the environment afresh: the facade's and the resources' Settings
+    (each read once per process otherwise) are forgotten around it."""
+    _forget_settings()
     yield
+    _forget_settings()
+
+
+def _forget_settings() -> None:
     atlas_core.reset()
+    resources = sys.modules.get("atlas_assets.resources")  # only if a test imported Dagster's
+    if resources is not None:
+        resources.forget_settings()
 
 
 @pytest.fixture(scope="session")

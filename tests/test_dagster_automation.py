@@ -222,6 +222,7 @@ def _check_schedules(
 ) -> None:
     from dagster import build_schedule_context
 
+    from atlas_assets.resources import forget_settings
     from atlas_assets.runtime import AS_OF_TAG
     from atlas_assets.schedules import build_schedules, refresh_schedule
 
@@ -261,6 +262,7 @@ def _check_schedules(
     ]
     # Without that rule the cadence decides.
     monkeypatch.setenv("PLANNER_REFRESH_ALL_WHEN_AFFORDABLE", "false")
+    forget_settings()  # Settings are read once per process: read the changed environment
     requests = evaluate()
     # 4 due channels in chunks of 2: two runs, each a partition range naming its channels.
     assert [r.partition_key_range for r in requests] == [

@@ -20,7 +20,7 @@ from dagster import (
 )
 from youtube_helpers import START, sim_settings
 
-from atlas_assets.resources import DatabaseResource
+from atlas_assets.resources import DatabaseResource, forget_settings
 from atlas_assets.sensors import websub_sensor
 from atlas_core.config import ConfigError, Settings, load_settings
 from atlas_core.database import DatabaseManager
@@ -299,6 +299,7 @@ def test_the_sensor_launches_discovery_of_pushed_channels(
 
     monkeypatch.setenv("WEBSUB_CALLBACK_URL", "https://atlas.example.org/websub")
     monkeypatch.setenv("WEBSUB_SECRET", SECRET)
+    forget_settings()  # Settings are read once per process: read the changed environment
     keys = [f"UC{c * 21}{n}A" for n, c in enumerate("abc")]
     _watch(database_dsn, keys)
     instance.add_dynamic_partitions("channels", keys)

@@ -1,27 +1,29 @@
 """Everything a pipeline step needs, opened together and closed together on one event loop.
 
-async with Services.open(settings) as svc:          # db pool, YouTube client, notifier
+async with Services.open(settings) as svc:   # the db pool; clients built when first used
     await refresh_channels(svc)
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-import httpx
-
+from atlas_core import factories
 from atlas_core.config import Settings
 from atlas_core.database import DatabaseManager
 from atlas_core.event_log import EventBus
 from atlas_core.notifications import AlertChannel, AlertLevel
-from atlas_core.storage import VaultStrategy
 from atlas_core.utils import utc_now
-from atlas_core.vision.embedder import Embedder, PerceptualEmbedder, build_embedder
-from atlas_core.youtube import YouTubeClient
+
+if TYPE_CHECKING:
+    import httpx
+
+    from atlas_core.storage import VaultStrategy
+    from atlas_core.vision.embedder import Embedder
+    from atlas_core.youtube import YouTubeClient
 
 
 class Notifier(Protocol):
@@ -42,22 +44,73 @@ class Notifier(Protocol):
     ) -> None: ...
 
 
-@dataclass
 class Services:
-    settings: Settings
-    db: DatabaseManager
-    youtube: YouTubeClient
-    vault: VaultStrategy
-    notifier: Notifier
-    http: httpx.AsyncClient
-    embedder: Embedder = field(default_factory=PerceptualEmbedder)
-    # The run's tick: the snapshots' key, so a re-run rewrites the same rows. When they were
-    # observed is the API's own clock (``youtube.observed_at()``).
-    clock: Callable[[], datetime] = utc_now
+    """What a step may use. Only ``settings``, ``db`` and ``clock`` exist up front; the YouTube
+    client, the vault, the notifier, the HTTP client and the embedder are built through
+    :mod:`atlas_core.factories` the first time a step asks for one, so a step that never
+    embeds never loads a vision model (and a bad model path fails only the step that
+    embeds)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        db: DatabaseManager,
+        *,
+        vault: VaultStrategy | None = None,
+        notifier: Notifier | None = None,
+        youtube: YouTubeClient | None = None,
+        embedder: Embedder | None = None,
+        # The run's tick: the snapshots' key, so a re-run rewrites the same rows. When they
+        # were observed is the API's own clock (``youtube.observed_at()``).
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self.settings = settings
+        self.db = db
+        self.clock = clock
+        self._vault = vault
+        self._notifier = notifier
+        self._youtube = youtube
+        self._embedder = embedder
+        self._http: httpx.AsyncClient | None = None
+        self._owned: list[Callable[[], Awaitable[None]]] = []  # closers, in build order
+
+    @property
+    def youtube(self) -> YouTubeClient:
+        if self._youtube is None:
+            self._youtube = factories.build_youtube(self.settings, self.db)
+            self._owned.append(self._youtube.aclose)
+        return self._youtube
+
+    @property
+    def vault(self) -> VaultStrategy:
+        if self._vault is None:
+            self._vault = factories.build_vault(self.settings)
+        return self._vault
+
+    @property
+    def notifier(self) -> Notifier:
+        if self._notifier is None:
+            built = factories.build_notifier(self.settings)
+            self._owned.append(built.aclose)
+            self._notifier = built
+        return self._notifier
+
+    @property
+    def http(self) -> httpx.AsyncClient:
+        if self._http is None:
+            self._http = factories.build_http(self.settings)
+            self._owned.append(self._http.aclose)
+        return self._http
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = factories.build_embedder(self.settings)
+        return self._embedder
 
     @property
     def events(self) -> EventBus:
-        return EventBus(self.db)
+        return factories.build_events(self.db)
 
     async def record_skipped_items(self, since: int) -> int:
         """Record a ``youtube.item_skipped`` event for each malformed API item the client
@@ -66,6 +119,18 @@ class Services:
         for problem in skipped[since:]:
             await self.events.emit("youtube.item_skipped", None, {"problem": problem})
         return len(skipped)
+
+    async def aclose(self) -> None:
+        """Close what this object built (the YouTube client flushes its quota count)."""
+        owned, self._owned = self._owned, []
+        errors: list[BaseException] = []
+        for close in reversed(owned):
+            try:
+                await close()
+            except Exception as exc:  # close the rest, then raise the first problem
+                errors.append(exc)
+        if errors:
+            raise errors[0]
 
     @classmethod
     @asynccontextmanager
@@ -78,30 +143,15 @@ class Services:
         notifier: Any | None = None,
         clock: Callable[[], datetime] = utc_now,
     ) -> AsyncIterator[Services]:
-        """Open the services for one step; closes what it opened, flushing alerts."""
-        from atlas_core.notifications import build_notifier
-        from atlas_core.storage import build_vault
-
-        own_db = db is None
-        database = db or DatabaseManager(settings=settings)
-        alerts = notifier or build_notifier(settings)
+        """Services for one step; what they build is closed on exit (the pool too, unless
+        ``db`` was given)."""
+        database = db or factories.build_database(settings)
+        services = cls(settings, database, vault=vault, notifier=notifier, clock=clock)
         try:
-            async with (
-                YouTubeClient(settings, database) as youtube,
-                httpx.AsyncClient(timeout=settings.YOUTUBE_TIMEOUT_SECONDS) as http,
-            ):
-                yield cls(
-                    settings=settings,
-                    db=database,
-                    youtube=youtube,
-                    vault=vault or build_vault(settings),
-                    notifier=alerts,
-                    http=http,
-                    embedder=build_embedder(settings.VISION_MODEL_PATH),
-                    clock=clock,
-                )
+            yield services
         finally:
-            if notifier is None:
-                await alerts.aclose()
-            if own_db:
-                await database.close()
+            try:
+                await services.aclose()
+            finally:
+                if db is None:
+                    await database.close()
