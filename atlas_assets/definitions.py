@@ -22,10 +22,12 @@ from atlas_assets.assets.youtube import channels_and_stats, video_stats_log, vid
 from atlas_assets.checks import checks
 from atlas_assets.jobs import discover_job, export_job, refresh_job
 from atlas_assets.resources import (
+    AtlasResource,
     DatabaseResource,
     NotifierResource,
     VaultResource,
     YouTubeResource,
+    setting_name,
 )
 from atlas_assets.schedules import (
     DISCOVERY_CRON,
@@ -35,6 +37,7 @@ from atlas_assets.schedules import (
     cron_from_env,
 )
 from atlas_assets.sensors import sensors
+from atlas_core.config import Settings
 
 assets = [
     channels_and_stats,
@@ -55,18 +58,29 @@ def secret(name: str) -> EnvVar | None:
 
 
 def resources() -> dict[str, object]:
-    """The deployment's resources: secrets by reference, the rest from Settings."""
+    """The deployment's resources: every secret setting a resource holds is an ``EnvVar``
+    (when set), the rest come from Settings (the environment, or the defaults)."""
     return {
-        "database": DatabaseResource(database_url=secret("DATABASE_URL")),
-        "youtube": YouTubeResource(api_key_pool_json=secret("YOUTUBE_API_KEY_POOL_JSON")),
-        "vault": VaultResource(hf_token=secret("HF_TOKEN")),
-        "notifier": NotifierResource(
-            webhook_alerts=secret("DISCORD_WEBHOOK_ALERTS"),
-            webhook_hunt=secret("DISCORD_WEBHOOK_HUNT"),
-            webhook_surveillance=secret("DISCORD_WEBHOOK_SURVEILLANCE"),
-            webhook_ops=secret("DISCORD_WEBHOOK_OPS"),
-        ),
+        key: resource(
+            **{
+                field: secret(setting_name(resource, field))
+                for field in resource.model_fields
+                if setting_name(resource, field) in SECRET_SETTINGS
+            }
+        )
+        for key, resource in RESOURCE_KEYS.items()
     }
+
+
+SECRET_SETTINGS = frozenset(
+    name for name, info in Settings.model_fields.items() if "SecretStr" in str(info.annotation)
+)
+RESOURCE_KEYS: dict[str, type[AtlasResource]] = {
+    "database": DatabaseResource,
+    "youtube": YouTubeResource,
+    "vault": VaultResource,
+    "notifier": NotifierResource,
+}
 
 
 defs = Definitions(
