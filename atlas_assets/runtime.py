@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 
 from dagster import AssetExecutionContext, SkipReason
 
@@ -20,7 +20,7 @@ from atlas_assets.resources import (
 from atlas_core.database import DatabaseManager
 from atlas_core.db_errors import DatabaseConnectionError
 from atlas_core.pipeline import Services
-from atlas_core.utils import utc_now
+from atlas_core.utils import as_utc, utc_now
 
 AS_OF_TAG = "atlas/as_of"
 
@@ -32,8 +32,7 @@ def run_clock(context: AssetExecutionContext) -> Callable[[], datetime]:
     stamp = context.run.tags.get(AS_OF_TAG)
     if not stamp:
         return utc_now
-    moment = datetime.fromisoformat(stamp)
-    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    moment = as_utc(datetime.fromisoformat(stamp))
     return lambda: moment
 
 

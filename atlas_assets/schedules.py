@@ -13,7 +13,7 @@ so far; ``export_closed_day`` writes each day once more after it ends.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from dagster import (
     DefaultScheduleStatus,
@@ -30,7 +30,7 @@ from atlas_assets.jobs import discover_job, export_job, refresh_job
 from atlas_assets.resources import DatabaseResource
 from atlas_assets.runtime import AS_OF_TAG
 from atlas_core.pipeline.planning import due_channels
-from atlas_core.utils import run_sync
+from atlas_core.utils import as_utc, run_sync
 
 REFRESH_CRON = "0 * * * *"  # channels + video stats + anomalies + vectors
 DISCOVERY_CRON = "15 * * * *"  # new uploads of every watched channel
@@ -98,7 +98,7 @@ def build_schedules(
         if not keys:
             return SkipReason("no channels on the watchlist yet")
         tick = context.scheduled_execution_time
-        now = tick if tick.tzinfo else tick.replace(tzinfo=UTC)
+        now = as_utc(tick)
         due = run_sync(lambda: _due(database, now))
         if not due:
             return SkipReason(f"no channel due a discovery check ({len(keys)} watched)")

@@ -79,7 +79,7 @@ def test_watchlist_sensor_registers_new_channels_then_skips(database_dsn: str) -
 
 
 def _seed_days(dsn: str, days: list[date]) -> None:
-    from atlas_core.store.stats import as_utc
+    from atlas_core.utils import as_utc
 
     with psycopg.connect(dsn) as conn:
         conn.execute("INSERT INTO channels (id, title) VALUES ('UCbf', 'backfill')")

@@ -13,9 +13,11 @@ from dataclasses import dataclass
 import numpy as np
 from psycopg import AsyncConnection
 
-from atlas_core.vision.embedder import DIMENSION, PerceptualEmbedder
-
-DEFAULT_EMBEDDER = PerceptualEmbedder.name
+# The video_vectors.vector column's width (vector(512)) and the name of the default
+# embedder (PerceptualEmbedder.name), the one older rows were written with. Plain values:
+# the store does not import the vision code (tests/test_architecture.py checks they agree).
+DIMENSION = 512
+DEFAULT_EMBEDDER = "perceptual-32x16-trim"
 
 VectorRow = tuple[str, int, np.ndarray, str]
 
