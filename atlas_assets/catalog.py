@@ -1,6 +1,7 @@
 """What the Dagster catalog shows about each asset: owner, kinds, tags, and for tables their
 name and column schema (``dagster/table_name``, ``dagster/column_schema``); materializations
-add ``dagster/row_count`` (:func:`table_metadata`)."""
+add ``dagster/row_count`` (:func:`table_metadata`). ``tests/test_schema.py`` compares every
+column schema here with the migrated database's own catalog, so the two cannot drift."""
 
 from __future__ import annotations
 
@@ -65,6 +66,7 @@ SCHEMAS: dict[str, TableSchema] = {
         ("vector", "vector(512)", "embedding, cosine distance via HNSW"),
         ("source_type", "varchar(50)", "what the frame came from"),
         ("created_at", "timestamptz", "when it was embedded"),
+        ("embedder", "varchar(100)", "the embedder that produced the vector (primary key part)"),
     ),
 }
 
