@@ -51,6 +51,7 @@ SCHEMAS: dict[str, TableSchema] = {
         ("duration", "integer", "length in seconds"),
         ("wiki_topics", "text[]", "Wikipedia topic URLs YouTube assigns"),
         ("discovered_at", "timestamptz", "when Atlas first saw it"),
+        ("missing_since", "timestamptz", "since when the API no longer returns it (null: found)"),
     ),
     "video_stats_log": _cols(
         ("video_id", "varchar(20)", "the video"),

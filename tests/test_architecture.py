@@ -118,3 +118,24 @@ def test_the_stores_embedder_constants_match_the_vision_code() -> None:
 def test_the_database_and_the_embedded_server_do_not_import_each_other() -> None:
     trees = dict(_files(CORE))
     assert "atlas_core.database" not in set(_imports(trees["atlas_core/embedded.py"]))
+
+
+def test_no_decision_reads_the_event_log() -> None:
+    """``system_events`` is an audit log written best-effort: only its own module writes and
+    reads it, the health checks count it, retention deletes (and, until missing channels get
+    a column, dates) its rows."""
+    allowed = {
+        "atlas_core/store/events.py",
+        "atlas_core/store/health.py",
+        "atlas_core/store/retention.py",
+    }
+    bad = [
+        f"{name}:{node.lineno}"
+        for name, tree in _files(CORE)
+        if name not in allowed
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and "FROM system_events" in node.value
+    ]
+    assert bad == []

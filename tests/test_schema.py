@@ -25,6 +25,7 @@ REFERENCE: dict[str, list[tuple[str, str, int | None, str | None, bool]]] = {
         ("duration", "integer", None, None, True),
         ("wiki_topics", "ARRAY", None, None, True),
         ("discovered_at", "timestamp with time zone", None, "now()", True),
+        ("missing_since", "timestamp with time zone", None, None, True),  # 0029
     ],
     "video_vectors": [
         ("video_id", "character varying", 20, None, False),

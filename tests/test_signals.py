@@ -72,3 +72,42 @@ def test_migration_0028_backfills_subjects_from_older_keys(database_dsn: str) ->
             "SELECT subject_id, subject_at FROM alert_outbox ORDER BY key DESC"
         ).fetchall()
     assert rows == [("aaaaaaaaaaA", T0), (None, None)]
+
+
+async def test_the_hunt_queue_reads_state_not_the_event_log(database_dsn: str) -> None:
+    from atlas_core.database import DatabaseManager
+    from atlas_core.store.vectors import (
+        record_vector_skip,
+        videos_needing_embedder,
+        videos_without_vectors,
+    )
+    from atlas_core.store.videos import record_presence
+
+    ids = ["aaaaaaaaaaA", "bbbbbbbbbbA", "ccccccccccA"]
+    with psycopg.connect(database_dsn) as conn:
+        conn.execute("INSERT INTO channels (id, title) VALUES ('UCa', 'a')")
+        conn.execute("INSERT INTO watchlist (channel_id) VALUES ('UCa')")
+        for n, vid in enumerate(ids):
+            conn.execute(
+                "INSERT INTO videos (id, channel_id, title, published_at)"
+                " VALUES (%s, 'UCa', 'v', now() - make_interval(hours => %s))",
+                (vid, n),
+            )
+        # Events alone decide nothing (the log is best-effort, for audits).
+        conn.execute(
+            "INSERT INTO system_events (event_type, entity_id, payload)"
+            " SELECT unnest(ARRAY['video.missing', 'vectors.skipped']), %s, '{}'",
+            (ids[0],),
+        )
+    db = DatabaseManager(database_dsn)
+    try:
+        async with db.get_connection() as conn:
+            assert await videos_without_vectors(conn) == ids
+            await record_presence(conn, [], [ids[0]], T0)
+            await record_vector_skip(conn, ids[1], "embed", "e1", "no thumbnail")
+            assert await videos_without_vectors(conn) == [ids[2]]
+            await record_presence(conn, [ids[0]], [], T0)  # it came back
+            assert await videos_without_vectors(conn) == [ids[0], ids[2]]
+            assert await videos_needing_embedder(conn, "e2") == []
+    finally:
+        await db.close()
