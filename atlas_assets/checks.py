@@ -13,7 +13,15 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from dagster import AssetCheckResult, AssetCheckSeverity, asset_check
+from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetSelection,
+    DefaultScheduleStatus,
+    ScheduleDefinition,
+    asset_check,
+    define_asset_job,
+)
 
 from atlas_assets.resources import DatabaseResource, YouTubeResource
 from atlas_assets.runtime import database_only
@@ -117,3 +125,18 @@ async def hunt_alert_rate(database: DatabaseResource) -> AssetCheckResult:
 
 
 checks = [no_implausible_view_drops, stats_fresh_per_channel, quota_headroom_today, hunt_alert_rate]
+
+
+# Freshness of channel stats is checked on its own cadence too, so a refresh that stopped
+# running (its schedule off, its runs failing early) is caught, not only a slow one.
+check_stats_freshness_job = define_asset_job(
+    "check_stats_freshness",
+    selection=AssetSelection.checks(stats_fresh_per_channel),
+    description="Check that every watched channel has a recent stats snapshot.",
+)
+stats_freshness_schedule = ScheduleDefinition(
+    name="check_stats_freshness",
+    job=check_stats_freshness_job,
+    cron_schedule="45 * * * *",
+    default_status=DefaultScheduleStatus.RUNNING,
+)

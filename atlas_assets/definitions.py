@@ -2,8 +2,11 @@
 
     dagster dev -w workspace.yaml          # or: atlas demo
 
-Where configuration comes from: the resources below. Each secret is an ``EnvVar`` (the UI
-shows the variable's name, never its value); any setting not set here falls back to
+Assets, checks, jobs, schedules and sensors are collected from the modules that define them
+(``load_assets_from_modules`` and the like): a new one is picked up where it is written;
+each job comes in with the schedule or sensor that launches it. Where
+configuration comes from: the resources below. Each secret is an ``EnvVar`` (the UI shows
+the variable's name, never its value); any setting not set here falls back to
 ``atlas_core.config.Settings``, i.e. the same-named environment variable or its default.
 """
 
@@ -11,16 +14,11 @@ from __future__ import annotations
 
 import os
 
-from dagster import Definitions, EnvVar
+from dagster import AssetChecksDefinition, AssetsDefinition, EnvVar, load_definitions_from_modules
 
-from atlas_assets.assets.alerts import alert_deliveries, alerts_sensor, deliver_alerts_job
-from atlas_assets.assets.retention import retention, retention_job, retention_schedule
-from atlas_assets.assets.signals import velocity_anomalies
-from atlas_assets.assets.vault import vault_partitions
-from atlas_assets.assets.vision import video_vectors
-from atlas_assets.assets.youtube import channels_and_stats, video_stats_log, videos
-from atlas_assets.checks import checks
-from atlas_assets.jobs import discover_job, export_job, refresh_job
+from atlas_assets import checks as checks_module
+from atlas_assets import jobs, schedules, sensors
+from atlas_assets.assets import alerts, retention, signals, vault, vision, youtube
 from atlas_assets.resources import (
     AtlasResource,
     DatabaseResource,
@@ -29,25 +27,19 @@ from atlas_assets.resources import (
     YouTubeResource,
     setting_name,
 )
-from atlas_assets.schedules import (
-    DISCOVERY_CRON,
-    REFRESH_CRON,
-    build_schedules,
-    chunk_from_env,
-    cron_from_env,
-)
-from atlas_assets.sensors import sensors
 from atlas_core.config import Settings
 
-assets = [
-    channels_and_stats,
-    videos,
-    video_stats_log,
-    video_vectors,
-    velocity_anomalies,
-    vault_partitions,
-    alert_deliveries,
+MODULES = [
+    youtube,
+    vision,
+    signals,
+    vault,
+    alerts,
     retention,
+    checks_module,
+    jobs,
+    schedules,
+    sensors,
 ]
 
 
@@ -55,6 +47,17 @@ def secret(name: str) -> EnvVar | None:
     """``EnvVar(name)`` when the variable is set; None lets Settings apply its default
     (an unset ``EnvVar`` would fail the whole code location)."""
     return EnvVar(name) if os.environ.get(name) else None
+
+
+SECRET_SETTINGS = frozenset(
+    name for name, info in Settings.model_fields.items() if "SecretStr" in str(info.annotation)
+)
+RESOURCE_KEYS: dict[str, type[AtlasResource]] = {
+    "database": DatabaseResource,
+    "youtube": YouTubeResource,
+    "vault": VaultResource,
+    "notifier": NotifierResource,
+}
 
 
 def resources() -> dict[str, object]:
@@ -72,29 +75,10 @@ def resources() -> dict[str, object]:
     }
 
 
-SECRET_SETTINGS = frozenset(
-    name for name, info in Settings.model_fields.items() if "SecretStr" in str(info.annotation)
-)
-RESOURCE_KEYS: dict[str, type[AtlasResource]] = {
-    "database": DatabaseResource,
-    "youtube": YouTubeResource,
-    "vault": VaultResource,
-    "notifier": NotifierResource,
-}
-
-
-defs = Definitions(
-    assets=assets,
-    asset_checks=checks,
-    jobs=[discover_job, export_job, refresh_job, deliver_alerts_job, retention_job],
-    schedules=[
-        *build_schedules(
-            cron_from_env(os.environ, "REFRESH_CRON", REFRESH_CRON),
-            cron_from_env(os.environ, "DISCOVERY_CRON", DISCOVERY_CRON),
-            chunk_from_env(os.environ),
-        ),
-        retention_schedule,
-    ],
-    sensors=[*sensors, alerts_sensor],
-    resources=resources(),
-)
+defs = load_definitions_from_modules(MODULES, resources=resources())
+assets = [
+    a
+    for a in defs.assets or []
+    if isinstance(a, AssetsDefinition) and not isinstance(a, AssetChecksDefinition)
+]
+checks = list(defs.asset_checks or [])

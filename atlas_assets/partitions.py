@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from dagster import DailyPartitionsDefinition, DynamicPartitionsDefinition, RunRequest
-from dagster._core.storage.tags import (
-    ASSET_PARTITION_RANGE_END_TAG,
-    ASSET_PARTITION_RANGE_START_TAG,
-)
+
+# The run tags that make a run cover a partition range (documented for backfills and run
+# requests; Dagster reads them back as ``RunRequest.partition_key_range``).
+ASSET_PARTITION_RANGE_START_TAG = "dagster/asset_partition_range_start"
+ASSET_PARTITION_RANGE_END_TAG = "dagster/asset_partition_range_end"
 
 DAILY_START = "2026-01-01"  # the first day Atlas has data for; backfills start here
 

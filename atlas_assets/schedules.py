@@ -3,8 +3,8 @@ default) and ``export_closed_day`` (00:30 UTC, the day that just ended).
 
 The cadences are module constants; a deployment (or ``atlas demo``) may override the two
 hourly ones through ``REFRESH_CRON`` / ``DISCOVERY_CRON`` (and the channels per discovery run
-through ``DISCOVERY_CHUNK_SIZE``), read once by ``definitions.py``
-via :func:`cron_from_env`, which validates them with Dagster's own cron parser.
+through ``DISCOVERY_CHUNK_SIZE``), read once when this module is imported, through
+:func:`cron_from_env`, which validates them with Dagster's own cron parser.
 Today's vault
 partition is open (``partitions.daily`` ends today): any run for it rewrites it with the rows
 so far; ``export_closed_day`` writes each day once more after it ends.
@@ -12,10 +12,12 @@ so far; ``export_closed_day`` writes each day once more after it ends.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 from dagster import (
+    DagsterInvalidDefinitionError,
     DefaultScheduleStatus,
     RunRequest,
     ScheduleDefinition,
@@ -23,7 +25,6 @@ from dagster import (
     SkipReason,
     schedule,
 )
-from dagster._utils.schedules import is_valid_cron_string
 
 from atlas_assets import partitions
 from atlas_assets.jobs import discover_job, export_job, refresh_job
@@ -41,11 +42,13 @@ def cron_from_env(environ: Mapping[str, str], name: str, default: str) -> str:
     """``environ[name]`` if set, else ``default``; raises ValueError naming the variable
     when the value is not a cron string Dagster accepts."""
     value = environ.get(name, "").strip() or default
-    if not is_valid_cron_string(value):
+    try:  # Dagster's own parser, through its public API
+        ScheduleDefinition(name="cron_check", cron_schedule=value, job_name="cron_check")
+    except DagsterInvalidDefinitionError:
         raise ValueError(
             f"{name}={value!r} is not a valid cron schedule; expected five fields such as "
             f"{default!r} (minute hour day-of-month month day-of-week)"
-        )
+        ) from None
     return value
 
 
@@ -121,7 +124,12 @@ def build_schedules(
     return [refresh_schedule, discovery_schedule, export_schedule]
 
 
-refresh_schedule, discovery_schedule, export_schedule = build_schedules()
+# Built once, with the deployment's cadences (``atlas demo`` sets faster ones).
+refresh_schedule, discovery_schedule, export_schedule = build_schedules(
+    cron_from_env(os.environ, "REFRESH_CRON", REFRESH_CRON),
+    cron_from_env(os.environ, "DISCOVERY_CRON", DISCOVERY_CRON),
+    chunk_from_env(os.environ),
+)
 
 
 async def _due(database: DatabaseResource, now: datetime) -> list[str]:

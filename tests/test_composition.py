@@ -71,7 +71,7 @@ async def test_services_build_nothing_a_step_does_not_use(settings: Settings) ->
     broken = settings.model_copy(update={"VISION_MODEL_PATH": "/nonexistent/model.onnx"})
     async with Services.open(broken) as svc:
         assert await svc.db.health_check()
-        assert svc._youtube is None and svc._notifier is None and svc._embedder is None
+        assert svc.built == set()
         with pytest.raises(ValueError, match="VISION_MODEL_PATH"):
             svc.embedder
 
@@ -92,3 +92,51 @@ def test_the_facade_builds_through_the_factories(settings: Settings) -> None:
     assert atlas_core.settings is settings
     assert atlas_core.db.dsn == settings.DATABASE_URL.get_secret_value()  # type: ignore[union-attr]
     assert atlas_core.vault.health_check()
+
+
+def test_definitions_are_collected_from_their_modules() -> None:
+    from atlas_assets.definitions import defs
+
+    jobs = {j.name for j in defs.resolve_all_job_defs()}
+    assert {
+        "check_stats_freshness",
+        "deliver_alerts",
+        "discover_videos",
+        "export_vault",
+        "refresh_stats",
+        "retention_job",
+    } <= jobs
+    assert {s.name for s in defs.schedules or []} == {
+        "apply_retention",
+        "check_stats_freshness",
+        "discover_uploads",
+        "export_closed_day",
+        "refresh_stats",
+    }
+    assert {s.name for s in defs.sensors or []} == {
+        "alerts_sensor",
+        "ops_failure_alert",
+        "watchlist_sensor",
+        "websub_pushes",
+    }
+
+
+def test_stats_freshness_runs_on_its_own_schedule(database_dsn: str) -> None:
+    """A refresh that stopped is caught: the freshness check has a job and schedule of its
+    own, which runs the check alone (no refresh)."""
+    import psycopg
+
+    from atlas_assets.definitions import defs
+
+    with psycopg.connect(database_dsn) as conn:
+        conn.execute("INSERT INTO channels (id, title) VALUES ('UCa', 'a')")
+        conn.execute("INSERT INTO watchlist (channel_id) VALUES ('UCa')")
+    job = defs.resolve_job_def("check_stats_freshness")
+    result = job.execute_in_process(
+        resources={"database": DatabaseResource(database_url=database_dsn)},
+        instance=DagsterInstance.ephemeral(),
+        raise_on_error=False,
+    )
+    [evaluation] = result.get_asset_check_evaluations()
+    assert evaluation.check_name == "stats_fresh_per_channel" and not evaluation.passed
+    assert result.get_asset_materialization_events() == []

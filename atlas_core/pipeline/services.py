@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
 from atlas_core import factories
 from atlas_core.config import Settings
@@ -24,6 +24,9 @@ if TYPE_CHECKING:
     from atlas_core.storage import VaultStrategy
     from atlas_core.vision.embedder import Embedder
     from atlas_core.youtube import YouTubeClient
+
+
+T = TypeVar("T")
 
 
 class Notifier(Protocol):
@@ -67,46 +70,47 @@ class Services:
         self.settings = settings
         self.db = db
         self.clock = clock
-        self._vault = vault
-        self._notifier = notifier
-        self._youtube = youtube
-        self._embedder = embedder
-        self._http: httpx.AsyncClient | None = None
+        given = {"vault": vault, "notifier": notifier, "youtube": youtube, "embedder": embedder}
+        self._clients: dict[str, Any] = {k: v for k, v in given.items() if v is not None}
         self._owned: list[Callable[[], Awaitable[None]]] = []  # closers, in build order
+
+    def _client(self, name: str, build: Callable[[], T], *, closes: bool = False) -> T:
+        """The client ``name``, built on first use; ``closes``: ``aclose`` it on exit."""
+        if name not in self._clients:
+            client = build()
+            if closes:
+                self._owned.append(getattr(client, "aclose"))  # noqa: B009 - any client type
+            self._clients[name] = client
+        return cast(T, self._clients[name])
+
+    @property
+    def built(self) -> set[str]:
+        """The names of the clients built or given so far."""
+        return set(self._clients)
 
     @property
     def youtube(self) -> YouTubeClient:
-        if self._youtube is None:
-            self._youtube = factories.build_youtube(self.settings, self.db)
-            self._owned.append(self._youtube.aclose)
-        return self._youtube
+        return self._client(
+            "youtube", lambda: factories.build_youtube(self.settings, self.db), closes=True
+        )
 
     @property
     def vault(self) -> VaultStrategy:
-        if self._vault is None:
-            self._vault = factories.build_vault(self.settings)
-        return self._vault
+        return self._client("vault", lambda: factories.build_vault(self.settings))
 
     @property
     def notifier(self) -> Notifier:
-        if self._notifier is None:
-            built = factories.build_notifier(self.settings)
-            self._owned.append(built.aclose)
-            self._notifier = built
-        return self._notifier
+        return self._client(
+            "notifier", lambda: factories.build_notifier(self.settings), closes=True
+        )
 
     @property
     def http(self) -> httpx.AsyncClient:
-        if self._http is None:
-            self._http = factories.build_http(self.settings)
-            self._owned.append(self._http.aclose)
-        return self._http
+        return self._client("http", lambda: factories.build_http(self.settings), closes=True)
 
     @property
     def embedder(self) -> Embedder:
-        if self._embedder is None:
-            self._embedder = factories.build_embedder(self.settings)
-        return self._embedder
+        return self._client("embedder", lambda: factories.build_embedder(self.settings))
 
     @property
     def events(self) -> EventBus:
