@@ -32,7 +32,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from atlas_core.config import Settings
+from atlas_core.config import WEBHOOK_SETTINGS, Settings
 from atlas_core.embedded import hold_server
 from atlas_core.factories import build_database, build_youtube, database_dsn, read_settings
 from atlas_core.migrate import migrate
@@ -61,12 +61,8 @@ concurrency:
     default_limit: 2
 """
 _OURS = DEMO_DAGSTER_YAML.splitlines()[0]
-WEBHOOKS = {  # setting -> AlertChannel value (the last part of the stand-in's URL)
-    "DISCORD_WEBHOOK_ALERTS": "alerts",
-    "DISCORD_WEBHOOK_HUNT": "hunt",
-    "DISCORD_WEBHOOK_SURVEILLANCE": "surveillance",
-    "DISCORD_WEBHOOK_OPS": "ops",
-}
+# setting -> AlertChannel value (the last part of the stand-in's URL)
+WEBHOOKS = {setting: channel for channel, setting in WEBHOOK_SETTINGS.items()}
 _print_lock = threading.Lock()
 
 

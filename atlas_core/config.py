@@ -240,13 +240,16 @@ class Settings(BaseSettings):
     @property
     def discord_webhooks(self) -> dict[str, SecretStr | None]:
         """Webhook per AlertChannel value (alerts, hunt, surveillance, ops)."""
-        return {
-            "alerts": self.DISCORD_WEBHOOK_ALERTS,
-            "hunt": self.DISCORD_WEBHOOK_HUNT,
-            "surveillance": self.DISCORD_WEBHOOK_SURVEILLANCE,
-            "ops": self.DISCORD_WEBHOOK_OPS,
-        }
+        return {channel: getattr(self, name) for channel, name in WEBHOOK_SETTINGS.items()}
 
+
+# AlertChannel value -> the setting holding its Discord webhook.
+WEBHOOK_SETTINGS: dict[str, str] = {
+    "alerts": "DISCORD_WEBHOOK_ALERTS",
+    "hunt": "DISCORD_WEBHOOK_HUNT",
+    "surveillance": "DISCORD_WEBHOOK_SURVEILLANCE",
+    "ops": "DISCORD_WEBHOOK_OPS",
+}
 
 _PROD_NAMES = (
     "ENV",
