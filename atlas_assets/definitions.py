@@ -13,11 +13,20 @@ the variable's name, never its value); any setting not set here falls back to
 from __future__ import annotations
 
 import os
+from types import ModuleType
+from typing import TypeVar
 
-from dagster import AssetChecksDefinition, AssetsDefinition, EnvVar, load_definitions_from_modules
+from dagster import (
+    Definitions,
+    EnvVar,
+    ScheduleDefinition,
+    SensorDefinition,
+    load_asset_checks_from_modules,
+    load_assets_from_modules,
+)
 
 from atlas_assets import checks as checks_module
-from atlas_assets import jobs, schedules, sensors
+from atlas_assets import sensors
 from atlas_assets.assets import alerts, retention, signals, vault, vision, youtube
 from atlas_assets.resources import (
     AtlasResource,
@@ -27,20 +36,22 @@ from atlas_assets.resources import (
     YouTubeResource,
     setting_name,
 )
+from atlas_assets.schedules import schedules_from_env
 from atlas_core.config import Settings
 
-MODULES = [
-    youtube,
-    vision,
-    signals,
-    vault,
-    alerts,
-    retention,
-    checks_module,
-    jobs,
-    schedules,
-    sensors,
-]
+ASSET_MODULES: list[ModuleType] = [youtube, vision, signals, vault, alerts, retention]
+MODULES: list[ModuleType] = [*ASSET_MODULES, checks_module, sensors]
+T = TypeVar("T")
+
+
+def defined(kind: type[T], modules: list[ModuleType]) -> list[T]:
+    """Every ``kind`` object the modules hold at top level, once each, in module order."""
+    found: dict[int, T] = {}
+    for module in modules:
+        for value in vars(module).values():
+            if isinstance(value, kind):
+                found.setdefault(id(value), value)
+    return list(found.values())
 
 
 def secret(name: str) -> EnvVar | None:
@@ -75,10 +86,13 @@ def resources() -> dict[str, object]:
     }
 
 
-defs = load_definitions_from_modules(MODULES, resources=resources())
-assets = [
-    a
-    for a in defs.assets or []
-    if isinstance(a, AssetsDefinition) and not isinstance(a, AssetChecksDefinition)
-]
-checks = list(defs.asset_checks or [])
+assets = load_assets_from_modules(ASSET_MODULES)
+checks = load_asset_checks_from_modules([checks_module])
+
+defs = Definitions(
+    assets=assets,
+    asset_checks=checks,
+    schedules=[*defined(ScheduleDefinition, MODULES), *schedules_from_env(os.environ)],
+    sensors=defined(SensorDefinition, MODULES),
+    resources=resources(),
+)

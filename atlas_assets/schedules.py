@@ -3,8 +3,9 @@ default) and ``export_closed_day`` (00:30 UTC, the day that just ended).
 
 The cadences are module constants; a deployment (or ``atlas demo``) may override the two
 hourly ones through ``REFRESH_CRON`` / ``DISCOVERY_CRON`` (and the channels per discovery run
-through ``DISCOVERY_CHUNK_SIZE``), read once when this module is imported, through
-:func:`cron_from_env`, which validates them with Dagster's own cron parser.
+through ``DISCOVERY_CHUNK_SIZE``), read once by ``definitions.py``
+(:func:`schedules_from_env`), validated with Dagster's own cron parser. Importing this module
+reads no environment.
 Today's vault
 partition is open (``partitions.daily`` ends today): any run for it rewrites it with the rows
 so far; ``export_closed_day`` writes each day once more after it ends.
@@ -12,7 +13,6 @@ so far; ``export_closed_day`` writes each day once more after it ends.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 
@@ -124,12 +124,14 @@ def build_schedules(
     return [refresh_schedule, discovery_schedule, export_schedule]
 
 
-# Built once, with the deployment's cadences (``atlas demo`` sets faster ones).
-refresh_schedule, discovery_schedule, export_schedule = build_schedules(
-    cron_from_env(os.environ, "REFRESH_CRON", REFRESH_CRON),
-    cron_from_env(os.environ, "DISCOVERY_CRON", DISCOVERY_CRON),
-    chunk_from_env(os.environ),
-)
+def schedules_from_env(environ: Mapping[str, str]) -> list[ScheduleDefinition]:
+    """The three schedules with the deployment's cadences (``atlas demo`` sets faster ones);
+    ``definitions.py`` calls this once. Raises ValueError naming a bad variable."""
+    return build_schedules(
+        cron_from_env(environ, "REFRESH_CRON", REFRESH_CRON),
+        cron_from_env(environ, "DISCOVERY_CRON", DISCOVERY_CRON),
+        chunk_from_env(environ),
+    )
 
 
 async def _due(database: DatabaseResource, now: datetime) -> list[str]:

@@ -224,12 +224,12 @@ def _check_schedules(
 
     from atlas_assets.resources import forget_settings
     from atlas_assets.runtime import AS_OF_TAG
-    from atlas_assets.schedules import build_schedules, refresh_schedule
+    from atlas_assets.schedules import build_schedules
 
+    refresh_schedule, discovery_schedule, export_schedule = build_schedules(discovery_chunk=2)
     request = refresh_schedule(build_schedule_context(instance, scheduled_execution_time=tick))
     assert request.tags[AS_OF_TAG] == tick.isoformat()  # type: ignore[union-attr]
 
-    _, discovery_schedule, _ = build_schedules(discovery_chunk=2)
     database = {"database": DatabaseResource(database_url=dsn)}
 
     def evaluate():  # type: ignore[no-untyped-def]
@@ -284,8 +284,6 @@ def _check_schedules(
         )
     nothing = evaluate()
     assert isinstance(nothing, SkipReason) and "no channel due" in (nothing.skip_message or "")
-
-    from atlas_assets.schedules import export_schedule
 
     midnight = datetime(2026, 11, 28, 0, 30, tzinfo=UTC)  # closes the day that just ended
     closing = export_schedule(build_schedule_context(instance, scheduled_execution_time=midnight))
