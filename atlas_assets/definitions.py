@@ -33,6 +33,7 @@ from atlas_assets.resources import (
     DatabaseResource,
     NotifierResource,
     VaultResource,
+    WebSubResource,
     YouTubeResource,
     setting_name,
 )
@@ -68,6 +69,7 @@ RESOURCE_KEYS: dict[str, type[AtlasResource]] = {
     "youtube": YouTubeResource,
     "vault": VaultResource,
     "notifier": NotifierResource,
+    "websub": WebSubResource,
 }
 
 

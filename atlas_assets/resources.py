@@ -175,9 +175,19 @@ class NotifierResource(AtlasResource):
         return factories.build_notifier(self.settings())
 
 
+class WebSubResource(AtlasResource):
+    """YouTube's push notifications (WebSub): the public callback URL (unset: off), the hub,
+    and the secret the hub signs pushes with (``EnvVar("WEBSUB_SECRET")``)."""
+
+    callback_url: str | None = setting("WEBSUB_CALLBACK_URL")
+    hub_url: str | None = setting("WEBSUB_HUB_URL")
+    secret: str | None = setting("WEBSUB_SECRET")
+
+
 RESOURCES: tuple[type[AtlasResource], ...] = (
     DatabaseResource,
     YouTubeResource,
     VaultResource,
     NotifierResource,
+    WebSubResource,
 )

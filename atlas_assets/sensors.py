@@ -18,7 +18,12 @@ from dagster import (
 
 from atlas_assets import partitions
 from atlas_assets.jobs import discover_job
-from atlas_assets.resources import DatabaseResource, NotifierResource
+from atlas_assets.resources import (
+    DatabaseResource,
+    NotifierResource,
+    WebSubResource,
+    settings_from,
+)
 from atlas_assets.runtime import sensor_dsn
 from atlas_core.config import Settings
 from atlas_core.factories import build_database
@@ -87,9 +92,9 @@ def watchlist_sensor(
     "planned discovery checks stay the safety net.",
 )
 def websub_sensor(
-    context: SensorEvaluationContext, database: DatabaseResource
+    context: SensorEvaluationContext, database: DatabaseResource, websub: WebSubResource
 ) -> SensorResult | SkipReason:
-    settings = database.settings()
+    settings = settings_from(database, websub)
     if settings.WEBSUB_CALLBACK_URL is None:
         return SkipReason("push notifications off: WEBSUB_CALLBACK_URL is not set")
     dsn = sensor_dsn(database)
