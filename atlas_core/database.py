@@ -27,7 +27,6 @@ from psycopg.conninfo import conninfo_to_dict
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from atlas_core.db_errors import DatabaseConnectionError
-from atlas_core.store.health import ping
 
 if TYPE_CHECKING:
     from atlas_core.config import Settings
@@ -173,7 +172,8 @@ class DatabaseManager:
         """True when a ``SELECT 1`` round-trip succeeds."""
         try:
             async with self.get_connection() as conn:
-                return await ping(conn)
+                cur = await conn.execute("SELECT 1")  # a liveness probe, not a query of data
+                return (await cur.fetchone()) == (1,)
         except Exception as exc:
             logger.warning("database health check failed: %s", _reason(exc))
             return False

@@ -1,17 +1,10 @@
-"""Queries the health checks run: a ping, latest snapshot per watched channel, events in a
-window."""
+"""Queries the asset checks run: latest snapshot per watched channel, events in a window."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 from psycopg import AsyncConnection
-
-
-async def ping(conn: AsyncConnection) -> bool:
-    """True when a ``SELECT 1`` round-trip answers."""
-    cur = await conn.execute("SELECT 1")
-    return (await cur.fetchone()) == (1,)
 
 
 async def latest_channel_snapshots(conn: AsyncConnection) -> dict[str, datetime | None]:
