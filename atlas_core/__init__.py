@@ -59,7 +59,9 @@ def _build(name: str) -> Any:
     if name == "db":
         return factories.build_database(current)
     if name == "events":
-        return factories.build_events(_get("db"))
+        from atlas_core.event_log import EventBus  # a view over the pool, nothing to build
+
+        return EventBus(_get("db"))
     if name == "vault":
         return factories.build_vault(current)
     if name == "notifier":

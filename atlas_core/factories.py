@@ -22,7 +22,6 @@ from atlas_core.database import DatabaseManager, resolve_dsn
 if TYPE_CHECKING:
     import httpx
 
-    from atlas_core.event_log import EventBus
     from atlas_core.notifications import DiscordNotifier
     from atlas_core.storage import VaultStrategy
     from atlas_core.vision.embedder import Embedder
@@ -31,7 +30,6 @@ if TYPE_CHECKING:
 __all__ = [
     "build_database",
     "build_embedder",
-    "build_events",
     "build_http",
     "build_notifier",
     "build_vault",
@@ -71,13 +69,6 @@ def build_database(
         min_size=min_size,
         max_size=max_size,
     )
-
-
-def build_events(db: DatabaseManager) -> EventBus:
-    """The audit log over ``db``."""
-    from atlas_core.event_log import EventBus
-
-    return EventBus(db)
 
 
 def build_vault(settings: Settings) -> VaultStrategy:

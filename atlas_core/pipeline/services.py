@@ -114,7 +114,7 @@ class Services:
 
     @property
     def events(self) -> EventBus:
-        return factories.build_events(self.db)
+        return EventBus(self.db)
 
     async def record_skipped_items(self, since: int) -> int:
         """Record a ``youtube.item_skipped`` event for each malformed API item the client
