@@ -1,7 +1,11 @@
 """Settings: every knob Atlas reads, from the environment and an optional ``.env`` file.
 
-    from atlas_core.config import load_settings
-    settings = load_settings()            # raises ConfigError naming every bad variable
+    from atlas_core.factories import read_settings
+    settings = read_settings()            # raises ConfigError naming every bad variable
+
+A process reads them once, in its composition root (the CLI's ``main()``, the Dagster
+resources, a script), and hands them down; ``load_settings`` below is what
+``atlas_core.factories.read_settings`` calls.
 
 ``DATABASE_URL`` unset means the embedded PostgreSQL under ``ATLAS_HOME``. ``ENV=prod``
 refuses to start without its required settings and names every missing one at once.
