@@ -1,4 +1,4 @@
-"""Everything a pipeline step needs, opened together and closed together on one event loop.
+"""Everything a pipeline step may need, built when first used and closed together on one loop.
 
 async with Services.open(settings) as svc:   # the db pool; clients built when first used
     await refresh_channels(svc)
