@@ -1,6 +1,7 @@
 """What the Dagster catalog shows about each asset: owner, kinds, tags, and for tables their
 name and column schema (``dagster/table_name``, ``dagster/column_schema``); materializations
-add ``dagster/row_count`` (:func:`table_metadata`)."""
+add ``dagster/row_count`` (:func:`table_metadata`). ``tests/test_schema.py`` compares every
+column schema here with the migrated database's own catalog, so the two cannot drift."""
 
 from __future__ import annotations
 
@@ -50,6 +51,7 @@ SCHEMAS: dict[str, TableSchema] = {
         ("duration", "integer", "length in seconds"),
         ("wiki_topics", "text[]", "Wikipedia topic URLs YouTube assigns"),
         ("discovered_at", "timestamptz", "when Atlas first saw it"),
+        ("missing_since", "timestamptz", "since when the API no longer returns it (null: found)"),
     ),
     "video_stats_log": _cols(
         ("video_id", "varchar(20)", "the video"),
@@ -65,6 +67,7 @@ SCHEMAS: dict[str, TableSchema] = {
         ("vector", "vector(512)", "embedding, cosine distance via HNSW"),
         ("source_type", "varchar(50)", "what the frame came from"),
         ("created_at", "timestamptz", "when it was embedded"),
+        ("embedder", "varchar(100)", "the embedder that produced the vector (primary key part)"),
     ),
 }
 

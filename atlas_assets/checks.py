@@ -11,14 +11,19 @@ asset, blocking: see ``assets/vault.py``.)
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
-from typing import TypeVar
+from datetime import timedelta
 
-from dagster import AssetCheckResult, AssetCheckSeverity, asset_check
+from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetSelection,
+    DefaultScheduleStatus,
+    ScheduleDefinition,
+    asset_check,
+    define_asset_job,
+)
 
-from atlas_assets.resources import DatabaseResource, YouTubeResource, settings_from
+from atlas_assets.resources import DatabaseResource, YouTubeResource
 from atlas_assets.runtime import database_only
 from atlas_core.analysis.health import (
     YOUTUBE_DAILY_UNITS_PER_KEY,
@@ -27,37 +32,22 @@ from atlas_core.analysis.health import (
     stale_channels,
 )
 from atlas_core.analysis.quality import implausible_drops
-from atlas_core.database import DatabaseManager
 from atlas_core.store.health import count_events, latest_channel_snapshots
 from atlas_core.utils import utc_now
 from atlas_core.youtube.quota import QuotaLedger, quota_day
 
-T = TypeVar("T")
 STATS_MAX_AGE = timedelta(hours=3)
 HUNT_EVENT = "reupload.suspected"
 
 
-def _query(database: DatabaseResource, work: Callable[[DatabaseManager], Awaitable[T]]) -> T:
-    """Run ``work`` with a pool of its own on a fresh event loop (checks are synchronous)."""
-
-    async def main() -> T:
-        async with database_only(database) as db:
-            return await work(db)
-
-    return asyncio.run(main())
-
-
-@asset_check(
+@asset_check(  # type: ignore[arg-type]  # async checks run; the stub expects sync
     asset="video_stats_log",
     description="No video lost over half its views between two snapshots in the last two "
     "days (views only grow, bar YouTube's spam corrections).",
 )
-def no_implausible_view_drops(database: DatabaseResource) -> AssetCheckResult:
-    async def work(db: DatabaseManager) -> list[tuple[str, int, int]]:
-        async with db.get_connection() as conn:
-            return await implausible_drops(conn)
-
-    drops = _query(database, work)
+async def no_implausible_view_drops(database: DatabaseResource) -> AssetCheckResult:
+    async with database_only(database) as db, db.get_connection() as conn:
+        drops = await implausible_drops(conn)
     return AssetCheckResult(
         passed=not drops,
         severity=AssetCheckSeverity.WARN,
@@ -68,16 +58,13 @@ def no_implausible_view_drops(database: DatabaseResource) -> AssetCheckResult:
     )
 
 
-@asset_check(
+@asset_check(  # type: ignore[arg-type]  # async checks run; the stub expects sync
     asset="channel_stats_log",
     description="Every watched channel has a stats snapshot less than 3 hours old.",
 )
-def stats_fresh_per_channel(database: DatabaseResource) -> AssetCheckResult:
-    async def work(db: DatabaseManager) -> dict[str, datetime | None]:
-        async with db.get_connection() as conn:
-            return await latest_channel_snapshots(conn)
-
-    latest = _query(database, work)
+async def stats_fresh_per_channel(database: DatabaseResource) -> AssetCheckResult:
+    async with database_only(database) as db, db.get_connection() as conn:
+        latest = await latest_channel_snapshots(conn)
     now = utc_now()
     stale = stale_channels(latest, now, STATS_MAX_AGE)
     return AssetCheckResult(
@@ -94,19 +81,19 @@ def stats_fresh_per_channel(database: DatabaseResource) -> AssetCheckResult:
     )
 
 
-@asset_check(
+@asset_check(  # type: ignore[arg-type]  # async checks run; the stub expects sync
     asset="video_stats_log",
     description="At the rate spent so far today, the YouTube quota lasts until Pacific "
     "midnight (10,000 units per key per day).",
 )
-def quota_headroom_today(database: DatabaseResource, youtube: YouTubeResource) -> AssetCheckResult:
-    keys = max(1, len(settings_from(database, youtube).api_keys))
+async def quota_headroom_today(
+    database: DatabaseResource, youtube: YouTubeResource
+) -> AssetCheckResult:
+    keys = max(1, len(youtube.settings().api_keys))
     now = utc_now()
-
-    async def work(db: DatabaseManager) -> int:
-        return await QuotaLedger(db).units(quota_day(now))
-
-    headroom = quota_headroom(_query(database, work), keys * YOUTUBE_DAILY_UNITS_PER_KEY, now)
+    async with database_only(database) as db:
+        used = await QuotaLedger(db).units(quota_day(now))
+    headroom = quota_headroom(used, keys * YOUTUBE_DAILY_UNITS_PER_KEY, now)
     return AssetCheckResult(
         passed=headroom.enough,
         metadata={
@@ -118,22 +105,17 @@ def quota_headroom_today(database: DatabaseResource, youtube: YouTubeResource) -
     )
 
 
-@asset_check(
+@asset_check(  # type: ignore[arg-type]  # async checks run; the stub expects sync
     asset="video_vectors",
     description="Re-upload (HUNT) alerts in the last 24 hours stay under 3x the previous "
     "7 days' daily average and under 10, whichever is higher.",
 )
-def hunt_alert_rate(database: DatabaseResource) -> AssetCheckResult:
+async def hunt_alert_rate(database: DatabaseResource) -> AssetCheckResult:
     now = utc_now()
     day = timedelta(days=1)
-
-    async def work(db: DatabaseManager) -> tuple[int, int]:
-        async with db.get_connection() as conn:
-            recent = await count_events(conn, HUNT_EVENT, now - day, now)
-            week = await count_events(conn, HUNT_EVENT, now - 8 * day, now - day)
-        return recent, week
-
-    recent, week = _query(database, work)
+    async with database_only(database) as db, db.get_connection() as conn:
+        recent = await count_events(conn, HUNT_EVENT, now - day, now)
+        week = await count_events(conn, HUNT_EVENT, now - 8 * day, now - day)
     baseline = week / 7
     return AssetCheckResult(
         passed=not alert_rate_is_anomalous(recent, baseline),
@@ -143,3 +125,18 @@ def hunt_alert_rate(database: DatabaseResource) -> AssetCheckResult:
 
 
 checks = [no_implausible_view_drops, stats_fresh_per_channel, quota_headroom_today, hunt_alert_rate]
+
+
+# Freshness of channel stats is checked on its own cadence too, so a refresh that stopped
+# running (its schedule off, its runs failing early) is caught, not only a slow one.
+check_stats_freshness_job = define_asset_job(
+    "check_stats_freshness",
+    selection=AssetSelection.checks(stats_fresh_per_channel),
+    description="Check that every watched channel has a recent stats snapshot.",
+)
+stats_freshness_schedule = ScheduleDefinition(
+    name="check_stats_freshness",
+    job=check_stats_freshness_job,
+    cron_schedule="45 * * * *",
+    default_status=DefaultScheduleStatus.RUNNING,
+)

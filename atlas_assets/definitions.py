@@ -2,50 +2,57 @@
 
     dagster-webserver -w workspace.yaml    # + dagster-daemon run -w workspace.yaml; or: atlas demo
 
-Where configuration comes from: the resources below. Each secret is an ``EnvVar`` (the UI
-shows the variable's name, never its value); any setting not set here falls back to
+Assets, checks, jobs, schedules and sensors are collected from the modules that define them
+(``load_assets_from_modules`` and the like): a new one is picked up where it is written;
+each job comes in with the schedule or sensor that launches it. Where
+configuration comes from: the resources below. Each secret is an ``EnvVar`` (the UI shows
+the variable's name, never its value); any setting not set here falls back to
 ``atlas_core.config.Settings``, i.e. the same-named environment variable or its default.
 """
 
 from __future__ import annotations
 
 import os
+from types import ModuleType
+from typing import TypeVar
 
-from dagster import Definitions, EnvVar
+from dagster import (
+    Definitions,
+    EnvVar,
+    ScheduleDefinition,
+    SensorDefinition,
+    load_asset_checks_from_modules,
+    load_assets_from_modules,
+)
 
-from atlas_assets.assets.alerts import alert_deliveries, alerts_sensor, deliver_alerts_job
-from atlas_assets.assets.retention import retention, retention_job, retention_schedule
-from atlas_assets.assets.signals import velocity_anomalies
-from atlas_assets.assets.vault import vault_partitions
-from atlas_assets.assets.vision import video_vectors
-from atlas_assets.assets.youtube import channels_and_stats, video_stats_log, videos
-from atlas_assets.checks import checks
-from atlas_assets.jobs import discover_job, export_job, refresh_job
+from atlas_assets import checks as checks_module
+from atlas_assets import sensors
+from atlas_assets.assets import alerts, retention, signals, vault, vision, youtube
 from atlas_assets.resources import (
+    AtlasResource,
     DatabaseResource,
     NotifierResource,
     VaultResource,
+    WebSubResource,
     YouTubeResource,
+    setting_name,
 )
-from atlas_assets.schedules import (
-    DISCOVERY_CRON,
-    REFRESH_CRON,
-    build_schedules,
-    chunk_from_env,
-    cron_from_env,
-)
-from atlas_assets.sensors import sensors
+from atlas_assets.schedules import schedules_from_env
+from atlas_core.config import Settings
 
-assets = [
-    channels_and_stats,
-    videos,
-    video_stats_log,
-    video_vectors,
-    velocity_anomalies,
-    vault_partitions,
-    alert_deliveries,
-    retention,
-]
+ASSET_MODULES: list[ModuleType] = [youtube, vision, signals, vault, alerts, retention]
+MODULES: list[ModuleType] = [*ASSET_MODULES, checks_module, sensors]
+T = TypeVar("T")
+
+
+def defined(kind: type[T], modules: list[ModuleType]) -> list[T]:
+    """Every ``kind`` object the modules hold at top level, once each, in module order."""
+    found: dict[int, T] = {}
+    for module in modules:
+        for value in vars(module).values():
+            if isinstance(value, kind):
+                found.setdefault(id(value), value)
+    return list(found.values())
 
 
 def secret(name: str) -> EnvVar | None:
@@ -54,33 +61,40 @@ def secret(name: str) -> EnvVar | None:
     return EnvVar(name) if os.environ.get(name) else None
 
 
+SECRET_SETTINGS = frozenset(
+    name for name, info in Settings.model_fields.items() if "SecretStr" in str(info.annotation)
+)
+RESOURCE_KEYS: dict[str, type[AtlasResource]] = {
+    "database": DatabaseResource,
+    "youtube": YouTubeResource,
+    "vault": VaultResource,
+    "notifier": NotifierResource,
+    "websub": WebSubResource,
+}
+
+
 def resources() -> dict[str, object]:
-    """The deployment's resources: secrets by reference, the rest from Settings."""
+    """The deployment's resources: every secret setting a resource holds is an ``EnvVar``
+    (when set), the rest come from Settings (the environment, or the defaults)."""
     return {
-        "database": DatabaseResource(database_url=secret("DATABASE_URL")),
-        "youtube": YouTubeResource(api_key_pool_json=secret("YOUTUBE_API_KEY_POOL_JSON")),
-        "vault": VaultResource(hf_token=secret("HF_TOKEN")),
-        "notifier": NotifierResource(
-            webhook_alerts=secret("DISCORD_WEBHOOK_ALERTS"),
-            webhook_hunt=secret("DISCORD_WEBHOOK_HUNT"),
-            webhook_surveillance=secret("DISCORD_WEBHOOK_SURVEILLANCE"),
-            webhook_ops=secret("DISCORD_WEBHOOK_OPS"),
-        ),
+        key: resource(
+            **{
+                field: secret(setting_name(resource, field))
+                for field in resource.model_fields
+                if setting_name(resource, field) in SECRET_SETTINGS
+            }
+        )
+        for key, resource in RESOURCE_KEYS.items()
     }
 
+
+assets = load_assets_from_modules(ASSET_MODULES)
+checks = load_asset_checks_from_modules([checks_module])
 
 defs = Definitions(
     assets=assets,
     asset_checks=checks,
-    jobs=[discover_job, export_job, refresh_job, deliver_alerts_job, retention_job],
-    schedules=[
-        *build_schedules(
-            cron_from_env(os.environ, "REFRESH_CRON", REFRESH_CRON),
-            cron_from_env(os.environ, "DISCOVERY_CRON", DISCOVERY_CRON),
-            chunk_from_env(os.environ),
-        ),
-        retention_schedule,
-    ],
-    sensors=[*sensors, alerts_sensor],
+    schedules=[*defined(ScheduleDefinition, MODULES), *schedules_from_env(os.environ)],
+    sensors=defined(SensorDefinition, MODULES),
     resources=resources(),
 )

@@ -11,10 +11,11 @@ import warnings
 from collections.abc import Sequence
 
 from dagster import BetaWarning, DailyPartitionsDefinition, DynamicPartitionsDefinition, RunRequest
-from dagster._core.storage.tags import (
-    ASSET_PARTITION_RANGE_END_TAG,
-    ASSET_PARTITION_RANGE_START_TAG,
-)
+
+# The run tags that make a run cover a partition range (documented for backfills and run
+# requests; Dagster reads them back as ``RunRequest.partition_key_range``).
+ASSET_PARTITION_RANGE_START_TAG = "dagster/asset_partition_range_start"
+ASSET_PARTITION_RANGE_END_TAG = "dagster/asset_partition_range_end"
 
 # The assets' backfill policies (BackfillPolicy.single_run / multi_run) are how ranges of these
 # partitions run; Dagster 1.13 still calls the `backfill_policy` parameter beta and warns once

@@ -1,11 +1,12 @@
-"""What every asset step does first: its resources become ``Settings``, the run's clock is
-read from its tags, and ``atlas_core.pipeline.Services`` opens on the step's event loop."""
+"""What every asset step does first: its resources give ``Settings`` and their clients, the
+run's clock is read from its tags, and ``atlas_core.pipeline.Services`` opens on the step's
+event loop."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 
 from dagster import AssetExecutionContext, SkipReason
 
@@ -16,10 +17,11 @@ from atlas_assets.resources import (
     YouTubeResource,
     settings_from,
 )
-from atlas_core.database import DatabaseConnectionError, DatabaseManager, resolve_dsn
+from atlas_core.database import DatabaseManager
+from atlas_core.db_errors import DatabaseConnectionError
 from atlas_core.pipeline import Services
 from atlas_core.pipeline.alerts import deliver_new_alerts
-from atlas_core.utils import utc_now
+from atlas_core.utils import as_utc, utc_now
 
 AS_OF_TAG = "atlas/as_of"
 
@@ -31,8 +33,7 @@ def run_clock(context: AssetExecutionContext) -> Callable[[], datetime]:
     stamp = context.run.tags.get(AS_OF_TAG)
     if not stamp:
         return utc_now
-    moment = datetime.fromisoformat(stamp)
-    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    moment = as_utc(datetime.fromisoformat(stamp))
     return lambda: moment
 
 
@@ -45,20 +46,32 @@ async def services(
     vault: VaultResource | None = None,
     notifier: NotifierResource | None = None,
 ) -> AsyncIterator[Services]:
-    """``Services`` for one step, built only from the resources the asset asked for. After
-    the step's work, the alerts it committed are posted at once (a few seconds at most; the
-    ``deliver_alerts`` job retries what is left) when a Discord webhook is configured."""
+    """``Services`` for one step: the database resource's pool and, when the asset asked for
+    it, the vault resource's vault; the other clients are built through the same factories
+    only if the step uses them. The pool of this step's loop is closed at the end."""
     settings = settings_from(database, youtube, vault, notifier)
-    async with Services.open(settings, clock=run_clock(context)) as svc:
-        yield svc
-        if any(settings.discord_webhooks.values()):
-            await deliver_new_alerts(svc)
+    db = database.get_manager()
+    try:
+        async with Services.open(
+            settings,
+            db=db,
+            vault=vault.get() if vault is not None else None,
+            clock=run_clock(context),
+        ) as svc:
+            yield svc
+            if any(settings.discord_webhooks.values()):
+                # Alerts the step committed are posted at once (a few seconds at most; the
+                # ``deliver_alerts`` job retries what is left).
+                await deliver_new_alerts(svc)
+    finally:
+        await db.close()
 
 
 @asynccontextmanager
 async def database_only(database: DatabaseResource) -> AsyncIterator[DatabaseManager]:
-    """A pool on this step's loop, for steps (exports, checks) that need nothing else."""
-    manager = DatabaseManager(settings=database.settings())
+    """The database resource's pool manager, for steps (exports, checks) that need nothing
+    else; this loop's pool is closed at the end."""
+    manager = database.get_manager()
     try:
         yield manager
     finally:
@@ -70,7 +83,7 @@ def sensor_dsn(database: DatabaseResource) -> str | SkipReason:
     a ``SkipReason`` saying what to run: the tick is skipped with that one line, not failed.
     Sensors only connect; they never start the embedded server."""
     try:
-        return resolve_dsn(database.settings())
+        return database.dsn()
     except DatabaseConnectionError as exc:
         return SkipReason(f"database unavailable: {exc}")
 

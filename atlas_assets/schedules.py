@@ -4,7 +4,8 @@ default) and ``export_closed_day`` (00:30 UTC, the day that just ended).
 The cadences are module constants; a deployment (or ``atlas demo``) may override the two
 hourly ones through ``REFRESH_CRON`` / ``DISCOVERY_CRON`` (and the channels per discovery run
 through ``DISCOVERY_CHUNK_SIZE``), read once by ``definitions.py``
-via :func:`cron_from_env`, which validates them with Dagster's own cron parser.
+(:func:`schedules_from_env`), validated with Dagster's own cron parser. Importing this module
+reads no environment.
 Today's vault
 partition is open (``partitions.daily`` ends today): any run for it rewrites it with the rows
 so far; ``export_closed_day`` writes each day once more after it ends.
@@ -12,11 +13,11 @@ so far; ``export_closed_day`` writes each day once more after it ends.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from dagster import (
+    DagsterInvalidDefinitionError,
     DefaultScheduleStatus,
     RunRequest,
     ScheduleDefinition,
@@ -24,14 +25,13 @@ from dagster import (
     SkipReason,
     schedule,
 )
-from dagster._utils.schedules import is_valid_cron_string
 
 from atlas_assets import partitions
 from atlas_assets.jobs import discover_job, export_job, refresh_job
-from atlas_assets.resources import DatabaseResource, settings_from
+from atlas_assets.resources import DatabaseResource
 from atlas_assets.runtime import AS_OF_TAG
-from atlas_core.database import DatabaseManager
 from atlas_core.pipeline.planning import due_channels
+from atlas_core.utils import as_utc, run_sync
 
 REFRESH_CRON = "0 * * * *"  # channels + video stats + anomalies + vectors
 DISCOVERY_CRON = "15 * * * *"  # new uploads of every watched channel
@@ -42,11 +42,13 @@ def cron_from_env(environ: Mapping[str, str], name: str, default: str) -> str:
     """``environ[name]`` if set, else ``default``; raises ValueError naming the variable
     when the value is not a cron string Dagster accepts."""
     value = environ.get(name, "").strip() or default
-    if not is_valid_cron_string(value):
+    try:  # Dagster's own parser, through its public API
+        ScheduleDefinition(name="cron_check", cron_schedule=value, job_name="cron_check")
+    except DagsterInvalidDefinitionError:
         raise ValueError(
             f"{name}={value!r} is not a valid cron schedule; expected five fields such as "
             f"{default!r} (minute hour day-of-month month day-of-week)"
-        )
+        ) from None
     return value
 
 
@@ -99,8 +101,8 @@ def build_schedules(
         if not keys:
             return SkipReason("no channels on the watchlist yet")
         tick = context.scheduled_execution_time
-        now = tick if tick.tzinfo else tick.replace(tzinfo=UTC)
-        due = asyncio.run(_due(database, now))
+        now = as_utc(tick)
+        due = run_sync(lambda: _due(database, now))
         if not due:
             return SkipReason(f"no channel due a discovery check ({len(keys)} watched)")
         return partitions.channel_range_requests(
@@ -122,13 +124,19 @@ def build_schedules(
     return [refresh_schedule, discovery_schedule, export_schedule]
 
 
-refresh_schedule, discovery_schedule, export_schedule = build_schedules()
+def schedules_from_env(environ: Mapping[str, str]) -> list[ScheduleDefinition]:
+    """The three schedules with the deployment's cadences (``atlas demo`` sets faster ones);
+    ``definitions.py`` calls this once. Raises ValueError naming a bad variable."""
+    return build_schedules(
+        cron_from_env(environ, "REFRESH_CRON", REFRESH_CRON),
+        cron_from_env(environ, "DISCOVERY_CRON", DISCOVERY_CRON),
+        chunk_from_env(environ),
+    )
 
 
 async def _due(database: DatabaseResource, now: datetime) -> list[str]:
-    settings = settings_from(database)
-    db = DatabaseManager(settings=settings, min_size=1, max_size=1)
+    db = database.get_manager()
     try:
-        return await due_channels(db, settings, now)
+        return await due_channels(db, database.settings(), now)
     finally:
         await db.close()

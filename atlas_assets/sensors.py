@@ -1,7 +1,6 @@
 """Sensors: the watchlist becomes channel partitions; YouTube's pushes become discovery
 runs; failed runs alert OPS."""
 
-import asyncio
 import hashlib
 from datetime import UTC, datetime
 
@@ -19,14 +18,20 @@ from dagster import (
 
 from atlas_assets import partitions
 from atlas_assets.jobs import discover_job
-from atlas_assets.resources import DatabaseResource, NotifierResource
+from atlas_assets.resources import (
+    DatabaseResource,
+    NotifierResource,
+    WebSubResource,
+    settings_from,
+)
 from atlas_assets.runtime import sensor_dsn
 from atlas_core.config import Settings
-from atlas_core.database import DatabaseManager
-from atlas_core.notifications import AlertChannel, AlertLevel, build_notifier
+from atlas_core.factories import build_database
+from atlas_core.notifications import AlertChannel, AlertLevel
 from atlas_core.pipeline.websub import SubscriptionSync, sync_subscriptions
 from atlas_core.store.watchlist import read_watchlist_ids
 from atlas_core.store.websub import read_pushes_after
+from atlas_core.utils import run_sync
 
 
 @sensor(
@@ -87,15 +92,15 @@ def watchlist_sensor(
     "planned discovery checks stay the safety net.",
 )
 def websub_sensor(
-    context: SensorEvaluationContext, database: DatabaseResource
+    context: SensorEvaluationContext, database: DatabaseResource, websub: WebSubResource
 ) -> SensorResult | SkipReason:
-    settings = database.settings()
+    settings = settings_from(database, websub)
     if settings.WEBSUB_CALLBACK_URL is None:
         return SkipReason("push notifications off: WEBSUB_CALLBACK_URL is not set")
     dsn = sensor_dsn(database)
     if isinstance(dsn, SkipReason):
         return dsn
-    sync = asyncio.run(_sync_subscriptions(settings, dsn))
+    sync = run_sync(lambda: _sync_subscriptions(settings, dsn))
     if sync.subscribed or sync.unsubscribed or sync.failed:
         context.log.info(
             "websub: %d subscribe and %d unsubscribe requests accepted, %d failed, %d pending",
@@ -122,7 +127,7 @@ def websub_sensor(
 
 
 async def _sync_subscriptions(settings: Settings, dsn: str) -> SubscriptionSync:
-    db = DatabaseManager(dsn, settings=settings, min_size=1, max_size=1)
+    db = build_database(settings, dsn=dsn, min_size=1, max_size=1)
     try:
         return await sync_subscriptions(db, settings, datetime.now(UTC))
     finally:
@@ -146,11 +151,11 @@ def ops_failure_alert(context: RunFailureSensorContext, notifier: NotifierResour
             error = error.cause
         if error is not None:
             lines.append(f"{step.step_key}: {error.message.strip()}")
-    asyncio.run(_alert(notifier, run.run_id, run.job_name, "\n".join(lines)))
+    run_sync(lambda: _alert(notifier, run.run_id, run.job_name, "\n".join(lines)))
 
 
 async def _alert(resource: NotifierResource, run_id: str, job_name: str, error: str) -> None:
-    notifier = build_notifier(resource.settings())
+    notifier = resource.get()
     try:
         await notifier.send(
             f"Run failed: {job_name}",

@@ -2,9 +2,11 @@
 
     from atlas_core import db, vault, events, notifier, settings, AlertLevel, AlertChannel
 
-Each singleton is built on first access from :func:`atlas_core.config.load_settings`, so
-importing this package needs no environment. Call :func:`reset` to drop them (tests, or after
-changing the environment).
+A facade over :mod:`atlas_core.factories`, the one construction path: each name is built on
+first access (``settings`` read from the environment once, unless a composition root such as
+the CLI's ``main()`` installed its own with :func:`use_settings`), so importing this package
+needs no environment. Call :func:`reset` to drop them (tests, or after changing the
+environment).
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ __all__ = [
     "notifier",
     "reset",
     "settings",
+    "use_settings",
     "vault",
 ]
 
@@ -48,27 +51,21 @@ _singletons: dict[str, Any] = {}
 
 
 def _build(name: str) -> Any:
-    if name == "settings":
-        from atlas_core.config import load_settings
+    from atlas_core import factories
 
-        return load_settings()
+    if name == "settings":
+        return factories.read_settings()
     current = _get("settings")
     if name == "db":
-        from atlas_core.database import DatabaseManager
-
-        return DatabaseManager(settings=current)
+        return factories.build_database(current)
     if name == "events":
-        from atlas_core.event_log import EventBus
+        from atlas_core.event_log import EventBus  # a view over the pool, nothing to build
 
         return EventBus(_get("db"))
     if name == "vault":
-        from atlas_core.storage import build_vault
-
-        return build_vault(current)
+        return factories.build_vault(current)
     if name == "notifier":
-        from atlas_core.notifications import build_notifier
-
-        return build_notifier(current)
+        return factories.build_notifier(current)
     raise AssertionError(name)
 
 
@@ -77,6 +74,14 @@ def _get(name: str) -> Any:
         if name not in _singletons:
             _singletons[name] = _build(name)
         return _singletons[name]
+
+
+def use_settings(settings: Settings) -> None:
+    """Make ``settings`` the facade's (the CLI's ``main()`` reads them once); the other names
+    are rebuilt from them on next access."""
+    with _lock:
+        _singletons.clear()
+        _singletons["settings"] = settings
 
 
 def reset() -> None:

@@ -26,7 +26,8 @@ from collections.abc import Callable, Sequence
 
 import atlas_core
 from atlas_core.config import ConfigError
-from atlas_core.database import DatabaseConnectionError
+from atlas_core.db_errors import DatabaseConnectionError
+from atlas_core.factories import build_youtube, read_settings
 from atlas_core.migrate import MigrationError
 from atlas_core.youtube.errors import YouTubeError
 from atlas_core.youtube.websub import WebSubError
@@ -124,7 +125,6 @@ def _cmd_health(args: argparse.Namespace) -> int:
 def _cmd_watch(args: argparse.Namespace) -> int:
     from atlas_core.pipeline.watch import unwatch_channel, watch_channels
     from atlas_core.store.watchlist import watchlist_entries
-    from atlas_core.youtube import YouTubeClient
     from atlas_core.youtube.parsing import parse_channel_ref, printable
 
     db = atlas_core.db
@@ -136,7 +136,7 @@ def _cmd_watch(args: argparse.Namespace) -> int:
             except ValueError as exc:
                 print(f"atlas: {exc}", file=sys.stderr)
                 return 2
-        async with YouTubeClient(atlas_core.settings, db) as youtube:
+        async with build_youtube(atlas_core.settings, db) as youtube:
             outcomes = await watch_channels(db, youtube, args.refs)
         for o in outcomes:
             detail = f"{o.channel_id}  {o.message}" if o.ok else o.message
@@ -243,12 +243,11 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _cmd_reembed(args: argparse.Namespace) -> int:
-    from atlas_core.config import load_settings
     from atlas_core.pipeline import Services
     from atlas_core.pipeline.vectors import reembed
 
     async def run() -> int:
-        async with Services.open(load_settings()) as svc:
+        async with Services.open(atlas_core.settings) as svc:
             result = await reembed(svc, batch=args.batch, max_batches=args.max_batches)
         print(
             f"embedder={result.embedder} videos={result.videos} vectors={result.vectors} "
@@ -274,7 +273,6 @@ def _add_reembed_parser(commands: argparse._SubParsersAction) -> None:  # type: 
 def _cmd_websub(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
-    from atlas_core.database import DatabaseManager
     from atlas_core.pipeline.websub import WebSubReceiver, sync_subscriptions
 
     settings = atlas_core.settings
@@ -292,7 +290,7 @@ def _cmd_websub(args: argparse.Namespace) -> int:
         return 0
 
     async def run() -> int:
-        db = DatabaseManager(settings=settings)
+        db = atlas_core.db
         try:
             sync = await sync_subscriptions(db, settings, datetime.now(UTC), limit=args.limit)
         finally:
@@ -434,6 +432,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
+        # The composition root: Settings read once; every command builds from them through
+        # atlas_core.factories (the facade's atlas_core.db, .vault, ...).
+        atlas_core.use_settings(read_settings())
         if getattr(args, "starts_database", False):
             _start_embedded_database()
         return handler(args)

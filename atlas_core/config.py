@@ -1,7 +1,11 @@
 """Settings: every knob Atlas reads, from the environment and an optional ``.env`` file.
 
-    from atlas_core.config import load_settings
-    settings = load_settings()            # raises ConfigError naming every bad variable
+    from atlas_core.factories import read_settings
+    settings = read_settings()            # raises ConfigError naming every bad variable
+
+A process reads them once, in its composition root (the CLI's ``main()``, the Dagster
+resources, a script), and hands them down; ``load_settings`` below is what
+``atlas_core.factories.read_settings`` calls.
 
 ``DATABASE_URL`` unset means the embedded PostgreSQL under ``ATLAS_HOME``. ``ENV=prod``
 refuses to start without its required settings and names every missing one at once.
@@ -240,13 +244,16 @@ class Settings(BaseSettings):
     @property
     def discord_webhooks(self) -> dict[str, SecretStr | None]:
         """Webhook per AlertChannel value (alerts, hunt, surveillance, ops)."""
-        return {
-            "alerts": self.DISCORD_WEBHOOK_ALERTS,
-            "hunt": self.DISCORD_WEBHOOK_HUNT,
-            "surveillance": self.DISCORD_WEBHOOK_SURVEILLANCE,
-            "ops": self.DISCORD_WEBHOOK_OPS,
-        }
+        return {channel: getattr(self, name) for channel, name in WEBHOOK_SETTINGS.items()}
 
+
+# AlertChannel value -> the setting holding its Discord webhook.
+WEBHOOK_SETTINGS: dict[str, str] = {
+    "alerts": "DISCORD_WEBHOOK_ALERTS",
+    "hunt": "DISCORD_WEBHOOK_HUNT",
+    "surveillance": "DISCORD_WEBHOOK_SURVEILLANCE",
+    "ops": "DISCORD_WEBHOOK_OPS",
+}
 
 _PROD_NAMES = (
     "ENV",

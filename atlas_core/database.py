@@ -26,6 +26,8 @@ from psycopg import AsyncConnection
 from psycopg.conninfo import conninfo_to_dict
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
+from atlas_core.db_errors import DatabaseConnectionError
+
 if TYPE_CHECKING:
     from atlas_core.config import Settings
 
@@ -44,10 +46,6 @@ __all__ = [
     "describe_dsn",
     "resolve_dsn",
 ]
-
-
-class DatabaseConnectionError(ConnectionError):
-    """PostgreSQL could not be reached. Names host and database, never the password."""
 
 
 def resolve_dsn(settings: Settings, *, start_embedded: bool = False) -> str:
@@ -90,6 +88,7 @@ async def _configure(conn: AsyncConnection) -> None:
 class DatabaseManager:
     """Owns an async connection pool to Atlas's PostgreSQL.
 
+    Give it a ``dsn`` or ``settings`` (never neither: it does not read the environment itself).
     Without ``dsn`` it connects to ``DATABASE_URL`` or the embedded server under ``ATLAS_HOME``;
     ``start_embedded=True`` lets it start that server (plain CLI processes; Dagster processes
     leave it False and get one clear error when the server is down).
@@ -106,9 +105,10 @@ class DatabaseManager:
         start_embedded: bool = False,
     ) -> None:
         if dsn is None and settings is None:
-            from atlas_core.config import load_settings
-
-            settings = load_settings()
+            raise TypeError(
+                "DatabaseManager needs a dsn or settings; build one from Settings with "
+                "atlas_core.factories.build_database(settings)"
+            )
         self._dsn = dsn
         self._settings = settings
         self._start_embedded = start_embedded
@@ -172,7 +172,7 @@ class DatabaseManager:
         """True when a ``SELECT 1`` round-trip succeeds."""
         try:
             async with self.get_connection() as conn:
-                cur = await conn.execute("SELECT 1")
+                cur = await conn.execute("SELECT 1")  # a liveness probe, not a query of data
                 return (await cur.fetchone()) == (1,)
         except Exception as exc:
             logger.warning("database health check failed: %s", _reason(exc))

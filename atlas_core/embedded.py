@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from atlas_core.database import DatabaseConnectionError
+from atlas_core.db_errors import DatabaseConnectionError
 
 if TYPE_CHECKING:
     from atlas_core.config import Settings

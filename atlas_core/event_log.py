@@ -8,21 +8,15 @@ Emitting never breaks the caller: a failure is logged at ERROR and swallowed.
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
-from psycopg.types.json import Jsonb
-
 from atlas_core.database import DatabaseManager
+from atlas_core.store.events import entities_with_event, insert_event
 
 logger = logging.getLogger(__name__)
 
 EventPayload = dict[str, Any]
-
-
-def _dumps(value: Any) -> str:
-    return json.dumps(value, default=str)
 
 
 class EventBus:
@@ -35,22 +29,14 @@ class EventBus:
         """Record one event. Never raises."""
         try:
             async with self._db.get_connection() as conn:
-                await conn.execute(
-                    "INSERT INTO system_events (event_type, entity_id, payload)"
-                    " VALUES (%s, %s, %s)",
-                    (event_type, entity_id, Jsonb(payload, dumps=_dumps)),
-                )
+                await insert_event(conn, event_type, entity_id, payload)
         except Exception:
             logger.exception("could not record event %s for %s", event_type, entity_id)
 
     async def recorded(self, event_type: str, entity_ids: list[str]) -> set[str]:
-        """Which of ``entity_ids`` already have an event of ``event_type`` (for de-duplication)."""
+        """Which of ``entity_ids`` have an event of ``event_type`` (an audit question: no
+        step decides anything from the log, whose writes are best-effort)."""
         if not entity_ids:
             return set()
         async with self._db.get_connection() as conn:
-            cur = await conn.execute(
-                "SELECT DISTINCT entity_id FROM system_events"
-                " WHERE event_type = %s AND entity_id = ANY(%s)",
-                (event_type, entity_ids),
-            )
-            return {row[0] for row in await cur.fetchall()}
+            return await entities_with_event(conn, event_type, entity_ids)

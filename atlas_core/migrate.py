@@ -26,6 +26,7 @@ from pathlib import Path
 import psycopg
 
 from atlas_core.database import DatabaseConnectionError, describe_dsn
+from atlas_core.store.connect import connect
 
 logger = logging.getLogger(__name__)
 
@@ -86,7 +87,7 @@ def migrate(dsn: str, directory: Path = MIGRATIONS_DIR, lock_timeout_s: float = 
     migrations = discover(directory)
     applied_now: list[str] = []
     try:
-        connection = psycopg.connect(dsn, autocommit=True, connect_timeout=30)
+        connection = connect(dsn, autocommit=True, timeout=30)
     except psycopg.OperationalError as exc:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise DatabaseConnectionError(

@@ -48,6 +48,36 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+def as_utc(ts: datetime) -> datetime:
+    """The same moment, aware, in UTC; a naive time is taken as UTC. The one normaliser."""
+    if ts.tzinfo is UTC:  # the common case, 10x cheaper than astimezone
+        return ts
+    if ts.tzinfo is None:
+        return ts.replace(tzinfo=UTC)
+    return ts.astimezone(UTC)
+
+
+def views_per_hour(
+    t1: datetime | None, t2: datetime | None, v1: int | None, v2: int | None
+) -> float | None:
+    """Views gained per hour from (t2, v2) to (t1, v1); None when a value is missing or the
+    interval is not positive."""
+    if t1 is None or t2 is None or v1 is None or v2 is None:
+        return None
+    hours = (t1 - t2).total_seconds() / 3600
+    return (v1 - v2) / hours if hours > 0 else None
+
+
+def run_sync(work: Callable[[], Awaitable[T]]) -> T:
+    """``await work()`` on a fresh event loop, from synchronous code that has none (a sensor
+    or schedule tick, a CLI command). The loop, and any pool opened on it, ends with it."""
+    return asyncio.run(_awaited(work))
+
+
+async def _awaited(work: Callable[[], Awaitable[T]]) -> T:
+    return await work()
+
+
 def retry_async(
     max_attempts: int = 3,
     delay: float = 1.0,

@@ -17,7 +17,6 @@ The console shows a banner (UI, data folder, what happens when), then one line p
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import os
@@ -34,10 +33,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from atlas_core.config import Settings, load_settings
-from atlas_core.database import DatabaseManager, resolve_dsn
+from atlas_core.config import WEBHOOK_SETTINGS, Settings
 from atlas_core.embedded import hold_server
+from atlas_core.factories import build_database, build_youtube, database_dsn, read_settings
 from atlas_core.migrate import migrate
+from atlas_core.utils import run_sync
 
 if TYPE_CHECKING:
     from atlas_simulator import World
@@ -62,12 +62,8 @@ concurrency:
     default_limit: 2
 """
 _OURS = DEMO_DAGSTER_YAML.splitlines()[0]
-WEBHOOKS = {  # setting -> AlertChannel value (the last part of the stand-in's URL)
-    "DISCORD_WEBHOOK_ALERTS": "alerts",
-    "DISCORD_WEBHOOK_HUNT": "hunt",
-    "DISCORD_WEBHOOK_SURVEILLANCE": "surveillance",
-    "DISCORD_WEBHOOK_OPS": "ops",
-}
+# setting -> AlertChannel value (the last part of the stand-in's URL)
+WEBHOOKS = {setting: channel for channel, setting in WEBHOOK_SETTINGS.items()}
 _print_lock = threading.Lock()
 
 
@@ -125,11 +121,10 @@ def prepare_dagster_home(path: Path) -> None:
 
 async def seed_watchlist(settings: Settings, refs: list[str]) -> list[str]:
     from atlas_core.pipeline.watch import watch_channels
-    from atlas_core.youtube import YouTubeClient
 
-    db = DatabaseManager(settings=settings)
+    db = build_database(settings)
     try:
-        async with YouTubeClient(settings, db) as youtube:
+        async with build_youtube(settings, db) as youtube:
             outcomes = await watch_channels(db, youtube, refs)
     finally:
         await db.close()
@@ -273,7 +268,7 @@ def run_demo(port: int = 3000, sim_port: int = 8765, seed: int = 7, speed: float
     from atlas_simulator.inbox import DiscordInbox, InboxMessage
     from atlas_simulator.story import DEMO_CHANNELS, DEMO_STORY, DEMO_VIDEOS
 
-    base = load_settings()
+    base = read_settings()
     for name, number in (("--port", port), ("--sim-port", sim_port)):
         if not port_is_free(number):
             print(
@@ -309,11 +304,11 @@ def run_demo(port: int = 3000, sim_port: int = 8765, seed: int = 7, speed: float
         env = demo_environment(base, sim.base_url, sim.world.api_keys[0], speed)
         if inbox is not None:
             env.update({name: inbox.url(channel) for name, channel in WEBHOOKS.items()})
-        settings = load_settings(**env)
+        settings = read_settings(**env)
         prepare_dagster_home(Path(env["DAGSTER_HOME"]))
-        applied = migrate(resolve_dsn(settings))
+        applied = migrate(database_dsn(settings))
         handles = [f"@{c.handle.lstrip('@')}" for c in sim.world.channels.values()]
-        seeded = asyncio.run(seed_watchlist(settings, handles))
+        seeded = run_sync(lambda: seed_watchlist(settings, handles))
         dagster_log = logs / "dagster.log"
         for line in banner(
             ui=f"http://127.0.0.1:{port}",

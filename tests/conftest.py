@@ -9,19 +9,26 @@ from __future__ import annotations
 import itertools
 import os
 import shutil
+import sys
 import tempfile
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 
 import psycopg
 import pytest
 from psycopg import sql
+from pydantic import SecretStr
 
 import atlas_core
 from atlas_core.config import Settings, load_settings
 from atlas_core.database import DatabaseManager
 from atlas_core.embedded import started_dsn, stop_server
 from atlas_core.migrate import migrate
+from atlas_core.notifications import AlertChannel, DiscordNotifier
+from atlas_core.pipeline import Services
+from atlas_core.storage import LocalVault
+from atlas_core.utils import utc_now
 
 pytest_plugins = ["outbox_helpers"]  # the outbox fixtures (sink, open_svc), shared by two suites
 
@@ -39,9 +46,18 @@ def _clean_environment() -> Iterator[None]:
 
 @pytest.fixture(autouse=True)
 def _fresh_singletons() -> Iterator[None]:
-    atlas_core.reset()
+    """Each test reads the environment afresh: the facade's and the resources' Settings
+    (each read once per process otherwise) are forgotten around it."""
+    _forget_settings()
     yield
+    _forget_settings()
+
+
+def _forget_settings() -> None:
     atlas_core.reset()
+    resources = sys.modules.get("atlas_assets.resources")  # only if a test imported Dagster's
+    if resources is not None:
+        resources.forget_settings()
 
 
 @pytest.fixture(scope="session")
@@ -117,3 +133,45 @@ async def db(settings: Settings) -> AsyncIterator[DatabaseManager]:
     manager = DatabaseManager(settings=settings, min_size=1, max_size=4, timeout=10)
     yield manager
     await manager.close()
+
+
+@pytest.fixture
+def svc_webhooks() -> dict[AlertChannel, str]:
+    """The ``svc`` notifier's webhooks; a module overrides this to post to its sink."""
+    return {}
+
+
+@pytest.fixture
+def svc_clock() -> Callable[[], datetime]:
+    """The ``svc`` run's tick; a module overrides this to pin or move it."""
+    return utc_now
+
+
+@pytest.fixture
+async def svc(
+    request: pytest.FixtureRequest,
+    settings: Settings,
+    tmp_path: Path,
+    svc_webhooks: dict[AlertChannel, str],
+    svc_clock: Callable[[], datetime],
+) -> AsyncIterator[Services]:
+    """Services on the test's database with a local vault and a notifier on ``svc_webhooks``;
+    when the module has a ``sim`` fixture, the YouTube client calls that simulator (key
+    ``pk``)."""
+    try:
+        sim = request.getfixturevalue("sim")
+    except pytest.FixtureLookupError:
+        sim = None
+    if sim is not None:
+        settings = settings.model_copy(
+            update={
+                "YOUTUBE_API_BASE_URL": sim.base_url,
+                "YOUTUBE_API_KEY_POOL_JSON": SecretStr('["pk"]'),
+            }
+        )
+    notifier = DiscordNotifier(dict(svc_webhooks))
+    async with Services.open(
+        settings, vault=LocalVault(tmp_path / "vault"), notifier=notifier, clock=svc_clock
+    ) as services:
+        yield services
+    await notifier.aclose()

@@ -251,7 +251,7 @@ def test_one_run_discovers_a_range_of_channel_partitions(
     """A batched discovery run: one run over a range of `channels` partitions checks the
     channels its config names (the planner's due ones), records each check, and leaves the
     channel in between alone; a single partition (the UI) is checked unconditionally."""
-    from dagster._core.storage.tags import (
+    from atlas_assets.partitions import (
         ASSET_PARTITION_RANGE_END_TAG,
         ASSET_PARTITION_RANGE_START_TAG,
     )

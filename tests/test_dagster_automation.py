@@ -79,7 +79,7 @@ def test_watchlist_sensor_registers_new_channels_then_skips(database_dsn: str) -
 
 
 def _seed_days(dsn: str, days: list[date]) -> None:
-    from atlas_core.store.stats import as_utc
+    from atlas_core.utils import as_utc
 
     with psycopg.connect(dsn) as conn:
         conn.execute("INSERT INTO channels (id, title) VALUES ('UCbf', 'backfill')")
@@ -221,13 +221,14 @@ def _check_schedules(
 ) -> None:
     from dagster import build_schedule_context
 
+    from atlas_assets.resources import forget_settings
     from atlas_assets.runtime import AS_OF_TAG
-    from atlas_assets.schedules import build_schedules, refresh_schedule
+    from atlas_assets.schedules import build_schedules
 
+    refresh_schedule, discovery_schedule, export_schedule = build_schedules(discovery_chunk=2)
     request = refresh_schedule(build_schedule_context(instance, scheduled_execution_time=tick))
     assert request.tags[AS_OF_TAG] == tick.isoformat()  # type: ignore[union-attr]
 
-    _, discovery_schedule, _ = build_schedules(discovery_chunk=2)
     database = {"database": DatabaseResource(database_url=dsn)}
 
     def evaluate():  # type: ignore[no-untyped-def]
@@ -260,6 +261,7 @@ def _check_schedules(
     ]
     # Without that rule the cadence decides.
     monkeypatch.setenv("PLANNER_REFRESH_ALL_WHEN_AFFORDABLE", "false")
+    forget_settings()  # Settings are read once per process: read the changed environment
     requests = evaluate()
     # 4 due channels in chunks of 2: two runs, each a partition range naming its channels.
     assert [r.partition_key_range for r in requests] == [
@@ -281,8 +283,6 @@ def _check_schedules(
         )
     nothing = evaluate()
     assert isinstance(nothing, SkipReason) and "no channel due" in (nothing.skip_message or "")
-
-    from atlas_assets.schedules import export_schedule
 
     midnight = datetime(2026, 11, 28, 0, 30, tzinfo=UTC)  # closes the day that just ended
     closing = export_schedule(build_schedule_context(instance, scheduled_execution_time=midnight))

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
+from collections.abc import Awaitable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -27,7 +29,14 @@ from atlas_core.youtube.quota import quota_day
 NOW = datetime.now(UTC)
 
 
+async def _awaited(value: Awaitable[object]) -> object:
+    return await value
+
+
 def _result(value: object) -> AssetCheckResult:
+    """A check's result; the checks are async, so invoking one returns a coroutine."""
+    if inspect.isawaitable(value):
+        value = asyncio.run(_awaited(value))
     assert isinstance(value, AssetCheckResult)
     return value
 

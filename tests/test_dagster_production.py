@@ -16,10 +16,10 @@ from dagster import (
     DagsterInstance,
     DagsterRun,
     Definitions,
+    QueuedRunCoordinator,
     asset,
     define_asset_job,
 )
-from dagster._core.run_coordinator import QueuedRunCoordinator
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = ROOT / "atlas_assets" / "deploy" / "dagster.yaml"

@@ -5,22 +5,18 @@ from __future__ import annotations
 
 import asyncio
 import io
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from atlas_simulator import ManualClock, SimulatorServer
 from PIL import Image
 from webhook_sink import WebhookSink
 
-from atlas_core.config import Settings, load_settings
-from atlas_core.database import DatabaseManager
-from atlas_core.notifications import AlertChannel, DiscordNotifier, escape_markdown
+from atlas_core.notifications import AlertChannel, escape_markdown
 from atlas_core.pipeline import Services, discover_videos, embed_new_videos, refresh_channels
 from atlas_core.pipeline.alerts import deliver_alerts
 from atlas_core.pipeline.vectors import hunt_reuploads
-from atlas_core.storage import LocalVault
 
 START = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 HUNT = "/api/webhooks/2/hunt"
@@ -35,30 +31,8 @@ def sim() -> Iterator[SimulatorServer]:
 
 
 @pytest.fixture
-def sink() -> Iterator[WebhookSink]:
-    with WebhookSink() as server:
-        yield server
-
-
-@pytest.fixture
-async def svc(
-    database_dsn: str, tmp_path: Path, sim: SimulatorServer, sink: WebhookSink
-) -> AsyncIterator[Services]:
-    settings: Settings = load_settings(
-        _env_file=None,
-        DATABASE_URL=database_dsn,
-        YOUTUBE_API_BASE_URL=sim.base_url,
-        YOUTUBE_API_KEY_POOL_JSON='["pk"]',
-        ATLAS_HOME=tmp_path,
-    )
-    db = DatabaseManager(settings=settings)
-    notifier = DiscordNotifier({AlertChannel.HUNT: sink.url(HUNT)})
-    async with Services.open(
-        settings, db=db, vault=LocalVault(tmp_path / "vault"), notifier=notifier
-    ) as services:
-        yield services
-    await notifier.aclose()
-    await db.close()
+def svc_webhooks(sink: WebhookSink) -> dict[AlertChannel, str]:
+    return {AlertChannel.HUNT: sink.url(HUNT)}
 
 
 async def test_hunt_names_the_original_once_with_evidence(

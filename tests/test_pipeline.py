@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from atlas_simulator import SimulatorServer
 from webhook_sink import WebhookSink
 
-from atlas_core.config import Settings, load_settings
-from atlas_core.database import DatabaseManager
-from atlas_core.notifications import AlertChannel, DiscordNotifier
+from atlas_core.notifications import AlertChannel
 from atlas_core.pipeline import Services, discover_videos, export_day, refresh_channels
 from atlas_core.pipeline.alerts import deliver_alerts
-from atlas_core.storage import LocalVault
 from atlas_core.store.exports import day_count
 
 START = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -30,36 +26,18 @@ def sim() -> Iterator[SimulatorServer]:
 
 
 @pytest.fixture
-def sink() -> Iterator[WebhookSink]:
-    with WebhookSink() as server:
-        yield server
+def clock_state() -> dict[str, datetime]:
+    return {"now": START}
 
 
 @pytest.fixture
-async def svc(
-    database_dsn: str, tmp_path: Path, sim: SimulatorServer, sink: WebhookSink
-) -> AsyncIterator[Services]:
-    settings: Settings = load_settings(
-        _env_file=None,
-        DATABASE_URL=database_dsn,
-        YOUTUBE_API_BASE_URL=sim.base_url,
-        YOUTUBE_API_KEY_POOL_JSON='["pk"]',
-        ATLAS_HOME=tmp_path,
-    )
-    db = DatabaseManager(settings=settings)
-    notifier = DiscordNotifier({AlertChannel.SURVEILLANCE: sink.url("/api/webhooks/5/w")})
-    clock = {"now": START}
-    async with Services.open(
-        settings,
-        db=db,
-        vault=LocalVault(tmp_path / "vault"),
-        notifier=notifier,
-        clock=lambda: clock["now"],
-    ) as services:
-        services.clock_state = clock  # type: ignore[attr-defined]
-        yield services
-    await notifier.aclose()
-    await db.close()
+def svc_clock(clock_state: dict[str, datetime]) -> Callable[[], datetime]:
+    return lambda: clock_state["now"]
+
+
+@pytest.fixture
+def svc_webhooks(sink: WebhookSink) -> dict[AlertChannel, str]:
+    return {AlertChannel.SURVEILLANCE: sink.url("/api/webhooks/5/w")}
 
 
 async def _watch(svc: Services, ids: list[str]) -> None:
@@ -86,11 +64,11 @@ async def test_a_vanished_watched_channel_is_reported_once(
 
 
 async def test_past_days_export_keeps_that_days_channels(
-    svc: Services, sim: SimulatorServer
+    svc: Services, sim: SimulatorServer, clock_state: dict[str, datetime]
 ) -> None:
     await _watch(svc, list(sim.world.channels))
     await refresh_channels(svc)
-    svc.clock_state["now"] = START + timedelta(days=1)  # type: ignore[attr-defined]
+    clock_state["now"] = START + timedelta(days=1)
     await refresh_channels(svc)  # the next day's refresh touches every channel again
     day = START.date()
     counts = await export_day(svc.db, svc.vault, day)

@@ -25,6 +25,7 @@ REFERENCE: dict[str, list[tuple[str, str, int | None, str | None, bool]]] = {
         ("duration", "integer", None, None, True),
         ("wiki_topics", "ARRAY", None, None, True),
         ("discovered_at", "timestamp with time zone", None, "now()", True),
+        ("missing_since", "timestamp with time zone", None, None, True),  # 0029
     ],
     "video_vectors": [
         ("video_id", "character varying", 20, None, False),
@@ -160,3 +161,31 @@ def test_workload_indexes(conn: psycopg.Connection) -> None:
     assert any("system_events" in d and "(event_type, created_at)" in d for d in indexes.values())
     (ext,) = conn.execute("SELECT count(*) FROM pg_extension WHERE extname = 'vector'").fetchone()
     assert ext == 1
+
+
+# PostgreSQL's own type names -> the short ones the Dagster catalog shows.
+_SHORT_TYPES = {"character varying": "varchar", "timestamp with time zone": "timestamptz"}
+
+
+def _short(pg_type: str) -> str:
+    for long, short in _SHORT_TYPES.items():
+        pg_type = pg_type.replace(long, short)
+    return pg_type
+
+
+def test_the_dagster_catalog_matches_the_database(conn: psycopg.Connection) -> None:
+    """Every table asset's ``dagster/column_schema`` lists the table's columns, in order and
+    with their types, as the migrated database's catalog has them."""
+    from atlas_assets.catalog import SCHEMAS
+
+    for table, schema in SCHEMAS.items():
+        rows = conn.execute(
+            """SELECT a.attname, format_type(a.atttypid, a.atttypmod)
+               FROM pg_attribute a
+               WHERE a.attrelid = %s::regclass AND a.attnum > 0 AND NOT a.attisdropped
+               ORDER BY a.attnum""",
+            (table,),
+        ).fetchall()
+        assert rows, f"no table {table}"
+        actual = [(name, _short(pg_type)) for name, pg_type in rows]
+        assert [(c.name, c.type) for c in schema.columns] == actual, table

@@ -176,3 +176,35 @@ def test_incoherent_settings_fail_at_start_up(overrides: dict[str, object], frag
     with pytest.raises(ConfigError) as info:
         load_settings(_env_file=None, **overrides)
     assert fragment in str(info.value)
+
+
+def test_resource_fields_are_settings_and_secret_ones_env_vars(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from dagster import EnvVar
+
+    from atlas_assets.definitions import RESOURCE_KEYS, SECRET_SETTINGS, resources
+    from atlas_assets.resources import RESOURCES, setting_name
+
+    owner: dict[str, str] = {}
+    for resource in RESOURCES:
+        for field in resource.model_fields:
+            name = setting_name(resource, field)
+            assert name in Settings.model_fields, f"{resource.__name__}.{field} -> {name}"
+            assert name not in owner, f"{name} is held by {owner[name]} and {resource.__name__}"
+            owner[name] = resource.__name__
+    assert set(RESOURCE_KEYS.values()) == set(RESOURCES)
+    held = SECRET_SETTINGS & set(owner)
+    assert {"DATABASE_URL", "YOUTUBE_API_KEY_POOL_JSON", "HF_TOKEN"} <= held
+    for name in held:
+        monkeypatch.setenv(name, "x")
+    configured = resources()
+    for key, resource in RESOURCE_KEYS.items():
+        for field in resource.model_fields:
+            value = getattr(configured[key], field)
+            if setting_name(resource, field) in SECRET_SETTINGS:
+                assert isinstance(value, EnvVar) and value.env_var_name == setting_name(
+                    resource, field
+                )
+            else:
+                assert value is None  # from Settings: the environment or the default

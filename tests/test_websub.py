@@ -20,7 +20,7 @@ from dagster import (
 )
 from youtube_helpers import START, sim_settings
 
-from atlas_assets.resources import DatabaseResource
+from atlas_assets.resources import DatabaseResource, WebSubResource, forget_settings
 from atlas_assets.sensors import websub_sensor
 from atlas_core.config import ConfigError, Settings, load_settings
 from atlas_core.database import DatabaseManager
@@ -292,13 +292,17 @@ async def test_a_hub_that_refuses_is_reported_and_retried_later(
 def test_the_sensor_launches_discovery_of_pushed_channels(
     database_dsn: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    database = {"database": DatabaseResource(database_url=database_dsn)}
+    database = {
+        "database": DatabaseResource(database_url=database_dsn),
+        "websub": WebSubResource(),
+    }
     instance = DagsterInstance.ephemeral()
     off = websub_sensor(build_sensor_context(instance=instance, resources=database))
     assert isinstance(off, SkipReason) and "WEBSUB_CALLBACK_URL" in (off.skip_message or "")
 
     monkeypatch.setenv("WEBSUB_CALLBACK_URL", "https://atlas.example.org/websub")
     monkeypatch.setenv("WEBSUB_SECRET", SECRET)
+    forget_settings()  # Settings are read once per process: read the changed environment
     keys = [f"UC{c * 21}{n}A" for n, c in enumerate("abc")]
     _watch(database_dsn, keys)
     instance.add_dynamic_partitions("channels", keys)

@@ -27,7 +27,7 @@ from atlas_assets.catalog import OWNERS, tags
 from atlas_assets.resources import DatabaseResource, VaultResource
 from atlas_assets.runtime import database_only, md_table
 from atlas_core.pipeline.exports import export_day, verify_day
-from atlas_core.storage import VaultStrategy, build_vault
+from atlas_core.storage import VaultStrategy
 from atlas_core.utils import utc_now
 
 EXPORT_COMPLETE = "export_complete"
@@ -67,7 +67,7 @@ EXPORT_COMPLETE = "export_complete"
 async def vault_partitions(  # type: ignore[no-untyped-def]  # yields the MaterializeResult, then the check
     context: AssetExecutionContext, database: DatabaseResource, vault: VaultResource
 ):
-    store = build_vault(vault.settings())
+    store = vault.get()
     window = context.partition_time_window
     days = [d.date() for d in _days(window.start, window.end)]
     today = utc_now().date()

@@ -35,6 +35,9 @@ async def video_vectors(
 ) -> MaterializeResult:  # type: ignore[type-arg]  # dagster matches the bare class
     with stopwatch() as took:
         async with services(context, database, youtube=youtube, vault=vault) as svc:
+            # The embedder is built on first use; build it first, so a bad VISION_MODEL_PATH
+            # fails this step at once (only this one: no other step loads a model).
+            context.log.info("embedder: %s", svc.embedder.name)
             run = await embed_new_videos(svc)
             async with svc.db.get_connection() as conn:
                 rows = await row_count(conn, "video_vectors")

@@ -22,7 +22,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from psycopg import AsyncConnection, sql
+from psycopg import AsyncConnection
+
+from atlas_core.store.velocity import VideoSeries, recent_video_series
+from atlas_core.utils import views_per_hour
 
 
 @dataclass(frozen=True)
@@ -46,69 +49,27 @@ async def velocity_anomalies(
     """``since``: only videos with a snapshot at or after it (the ones this tick refreshed;
     an anomaly needs a new snapshot), found through the BRIN index on ``timestamp`` instead
     of visiting every tracked video."""
-    recent = (
-        sql.SQL(
-            " WHERE v.id IN (SELECT DISTINCT video_id FROM video_stats_log WHERE timestamp >= {})"
-        ).format(sql.Literal(since))
-        if since is not None
-        else sql.SQL("")
-    )
-    # Each tracked video's last three snapshots, read through the (video_id, timestamp) key.
-    query = sql.SQL(
-        """WITH last3 AS (
-               SELECT v.id AS video_id,
-                      max(s.timestamp) FILTER (WHERE s.n = 1) AS t1,
-                      max(s.views) FILTER (WHERE s.n = 1) AS v1,
-                      max(s.timestamp) FILTER (WHERE s.n = 2) AS t2,
-                      max(s.views) FILTER (WHERE s.n = 2) AS v2,
-                      max(s.timestamp) FILTER (WHERE s.n = 3) AS t3,
-                      max(s.views) FILTER (WHERE s.n = 3) AS v3,
-                      max(s.observed_at) FILTER (WHERE s.n = 1) AS o1,
-                      max(s.observed_at) FILTER (WHERE s.n = 2) AS o2,
-                      max(s.observed_at) FILTER (WHERE s.n = 3) AS o3
-               FROM videos v
-               JOIN watchlist w ON w.channel_id = v.channel_id
-               CROSS JOIN LATERAL (
-                   SELECT timestamp, views, observed_at,
-                          row_number() OVER (ORDER BY timestamp DESC) AS n
-                   FROM (SELECT timestamp, views, observed_at FROM video_stats_log
-                         WHERE video_id = v.id AND views IS NOT NULL
-                         ORDER BY timestamp DESC LIMIT 3) recent
-               ) s{recent}
-               GROUP BY v.id)
-           SELECT video_id, t1,
-                  (v1 - v2) / (extract(epoch FROM o1 - o2) / 3600.0) AS rate,
-                  (v2 - v3) / (extract(epoch FROM o2 - o3) / 3600.0) AS previous
-           FROM last3
-           WHERE t3 IS NOT NULL AND t1 > t2 AND t2 > t3
-             AND o1 > o2 AND o2 > o3
-             AND (o2 - o3) * 4 >= (o1 - o2)"""
-    ).format(recent=recent)
-    cur = await conn.execute(query)
     found = []
-    for video_id, at, rate, previous in await cur.fetchall():
-        rate, previous = float(rate), max(float(previous), 0.0)
+    for series in await recent_video_series(conn, 3, since=since):
+        judged = _two_interval_rates(series)
+        if judged is None:
+            continue
+        rate, previous = judged
         if rate >= min_views_per_hour and rate >= factor * max(previous, 1.0):
-            found.append(Anomaly(video_id, at, rate, previous))
+            found.append(Anomaly(series.video_id, series.ticks[0], rate, previous))
     return sorted(found, key=lambda a: a.rate, reverse=True)
 
 
-_RECENT_SERIES = """
-SELECT v.id, v.channel_id, s.ts, s.observed, s.views
-FROM videos v
-JOIN watchlist w ON w.channel_id = v.channel_id
-CROSS JOIN LATERAL (
-    SELECT array_agg(x.timestamp ORDER BY x.timestamp DESC) AS ts,
-           array_agg(x.observed_at ORDER BY x.timestamp DESC) AS observed,
-           array_agg(x.views ORDER BY x.timestamp DESC) AS views
-    FROM (SELECT timestamp, observed_at, views FROM video_stats_log
-          WHERE video_id = v.id AND views IS NOT NULL
-          ORDER BY timestamp DESC LIMIT 3) x
-) s
-WHERE v.channel_id = ANY(%(channels)s)
-  AND v.id IN (SELECT DISTINCT video_id FROM video_stats_log WHERE timestamp >= %(since)s)
-  AND cardinality(s.ts) = 3
-"""
+def _two_interval_rates(series: VideoSeries) -> tuple[float, float] | None:
+    """(views per hour over the last interval, over the one before), or None when the video
+    is not judged: ticks out of observation order, or a baseline under a quarter of the
+    latest interval."""
+    (t1, t2, t3), (o1, o2, o3), (v1, v2, v3) = series.ticks, series.observed, series.views
+    if not (t1 > t2 > t3 and o1 > o2 > o3) or (o2 - o3) * 4 < (o1 - o2):
+        return None
+    rate, previous = views_per_hour(o1, o2, v1, v2), views_per_hour(o2, o3, v2, v3)
+    assert rate is not None and previous is not None  # both intervals are positive
+    return rate, max(previous, 0.0)
 
 
 def excess_views(points: Sequence[tuple[datetime, int]]) -> tuple[float, float, float] | None:
@@ -143,19 +104,18 @@ async def channel_confirmed_spikes(
             jumps[cid] = (found[0], found[1])
     if not jumps:
         return []
-    cur = await conn.execute(_RECENT_SERIES, {"channels": sorted(jumps), "since": since})
     spikes = []
-    for video_id, cid, ts, observed, views in await cur.fetchall():
-        found = excess_views(list(zip(observed, views, strict=True)))
+    for series in await recent_video_series(conn, 3, since=since, channels=sorted(jumps)):
+        found = excess_views(list(zip(series.observed, series.views, strict=True)))
         if found is None:
             continue
         excess, _, before = found
-        channel_excess, channel_hours = jumps[cid]
+        channel_excess, channel_hours = jumps[series.channel_id]
         rate = before + excess / channel_hours
         if (
             channel_excess >= 0.5 * excess
             and rate >= min_views_per_hour
             and rate >= factor * max(before, 1.0)
         ):
-            spikes.append(Anomaly(video_id, ts[0], rate, before))
+            spikes.append(Anomaly(series.video_id, series.ticks[0], rate, before))
     return sorted(spikes, key=lambda a: a.rate, reverse=True)

@@ -11,16 +11,15 @@ which catches a spike on its first snapshot instead of the second. A video alert
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-
-from psycopg import AsyncConnection
+from datetime import timedelta
 
 from atlas_core.analysis.velocity import Anomaly, channel_confirmed_spikes, velocity_anomalies
 from atlas_core.notifications import Alert, AlertChannel, AlertLevel
 from atlas_core.pipeline.services import Services
 from atlas_core.store.outbox import enqueue_alert
 from atlas_core.store.planning import channel_view_history
-from atlas_core.store.stats import as_utc
+from atlas_core.store.signals import alerted_at, mark_alert_subject
+from atlas_core.utils import as_utc
 
 SCAN_WINDOW = timedelta(hours=3)  # a missed tick or two is still scanned by the next
 EPISODE = timedelta(hours=3)  # one spike, one alert: later anomalies this close are the same
@@ -54,7 +53,7 @@ async def scan_anomalies(
                 )
                 if a.video_id not in seen
             ]
-        earlier = await _alerted_at(conn, sorted({a.video_id for a in found}))
+        earlier = await alerted_at(conn, _KEY, sorted({a.video_id for a in found}))
     found = [
         a for a in found if not any(a.at - EPISODE <= t < a.at for t in earlier.get(a.video_id, ()))
     ]
@@ -64,6 +63,7 @@ async def scan_anomalies(
     async with svc.db.get_connection() as conn:
         for key, anomaly in keys.items():
             if await enqueue_alert(conn, anomaly_alert(key, anomaly)):
+                await mark_alert_subject(conn, f"{_KEY}{key}", anomaly.video_id, anomaly.at)
                 fresh[key] = anomaly
     for key, anomaly in fresh.items():
         await svc.events.emit(
@@ -72,25 +72,6 @@ async def scan_anomalies(
             {"video_id": anomaly.video_id, "rate": anomaly.rate, "previous": anomaly.previous_rate},
         )
     return AnomalyScan(anomalies=found, alerted=list(fresh.values()))
-
-
-async def _alerted_at(conn: AsyncConnection, video_ids: list[str]) -> dict[str, list[datetime]]:
-    """Snapshot times of the anomaly alerts already written for these videos (from keys)."""
-    if not video_ids:
-        return {}
-    cur = await conn.execute(
-        "SELECT key FROM alert_outbox WHERE key LIKE %s AND fields->>'video_id' = ANY(%s)",
-        (_KEY + "%", video_ids),
-    )
-    out: dict[str, list[datetime]] = {}
-    for (key,) in await cur.fetchall():
-        video_id, _, stamp = key.removeprefix(_KEY).partition("@")
-        try:
-            at = datetime.strptime(stamp, "%Y%m%dT%H%M%S").replace(tzinfo=UTC)
-        except ValueError:
-            continue
-        out.setdefault(video_id, []).append(at)
-    return out
 
 
 def anomaly_alert(key: str, anomaly: Anomaly) -> Alert:

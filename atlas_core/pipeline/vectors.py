@@ -26,6 +26,7 @@ from atlas_core.store.vectors import (
     candidates_other_channel,
     drop_other_embedders,
     record_reupload_pair,
+    record_vector_skip,
     reupload_pair_known,
     videos_needing_embedder,
     videos_without_vectors,
@@ -62,6 +63,8 @@ async def embed_new_videos(svc: Services, limit: int = 500) -> VectorsRun:
             # Decoding and embedding is CPU work: keep it off the event loop.
             rows = await asyncio.to_thread(embed_rows, svc.embedder, video.id, frames)
         except ValueError as exc:  # one bad video must not stall the queue for the others
+            async with svc.db.get_connection() as conn:
+                await record_vector_skip(conn, video.id, "embed", svc.embedder.name, str(exc))
             await svc.events.emit("vectors.skipped", video.id, {"reason": str(exc)})
             continue
         # Evidence first: a video only counts as done once its frames are in the vault.
@@ -238,6 +241,8 @@ async def reembed(svc: Services, batch: int = 200, max_batches: int | None = Non
                 rows = await asyncio.to_thread(embed_rows, svc.embedder, video_id, frames)
             except ValueError as exc:
                 payload = {"embedder": name, "reason": str(exc)}
+                async with svc.db.get_connection() as conn:
+                    await record_vector_skip(conn, video_id, "reembed", name, str(exc))
                 await svc.events.emit("vectors.reembed_skipped", video_id, payload)
                 skipped += 1
                 continue

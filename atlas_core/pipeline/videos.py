@@ -21,7 +21,13 @@ from atlas_core.store.channels import channel_titles
 from atlas_core.store.outbox import enqueue_alert
 from atlas_core.store.planning import mark_checked
 from atlas_core.store.stats import write_video_stats
-from atlas_core.store.videos import VideoRow, known_video_ids, tracked_video_ids, upsert_videos
+from atlas_core.store.videos import (
+    VideoRow,
+    known_video_ids,
+    record_presence,
+    tracked_video_ids,
+    upsert_videos,
+)
 from atlas_core.store.watchlist import is_watched, uploads_playlist
 from atlas_core.youtube import ChannelNotFound, QuotaExhausted, Video, VideosResult
 
@@ -179,6 +185,9 @@ async def snapshot_video_stats(svc: Services, ids: Sequence[str] | None = None) 
                             for v in batch.found
                         ],
                         observed_at=observed,
+                    )
+                    await record_presence(
+                        conn, [v.id for v in batch.found], batch.missing, observed
                     )
                     alerted = [  # once per video: the outbox key
                         video_id

@@ -31,6 +31,7 @@ from starlette.routing import Route
 
 from atlas_core.config import Settings
 from atlas_core.database import DatabaseManager
+from atlas_core.factories import build_database
 from atlas_core.store.watchlist import is_watched
 from atlas_core.store.websub import (
     drop_subscriptions,
@@ -119,7 +120,7 @@ def receiver_app(settings: Settings, clock: Clock = utc_now) -> Starlette:
     if settings.WEBSUB_SECRET is None:
         raise WebSubError("the receiver needs WEBSUB_SECRET (and WEBSUB_CALLBACK_URL) set")
     secret = settings.WEBSUB_SECRET.get_secret_value()
-    db = DatabaseManager(settings=settings, min_size=1, max_size=4)
+    db = build_database(settings, min_size=1, max_size=4)
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:

@@ -4,8 +4,8 @@
     vault.store_json("metadata/video.json", {"id": "abc"})
     vault.write_partition("video_stats", date(2026, 1, 5), table)
 
-    from atlas_core.storage import build_vault, LocalVault
-    build_vault(load_settings(VAULT_PROVIDER="local"))   # -> LocalVault(ATLAS_HOME/vault)
+    from atlas_core.factories import build_vault, read_settings
+    build_vault(read_settings(VAULT_PROVIDER="local"))   # -> LocalVault(ATLAS_HOME/vault)
 
 ``VAULT_PROVIDER`` picks the backend: ``local`` (default), ``gcs`` (``GCS_BUCKET_NAME``,
 ``GCS_PROJECT``, optional ``GCS_ENDPOINT`` for an emulator) or ``huggingface``

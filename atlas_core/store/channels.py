@@ -12,7 +12,7 @@ from datetime import datetime
 
 from psycopg import AsyncConnection
 
-from atlas_core.store.stats import as_utc
+from atlas_core.utils import as_utc
 
 
 @dataclass(frozen=True)

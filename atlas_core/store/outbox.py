@@ -20,12 +20,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import psycopg
 from psycopg import AsyncConnection
 from psycopg.types.json import Jsonb
 
 from atlas_core.notifications.alert import Alert
 from atlas_core.notifications.levels import AlertChannel, AlertLevel
+from atlas_core.store.connect import connect
 
 ERROR_LIMIT = 1000
 
@@ -164,7 +164,7 @@ def due_alert_count(dsn: str, *, grace_seconds: float = 0.0) -> int:
     """Pending alerts due now, over a short synchronous connection (for sensors). An alert
     never tried counts only once it is ``grace_seconds`` old: until then the step that wrote
     it is posting it."""
-    with psycopg.connect(dsn, connect_timeout=10) as conn:
+    with connect(dsn) as conn:
         row = conn.execute(
             "SELECT count(*) FROM alert_outbox WHERE delivered_at IS NULL"
             " AND given_up_at IS NULL AND next_attempt_at <= now()"

@@ -11,27 +11,19 @@ async with db.get_connection() as conn:
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 
-from psycopg import AsyncConnection
+from psycopg import AsyncConnection, sql
 
 from atlas_core.planner import ChannelState, VideoState
-from atlas_core.store.stats import as_utc
+from atlas_core.store.velocity import latest_snapshots
+from atlas_core.utils import as_utc, views_per_hour
 
-_VIDEO_STATES = """
-SELECT v.id, v.channel_id, v.published_at, s.ts[1], s.observed[1], s.observed[2],
-       s.views[1], s.views[2]
-FROM videos v
-JOIN watchlist w ON w.channel_id = v.channel_id
-LEFT JOIN LATERAL (
-    SELECT array_agg(x.timestamp ORDER BY x.timestamp DESC) AS ts,
-           array_agg(x.observed_at ORDER BY x.timestamp DESC) AS observed,
-           array_agg(x.views ORDER BY x.timestamp DESC) AS views
-    FROM (SELECT l.timestamp, l.observed_at, l.views FROM video_stats_log l
-          WHERE l.video_id = v.id ORDER BY l.timestamp DESC LIMIT 2) x
-) s ON TRUE
-ORDER BY v.id
-"""
+_VIDEO_STATES = sql.SQL(
+    "SELECT v.id, v.channel_id, v.published_at, s.ts[1], s.observed[1], s.observed[2],"
+    " s.views[1], s.views[2] FROM videos v JOIN watchlist w ON w.channel_id = v.channel_id"
+    " LEFT JOIN {lateral} ON TRUE ORDER BY v.id"
+).format(lateral=latest_snapshots(2, with_views=False))
 
 _CHANNEL_STATES = """
 SELECT w.channel_id, c.checked_at, p.times
@@ -74,16 +66,7 @@ async def channel_view_history(
 
 
 def _aware(ts: datetime | None) -> datetime | None:
-    return ts.replace(tzinfo=UTC) if ts is not None and ts.tzinfo is None else ts
-
-
-def _velocity(
-    t1: datetime | None, t2: datetime | None, v1: int | None, v2: int | None
-) -> float | None:
-    if t1 is None or t2 is None or v1 is None or v2 is None:
-        return None
-    hours = (t1 - t2).total_seconds() / 3600
-    return (v1 - v2) / hours if hours > 0 else None
+    return None if ts is None else as_utc(ts)
 
 
 async def iter_video_states(
@@ -99,7 +82,7 @@ async def iter_video_states(
                     id=vid,
                     published_at=_aware(pub),
                     last_snapshot_at=_aware(t1),  # the tick: the planner schedules by ticks
-                    views_per_hour=_velocity(o1, o2, v1, v2),  # over observed time
+                    views_per_hour=views_per_hour(o1, o2, v1, v2),  # over observed time
                     channel_id=cid,
                 )
                 for vid, cid, pub, t1, o1, o2, v1, v2 in rows

@@ -16,13 +16,13 @@ exists, that savepoint rolls back and the rows go through a temporary table with
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import psycopg
 from psycopg import AsyncConnection, sql
 
-from atlas_core.utils import utc_now
+from atlas_core.utils import as_utc, utc_now
 
 VideoStatsRow = tuple[str, datetime, int | None, int | None, int | None]
 ChannelStatsRow = tuple[str, datetime, int | None, int | None, int | None]
@@ -37,15 +37,6 @@ _CHANNEL = (
     ("channel_id", "timestamp", "view_count", "subscriber_count", "video_count", "observed_at"),
     ("text", "timestamptz", "int8", "int8", "int4", "timestamptz"),
 )
-
-
-def as_utc(ts: datetime) -> datetime:
-    """An aware UTC time for a TIMESTAMPTZ column; a naive time is taken as UTC."""
-    if ts.tzinfo is UTC:  # the common case, 10x cheaper than astimezone
-        return ts
-    if ts.tzinfo is None:
-        return ts.replace(tzinfo=UTC)
-    return ts.astimezone(UTC)
 
 
 async def write_video_stats(

@@ -13,9 +13,11 @@ from dataclasses import dataclass
 import numpy as np
 from psycopg import AsyncConnection
 
-from atlas_core.vision.embedder import DIMENSION, PerceptualEmbedder
-
-DEFAULT_EMBEDDER = PerceptualEmbedder.name
+# The video_vectors.vector column's width (vector(512)) and the name of the default
+# embedder (PerceptualEmbedder.name), the one older rows were written with. Plain values:
+# the store does not import the vision code (tests/test_architecture.py checks they agree).
+DIMENSION = 512
+DEFAULT_EMBEDDER = "perceptual-32x16-trim"
 
 VectorRow = tuple[str, int, np.ndarray, str]
 
@@ -54,16 +56,16 @@ async def write_vectors(
 
 
 async def videos_without_vectors(conn: AsyncConnection, limit: int = 500) -> list[str]:
-    """Tracked videos that have no frame vectors yet, newest first. Videos recorded as gone
-    (``video.missing``) or whose thumbnails could not be embedded (``vectors.skipped``) are
-    left out, so they never block the queue."""
+    """Tracked videos that have no frame vectors yet, newest first. Videos the API reports
+    gone (``videos.missing_since``) or whose thumbnails could not be embedded (a ``vector_skips``
+    row) are left out, so they never block the queue."""
     cur = await conn.execute(
         """SELECT v.id FROM videos v
            JOIN watchlist w ON w.channel_id = v.channel_id
-           WHERE NOT EXISTS (SELECT 1 FROM video_vectors vv WHERE vv.video_id = v.id)
-             AND NOT EXISTS (SELECT 1 FROM system_events e
-                             WHERE e.event_type IN ('video.missing', 'vectors.skipped')
-                               AND e.entity_id = v.id)
+           WHERE v.missing_since IS NULL
+             AND NOT EXISTS (SELECT 1 FROM video_vectors vv WHERE vv.video_id = v.id)
+             AND NOT EXISTS (SELECT 1 FROM vector_skips k
+                             WHERE k.video_id = v.id AND k.stage = 'embed')
            ORDER BY v.published_at DESC NULLS LAST, v.id LIMIT %s""",
         (limit,),
     )
@@ -131,20 +133,31 @@ async def videos_needing_embedder(
     conn: AsyncConnection, embedder: str, limit: int = 200
 ) -> list[str]:
     """Videos with vectors, none of them from ``embedder``: the re-embedding queue. Videos
-    whose stored frames could not be re-embedded (``vectors.reembed_skipped``) are left out."""
+    whose stored frames could not be re-embedded by it (``vector_skips``) are left out."""
     cur = await conn.execute(
         """SELECT DISTINCT vv.video_id FROM video_vectors vv
            WHERE vv.embedder <> %s
              AND NOT EXISTS (SELECT 1 FROM video_vectors n
                              WHERE n.video_id = vv.video_id AND n.embedder = %s)
-             AND NOT EXISTS (SELECT 1 FROM system_events e
-                             WHERE e.event_type = 'vectors.reembed_skipped'
-                               AND e.entity_id = vv.video_id
-                               AND e.payload->>'embedder' = %s)
+             AND NOT EXISTS (SELECT 1 FROM vector_skips k
+                             WHERE k.video_id = vv.video_id AND k.stage = 'reembed'
+                               AND k.embedder = %s)
            ORDER BY vv.video_id LIMIT %s""",
         (embedder, embedder, embedder, limit),
     )
     return [row[0] for row in await cur.fetchall()]
+
+
+async def record_vector_skip(
+    conn: AsyncConnection, video_id: str, stage: str, embedder: str, reason: str
+) -> None:
+    """Keep ``video_id`` out of the ``stage`` queue ('embed' or 'reembed' for ``embedder``)."""
+    await conn.execute(
+        "INSERT INTO vector_skips (video_id, stage, embedder, reason) VALUES (%s, %s, %s, %s)"
+        " ON CONFLICT (video_id, stage, embedder) DO UPDATE SET reason = EXCLUDED.reason,"
+        " skipped_at = now()",
+        (video_id, stage, embedder, reason.replace("\x00", "")),
+    )
 
 
 async def drop_other_embedders(conn: AsyncConnection, video_id: str, keep: str) -> int:

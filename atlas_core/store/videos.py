@@ -14,7 +14,7 @@ from datetime import datetime
 
 from psycopg import AsyncConnection
 
-from atlas_core.store.stats import as_utc
+from atlas_core.utils import as_utc
 
 
 @dataclass(frozen=True)
@@ -93,3 +93,21 @@ async def tracked_video_ids(conn: AsyncConnection) -> list[str]:
         "SELECT v.id FROM videos v JOIN watchlist w ON w.channel_id = v.channel_id ORDER BY v.id"
     )
     return [row[0] for row in await cur.fetchall()]
+
+
+async def record_presence(
+    conn: AsyncConnection, found: Sequence[str], missing: Sequence[str], at: datetime
+) -> None:
+    """``videos.missing_since``: set (once) for the videos the API no longer returns, cleared
+    for the ones it returned."""
+    if found:
+        await conn.execute(
+            "UPDATE videos SET missing_since = NULL"
+            " WHERE id = ANY(%s) AND missing_since IS NOT NULL",
+            (list(found),),
+        )
+    if missing:
+        await conn.execute(
+            "UPDATE videos SET missing_since = %s WHERE id = ANY(%s) AND missing_since IS NULL",
+            (as_utc(at), list(missing)),
+        )

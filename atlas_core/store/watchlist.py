@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-import psycopg
 from psycopg import AsyncConnection
+
+from atlas_core.store.connect import connect
 
 _IDS = "SELECT channel_id FROM watchlist ORDER BY added_at, channel_id"
 
@@ -38,7 +39,7 @@ async def watchlist_ids(conn: AsyncConnection) -> list[str]:
 
 def read_watchlist_ids(dsn: str) -> list[str]:
     """The same over a short synchronous connection (for sensors, which have no event loop)."""
-    with psycopg.connect(dsn, connect_timeout=10) as conn:
+    with connect(dsn) as conn:
         return [row[0] for row in conn.execute(_IDS).fetchall()]
 
 

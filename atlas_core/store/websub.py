@@ -17,9 +17,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import psycopg
 from psycopg import AsyncConnection
 
+from atlas_core.store.connect import connect
 from atlas_core.youtube.websub import Push
 
 PUSH_KEEP = timedelta(days=7)
@@ -116,7 +116,7 @@ async def record_pushes(conn: AsyncConnection, pushes: Sequence[Push], at: datet
 def read_pushes_after(dsn: str, after_id: int, limit: int = 10_000) -> list[StoredPush]:
     """Queued pushes with ids above ``after_id``, oldest first, over a short synchronous
     connection (for the sensor, which has no event loop)."""
-    with psycopg.connect(dsn, connect_timeout=10) as conn:
+    with connect(dsn) as conn:
         rows = conn.execute(
             "SELECT id, channel_id, video_id, deleted FROM websub_pushes WHERE id > %s"
             " ORDER BY id LIMIT %s",
