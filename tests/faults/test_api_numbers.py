@@ -5,6 +5,7 @@ controls are kept as YouTube sent them but never reach a reader (Discord, the co
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import psycopg
@@ -28,7 +29,7 @@ def _rows(dsn: str, query: str, *args: object) -> list[tuple[object, ...]]:
 
 
 async def test_one_absurd_count_skips_one_item_and_the_batch_is_stored(
-    database_dsn: str, tmp_path: Path
+    database_dsn: str, tmp_path: Path, record_property: Callable[[str, object], None]
 ) -> None:
     with SimulatorServer(
         seed=3, keys=["pk"], clock=lambda: START, channels=2, videos=72, happenings=False
@@ -42,7 +43,12 @@ async def test_one_absurd_count_skips_one_item_and_the_batch_is_stored(
             await watch_all(svc, sim)  # the channels are stored (before their sums turn absurd)
             huge.views, huge.views_per_hour = HUGE, 0
             negative.views, negative.views_per_hour = -5, 0
-            found = await discover_videos(svc, channel)
+            try:
+                found = await discover_videos(svc, channel)
+            finally:  # the valid videos of the batch that were not stored
+                kept = "SELECT count(*) FROM videos WHERE id = ANY(%s)"
+                [(stored,)] = _rows(database_dsn, kept, ids[2:])
+                record_property("rows_lost", len(ids) - 2 - int(str(stored)))
             assert len(ids) > 20 and sorted(found.new_ids) == sorted(ids[2:])  # all but two
             assert huge.id not in found.missing and negative.id not in found.missing
             again = await snapshot_video_stats(svc, ids)  # a re-run does not fail either
@@ -63,6 +69,7 @@ async def test_one_absurd_count_skips_one_item_and_the_batch_is_stored(
     ) == [(0,)]
     [(video_title,)] = _rows(database_dsn, "SELECT title FROM videos WHERE id = %s", long_title.id)
     [(channel_title,)] = _rows(database_dsn, "SELECT title FROM channels WHERE id = %s", channel)
+    video_title, channel_title = str(video_title), str(channel_title)
     assert len(video_title) == len(channel_title) == TITLE_LIMIT  # one policy for both
     assert RLO in video_title and RLO in channel_title  # stored as YouTube sent it
 

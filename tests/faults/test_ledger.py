@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from atlas_simulator import Faults, SimulatorServer
@@ -68,7 +69,7 @@ def _killed_refresh(dsn: str, home: Path, sim: SimulatorServer, ids: list[str]) 
 
 
 async def test_a_refresh_killed_mid_run_leaves_no_charged_unit_outside_the_ledger(
-    database_dsn: str, tmp_path: Path
+    database_dsn: str, tmp_path: Path, record_property: Callable[[str, object], None]
 ) -> None:
     with SimulatorServer(
         seed=3,
@@ -91,6 +92,7 @@ async def test_a_refresh_killed_mid_run_leaves_no_charged_unit_outside_the_ledge
             kept = stats_rows(database_dsn)
             assert 0 < kept < len(ids)  # killed mid-run, after a batch was stored
             unaccounted = max(0, charged - ledger)
+            record_property("units_unaccounted", unaccounted)
             assert unaccounted == 0, f"{unaccounted} charged unit(s) never reached the ledger"
             assert ledger - charged <= CONCURRENCY  # at most the reservations never sent
 

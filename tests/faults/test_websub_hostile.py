@@ -49,9 +49,10 @@ def receiver(
 
 
 def _settings(dsn: str, sim: SimulatorServer, receiver: WebSubReceiver) -> Settings:
-    return sim_settings(
+    settings: Settings = sim_settings(
         dsn, sim, WEBSUB_SECRET=SECRET, WEBSUB_CALLBACK_URL=receiver.url, WEBSUB_HUB_URL=sim.hub_url
     )
+    return settings
 
 
 def _rows(dsn: str, query: str, *args: object) -> list[tuple[object, ...]]:
