@@ -37,6 +37,7 @@ class Collector:
         self.seconds: Counter[str] = Counter()
         self.metrics: Counter[str] = Counter()
         self.per_drill: dict[str, Counter[str]] = {}
+        self.reasons: dict[str, str] = {}
 
     def pytest_runtest_logreport(self, report: Any) -> None:
         node = report.nodeid
@@ -46,6 +47,8 @@ class Collector:
         self.seconds[node] += report.duration
         if report.outcome == "failed":
             self.failed.add(node)
+            reason = [ln for ln in report.longreprtext.splitlines() if ln.startswith("E ")]
+            self.reasons.setdefault(node, (reason or ["(see pytest)"])[0][:200])
         elif report.outcome == "skipped":
             self.skipped.add(node)
         if report.when == "call" or report.outcome == "failed":
@@ -70,7 +73,8 @@ class Collector:
 
 def main(argv: list[str]) -> int:
     collector = Collector()
-    args = [str(DRILLS), "-q", "-p", "no:cacheprovider", "--no-header", "-rN", *argv]
+    # pytest's own terminal output is off: the plugin prints one line per drill.
+    args = [str(DRILLS), "-o", "addopts=", "-p", "no:terminal", "-p", "no:cacheprovider", *argv]
     started = time.monotonic()
     code = pytest.main(args, plugins=[collector])
     ran = [n for n in collector.seen if n not in collector.skipped]
@@ -82,7 +86,7 @@ def main(argv: list[str]) -> int:
         f"alerts_lost={m['alerts_lost']} units_unaccounted={m['units_unaccounted']} "
         f"resurrected_rows={m['resurrected_rows']}"
     )
-    return 0 if survived == len(ran) else 1
+    return 0 if ran and survived == len(ran) else 1
 
 
 if __name__ == "__main__":
