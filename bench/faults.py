@@ -57,18 +57,15 @@ class Collector:
                     self.per_drill[node][name] = int(value)
         if report.when == "teardown":
             self.metrics.update(self.per_drill[node])
-            verdict = (
-                "FAILED"
-                if node in self.failed
-                else "skipped"
-                if node in self.skipped
-                else "survived"
-            )
+            verdict = "survived"
+            if node in self.failed or node in self.skipped:
+                verdict = "FAILED" if node in self.failed else "skipped"
             losses = " ".join(f"{k}={v}" for k, v in sorted(self.per_drill[node].items()))
             name = node.removeprefix("tests/faults/")
-            print(
-                f"  {verdict:<8} {self.seconds[node]:6.1f}s  {name}  {losses}".rstrip(), flush=True
-            )
+            line = f"{verdict:<8} {self.seconds[node]:6.1f}s  {name}  {losses}"
+            print(line.rstrip(), flush=True)
+            if node in self.reasons:
+                print(f"         {self.reasons[node]}", flush=True)
 
 
 def main(argv: list[str]) -> int:
