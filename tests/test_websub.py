@@ -343,3 +343,29 @@ def test_a_push_entry_carries_its_updated_time() -> None:
     [upload, removal] = parse_feed(FEED)
     assert upload.updated_at is not None and upload.updated_at.microsecond == 552394
     assert removal.updated_at is not None and removal.updated_at.day == 10
+
+
+async def test_a_verification_is_echoed_once_and_only_with_the_token_atlas_issued(
+    database_dsn: str, sim: SimulatorServer, receiver: WebSubReceiver, clock: ManualClock
+) -> None:
+    from atlas_core.store.websub import record_intents, token_digest
+
+    channel = next(iter(sim.world.channels))
+    _watch(database_dsn, [channel])
+    db = DatabaseManager(database_dsn)
+    try:
+        async with db.get_connection() as conn:
+            await record_intents(conn, "subscribe", {channel: token_digest("issued")}, clock())
+    finally:
+        await db.close()
+    verify = {"hub.mode": "subscribe", "hub.topic": TOPIC + channel, "hub.challenge": "c"}
+    async with httpx.AsyncClient() as http:
+        for wrong in ({}, {"hub.verify_token": "guessed"}):
+            assert (await http.get(receiver.url, params={**verify, **wrong})).status_code == 404
+        unsubscribe = {**verify, "hub.mode": "unsubscribe", "hub.verify_token": "issued"}
+        assert (await http.get(receiver.url, params=unsubscribe)).status_code == 404  # mode
+        ours = {**verify, "hub.verify_token": "issued"}
+        assert (await http.get(receiver.url, params=ours)).text == "c"
+        assert (await http.get(receiver.url, params=ours)).status_code == 404  # replayed
+    [(verified,)] = _rows(database_dsn, "SELECT verified_at FROM websub_subscriptions")
+    assert verified == clock()

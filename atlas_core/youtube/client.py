@@ -8,7 +8,9 @@
         spent = await yt.units_spent_today()
 
 Every id lookup goes 50 to a call; uploads come from the channel's uploads playlist, never
-search.list. Each call is charged to the quota ledger at its documented cost. Transient
+search.list. Each call is written to the quota ledger at its documented cost BEFORE it is
+sent (write-ahead) and refunded when YouTube did not charge it; a result carries its cost
+(``.units``, and ``last_call_units`` for any public call). Transient
 faults (429, 5xx, rateLimitExceeded, timeouts, dropped connections) are retried with
 exponential backoff and jitter; quotaExceeded moves to the next key when compliance mode
 is off; a rejected key raises :class:`YouTubeConfigError`. The key travels in the
