@@ -24,9 +24,15 @@ async def add_units(
     *,
     calls: int,
     exhausted: bool = False,
+    wait_for_disk: bool = True,
 ) -> bool:
     """Add ``units`` and ``calls`` (negative to refund) for a key on ``day``; True when the key
-    is marked exhausted (now or by any process before)."""
+    is marked exhausted (now or by any process before). ``wait_for_disk=False`` commits
+    without waiting for the WAL flush (``synchronous_commit = off``): the row is in the
+    server as soon as this returns, whatever happens to the caller, and a write per API call
+    does not wait on the disk."""
+    if not wait_for_disk:
+        await conn.execute("SET LOCAL synchronous_commit = off")
     cur = await conn.execute(
         """INSERT INTO youtube_quota_ledger
                (quota_day, key_fingerprint, key_index, units, calls, exhausted_at)

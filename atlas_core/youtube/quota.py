@@ -77,6 +77,7 @@ class QuotaLedger:
         *,
         exhausted: bool = False,
         calls: int | None = None,
+        wait_for_disk: bool = True,
     ) -> bool:
         """Add ``units`` and ``calls`` (default: one call if any units; negative values
         refund) for a key; return True if the key is marked exhausted. A write that loses its
@@ -85,7 +86,14 @@ class QuotaLedger:
 
         async def write(conn: AsyncConnection) -> bool:
             return await add_units(
-                conn, day, key_index, key_fp, units, calls=counted, exhausted=exhausted
+                conn,
+                day,
+                key_index,
+                key_fp,
+                units,
+                calls=counted,
+                exhausted=exhausted,
+                wait_for_disk=wait_for_disk,
             )
 
         return await self._db.in_transaction(write)
@@ -177,7 +185,11 @@ class KeyPool:
         units = METHOD_COSTS[method]
         held = Reservation(quota_day(self._clock()), index, units)
         write = asyncio.ensure_future(
-            self._ledger.charge(held.day, index, self._fps[index], units, calls=1)
+            # Written to the server before the request goes out; not waiting on the disk
+            # flush (a killed client loses nothing the server has; a write per API call).
+            self._ledger.charge(
+                held.day, index, self._fps[index], units, calls=1, wait_for_disk=False
+            )
         )
         try:
             exhausted = await asyncio.shield(write)
