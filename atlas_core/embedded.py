@@ -24,6 +24,7 @@ privileges before ``exec`` (never ``fork`` + ``setuid`` in a threaded process, w
 from __future__ import annotations
 
 import fcntl
+import itertools
 import logging
 import os
 import signal
@@ -107,7 +108,12 @@ def not_running_message(home: Path | str) -> str:
 
 
 def server_status(home: Path | str) -> ServerStatus:
-    """Whether a postmaster serves ``<home>/pgdata`` and is ready for connections."""
+    """Whether this home's postmaster serves ``<home>/pgdata`` and is ready for connections.
+
+    The pid in ``postmaster.pid`` counts only when that process is this home's server (its
+    command line names this data directory, or its socket's lock file names both); a pid
+    left by a killed server and reused by another process (another home's PostgreSQL, say)
+    reads as not running."""
     home = atlas_home(home)
     pid_file = pgdata_dir(home) / "postmaster.pid"
     try:
@@ -117,9 +123,9 @@ def server_status(home: Path | str) -> ServerStatus:
     if len(lines) < 8 or not lines[0].strip().isdigit() or lines[7].strip() != "ready":
         return ServerStatus(home, running=False)
     pid = int(lines[0])
-    if not _is_postgres(pid):
-        return ServerStatus(home, running=False)  # a stale file left by a killed server
     socket_dir = Path(lines[4].strip()) if lines[4].strip() else None
+    if not _is_our_server(pid, home, socket_dir):
+        return ServerStatus(home, running=False)  # a stale file left by a killed server
     return ServerStatus(home, running=True, pid=pid, socket_dir=socket_dir)
 
 
@@ -145,6 +151,7 @@ def start_server(home: Path | str, database: str = DATABASE_NAME) -> ServerStatu
         status = server_status(home)
         if not status.running:
             _initdb(home)
+            _remove_stale_pid_file(home)
             _pg_ctl(
                 home,
                 "start",
@@ -180,14 +187,15 @@ def stop_server(home: Path | str, mode: str = "fast") -> bool:
     with _locked(home):
         status = server_status(home)
         if not status.running:
+            _remove_stale_pid_file(home)
             return False
         try:
             _pg_ctl(home, "stop", "-w", "-m", mode)
         except DatabaseConnectionError:
             # pg_ctl could not reach the data folder (e.g. a parent made 0700 since the start):
-            # the postmaster's own shutdown signal does the same.
+            # the postmaster's own shutdown signal does the same, sent only to our server.
             assert status.pid is not None
-            _signal_stop(status.pid, mode)
+            _signal_stop(home, status.pid, status.socket_dir, mode)
         logger.info("embedded PostgreSQL stopped (pid %s) in %s", status.pid, status.pgdata)
         return True
 
@@ -235,18 +243,74 @@ def _locked(home: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _is_postgres(pid: int) -> bool:
+def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         pass  # alive, owned by another user
+    return True
+
+
+def _is_our_server(pid: int, home: Path, socket_dir: Path | None) -> bool:
+    """Whether ``pid`` is the postmaster of ``<home>/pgdata``: its command line's ``-D``
+    names this data directory, or (without /proc) the socket's lock file names this pid
+    and data directory. Any other process, PostgreSQL or not, is a stranger."""
+    if pid <= 0 or not _alive(pid):
+        return False
+    pgdata = pgdata_dir(home)
     try:
-        name = Path(f"/proc/{pid}/comm").read_text().strip()
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
     except OSError:
-        return True  # no /proc: trust the signal probe
-    return name in ("postgres", "postmaster")
+        return _socket_lock_names(pid, pgdata, socket_dir)
+    if not argv or Path(os.fsdecode(argv[0])).name not in ("postgres", "postmaster"):
+        return False
+    for flag, value in itertools.pairwise(argv):
+        if flag == b"-D":
+            return _same_path(Path(os.fsdecode(value)), pgdata)
+    return _socket_lock_names(pid, pgdata, socket_dir)  # started without -D (PGDATA)
+
+
+def _socket_lock_names(pid: int, pgdata: Path, socket_dir: Path | None) -> bool:
+    """The postmaster writes its pid and data directory into ``.s.PGSQL.<port>.lock``."""
+    if socket_dir is None:
+        return False
+    try:
+        locks = list(socket_dir.glob(".s.PGSQL.*.lock"))
+        return any(
+            len(lines) >= 2 and lines[0].strip() == str(pid) and _same_path(Path(lines[1]), pgdata)
+            for lines in (lock.read_text().splitlines() for lock in locks)
+        )
+    except OSError:
+        return False
+
+
+def _same_path(one: Path, other: Path) -> bool:
+    try:
+        return one.resolve() == other.resolve()
+    except OSError:
+        return False
+
+
+def _remove_stale_pid_file(home: Path) -> None:
+    """Remove a ``postmaster.pid`` whose process is not this home's server (under the lock):
+    PostgreSQL would refuse to start while the pid it names is alive as another process."""
+    pid_file = pgdata_dir(home) / "postmaster.pid"
+    try:
+        lines = pid_file.read_text().splitlines()
+    except (FileNotFoundError, NotADirectoryError):
+        return
+    pid = int(lines[0]) if lines and lines[0].strip().isdigit() else 0
+    socket_dir = Path(lines[4].strip()) if len(lines) > 4 and lines[4].strip() else None
+    if pid and _is_our_server(pid, home, socket_dir):
+        return  # our server, still starting or stopping: not stale
+    logger.warning(
+        "embedded PostgreSQL: removed the stale %s (pid %s is not this home's server)",
+        pid_file,
+        pid or "missing",
+    )
+    pid_file.unlink(missing_ok=True)
 
 
 def _pgserver() -> Any:
@@ -369,10 +433,15 @@ def _socket_dir(home: Path) -> Path:
 _SHUTDOWN_SIGNALS = {"smart": signal.SIGTERM, "fast": signal.SIGINT, "immediate": signal.SIGQUIT}
 
 
-def _signal_stop(pid: int, mode: str) -> None:
-    os.kill(pid, _SHUTDOWN_SIGNALS[mode])
+def _signal_stop(home: Path, pid: int, socket_dir: Path | None, mode: str) -> None:
+    if not _is_our_server(pid, home, socket_dir):
+        return  # it exited (or its pid was reused) meanwhile: never signal a stranger
+    try:
+        os.kill(pid, _SHUTDOWN_SIGNALS[mode])
+    except ProcessLookupError:
+        return
     deadline = time.monotonic() + START_TIMEOUT
-    while _is_postgres(pid):
+    while _is_our_server(pid, home, socket_dir):
         if time.monotonic() > deadline:
             raise DatabaseConnectionError(f"embedded PostgreSQL (pid {pid}) did not stop")
         time.sleep(0.1)

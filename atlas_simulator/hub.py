@@ -7,7 +7,8 @@ does for the real YouTube), so push notifications can be tested on 127.0.0.1.
     sim.hub.deliver()           # push what was published since the last delivery, now
 
 A subscribe/unsubscribe POST is answered 202; the hub then verifies the intent with a GET to
-the callback (``hub.challenge`` must come back) before it (un)subscribes. Each notification
+the callback (``hub.challenge`` must come back; the request's ``hub.verify_token`` is echoed,
+as Google's PubSubHubbub 0.3 hub does) before it (un)subscribes. Each notification
 is an Atom feed like YouTube's (``yt:videoId``, ``yt:channelId``; removals as
 ``at:deleted-entry``), signed ``X-Hub-Signature: sha1=<HMAC>`` with the subscriber's secret.
 """
@@ -42,6 +43,7 @@ class Subscription:
     secret: str | None
     lease_seconds: int
     since: datetime  # pushes cover what happened after this moment
+    verify_token: str | None = None  # echoed in the verification (PubSubHubbub 0.3)
 
 
 @dataclass
@@ -50,6 +52,7 @@ class Hub:
     subscriptions: dict[tuple[str, str], Subscription] = field(default_factory=dict)
     verifications: list[tuple[str, str, int]] = field(default_factory=list)  # mode, topic, status
     notifications: list[tuple[str, int]] = field(default_factory=list)  # (channel id, status)
+    grant_lease: str | None = None  # the hub.lease_seconds it verifies with (else as asked)
     _threads: list[threading.Thread] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _stop: threading.Event = field(default_factory=threading.Event)
@@ -69,7 +72,8 @@ class Hub:
             return 400, f"unknown topic {topic}"
         lease = int(form.get("hub.lease_seconds") or 432_000)
         secret = form.get("hub.secret")
-        sub = Subscription(topic, channel_id, callback, secret, lease, self.sim.now())
+        token = form.get("hub.verify_token")
+        sub = Subscription(topic, channel_id, callback, secret, lease, self.sim.now(), token)
         thread = threading.Thread(target=self._verify, args=(mode, sub), daemon=True)
         with self._lock:
             self._threads.append(thread)
@@ -78,14 +82,15 @@ class Hub:
 
     def _verify(self, mode: str, sub: Subscription) -> None:
         challenge = secrets.token_hex(8)
-        query = urlencode(
-            {
-                "hub.mode": mode,
-                "hub.topic": sub.topic,
-                "hub.challenge": challenge,
-                "hub.lease_seconds": sub.lease_seconds,
-            }
-        )
+        params: dict[str, object] = {
+            "hub.mode": mode,
+            "hub.topic": sub.topic,
+            "hub.challenge": challenge,
+            "hub.lease_seconds": self.grant_lease or sub.lease_seconds,
+        }
+        if sub.verify_token is not None:
+            params["hub.verify_token"] = sub.verify_token
+        query = urlencode(params)
         separator = "&" if urlsplit(sub.callback).query else "?"
         try:
             with urllib.request.urlopen(sub.callback + separator + query, timeout=10) as answer:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import signal
 import subprocess
@@ -159,3 +160,14 @@ def test_dagster_sensors_skip_with_one_clear_line_when_the_server_is_down(home: 
             assert isinstance(result, SkipReason), sensor.name
             assert "not running: start it with `atlas db start`" in (result.skip_message or "")
     assert not pgdata_dir(home).exists()  # a Dagster process never starts (or initialises) it
+
+
+def test_a_pid_file_naming_another_process_is_stale(home: Path) -> None:
+    """Any process that is not this home's server (here: the test itself) is a stranger."""
+    pgdata = pgdata_dir(home)
+    pgdata.mkdir(parents=True)
+    lines = [str(os.getpid()), str(pgdata), "0", "5432", str(pgdata), "", "0 0", "ready"]
+    (pgdata / "postmaster.pid").write_text("\n".join(lines) + "\n")
+    assert not server_status(home).running
+    assert stop_server(home) is False  # nothing signalled, the stale file removed
+    assert not (pgdata / "postmaster.pid").exists()

@@ -530,3 +530,18 @@ def test_sink_scripts_per_path_and_answers_like_discord(sink: WebhookSink) -> No
         answer = client.post(sink.url("/api/webhooks/1/a"), params={"wait": "true"}, json={})
     assert answer.status_code == 200 and answer.json()["id"] == "1"
     assert [r.status for r in sink.requests] == [204, 500, 200]
+
+
+def test_bidi_controls_never_reach_an_embed() -> None:
+    import json
+
+    from atlas_core.notifications.embeds import Alert as EmbedAlert
+    from atlas_core.notifications.embeds import alert_embed
+    from atlas_core.youtube.parsing import BIDI_CONTROLS
+
+    rlo = "Evil\u202egnp.exe \u2066x\u2069 \u200e\u200f"
+    alert = EmbedAlert(rlo, rlo, AlertChannel.HUNT, AlertLevel.WARNING, ((rlo, rlo),))
+    embed = alert_embed(alert, footer="Atlas")
+    shown = json.dumps(embed, ensure_ascii=False)
+    assert len(BIDI_CONTROLS) == 11 and not any(ch in shown for ch in BIDI_CONTROLS)
+    assert embed["title"] == "Evilgnp.exe x "

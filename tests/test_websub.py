@@ -213,12 +213,15 @@ async def test_the_hub_pushes_watched_channels_uploads_into_the_queue(
                 assert answer.status_code == 202
             assert len(_rows(database_dsn, "SELECT 1 FROM websub_pushes")) == len(expected)
 
-            # The callback confirms only its own intents.
+            # The callback confirms only its own pending intents: not an unwatched channel,
+            # nor a watched one it did not ask about now (its verified lease stays as it is).
             intent = {"hub.mode": "subscribe", "hub.challenge": "x", "hub.topic": TOPIC}
             unwatched = {**intent, "hub.topic": TOPIC + channels[3]}
             assert (await http.get(receiver.url, params=unwatched)).status_code == 404
-            ours = {**intent, "hub.topic": TOPIC + watched[1]}
-            assert (await http.get(receiver.url, params=ours)).text == "x"
+            forged = {**intent, "hub.topic": TOPIC + watched[1], "hub.lease_seconds": "9999999"}
+            assert (await http.get(receiver.url, params=forged)).status_code == 404
+            after = "SELECT channel_id, lease_expires_at FROM websub_subscriptions"
+            assert sorted(_rows(database_dsn, after)) == sorted(leases)
 
         # Off the watchlist: unsubscribed at the hub, forgotten here.
         with psycopg.connect(database_dsn) as conn:
@@ -328,3 +331,45 @@ def test_the_sensor_launches_discovery_of_pushed_channels(
         build_sensor_context(instance=instance, cursor=result.cursor, resources=database)
     )
     assert isinstance(again, SkipReason) and "no new pushes" in (again.skip_message or "")
+
+
+def test_a_granted_lease_is_read_safely_and_clamped_to_an_hour_to_ten_days() -> None:
+    from atlas_core.youtube.websub import clamp_lease
+
+    assert clamp_lease("86400", 432_000) == 86_400
+    assert clamp_lease("1", 432_000) == 3600
+    assert clamp_lease("315360000", 432_000) == clamp_lease("9" * 40, 432_000) == 864_000
+    for junk in (None, "", "1e9", "-5", "12.5", "٣٣٣٣"):
+        assert clamp_lease(junk, 432_000) == 432_000
+
+
+def test_a_push_entry_carries_its_updated_time() -> None:
+    [upload, removal] = parse_feed(FEED)
+    assert upload.updated_at is not None and upload.updated_at.microsecond == 552394
+    assert removal.updated_at is not None and removal.updated_at.day == 10
+
+
+async def test_a_verification_is_echoed_once_and_only_with_the_token_atlas_issued(
+    database_dsn: str, sim: SimulatorServer, receiver: WebSubReceiver, clock: ManualClock
+) -> None:
+    from atlas_core.store.websub import record_intents, token_digest
+
+    channel = next(iter(sim.world.channels))
+    _watch(database_dsn, [channel])
+    db = DatabaseManager(database_dsn)
+    try:
+        async with db.get_connection() as conn:
+            await record_intents(conn, "subscribe", {channel: token_digest("issued")}, clock())
+    finally:
+        await db.close()
+    verify = {"hub.mode": "subscribe", "hub.topic": TOPIC + channel, "hub.challenge": "c"}
+    async with httpx.AsyncClient() as http:
+        for wrong in ({}, {"hub.verify_token": "guessed"}):
+            assert (await http.get(receiver.url, params={**verify, **wrong})).status_code == 404
+        unsubscribe = {**verify, "hub.mode": "unsubscribe", "hub.verify_token": "issued"}
+        assert (await http.get(receiver.url, params=unsubscribe)).status_code == 404  # mode
+        ours = {**verify, "hub.verify_token": "issued"}
+        assert (await http.get(receiver.url, params=ours)).text == "c"
+        assert (await http.get(receiver.url, params=ours)).status_code == 404  # replayed
+    [(verified,)] = _rows(database_dsn, "SELECT verified_at FROM websub_subscriptions")
+    assert verified == clock()

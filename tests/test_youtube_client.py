@@ -102,6 +102,9 @@ async def test_videos_are_fetched_fifty_ids_a_call_and_typed(
         assert (video.comment_count is None) == truth.comments_disabled
     assert any(v.duration_seconds and v.duration_seconds > 86400 for v in result.found)
     assert await yt.units_spent_today() == 3 == sim.units_used()
+    assert result.units == yt.last_call_units == 3  # a call says what it cost
+    batches = [b async for b in yt.video_batches(ids)]
+    assert sorted(b.units for b in batches) == [1, 1, 1]
 
 
 async def test_hidden_counts_are_none_never_zero(yt: YouTubeClient, sim: SimulatorServer) -> None:

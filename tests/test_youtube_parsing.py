@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import pytest
 from atlas_simulator import iso_duration
 
+from atlas_core.youtube.errors import YouTubeResponseError
 from atlas_core.youtube.parsing import (
     parse_channel,
     parse_channel_ref,
@@ -78,8 +79,30 @@ def test_timestamps_are_aware_utc_and_counts_may_be_absent() -> None:
     assert parse_timestamp("2012-10-01T15:27:35.123Z").tzinfo == UTC  # type: ignore[union-attr]
     assert parse_timestamp("2024-01-02T03:04:05+02:00") == datetime(2024, 1, 2, 1, 4, 5, tzinfo=UTC)
     assert parse_timestamp(None) is None and parse_timestamp("") is None
-    assert parse_count("0") == 0 and parse_count("18446744073709551615") == 2**64 - 1
-    assert parse_count(None) is None and parse_count("n/a") is None and parse_count(True) is None
+    assert parse_count("0") == 0 and parse_count("9223372036854775807") == 2**63 - 1
+    assert parse_count(None) is None and parse_count(12) == 12
+    # uint64 past BIGINT, negatives, fractions and words are not counts: the item is skipped.
+    for bad in ("18446744073709551615", "99999999999999999999999", "-5", "1.5", "n/a", True, ""):
+        with pytest.raises(ValueError, match=r"0\.\.2\^63-1"):
+            parse_count(bad)
+
+
+def test_a_bad_count_skips_the_item_naming_the_field() -> None:
+    item = {"id": "dQw4w9WgXcQ", "statistics": {"viewCount": "1", "likeCount": "-5"}}
+    with pytest.raises(YouTubeResponseError, match=r"dQw4w9WgXcQ: statistics\.likeCount"):
+        parse_video(item)
+
+
+def test_titles_share_one_cap_and_bidi_controls_are_kept_in_storage_but_not_shown() -> None:
+    from atlas_core.youtube.parsing import TITLE_LIMIT, display_text
+
+    rlo = "\u202e"
+    video = parse_video({"id": "dQw4w9WgXcQ", "snippet": {"title": rlo + "v" * 9000}})
+    channel = parse_channel({"id": CHANNEL_ID, "snippet": {"title": rlo + "c" * 9000}})
+    assert len(video.title) == len(channel.title) == TITLE_LIMIT
+    assert video.title.startswith(rlo)  # stored as YouTube sent it
+    shown = display_text("a\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069b")
+    assert shown == "ab"
 
 
 def test_video_with_hidden_likes_disabled_comments_and_no_topics() -> None:

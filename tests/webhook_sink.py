@@ -9,8 +9,10 @@
 
 Replies are taken in order from the queue of the request's path (``script(..., path=...)``),
 else from the shared queue, else the default: like Discord, 200 with the message object
-when the query has ``wait=true``, else 204. A reply's ``delay`` holds the answer back (for
-timeouts); closing the sink ends such waits at once.
+(JSON with an ``id``) when the query has ``wait=true``, else 204. A scripted ``Reply(200)``
+without a body answers the same way (keeping its delay and headers); script
+``Reply(200, b"")`` or ``Reply(200, "<html>...")`` for a 200 that is not Discord's. A
+reply's ``delay`` holds the answer back (for timeouts); closing the sink ends such waits at once.
 """
 
 from __future__ import annotations
@@ -172,9 +174,14 @@ class WebhookSink:
             for key in (path, None):
                 queue = self._queues.get(key)
                 if queue:
-                    return queue.popleft()
+                    reply = queue.popleft()
+                    if reply.body is not None or reply.status != 200:
+                        return reply
+                    break  # a scripted bare 200 answers like Discord (with its delay/headers)
+            else:
+                reply = Reply(200)
             if query.get("wait") != ["true"]:
-                return Reply(204)
+                return Reply(204, headers=reply.headers, delay=reply.delay)
             self._message_ids += 1
             content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), "")
             if content_type.startswith("multipart/"):
@@ -183,7 +190,7 @@ class WebhookSink:
                 parsed = json.loads(body) if body else {}
             embeds = parsed.get("embeds", [])
             message = {"id": str(self._message_ids), "type": 0, "channel_id": "1", "embeds": embeds}
-            return Reply(200, message)
+            return Reply(200, message, reply.headers, reply.delay)
 
     def _record(self, request: Recorded) -> None:
         with self._arrived:

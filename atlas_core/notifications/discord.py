@@ -5,10 +5,12 @@
                         AlertLevel.WARNING, fields={"similarity": "0.97"})
     await notifier.aclose()                # sends any pending digest, closes the HTTP client
 
-Delivery posts ``?wait=true`` and retries through :func:`atlas_core.utils.retry_async`: a 429
-waits its ``retry_after`` (body, else ``Retry-After``); 5xx, timeouts and connection errors
-back off; any other 4xx (a deleted webhook's 404) gives up at once. Failures are logged at
-ERROR and swallowed. A channel without a webhook logs the alert at INFO instead.
+Delivery posts ``?wait=true`` and counts as delivered only a 2xx whose JSON body is the
+message Discord created (an object with an ``id``); a 204, an empty or HTML 200 (a proxy, a
+captive portal) is a retryable failure. It retries through :func:`atlas_core.utils.retry_async`:
+a 429 waits its ``retry_after`` (body, else ``Retry-After``); 5xx, timeouts and connection
+errors back off; any other 4xx (a deleted webhook's 404) gives up at once. Failures are logged
+at ERROR and swallowed. A channel without a webhook logs the alert at INFO instead.
 
 Alert storms: per channel, a window opens at the first alert and lasts ``digest_window``
 seconds. The first ``digest_threshold`` alerts in it go out one by one; the rest are held
@@ -311,8 +313,15 @@ class DiscordNotifier:
             if reset_after is not None:
                 limiter.pause(now, reset_after)
         status = response.status_code
+        if 200 <= status < 300:
+            if _is_message(response):
+                return
+            # With wait=true Discord answers the message it created; any other 2xx (a 204, a
+            # proxy's or captive portal's HTML page) proves nothing reached the channel.
+            body = _describe_body(response)
+            raise _NotProven(f"HTTP {status} without a Discord message ({body})")
         if status < 300:
-            return
+            raise _NotProven(f"HTTP {status}, not a Discord answer")
         if status == 429:
             wait = _retry_after(response)
             if wait is not None and wait > self._max_wait:
@@ -406,6 +415,24 @@ class _ServerError(_Retryable):
 
 class _Unreachable(_Retryable):
     pass
+
+
+class _NotProven(_Retryable):
+    """A 2xx whose body is not the message Discord creates: not counted as delivered."""
+
+
+def _is_message(response: httpx.Response) -> bool:
+    """Whether the body is a Discord message object (JSON with a non-empty ``id``)."""
+    try:
+        body = response.json()
+    except ValueError:
+        return False
+    return isinstance(body, dict) and isinstance(body.get("id"), str | int) and bool(body["id"])
+
+
+def _describe_body(response: httpx.Response) -> str:
+    kind = response.headers.get("content-type", "no content type").split(";")[0]
+    return f"{len(response.content)} bytes of {kind}"
 
 
 def _check_webhook(channel: AlertChannel, raw: str | SecretStr | None) -> SecretStr | None:

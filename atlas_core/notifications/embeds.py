@@ -7,7 +7,9 @@
 Text over a limit is cut and ends in "…"; nothing is ever rejected. Discord's limits: title
 256, description 4096, 25 fields, field name 256 / value 1024, footer 2048, 6000 characters
 in all. When the whole embed is too long the description gives way first, then field values
-(last field first), then field names, then the title.
+(last field first), then field names, then the title. Bidirectional control characters
+(U+202A-E, U+2066-9, U+200E/F) are removed from every text, so a title cannot reorder what a
+reader sees.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from atlas_core.notifications.levels import SEVERITY, AlertChannel, AlertLevel
+from atlas_core.youtube.parsing import display_text
 
 TITLE_LIMIT = 256
 DESCRIPTION_LIMIT = 4096
@@ -112,15 +115,18 @@ def _fit(
     footer: str,
     timestamp: datetime,
 ) -> dict[str, Any]:
+    # Bidirectional controls from a hostile title would reorder the rest of the embed.
+    title, description, footer = display_text(title), display_text(description), footer
     title = shorten(title if title.strip() else "(untitled)", TITLE_LIMIT)
     description = shorten(description, DESCRIPTION_LIMIT)
     footer = shorten(footer, FOOTER_LIMIT)
+    shown = [(display_text(name), display_text(value)) for name, value in fields]
     pairs = [
         [
             shorten(name if name.strip() else _BLANK, FIELD_NAME_LIMIT),
             shorten(value if value.strip() else _BLANK, FIELD_VALUE_LIMIT),
         ]
-        for name, value in fields
+        for name, value in shown
     ]
     marker: list[list[str]] = []  # stands for the fields over the limit; never trimmed
     if len(pairs) > FIELD_COUNT_LIMIT:

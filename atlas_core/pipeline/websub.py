@@ -34,19 +34,23 @@ from atlas_core.database import DatabaseManager
 from atlas_core.factories import build_database
 from atlas_core.store.watchlist import is_watched
 from atlas_core.store.websub import (
-    drop_subscriptions,
+    confirm_intent,
+    record_intents,
     record_pushes,
-    record_requested,
     record_verified,
     subscription_changes,
+    token_digest,
 )
 from atlas_core.utils import utc_now
 from atlas_core.youtube.websub import (
+    MAX_ENTRIES_PER_PUSH,
     MAX_NOTIFICATION_BYTES,
     Mode,
     WebSubError,
     WebSubHub,
     channel_of_topic,
+    clamp_lease,
+    new_verify_token,
     parse_feed,
     signature_ok,
 )
@@ -55,6 +59,8 @@ logger = logging.getLogger(__name__)
 
 RENEW_WITHIN = timedelta(days=1)  # renew a lease this long before it ends
 RETRY_AFTER = timedelta(hours=1)  # re-request a subscription the hub never verified
+PENDING_FOR = timedelta(days=1)  # a request's verification is accepted this long after it
+BAD_SIGNATURE_SUMMARY_SECONDS = 60.0  # one summary line per period, however many arrive
 Clock = Callable[[], datetime]
 
 
@@ -87,25 +93,29 @@ async def sync_subscriptions(
     work = [*work, *(("subscribe", c) for c in subscribe)][:limit]
     if not work:
         return result
-    # Recorded before asking: the hub may verify at the callback before it answers us, and a
-    # verification must not predate its request. A failed request is retried after RETRY_AFTER.
+    # Recorded before asking, with the sha256 of the verify token each request carries: the
+    # hub may verify at the callback before it answers us, and the callback echoes only a
+    # pending intent with its token. A failed request is retried after RETRY_AFTER; an
+    # unsubscribe drops the row when the hub verifies it.
+    tokens = {(mode, c): new_verify_token() for mode, c in work}
     async with db.get_connection() as conn:
-        await record_requested(conn, [c for mode, c in work if mode == "subscribe"], now)
+        wanted: Mode
+        for wanted in ("unsubscribe", "subscribe"):
+            digests = {c: token_digest(t) for (mode, c), t in tokens.items() if mode == wanted}
+            await record_intents(conn, wanted, digests, now)
     gate = asyncio.Semaphore(concurrency)
     async with WebSubHub(settings) as hub:
 
         async def one(mode: Mode, channel_id: str) -> None:
             async with gate:
                 try:
-                    await hub.request(mode, channel_id)
+                    await hub.request(mode, channel_id, verify_token=tokens[(mode, channel_id)])
                 except WebSubError as exc:
                     result.failed[channel_id] = str(exc)
                     return
             (result.subscribed if mode == "subscribe" else result.unsubscribed).append(channel_id)
 
         await asyncio.gather(*(one(mode, c) for mode, c in work))
-    async with db.get_connection() as conn:
-        await drop_subscriptions(conn, sorted(result.unsubscribed))
     result.subscribed.sort()
     result.unsubscribed.sort()
     if result.failed:
@@ -130,6 +140,12 @@ def receiver_app(settings: Settings, clock: Clock = utc_now) -> Starlette:
         finally:
             await db.close()
 
+    bad_signatures = _Throttled(
+        "websub: ignored %d push(es) with a missing or wrong X-Hub-Signature (one summary line"
+        " per %gs)",
+        BAD_SIGNATURE_SUMMARY_SECONDS,
+    )
+
     async def verify(request: Request) -> Response:
         params = request.query_params
         mode = params.get("hub.mode", "")
@@ -138,7 +154,7 @@ def receiver_app(settings: Settings, clock: Clock = utc_now) -> Starlette:
         channel_id = channel_of_topic(params.get("hub.topic", ""))
         challenge = params.get("hub.challenge", "")
         if mode == "denied":
-            logger.warning("websub: the hub denied the subscription to %s", channel_id)
+            logger.info("websub: the hub says it denied the subscription to %s", channel_id)
             return PlainTextResponse("", status_code=200)
         if mode not in ("subscribe", "unsubscribe") or channel_id is None or not challenge:
             return PlainTextResponse(
@@ -146,31 +162,51 @@ def receiver_app(settings: Settings, clock: Clock = utc_now) -> Starlette:
                 "and hub.challenge",
                 status_code=400,
             )
-        async with db.get_connection() as conn:
-            watched = await is_watched(conn, channel_id)
-            if mode == "subscribe" and watched:
-                lease = _lease(params.get("hub.lease_seconds"), settings.WEBSUB_LEASE_SECONDS)
-                await record_verified(conn, channel_id, clock(), lease)
-            elif mode == "unsubscribe" and not watched:
-                await drop_subscriptions(conn, [channel_id])
-            else:  # not our intent: a stale or forged request
-                return PlainTextResponse("not an intent of this subscriber", status_code=404)
+        token = params.get("hub.verify_token", "")
+        now = clock()
+        async with db.get_connection() as conn, conn.transaction():
+            # Only an intent Atlas recorded as pending, with the token it issued, is ours.
+            intent: Mode = "subscribe" if mode == "subscribe" else "unsubscribe"
+            ours = bool(token) and await confirm_intent(
+                conn, intent, channel_id, token, since=now - PENDING_FOR
+            )
+            if ours and intent == "subscribe":
+                if not await is_watched(conn, channel_id):
+                    ours = False  # taken off the watchlist since the request
+                else:
+                    lease = clamp_lease(
+                        params.get("hub.lease_seconds"), settings.WEBSUB_LEASE_SECONDS
+                    )
+                    await record_verified(conn, channel_id, now, lease)
+        if not ours:  # not a pending intent of this subscriber: a stale or forged request
+            return PlainTextResponse("not an intent of this subscriber", status_code=404)
         return PlainTextResponse(challenge)
 
     async def notify(request: Request) -> Response:
         declared = request.headers.get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > MAX_NOTIFICATION_BYTES:
             return PlainTextResponse("notification too large", status_code=413)
-        body = await request.body()
+        body = await _read_capped(request, MAX_NOTIFICATION_BYTES)
+        if body is None:  # chunked (or lying about its length) and past the cap
+            return PlainTextResponse("notification too large", status_code=413)
         if not signature_ok(secret, body, request.headers.get("x-hub-signature")):
             # WebSub: acknowledge, but ignore a message whose signature does not match.
-            logger.warning("websub: ignored a push with a missing or wrong X-Hub-Signature")
+            bad_signatures.count()
             return Response(status_code=202)
         try:
             pushes = parse_feed(body)
         except WebSubError as exc:
             logger.warning("websub: unreadable push: %s", exc)
             return PlainTextResponse(str(exc), status_code=400)
+        dropped = max(0, len(pushes) - MAX_ENTRIES_PER_PUSH)
+        if dropped:
+            logger.warning(
+                "websub: a push of %d entries; kept the first %d, dropped %d",
+                len(pushes),
+                MAX_ENTRIES_PER_PUSH,
+                dropped,
+            )
+            pushes = pushes[:MAX_ENTRIES_PER_PUSH]
         async with db.get_connection() as conn:
             queued = await record_pushes(conn, pushes, clock())
         logger.info("websub: %d entries pushed, %d queued for discovery", len(pushes), queued)
@@ -183,8 +219,34 @@ def receiver_app(settings: Settings, clock: Clock = utc_now) -> Starlette:
     return Starlette(routes=routes, lifespan=lifespan)
 
 
-def _lease(raw: str | None, default: int) -> int:
-    return int(raw) if raw is not None and raw.isdigit() and int(raw) > 0 else default
+async def _read_capped(request: Request, limit: int) -> bytes | None:
+    """The body, read as it streams; None as soon as it passes ``limit`` bytes (the rest is
+    never read), whether or not it declared a length."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+class _Throttled:
+    """A warning that may arrive in floods (unauthenticated callers): the first is logged at
+    once, the rest as one summary line per ``period`` seconds."""
+
+    def __init__(self, message: str, period: float, clock: Callable[[], float] = time.monotonic):
+        self._message, self._period, self._clock = message, period, clock
+        self._since: float | None = None
+        self._count = 0
+
+    def count(self) -> None:
+        now = self._clock()
+        self._count += 1
+        if self._since is None or now - self._since >= self._period:
+            logger.warning(self._message, self._count, self._period)
+            self._since, self._count = now, 0
 
 
 class WebSubReceiver:

@@ -8,7 +8,9 @@
         spent = await yt.units_spent_today()
 
 Every id lookup goes 50 to a call; uploads come from the channel's uploads playlist, never
-search.list. Each call is charged to the quota ledger at its documented cost. Transient
+search.list. Each call is written to the quota ledger at its documented cost BEFORE it is
+sent (write-ahead) and refunded when YouTube did not charge it; a result carries its cost
+(``.units``, and ``last_call_units`` for any public call). Transient
 faults (429, 5xx, rateLimitExceeded, timeouts, dropped connections) are retried with
 exponential backoff and jitter; quotaExceeded moves to the next key when compliance mode
 is off; a rejected key raises :class:`YouTubeConfigError`. The key travels in the
@@ -18,6 +20,7 @@ is off; a rejected key raises :class:`YouTubeConfigError`. The key travels in th
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import functools
 import json
 import logging
@@ -44,7 +47,7 @@ from atlas_core.youtube.errors import (
 )
 from atlas_core.youtube.models import ChannelsResult, VideosResult
 from atlas_core.youtube.parsing import parse_channel, parse_channel_ref, parse_video
-from atlas_core.youtube.quota import Clock, KeyPool, QuotaLedger, quota_day
+from atlas_core.youtube.quota import Clock, KeyPool, QuotaLedger, Reservation, quota_day
 
 logger = logging.getLogger(__name__)
 
@@ -80,18 +83,33 @@ _T = TypeVar("_T")
 
 _F = TypeVar("_F", bound=Callable[..., Awaitable[Any]])
 
+# The units charged by the public call running in this context (its tasks share the list).
+_NOT_JSON = object()
+_COST: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar("cost", default=None)
+
 
 def _flushing(method: _F) -> _F:
-    """Flush the quota counted during ``method`` when it ends, whether it succeeded or not."""
+    """Flush the quota refunded during ``method`` when it ends, whether it succeeded or not,
+    and keep what the call cost in :attr:`YouTubeClient.last_call_units`."""
 
     @functools.wraps(method)
     async def wrapper(self: YouTubeClient, *args: Any, **kwargs: Any) -> Any:
+        tally = [0]
+        token = _COST.set(tally)
         try:
             return await method(self, *args, **kwargs)
         finally:
+            _COST.reset(token)
+            self.last_call_units = tally[0]
             await self.flush_quota()
 
     return wrapper  # type: ignore[return-value]
+
+
+def _count_cost(units: int) -> None:
+    tally = _COST.get()
+    if tally is not None:
+        tally[0] += units
 
 
 class YouTubeClient:
@@ -145,6 +163,7 @@ class YouTubeClient:
         # pipeline records them as events.
         self.skipped_items: list[str] = []
         self._served_at: datetime | None = None
+        self.last_call_units = 0  # what the latest public call cost (results carry it too)
 
     def observed_at(self) -> datetime:
         """When YouTube served this client's latest answer, by the ``Date`` header its front
@@ -175,10 +194,11 @@ class YouTubeClient:
             await self._http.aclose()
 
     async def flush_quota(self) -> None:
-        """Write the calls counted since the last flush to the quota ledger. Calls are counted
-        in memory as they are answered (never a database write between two API calls); this
-        runs after each public call, each batch of :meth:`video_batches` and on close. A
-        database failure here is logged and the count kept for the next flush."""
+        """Write the refunds counted since the last flush to the quota ledger. Each call's
+        units are written before it is sent (write-ahead); a call YouTube did not charge is
+        refunded in memory and the refund written here, after each public call, each batch of
+        :meth:`video_batches` and on close. A database failure here is logged and the refund
+        kept for the next flush (until then the ledger over-counts, never under-counts)."""
         if not self._pool.unflushed_units:
             return
         try:
@@ -198,13 +218,16 @@ class YouTubeClient:
         """Channels by id, 50 a call (1 unit each). Ids YouTube does not return are missing."""
         wanted = _unique(ids)
         items = await self._batched("channels.list", CHANNEL_PARTS, wanted)
-        found = {c.id: c for c in self._parse_items(items, parse_channel)}
+        parsed, skipped = self._parse_items(items, parse_channel)
+        found = {c.id: c for c in parsed}
         for channel in found.values():
             if channel.uploads_playlist_id:
                 self._uploads_playlists[channel.id] = channel.uploads_playlist_id
         return ChannelsResult(
             found=[found[i] for i in wanted if i in found],
-            missing=[i for i in wanted if i not in found],
+            missing=[i for i in wanted if i not in found and i not in skipped],
+            skipped=[i for i in wanted if i in skipped and i not in found],
+            units=_cost_so_far(),
         )
 
     @_flushing
@@ -212,11 +235,7 @@ class YouTubeClient:
         """Videos by id, 50 a call (1 unit each). Deleted or private ids come back missing."""
         wanted = _unique(ids)
         items = await self._batched("videos.list", VIDEO_PARTS, wanted)
-        found = {v.id: v for v in self._parse_items(items, parse_video)}
-        return VideosResult(
-            found=[found[i] for i in wanted if i in found],
-            missing=[i for i in wanted if i not in found],
-        )
+        return self._videos_result(wanted, items, _cost_so_far())
 
     async def video_batches(self, ids: Iterable[str]) -> AsyncGenerator[VideosResult, None]:
         """Videos by id, one :class:`VideosResult` per 50-id call as soon as it arrives (in
@@ -227,12 +246,10 @@ class YouTubeClient:
         batches = [wanted[i : i + BATCH] for i in range(0, len(wanted), BATCH)]
 
         async def one(batch: list[str]) -> VideosResult:
+            tally = [0]
+            _COST.set(tally)  # this task's own context: its batch's cost
             items = await self._fetch_batch("videos.list", VIDEO_PARTS, batch)
-            found = {v.id: v for v in self._parse_items(items, parse_video)}
-            return VideosResult(
-                found=[found[i] for i in batch if i in found],
-                missing=[i for i in batch if i not in found],
-            )
+            return self._videos_result(batch, items, tally[0])
 
         tasks = [asyncio.create_task(one(b)) for b in batches]
         try:
@@ -307,6 +324,14 @@ class YouTubeClient:
             self._uploads_playlists[channel_id] = uploads
         return channel_id
 
+    def _settle_reservation(self, held: Reservation, charged: bool) -> None:
+        """Keep a charged call's reserved units (and count them for the running call), or
+        refund an uncharged one."""
+        if charged:
+            _count_cost(held.units)
+        else:
+            self._pool.refund(held)
+
     @property
     def units_spent(self) -> int:
         """Quota units this client has spent since it was created (other clients excluded)."""
@@ -319,16 +344,34 @@ class YouTubeClient:
 
     # --- plumbing -----------------------------------------------------------------------
 
-    def _parse_items(self, items: list[Any], parse: Callable[[Any], _T]) -> list[_T]:
-        """Each item parsed; a malformed one is skipped (logged, kept in skipped_items)."""
+    def _parse_items(
+        self, items: list[Any], parse: Callable[[Any], _T]
+    ) -> tuple[list[_T], set[str]]:
+        """(each item parsed, ids of the items skipped). A malformed item (no id, a count
+        that is not one) is skipped, logged and kept in skipped_items (the pipeline records a
+        ``youtube.item_skipped`` event); the rest of the batch is kept."""
         parsed: list[_T] = []
+        skipped: set[str] = set()
         for item in items:
             try:
                 parsed.append(parse(item))
             except YouTubeResponseError as exc:
                 logger.warning("%s; item skipped", exc)
                 self.skipped_items.append(str(exc))
-        return parsed
+                raw = item.get("id") if isinstance(item, dict) else None
+                if isinstance(raw, str):
+                    skipped.add(raw)
+        return parsed, skipped
+
+    def _videos_result(self, wanted: list[str], items: list[Any], units: int) -> VideosResult:
+        parsed, skipped = self._parse_items(items, parse_video)
+        found = {v.id: v for v in parsed}
+        return VideosResult(
+            found=[found[i] for i in wanted if i in found],
+            missing=[i for i in wanted if i not in found and i not in skipped],
+            skipped=[i for i in wanted if i in skipped and i not in found],
+            units=units,
+        )
 
     async def _uploads_playlist(self, channel_id: str) -> str:
         cached = self._uploads_playlists.get(channel_id)
@@ -385,46 +428,56 @@ class YouTubeClient:
                     "later or raise YOUTUBE_MAX_ATTEMPTS"
                 ) from None
 
-    async def _settle(
-        self, request: asyncio.Future[httpx.Response], index: int, method: str, key: str
-    ) -> None:
+    async def _settle(self, request: asyncio.Future[httpx.Response], key: str) -> bool:
+        """Whether a request abandoned mid-flight was charged, once it answers."""
         try:
             response = await asyncio.wait_for(request, self._timeout)
         except Exception:
-            return  # no answer: nothing charged
-        if response.status_code == 200 or _charged_error(response, key):
-            self._pool.charge(index, method)
+            return False  # no answer: nothing charged
+        return response.status_code == 200 or _charged_error(response, key)
 
     async def _attempt(
         self, method: str, params: dict[str, str], index: int, key: str
     ) -> dict[str, Any]:
         url = self._base + _PATHS[method]
         async with self._semaphore:
-            self.requests_sent += 1
-            request = asyncio.ensure_future(
-                self._http.get(url, params=params, headers={"X-Goog-Api-Key": key})
-            )
+            # Write-ahead: the units are in the ledger before the request can reach the API.
+            held = await self._pool.reserve(index, method)
+            charged = False
             try:
-                response = await asyncio.shield(request)
-            except asyncio.CancelledError:
-                # Cancelled (another batch failed): the request is already at the API, which
-                # charges it if it answers normally, so let it finish and count what it cost.
-                await self._settle(request, index, method, key)
-                raise
-            except httpx.ReadTimeout:
-                self._pool.charge(index, method)  # it reached the API, which will answer late
-                raise TransientError(f"no answer within {self._timeout:g}s") from None
-            except httpx.TimeoutException:
-                raise TransientError(f"no answer within {self._timeout:g}s") from None
-            except httpx.TransportError as exc:
-                raise TransientError(f"connection failed ({type(exc).__name__})") from None
+                self.requests_sent += 1
+                request = asyncio.ensure_future(
+                    self._http.get(url, params=params, headers={"X-Goog-Api-Key": key})
+                )
+                try:
+                    response = await asyncio.shield(request)
+                except asyncio.CancelledError:
+                    # Cancelled (another batch failed): the request is already at the API,
+                    # which charges it if it answers normally; let it finish to know.
+                    charged = await self._settle(request, key)
+                    raise
+                except httpx.ReadTimeout:
+                    charged = True  # it reached the API, which will answer late
+                    raise TransientError(f"no answer within {self._timeout:g}s") from None
+                except httpx.TimeoutException:
+                    raise TransientError(f"no answer within {self._timeout:g}s") from None
+                except httpx.TransportError as exc:
+                    raise TransientError(f"connection failed ({type(exc).__name__})") from None
+                body: Any = _NOT_JSON
+                if response.status_code == 200:
+                    try:
+                        body = response.json()
+                    except json.JSONDecodeError:
+                        pass  # a fault on the way (a proxy's page): not charged, retried
+                    charged = body is not _NOT_JSON
+                else:
+                    charged = _charged_error(response, key)
+            finally:
+                self._settle_reservation(held, charged)
         status = response.status_code
         if status == 200:
-            try:
-                body = response.json()
-            except json.JSONDecodeError:
-                raise TransientError("HTTP 200 with a body that is not JSON") from None
-            self._pool.charge(index, method)
+            if body is _NOT_JSON:
+                raise TransientError("HTTP 200 with a body that is not JSON")
             self._served_at = _served_at(response) or self._clock()
             if not isinstance(body, dict):
                 raise YouTubeResponseError(
@@ -452,7 +505,6 @@ class YouTubeClient:
             raise YouTubeConfigError(
                 f"YouTube rejected API key #{index} ({reason}): {hint}. YouTube said: {message}"
             )
-        self._pool.charge(index, method)
         if status == 404 and reason in _NOT_FOUND_REASONS:
             raise NotFoundResponse(reason)
         raise YouTubeRequestError(
@@ -460,6 +512,11 @@ class YouTubeClient:
             status=status,
             reason=reason,
         )
+
+
+def _cost_so_far() -> int:
+    tally = _COST.get()
+    return tally[0] if tally is not None else 0
 
 
 def _charged_error(response: httpx.Response, key: str) -> bool:

@@ -51,15 +51,22 @@ class Video:
 
 @dataclass(frozen=True, slots=True)
 class ChannelsResult:
-    """channels(ids): the channels found, and the ids YouTube did not return."""
+    """channels(ids): the channels found, the ids YouTube did not return, the ids it returned
+    malformed (skipped, a ``youtube.item_skipped`` event each), and the units the call cost."""
 
     found: list[Channel]
     missing: list[str]
+    skipped: list[str] = field(default_factory=list)
+    units: int = 0
 
 
 @dataclass(frozen=True, slots=True)
 class VideosResult:
-    """videos(ids): the videos found, and the ids YouTube did not return (deleted or private)."""
+    """videos(ids): the videos found, the ids YouTube did not return (deleted or private), the
+    ids it returned malformed (skipped: neither stored nor reported missing), and the units the
+    call cost."""
 
     found: list[Video]
     missing: list[str]
+    skipped: list[str] = field(default_factory=list)
+    units: int = 0

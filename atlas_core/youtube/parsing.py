@@ -34,9 +34,21 @@ RefKind = Literal["id", "handle", "username"]
 # once, so what is compared is what is stored.
 CHANNEL_ID_LIMIT = 50
 VIDEO_ID_LIMIT = 20
-CHANNEL_TITLE_LIMIT = 255
+# One length policy for channel and video text (titles fit channels.title and
+# channel_history's VARCHAR(255); YouTube itself allows 100 characters for a video title,
+# 5,000 bytes for a description).
+TITLE_LIMIT = 255
+CHANNEL_TITLE_LIMIT = TITLE_LIMIT  # the same cap for both, kept under its old name
+VIDEO_TITLE_LIMIT = TITLE_LIMIT
+DESCRIPTION_LIMIT = 5000
 CUSTOM_URL_LIMIT = 100
 COUNTRY_LIMIT = 10
+# Statistics are uint64 strings in YouTube's schema; PostgreSQL's BIGINT holds 0..2^63-1.
+COUNT_MAX = 2**63 - 1
+_COUNT_TEXT = re.compile(r"^[0-9]{1,19}$")
+# Bidirectional controls: they reorder what a reader sees (U+202E makes "gnp.exe" read
+# "exe.png"). Kept in stored text, neutralised wherever text is shown.
+BIDI_CONTROLS = frozenset("\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
 def clean_text(value: Any, limit: int | None = None) -> str:
@@ -111,13 +123,52 @@ def parse_timestamp(value: Any) -> datetime | None:
 
 
 def parse_count(value: Any) -> int | None:
-    """A statistics count (YouTube sends uint64 as a string) -> int; None when absent."""
-    if value is None or isinstance(value, bool):
+    """A statistics count (YouTube sends uint64 as a string) -> int; None when absent.
+
+    Raises ValueError naming the value when it is not a whole number in 0..2^63-1 (what
+    PostgreSQL's BIGINT holds): a negative, fractional or absurd count is not a statistic."""
+    if value is None:
         return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    elif isinstance(value, str) and _COUNT_TEXT.fullmatch(value.strip()):
+        number = int(value.strip())
+    else:
+        raise ValueError(f"count {value!r:.40} is not a whole number; expected 0..2^63-1")
+    if not 0 <= number <= COUNT_MAX:
+        raise ValueError(f"count {value!r:.40} is outside 0..2^63-1")
+    return number
+
+
+def _counts(endpoint: str, item_id: str, stats: dict[str, Any], *names: str) -> list[int | None]:
+    """The named counts of an item's ``statistics``; YouTubeResponseError (the item is
+    skipped, the rest of its batch kept) when one is not a count."""
+    counts: list[int | None] = []
+    for name in names:
+        try:
+            counts.append(parse_count(stats.get(name)))
+        except ValueError as exc:
+            raise YouTubeResponseError(
+                endpoint, f"item {item_id}: statistics.{name}: {exc}"
+            ) from None
+    return counts
+
+
+def _published(endpoint: str, item_id: str, snippet: dict[str, Any]) -> datetime | None:
     try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
+        return parse_timestamp(snippet.get("publishedAt"))
+    except ValueError:
+        raise YouTubeResponseError(
+            endpoint,
+            f"item {item_id}: snippet.publishedAt {snippet.get('publishedAt')!r:.40} "
+            "is not an RFC 3339 timestamp",
+        ) from None
+
+
+def display_text(text: str) -> str:
+    """``text`` as shown to a reader (Discord, reports): bidirectional controls removed, so
+    a title cannot reverse what follows it. Stored text keeps them as YouTube sent them."""
+    return "".join(ch for ch in text if ch not in BIDI_CONTROLS)
 
 
 def thumbnail_urls(thumbnails: Any) -> dict[str, str]:
@@ -138,17 +189,20 @@ def parse_channel(item: dict[str, Any]) -> Channel:
     stats = _object(item.get("statistics"))
     related = _object(_object(item.get("contentDetails")).get("relatedPlaylists"))
     hidden = bool(stats.get("hiddenSubscriberCount"))
+    views, subscribers, videos = _counts(
+        "channels.list", channel_id, stats, "viewCount", "subscriberCount", "videoCount"
+    )
     return Channel(
         id=channel_id,
-        title=clean_text(snippet.get("title", ""), CHANNEL_TITLE_LIMIT),
-        description=clean_text(snippet.get("description", "")),
+        title=clean_text(snippet.get("title", ""), TITLE_LIMIT),
+        description=clean_text(snippet.get("description", ""), DESCRIPTION_LIMIT),
         custom_url=_optional(snippet.get("customUrl"), CUSTOM_URL_LIMIT),
         country=_optional(snippet.get("country"), COUNTRY_LIMIT),
-        published_at=parse_timestamp(snippet.get("publishedAt")),
+        published_at=_published("channels.list", channel_id, snippet),
         uploads_playlist_id=related.get("uploads") or None,
-        view_count=parse_count(stats.get("viewCount")),
-        subscriber_count=None if hidden else parse_count(stats.get("subscriberCount")),
-        video_count=parse_count(stats.get("videoCount")),
+        view_count=views,
+        subscriber_count=None if hidden else subscribers,
+        video_count=videos,
         thumbnails=thumbnail_urls(snippet.get("thumbnails")),
     )
 
@@ -162,6 +216,9 @@ def parse_video(item: dict[str, Any]) -> Video:
     topics = _object(item.get("topicDetails")).get("topicCategories") or []
     if not isinstance(topics, list):
         topics = []
+    views, likes, comments = _counts(
+        "videos.list", video_id, stats, "viewCount", "likeCount", "commentCount"
+    )
     duration: int | None = None
     if details.get("duration"):
         try:
@@ -171,17 +228,21 @@ def parse_video(item: dict[str, Any]) -> Video:
     return Video(
         id=video_id,
         channel_id=clean_text(snippet.get("channelId", ""), CHANNEL_ID_LIMIT),
-        title=clean_text(snippet.get("title", "")),
-        published_at=parse_timestamp(snippet.get("publishedAt")),
+        title=clean_text(snippet.get("title", ""), TITLE_LIMIT),
+        published_at=_published("videos.list", video_id, snippet),
         duration_seconds=duration,
         wiki_topics=wiki_topics(topics),
-        view_count=parse_count(stats.get("viewCount")),
-        like_count=parse_count(stats.get("likeCount")),
-        comment_count=parse_count(stats.get("commentCount")),
+        view_count=views,
+        like_count=likes,
+        comment_count=comments,
         thumbnails=thumbnail_urls(snippet.get("thumbnails")),
         privacy_status=_object(item.get("status")).get("privacyStatus"),
-        description=clean_text(snippet.get("description", "")),
-        channel_title=clean_text(snippet["channelTitle"]) if snippet.get("channelTitle") else None,
+        description=clean_text(snippet.get("description", ""), DESCRIPTION_LIMIT),
+        channel_title=(
+            clean_text(snippet["channelTitle"], TITLE_LIMIT)
+            if snippet.get("channelTitle")
+            else None
+        ),
     )
 
 

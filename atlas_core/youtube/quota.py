@@ -2,13 +2,18 @@
 
     ledger = QuotaLedger(db)
     pool = KeyPool(settings.api_keys, ledger, clock=clock)
-    index, key = await pool.current()      # raises QuotaExhausted when every key is spent
-    pool.charge(index, "videos.list")      # in memory: no database write between API calls
-    await pool.flush()                     # the ledger catches up (per batch, at the end)
+    index, key = await pool.current()             # raises QuotaExhausted when every key is spent
+    held = await pool.reserve(index, "videos.list")   # in the ledger BEFORE the request goes out
+    ...                                           # send it
+    pool.refund(held)                             # it never reached the API / was not charged
+    await pool.flush()                            # refunds reach the ledger (per batch, at the end)
 
-Quota is counted per key per Pacific-time day (YouTube resets at midnight
-America/Los_Angeles) in ``youtube_quota_ledger``, incremented with UPSERTs so every
-process shares one tally. A key is known by its index and a sha256 fingerprint only.
+The ledger is write-ahead: a call's units are written before it is sent and given back only
+when the answer shows YouTube did not charge it, so a process killed at any moment leaves the
+ledger at or above what YouTube charged (equal once its refunds are flushed). Quota is counted
+per key per Pacific-time day (YouTube resets at midnight America/Los_Angeles) in
+``youtube_quota_ledger`` (SQL in :mod:`atlas_core.store.quota`), incremented with UPSERTs so
+every process shares one tally. A key is known by its index and a sha256 fingerprint only.
 """
 
 from __future__ import annotations
@@ -16,10 +21,14 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from psycopg import AsyncConnection
+
 from atlas_core.database import DatabaseManager
+from atlas_core.store.quota import add_units, exhausted_keys, units_by_key, units_on
 from atlas_core.utils import utc_now
 from atlas_core.youtube.errors import QuotaExhausted, YouTubeConfigError
 
@@ -68,63 +77,50 @@ class QuotaLedger:
         *,
         exhausted: bool = False,
         calls: int | None = None,
+        wait_for_disk: bool = True,
     ) -> bool:
-        """Add ``units`` and ``calls`` (default: one call if any units) for a key; return True
-        if the key is marked exhausted."""
-        async with self._db.get_connection() as conn:
-            cur = await conn.execute(
-                """INSERT INTO youtube_quota_ledger
-                       (quota_day, key_fingerprint, key_index, units, calls, exhausted_at)
-                   VALUES (%(day)s, %(fp)s, %(index)s, %(units)s, %(calls)s,
-                           CASE WHEN %(exhausted)s THEN NOW() END)
-                   ON CONFLICT (quota_day, key_fingerprint) DO UPDATE SET
-                       units = youtube_quota_ledger.units + EXCLUDED.units,
-                       calls = youtube_quota_ledger.calls + EXCLUDED.calls,
-                       key_index = EXCLUDED.key_index,
-                       exhausted_at = COALESCE(youtube_quota_ledger.exhausted_at,
-                                               EXCLUDED.exhausted_at),
-                       updated_at = NOW()
-                   RETURNING exhausted_at IS NOT NULL""",
-                {
-                    "day": day,
-                    "fp": key_fp,
-                    "index": key_index,
-                    "units": units,
-                    "calls": calls if calls is not None else (1 if units else 0),
-                    "exhausted": exhausted,
-                },
+        """Add ``units`` and ``calls`` (default: one call if any units; negative values
+        refund) for a key; return True if the key is marked exhausted. A write that loses its
+        connection (the server restarted) is retried on a fresh one."""
+        counted = calls if calls is not None else (1 if units else 0)
+
+        async def write(conn: AsyncConnection) -> bool:
+            return await add_units(
+                conn,
+                day,
+                key_index,
+                key_fp,
+                units,
+                calls=counted,
+                exhausted=exhausted,
+                wait_for_disk=wait_for_disk,
             )
-            row = await cur.fetchone()
-        return bool(row and row[0])
+
+        return await self._db.in_transaction(write)
 
     async def exhausted(self, day: date) -> set[str]:
         """Fingerprints of the keys marked exhausted on ``day``."""
         async with self._db.get_connection() as conn:
-            cur = await conn.execute(
-                "SELECT key_fingerprint FROM youtube_quota_ledger"
-                " WHERE quota_day = %s AND exhausted_at IS NOT NULL",
-                (day,),
-            )
-            return {str(r[0]).strip() for r in await cur.fetchall()}
+            return await exhausted_keys(conn, day)
 
     async def units(self, day: date) -> int:
         """Units spent on ``day`` by every key."""
         async with self._db.get_connection() as conn:
-            cur = await conn.execute(
-                "SELECT COALESCE(SUM(units), 0) FROM youtube_quota_ledger WHERE quota_day = %s",
-                (day,),
-            )
-            row = await cur.fetchone()
-        return int(row[0]) if row else 0
+            return await units_on(conn, day)
 
     async def by_key(self, day: date) -> dict[int, int]:
         """Units spent on ``day``, per key index."""
         async with self._db.get_connection() as conn:
-            cur = await conn.execute(
-                "SELECT key_index, units FROM youtube_quota_ledger WHERE quota_day = %s",
-                (day,),
-            )
-            return {int(i): int(u) for i, u in await cur.fetchall()}
+            return await units_by_key(conn, day)
+
+
+@dataclass(frozen=True)
+class Reservation:
+    """Units written to the ledger for one request before it was sent."""
+
+    day: date
+    index: int
+    units: int
 
 
 class KeyPool:
@@ -150,7 +146,7 @@ class KeyPool:
         self._day: date | None = None
         self._lock = asyncio.Lock()
         self._flush_lock = asyncio.Lock()
-        self._pending: dict[tuple[date, int], list[int]] = {}  # (day, key) -> [units, calls]
+        self._pending: dict[tuple[date, int], list[int]] = {}  # refunds: [units, calls] <= 0
         self.units_charged = 0  # by this pool, whatever other processes spend
 
     def __repr__(self) -> str:
@@ -182,32 +178,59 @@ class KeyPool:
                 return index, key
         raise self._exhausted_error()
 
-    def charge(self, index: int, method: str) -> None:
-        """Count one call of ``method`` on key ``index`` at its documented cost, in memory
-        (synchronous: it cannot fail or be cancelled); :meth:`flush` writes the ledger."""
+    async def reserve(self, index: int, method: str) -> Reservation:
+        """Write one call of ``method`` on key ``index`` to the ledger at its documented cost,
+        before the request is sent. Raises if the ledger cannot be written (the request must
+        then not be sent: quota nobody counted is quota overspent)."""
         units = METHOD_COSTS[method]
+        held = Reservation(quota_day(self._clock()), index, units)
+        write = asyncio.ensure_future(
+            # Written to the server before the request goes out; not waiting on the disk
+            # flush (a killed client loses nothing the server has; a write per API call).
+            self._ledger.charge(
+                held.day, index, self._fps[index], units, calls=1, wait_for_disk=False
+            )
+        )
+        try:
+            exhausted = await asyncio.shield(write)
+        except asyncio.CancelledError:
+            # Cancelled while writing: let the write finish, then give it back (nothing sent).
+            try:
+                await write
+            except Exception:
+                raise asyncio.CancelledError from None
+            self.units_charged += units
+            self.refund(held)
+            raise
+        if exhausted and held.day == self._day:
+            self._spent.add(index)  # another process found this key exhausted
         self.units_charged += units
-        tally = self._pending.setdefault((quota_day(self._clock()), index), [0, 0])
-        tally[0] += units
-        tally[1] += 1
+        return held
+
+    def refund(self, held: Reservation) -> None:
+        """The reserved call was not charged by YouTube (it never reached it, or YouTube
+        refused it before doing work): give its units back, in memory (synchronous: it cannot
+        fail or be cancelled); :meth:`flush` writes the refund."""
+        self.units_charged -= held.units
+        tally = self._pending.setdefault((held.day, held.index), [0, 0])
+        tally[0] -= held.units
+        tally[1] -= 1
 
     @property
     def unflushed_units(self) -> int:
-        return sum(units for units, _ in self._pending.values())
+        """Units refunded in memory, not yet written to the ledger (a positive number)."""
+        return -sum(units for units, _ in self._pending.values())
 
     async def flush(self) -> None:
-        """Write the counted calls to the ledger (one UPSERT per key and day). What cannot
-        be written stays counted for the next flush."""
+        """Write the refunds to the ledger (one UPSERT per key and day). What cannot be
+        written stays counted for the next flush."""
         async with self._flush_lock:
             pending, self._pending = self._pending, {}
             try:
                 while pending:
                     (day, index), (units, calls) = next(iter(pending.items()))
-                    if (
+                    if units or calls:
                         await self._ledger.charge(day, index, self._fps[index], units, calls=calls)
-                        and day == self._day
-                    ):
-                        self._spent.add(index)  # another process found this key exhausted
                     del pending[(day, index)]
             finally:
                 for (day, index), (units, calls) in pending.items():  # keep what failed

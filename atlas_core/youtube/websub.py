@@ -9,8 +9,14 @@ cost no API quota. See https://developers.google.com/youtube/v3/guides/push_noti
 and https://www.w3.org/TR/websub/.
 
     hub = WebSubHub(settings)
-    await hub.request("subscribe", "UC...")   # 202: the hub will verify at the callback
+    token = new_verify_token()
+    await hub.request("subscribe", "UC...", verify_token=token)   # 202: the hub will verify
     pushes = parse_feed(body)                 # what a notification announces
+    lease = clamp_lease(params.get("hub.lease_seconds"), default=432000)
+
+Atlas trusts only what it asked for: each request carries a fresh ``hub.verify_token``
+(PubSubHubbub 0.3, which Google's hub follows), and the callback echoes a verification only
+for a pending request with that token. Leases are clamped to 1 hour .. 10 days.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
@@ -35,6 +42,9 @@ from atlas_core.youtube.parsing import parse_timestamp
 
 TOPIC_BASE = "https://www.youtube.com/xml/feeds/videos.xml?channel_id="
 MAX_NOTIFICATION_BYTES = 1_000_000  # a feed announces a handful of entries
+MAX_ENTRIES_PER_PUSH = 50  # entries past this in one notification are dropped (and counted)
+LEASE_MIN_SECONDS = 3600  # a lease the hub grants is clamped to 1 hour ..
+LEASE_MAX_SECONDS = 10 * 86400  # .. 10 days
 Mode = Literal["subscribe", "unsubscribe"]
 
 _ATOM = "{http://www.w3.org/2005/Atom}"
@@ -58,6 +68,24 @@ class Push:
     deleted: bool = False
     published_at: datetime | None = None
     title: str | None = None
+    updated_at: datetime | None = None  # the entry's <updated> (a removal's ``when``)
+
+
+def new_verify_token() -> str:
+    """A fresh per-request secret for ``hub.verify_token``."""
+    return secrets.token_urlsafe(24)
+
+
+def clamp_lease(raw: str | None, default: int) -> int:
+    """``hub.lease_seconds`` as a number of seconds within 1 hour .. 10 days (a longer one,
+    however many digits, is 10 days). Absent or not a whole number counts as ``default`` (the
+    lease Atlas asked for); never raises."""
+    text = (raw or "").strip()
+    if not (text.isascii() and text.isdigit()):
+        seconds = default
+    else:
+        seconds = LEASE_MAX_SECONDS if len(text) > 12 else int(text)
+    return max(LEASE_MIN_SECONDS, min(LEASE_MAX_SECONDS, seconds))
 
 
 def topic_url(channel_id: str) -> str:
@@ -135,11 +163,26 @@ def _entry(entry: Element) -> Push | None:
     if not validate_youtube_id(video_id or "") or not validate_channel_id(channel_id or ""):
         return None
     assert video_id is not None and channel_id is not None
+    published = _timestamp(_text(entry, _ATOM + "published"))
+    return Push(
+        channel_id,
+        video_id,
+        published_at=published,  # the video id is what matters; discovery reads the real time
+        title=_text(entry, _ATOM + "title"),
+        updated_at=_timestamp(_text(entry, _ATOM + "updated")),
+    )
+
+
+def _timestamp(text: str | None) -> datetime | None:
     try:
-        published = parse_timestamp(_text(entry, _ATOM + "published"))
+        return parse_timestamp(_fit_fraction(text)) if text else None
     except ValueError:
-        published = None  # the video id is what matters; discovery reads the real time
-    return Push(channel_id, video_id, published_at=published, title=_text(entry, _ATOM + "title"))
+        return None
+
+
+def _fit_fraction(text: str) -> str:
+    """YouTube's <updated> has nanoseconds (``.552394234+00:00``); Python reads 6 digits."""
+    return re.sub(r"(\.\d{6})\d+", r"\1", text)
 
 
 def _deleted(entry: Element) -> Push | None:
@@ -147,7 +190,8 @@ def _deleted(entry: Element) -> Push | None:
     channel = _CHANNEL_IN_URI.search(_text(entry, f"{_TOMBSTONE}by/{_ATOM}uri") or "")
     if match is None or channel is None or not validate_channel_id(channel.group(1)):
         return None
-    return Push(channel.group(1), match.group(1), deleted=True)
+    when = _timestamp(entry.get("when"))
+    return Push(channel.group(1), match.group(1), deleted=True, updated_at=when)
 
 
 class WebSubHub:
@@ -174,9 +218,10 @@ class WebSubHub:
     async def aclose(self) -> None:
         await self._http.aclose()
 
-    async def request(self, mode: Mode, channel_id: str) -> None:
-        """Ask the hub to (un)subscribe the callback to a channel's uploads. The hub answers
-        202 and verifies at the callback later; raises WebSubError on any other answer."""
+    async def request(self, mode: Mode, channel_id: str, verify_token: str | None = None) -> None:
+        """Ask the hub to (un)subscribe the callback to a channel's uploads, with
+        ``verify_token`` for the hub to echo in its verification. The hub answers 202 and
+        verifies at the callback later; raises WebSubError on any other answer."""
         settings = self._settings
         assert settings.WEBSUB_CALLBACK_URL is not None and settings.WEBSUB_SECRET is not None
         form = {
@@ -187,6 +232,8 @@ class WebSubHub:
             "hub.lease_seconds": str(settings.WEBSUB_LEASE_SECONDS),
             "hub.secret": settings.WEBSUB_SECRET.get_secret_value(),
         }
+        if verify_token is not None:
+            form["hub.verify_token"] = verify_token
         try:
             response = await self._http.post(settings.WEBSUB_HUB_URL, data=form)
         except httpx.HTTPError as exc:

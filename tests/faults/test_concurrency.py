@@ -8,7 +8,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -30,7 +30,7 @@ from atlas_core.pipeline import snapshot_video_stats
 
 
 async def test_two_concurrent_refreshes_store_each_row_and_alert_once(
-    database_dsn: str, tmp_path: Path
+    database_dsn: str, tmp_path: Path, record_property: Callable[[str, object], None]
 ) -> None:
     with SimulatorServer(
         seed=3,
@@ -55,11 +55,14 @@ async def test_two_concurrent_refreshes_store_each_row_and_alert_once(
                 snapshot_video_stats(one, ids), snapshot_video_stats(two, ids)
             )
         units = sim.units_used()
+    missing = "SELECT count(*) FROM alert_outbox WHERE key LIKE 'video.missing:%%'"
+    record_property("rows_lost", abs(len(ids) - len(gone) - stats_rows(database_dsn)))
+    record_property("alerts_lost", abs(len(gone) - count(database_dsn, missing)))
+    record_property("units_unaccounted", abs(ledger_units(database_dsn) - units))
     # Each row was written by exactly one of the two runs (the other's copy was the same key)
     assert a.rows + b.rows == len(ids) - len(gone)
     assert sorted(a.missing) == sorted(b.missing) == sorted(gone)
     assert stats_rows(database_dsn) == len(ids) - len(gone)  # the same as_of: one row each
-    missing = "SELECT count(*) FROM alert_outbox WHERE key LIKE 'video.missing:%%'"
     assert count(database_dsn, missing) == len(gone)  # alerted once, not once per run
     assert ledger_units(database_dsn) == units  # both runs' calls are in the ledger
 

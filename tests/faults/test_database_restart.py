@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -22,7 +23,11 @@ from atlas_core.pipeline import snapshot_video_stats
 
 @pytest.mark.parametrize("mode", ["fast", "immediate"])
 async def test_a_restart_mid_refresh_loses_no_paid_batch(
-    drill_home: Path, drill_dsn: str, tmp_path: Path, mode: str
+    drill_home: Path,
+    drill_dsn: str,
+    tmp_path: Path,
+    mode: str,
+    record_property: Callable[[str, object], None],
 ) -> None:
     before = server_status(drill_home).pid
     faults = Faults(latency=0.1)  # calls take a moment, so the restart lands mid-run
@@ -43,6 +48,8 @@ async def test_a_restart_mid_refresh_loses_no_paid_batch(
                 snapshot = await snapshot_video_stats(svc, ids)
             assert restart.fired.is_set(), "the restart did not land mid-run"
         units = sim.units_used()
+    record_property("rows_lost", len(ids) - stats_rows(drill_dsn))
+    record_property("units_unaccounted", abs(ledger_units(drill_dsn) - units))
     assert server_status(drill_home).pid != before  # it really restarted
     # The run went through the restart: every paid batch is stored, once.
     assert snapshot.rows == len(ids) == stats_rows(drill_dsn)

@@ -5,7 +5,7 @@ the ledger, and a re-run with the same as_of completes what a stopped run left."
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -72,7 +72,7 @@ async def test_quota_stop_mid_snapshot_keeps_the_batches_already_fetched(
 
 
 async def test_transient_faults_are_retried_and_every_video_kept(
-    database_dsn: str, tmp_path: Path
+    database_dsn: str, tmp_path: Path, record_property: Callable[[str, object], None]
 ) -> None:
     faults = Faults(
         error_500=0.1,
@@ -99,6 +99,8 @@ async def test_transient_faults_are_retried_and_every_video_kept(
         settle(sim)  # a call the client timed out on is still sleeping there, then charged
         faulted = [r for r in sim.api_requests() if r.fault]
         units = sim.units_used()
+    record_property("rows_lost", len(ids) - stats_rows(database_dsn))
+    record_property("units_unaccounted", abs(ledger_units(database_dsn) - units))
     assert faulted, "no fault was injected"  # each was retried ...
     assert snapshot.rows == len(ids) == stats_rows(database_dsn)  # ... and nothing lost
     assert ledger_units(database_dsn) == units  # failed calls that reached the API included
