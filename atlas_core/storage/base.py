@@ -295,9 +295,7 @@ class VaultStrategy(ABC):
             found = True
         return total if found else None
 
-    def read_partition(
-        self, dataset: str, day: date, *, strict: bool = False
-    ) -> pa.Table | None:
+    def read_partition(self, dataset: str, day: date, *, strict: bool = False) -> pa.Table | None:
         """One day's partition as a table, or None if there is none (or it is unreadable).
         With ``strict=True``, None only when there is none: a listing or a read that fails,
         or a file that is not Parquet, raises VaultError naming the path."""
