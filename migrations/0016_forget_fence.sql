@@ -3,9 +3,14 @@
 -- UPDATE trigger on every table that names a channel or a video skips (RETURN NULL) a row of a
 -- forgotten channel or video: a run in flight at forget time writes nothing of it, whatever
 -- store function it goes through, COPY included, and the other rows of its batch still go in.
--- Writers take a shared per-channel advisory lock inside their transaction and forget takes it
--- exclusively when it records the request, so the two serialize. `atlas watch add` clears the
--- digest (watching a channel again is the one way back).
+-- `atlas watch add` clears the digest (watching a channel again is the one way back).
+--
+-- Serialisation: a statement-level trigger reads forgotten_ids at the start of every write
+-- statement, so the writer's transaction holds its ACCESS SHARE lock until it ends; forget locks
+-- the table ACCESS EXCLUSIVE, records the digests and deletes every row of the channel in one
+-- transaction. So forget waits for the writers in flight, and writers that come after it see
+-- the digests. The statement trigger also notes whether any digest exists at all: while none
+-- does, the row triggers cost one setting lookup (the bulk COPY of stats stays fast).
 --
 -- The covered tables are derived from the catalog by atlas_id_columns(); atlas_install_fence()
 -- (re)creates the triggers and runs after every migration (atlas_core/migrate.py), so a table
@@ -16,11 +21,12 @@ CREATE TABLE forgotten_ids (
     forgotten_at TIMESTAMPTZ NOT NULL DEFAULT now()
 );
 
+-- The rows a forget deleted, kept with its request until the vault is done too, so a resumed
+-- forget still reports (in its one forget.applied event) what the first attempt deleted.
+ALTER TABLE forget_requests ADD COLUMN deleted JSONB NOT NULL DEFAULT '{}'::jsonb;
+
 CREATE FUNCTION atlas_id_digest(id TEXT) RETURNS BYTEA
 LANGUAGE sql IMMUTABLE STRICT AS $$ SELECT sha256(convert_to(id, 'UTF8')) $$;
-
-CREATE FUNCTION atlas_fence_key(id TEXT) RETURNS BIGINT
-LANGUAGE sql IMMUTABLE STRICT AS $$ SELECT hashtextextended('atlas.forget:' || id, 0) $$;
 
 -- Every (table, column, kind) naming a channel or a video by id; kind is 'channel' or 'video'.
 CREATE FUNCTION atlas_id_columns() RETURNS TABLE (table_name TEXT, column_name TEXT, kind TEXT)
@@ -39,25 +45,40 @@ LANGUAGE sql STABLE AS $$
     ORDER BY 1, 2
 $$;
 
--- A channel is fenced when its digest is recorded. Takes the shared lock forget waits on.
-CREATE FUNCTION atlas_channel_fenced(cid TEXT) RETURNS BOOLEAN
-LANGUAGE plpgsql VOLATILE AS $$
+-- Statement trigger: take the lock forget waits on, and note whether the fence has any digest.
+CREATE FUNCTION atlas_fence_statement() RETURNS TRIGGER
+LANGUAGE plpgsql AS $$
 BEGIN
-    IF cid IS NULL OR cid = '' THEN
-        RETURN FALSE;
-    END IF;
-    PERFORM pg_advisory_xact_lock_shared(atlas_fence_key(cid));
-    RETURN EXISTS (SELECT 1 FROM forgotten_ids WHERE digest = atlas_id_digest(cid));
+    PERFORM set_config(
+        'atlas.fence_active',
+        CASE WHEN EXISTS (SELECT 1 FROM forgotten_ids) THEN 'on' ELSE 'off' END,
+        true
+    );
+    RETURN NULL;
 END
 $$;
 
--- A video is fenced when its digest is recorded, when its stored channel is fenced, or when
--- this transaction already skipped its `videos` row (so its stats rows are skipped with it
--- instead of failing the batch on the foreign key).
+CREATE FUNCTION atlas_fence_active() RETURNS BOOLEAN
+LANGUAGE sql STABLE AS $$ SELECT coalesce(current_setting('atlas.fence_active', true), '') = 'on' $$;
+
+CREATE FUNCTION atlas_is_forgotten(id TEXT) RETURNS BOOLEAN
+LANGUAGE sql STABLE AS $$
+    SELECT EXISTS (SELECT 1 FROM forgotten_ids WHERE digest = atlas_id_digest(id))
+$$;
+
+CREATE FUNCTION atlas_channel_fenced(cid TEXT) RETURNS BOOLEAN
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN cid IS NOT NULL AND cid <> '' AND atlas_is_forgotten(cid);
+END
+$$;
+
+-- A video is fenced when this transaction skipped its `videos` row (so its stats go with it
+-- instead of failing the batch on the foreign key), or when it is not stored and its digest is
+-- recorded. A stored video is never of a forgotten channel: forget deleted those rows under
+-- the lock, and a new row of the channel is skipped by the `videos` trigger.
 CREATE FUNCTION atlas_video_fenced(vid TEXT) RETURNS BOOLEAN
-LANGUAGE plpgsql VOLATILE AS $$
-DECLARE
-    cid TEXT;
+LANGUAGE plpgsql STABLE AS $$
 BEGIN
     IF vid IS NULL OR vid = '' THEN
         RETURN FALSE;
@@ -65,18 +86,15 @@ BEGIN
     IF strpos(coalesce(current_setting('atlas.fenced_videos', true), ''), ',' || vid || ',') > 0 THEN
         RETURN TRUE;
     END IF;
-    SELECT channel_id INTO cid FROM videos WHERE id = vid;
-    IF cid IS NOT NULL AND atlas_channel_fenced(cid) THEN
-        RETURN TRUE;
-    END IF;
-    RETURN EXISTS (SELECT 1 FROM forgotten_ids WHERE digest = atlas_id_digest(vid));
+    RETURN NOT EXISTS (SELECT 1 FROM videos WHERE id = vid) AND atlas_is_forgotten(vid);
 END
 $$;
 
 CREATE FUNCTION atlas_id_fenced(id TEXT) RETURNS BOOLEAN
-LANGUAGE plpgsql VOLATILE AS $$
+LANGUAGE plpgsql STABLE AS $$
 BEGIN
-    RETURN atlas_channel_fenced(id) OR atlas_video_fenced(id);
+    RETURN id IS NOT NULL AND id <> '' AND atlas_is_forgotten(id)
+        OR atlas_video_fenced(id);
 END
 $$;
 
@@ -96,12 +114,13 @@ $$;
 CREATE FUNCTION atlas_fence_system_events() RETURNS TRIGGER
 LANGUAGE plpgsql AS $$
 BEGIN
-    IF atlas_id_fenced(NEW.entity_id)
+    IF atlas_fence_active() AND (
+       atlas_id_fenced(NEW.entity_id)
        OR atlas_id_fenced(NEW.payload->>'channel_id')
        OR atlas_id_fenced(NEW.payload->>'video_id')
        OR atlas_id_fenced(NEW.payload->>'match_channel_id')
        OR atlas_id_fenced(NEW.payload->>'matches')
-       OR atlas_id_fenced(NEW.payload->>'original_id') THEN
+       OR atlas_id_fenced(NEW.payload->>'original_id')) THEN
         RETURN NULL;
     END IF;
     RETURN NEW;
@@ -114,6 +133,9 @@ LANGUAGE plpgsql AS $$
 DECLARE
     token TEXT;
 BEGIN
+    IF NOT atlas_fence_active() THEN
+        RETURN NEW;
+    END IF;
     FOR token IN
         SELECT DISTINCT m[1] FROM regexp_matches(
             NEW.key || ' ' || NEW.fields::text || ' ' || coalesce(NEW.image_path, ''),
@@ -127,7 +149,7 @@ BEGIN
 END
 $$;
 
--- (Re)create the fence trigger of every table atlas_id_columns() names, plus the two tables
+-- (Re)create the fence triggers of every table atlas_id_columns() names, plus the two tables
 -- that name ids inside text. Returns the number of tables fenced.
 CREATE FUNCTION atlas_install_fence() RETURNS INTEGER
 LANGUAGE plpgsql AS $$
@@ -146,31 +168,41 @@ BEGIN
         conds := '';
         FOR i IN 1 .. array_length(t.cols, 1) LOOP
             conds := conds || CASE WHEN conds = '' THEN '' ELSE ' OR ' END
-                || format('atlas_%s_fenced(NEW.%I::text)', t.kinds[i], t.cols[i]);
+                || CASE WHEN t.table_name = 'videos' AND t.cols[i] = 'id'
+                        THEN 'atlas_is_forgotten(NEW.id::text)'  -- its own id: the digest
+                        WHEN t.kinds[i] = 'channel'
+                        THEN format('atlas_is_forgotten(NEW.%I::text)', t.cols[i])
+                        ELSE format(  -- atlas_video_fenced() inlined: the bulk stats path
+                            '(strpos(coalesce(current_setting(''atlas.fenced_videos'', true), ''''),'
+                            ' '','' || NEW.%1$I || '','') > 0 OR (NEW.%1$I IS NOT NULL'
+                            ' AND NOT EXISTS (SELECT 1 FROM videos v WHERE v.id = NEW.%1$I)'
+                            ' AND atlas_is_forgotten(NEW.%1$I::text)))', t.cols[i]) END;
         END LOOP;
         note := CASE WHEN t.table_name = 'videos'
                      THEN 'PERFORM atlas_note_fenced_video(NEW.id);' ELSE '' END;
         fn := 'atlas_fence_' || t.table_name;
         EXECUTE format(
             'CREATE OR REPLACE FUNCTION %I() RETURNS TRIGGER LANGUAGE plpgsql AS $f$'
-            ' BEGIN IF %s THEN %s RETURN NULL; END IF; RETURN NEW; END $f$',
+            ' BEGIN IF atlas_fence_active() THEN IF %s THEN %s RETURN NULL; END IF; END IF;'
+            ' RETURN NEW; END $f$',
             fn, conds, note);
-        EXECUTE format('DROP TRIGGER IF EXISTS atlas_fence ON %I', t.table_name);
-        EXECUTE format(
-            'CREATE TRIGGER atlas_fence BEFORE INSERT OR UPDATE ON %I'
-            ' FOR EACH ROW EXECUTE FUNCTION %I()', t.table_name, fn);
         n := n + 1;
     END LOOP;
-    FOR fn IN SELECT unnest(ARRAY['system_events', 'alert_outbox']) LOOP
-        IF to_regclass(fn) IS NOT NULL THEN
-            EXECUTE format('DROP TRIGGER IF EXISTS atlas_fence ON %I', fn);
-            EXECUTE format(
-                'CREATE TRIGGER atlas_fence BEFORE INSERT OR UPDATE ON %I'
-                ' FOR EACH ROW EXECUTE FUNCTION %I()', fn, 'atlas_fence_' || fn);
-            n := n + 1;
-        END IF;
+    FOR t IN
+        SELECT DISTINCT c.table_name FROM atlas_id_columns() c
+        UNION SELECT x FROM unnest(ARRAY['system_events', 'alert_outbox']) AS x
+        WHERE to_regclass(x) IS NOT NULL
+    LOOP
+        EXECUTE format('DROP TRIGGER IF EXISTS atlas_fence ON %I', t.table_name);
+        EXECUTE format('DROP TRIGGER IF EXISTS atlas_fence_statement ON %I', t.table_name);
+        EXECUTE format(
+            'CREATE TRIGGER atlas_fence_statement BEFORE INSERT OR UPDATE ON %I'
+            ' FOR EACH STATEMENT EXECUTE FUNCTION atlas_fence_statement()', t.table_name);
+        EXECUTE format(
+            'CREATE TRIGGER atlas_fence BEFORE INSERT OR UPDATE ON %I'
+            ' FOR EACH ROW EXECUTE FUNCTION %I()', t.table_name, 'atlas_fence_' || t.table_name);
     END LOOP;
-    RETURN n;
+    RETURN n + 2;
 END
 $$;
 

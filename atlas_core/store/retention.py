@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from psycopg import AsyncConnection, sql
+from psycopg.types.json import Jsonb
 
 # Events that record what compliance itself did: counts only, kept as the audit trail.
 AUDIT_EVENTS = ("retention.applied", "forget.applied", "source_deleted.purged")
@@ -294,11 +295,12 @@ async def pending_missing(conn: AsyncConnection) -> dict[str, int]:
 async def open_forget_request(conn: AsyncConnection, channel_id: str) -> tuple[list[str], bool]:
     """Record (or resume) the forgetting of a channel: (its video ids, vault already done).
 
-    Takes the channel's fence lock exclusively, so a writer holding it (a run in flight that
-    is storing this channel) commits first and its rows are seen here; records the digests of
+    Locks ``forgotten_ids`` exclusively until the transaction ends (delete the rows in it):
+    every writer in flight read it in its transaction, so it commits first and its rows are
+    seen here, and writers after it see the digests; records the digests of
     the channel and its videos in ``forgotten_ids`` so no later write stores them (the
     migration 0016 triggers); and removes the channel from the watchlist."""
-    await conn.execute("SELECT pg_advisory_xact_lock(atlas_fence_key(%s))", (channel_id,))
+    await conn.execute("LOCK TABLE forgotten_ids IN ACCESS EXCLUSIVE MODE")
     videos = await channel_video_ids(conn, [channel_id])
     cur = await conn.execute(
         """INSERT INTO forget_requests (channel_id, video_ids) VALUES (%s, %s)
@@ -324,8 +326,24 @@ async def mark_forget_vault_done(conn: AsyncConnection, channel_id: str) -> None
     )
 
 
-async def close_forget_request(conn: AsyncConnection, channel_id: str) -> None:
-    await conn.execute("DELETE FROM forget_requests WHERE channel_id = %s", (channel_id,))
+async def record_forget_counts(conn: AsyncConnection, channel_id: str, counts: Counts) -> None:
+    """Add rows deleted by this attempt to the request's tally."""
+    await conn.execute(
+        "UPDATE forget_requests SET deleted = (SELECT coalesce(jsonb_object_agg(k,"
+        " coalesce((deleted->>k)::bigint, 0) + coalesce((%s::jsonb->>k)::bigint, 0)), '{}')"
+        " FROM (SELECT jsonb_object_keys(deleted || %s::jsonb) AS k) AS keys)"
+        " WHERE channel_id = %s",
+        (Jsonb(counts), Jsonb(counts), channel_id),
+    )
+
+
+async def close_forget_request(conn: AsyncConnection, channel_id: str) -> Counts:
+    """Delete the request; returns the rows its attempts deleted, per table."""
+    cur = await conn.execute(
+        "DELETE FROM forget_requests WHERE channel_id = %s RETURNING deleted", (channel_id,)
+    )
+    row = await cur.fetchone()
+    return {k: int(v) for k, v in (row[0] if row else {}).items()}
 
 
 async def pending_forget_requests(conn: AsyncConnection) -> list[str]:

@@ -17,7 +17,13 @@ from atlas_simulator import SimulatorServer
 from drills import START, open_services, sim_settings
 from psycopg import sql
 
-from atlas_core.pipeline import Services, discover_videos, refresh_channels
+from atlas_core.pipeline import (
+    Services,
+    discover_channels,
+    discover_videos,
+    refresh_channels,
+    snapshot_video_stats,
+)
 from atlas_core.pipeline.compliance import BROKEN, OK, audit
 from atlas_core.pipeline.forget import forget_channel
 from atlas_core.storage import LocalVault
@@ -114,6 +120,37 @@ async def test_a_first_discovery_in_flight_stores_nothing_of_a_forgotten_channel
             rules = {r.name: r for r in await audit(svc.settings, svc.db, svc.vault)}
     assert traces(database_dsn, [target, *videos]) == {}
     assert rules[FENCE_RULE].status == OK, rules[FENCE_RULE].evidence  # the rule exists
+
+
+async def test_a_stats_snapshot_in_flight_skips_the_forgotten_videos_and_keeps_the_rest(
+    database_dsn: str, tmp_path: Path
+) -> None:
+    """One batch of stats for two channels' videos: the forgotten channel's rows are skipped,
+    the other channel's stored (the batch does not fail on the deleted videos' foreign key)."""
+    with SimulatorServer(
+        seed=8, keys=["pk"], clock=lambda: START, channels=2, videos=30, happenings=False
+    ) as sim:
+        target, other = sorted(sim.world.channels)
+        videos = [v.id for v in sim.world.videos.values() if v.channel_id == target]
+        settings = sim_settings(database_dsn, sim, tmp_path)
+        async with open_services(settings, tmp_path) as svc:
+            await _watch(svc, [target, other])
+            await refresh_channels(svc)
+            await discover_channels(svc, [target, other])
+            others = "SELECT count(*) FROM video_stats_log s JOIN videos v ON v.id = s.video_id"
+            with psycopg.connect(database_dsn) as conn:
+                before = conn.execute(others + " WHERE v.channel_id = %s", (other,)).fetchone()
+                stored = conn.execute(
+                    "SELECT count(*) FROM videos WHERE channel_id = %s", (other,)
+                ).fetchone()
+            ids = sorted(sim.world.videos)
+            svc.clock = lambda: START.replace(hour=13)  # type: ignore[method-assign]
+            await _forget_while_held(svc, sim, snapshot_video_stats(svc, ids), target)
+    assert traces(database_dsn, [target, *videos]) == {}
+    with psycopg.connect(database_dsn) as conn:
+        after = conn.execute(others + " WHERE v.channel_id = %s", (other,)).fetchone()
+    assert before and stored and after and stored[0] > 0
+    assert after[0] == before[0] + stored[0]  # every video of the other channel: a new snapshot
 
 
 async def test_a_writer_holding_the_channel_commits_before_forget_deletes(
