@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from atlas_core.pipeline.channels import store_channels
+from atlas_core.pipeline.forget import drop_orphan_evidence
 from atlas_core.pipeline.services import Services
 from atlas_core.pipeline.videos import video_row
 from atlas_core.storage.scrub import drop_evidence, drop_partitions_before, scrub_partitions
@@ -99,6 +100,7 @@ async def apply_retention(svc: Services) -> RetentionRun:
     scrubbed_rows, _ = await asyncio.to_thread(
         scrub_partitions, svc.vault, drop_channels, sorted(all_videos)
     )
+    vault_files += await drop_orphan_evidence(svc.db, svc.vault)  # e.g. written after a forget
     async with svc.db.get_connection() as conn:  # one transaction: all or nothing
         add_counts(counts, await delete_stats_before(conn, cutoff))
         add_counts(counts, await delete_videos(conn, drop_videos))
