@@ -177,18 +177,49 @@ def _cmd_watch(args: argparse.Namespace) -> int:
     return asyncio.run(run())
 
 
+def _bad_channel_ids(ids: list[str]) -> int:
+    """Print one line and return 2 for the first malformed channel id; 0 when all are good."""
+    from atlas_core.utils import validate_channel_id
+    from atlas_core.youtube.parsing import printable
+
+    for channel_id in ids:
+        if not validate_channel_id(channel_id):
+            print(
+                f"atlas: {printable(channel_id)!r} is not a channel id; expected 'UC' followed"
+                " by 22 characters (see `atlas watch list`)",
+                file=sys.stderr,
+            )
+            return 2
+    return 0
+
+
 def _cmd_forget(args: argparse.Namespace) -> int:
     from atlas_core.pipeline.forget import forget_channel
+    from atlas_core.storage import VaultError
 
+    if bad := _bad_channel_ids(args.channel_ids):  # nothing is touched for a typo
+        return bad
     db = atlas_core.db
     vault = atlas_core.vault
 
     async def run() -> int:
+        status = 0
         try:
             for channel_id in args.channel_ids:
-                done = await forget_channel(db, vault, channel_id, dry_run=args.dry_run)
+                try:
+                    done = await forget_channel(db, vault, channel_id, dry_run=args.dry_run)
+                except VaultError as exc:
+                    print(
+                        f"pending {channel_id}: the vault failed ({exc}); its rows stay fenced"
+                        f" and nothing more is stored — run `atlas forget {channel_id}` again",
+                        file=sys.stderr,
+                    )
+                    status = 1
+                    continue
                 rows = ", ".join(f"{t}={n}" for t, n in sorted(done.rows.items()) if n)
-                if done.dry_run:
+                if not done.held:
+                    print(f"unknown {channel_id}: nothing stored")
+                elif done.dry_run:
                     print(
                         f"would delete {channel_id}: {done.total_rows} row(s) ({rows or 'none'}),"
                         " its evidence folders and its rows in every vault partition"
@@ -199,7 +230,7 @@ def _cmd_forget(args: argparse.Namespace) -> int:
                         f" {done.vault_files} evidence file(s), {done.vault_rows} vault row(s)"
                         f" in {done.partitions_rewritten} partition(s)"
                     )
-            return 0
+            return status
         finally:
             await db.close()
 

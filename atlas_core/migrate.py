@@ -124,6 +124,10 @@ def migrate(dsn: str, directory: Path = MIGRATIONS_DIR, lock_timeout_s: float = 
                         f"migration {migration.name} failed and was rolled back: {exc}"
                     ) from exc
                 applied_now.append(migration.name)
+            if applied_now:  # fence every table naming a channel or video, later ones too
+                row = conn.execute("SELECT to_regprocedure('atlas_install_fence()')").fetchone()
+                if row and row[0]:
+                    conn.execute("SELECT atlas_install_fence()")
         finally:
             conn.execute("SELECT pg_advisory_unlock(%s)", (ADVISORY_LOCK_KEY,))
     return applied_now

@@ -251,7 +251,7 @@ async def test_forget_removes_every_trace_and_survives_an_interruption(
         cur = await conn.execute("SELECT count(*) FROM watchlist WHERE channel_id = %s", (target,))
         (watched,) = await cur.fetchone()  # type: ignore[misc]
     assert pending == [(target, sorted(videos))] and watched == 0
-    assert await _video_ids(svc, target)  # the rows are deleted last
+    assert await _video_ids(svc, target) == []  # the rows go first; the vault is pending
     broken = await audit(svc.settings, svc.db, svc.vault)
     assert any(r.name == "forget requests completed" and r.status == BROKEN for r in broken)
 
@@ -285,6 +285,9 @@ def _atlas(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+PLANTED = "UC" + "p" * 21 + "A"
+
+
 async def test_atlas_compliance_fails_on_an_old_snapshot_and_passes_after_retention(
     database_dsn: str, tmp_path: Path, sim: SimulatorServer
 ) -> None:
@@ -297,13 +300,12 @@ async def test_atlas_compliance_fails_on_an_old_snapshot_and_passes_after_retent
     now = datetime.now(UTC)
     with psycopg.connect(database_dsn, autocommit=True) as conn:
         conn.execute(
-            "INSERT INTO channels (id, title, last_scraped_at) VALUES ('UCplanted', 'x', %s)",
-            (now,),
+            "INSERT INTO channels (id, title, last_scraped_at) VALUES (%s, 'x', %s)",
+            (PLANTED, now),
         )
         conn.execute(
-            "INSERT INTO channel_stats_log (channel_id, timestamp, view_count)"
-            " VALUES ('UCplanted', %s, 1)",
-            (now - timedelta(days=31),),
+            "INSERT INTO channel_stats_log (channel_id, timestamp, view_count) VALUES (%s, %s, 1)",
+            (PLANTED, now - timedelta(days=31)),
         )
     failing = _atlas(env, "compliance")
     assert failing.returncode == 1, failing.stderr
@@ -320,12 +322,16 @@ async def test_atlas_compliance_fails_on_an_old_snapshot_and_passes_after_retent
     assert passing.returncode == 0, passing.stdout + passing.stderr
     assert "all rules hold" in passing.stdout
 
-    preview = _atlas(env, "forget", "--dry-run", "UCplanted")
-    assert preview.returncode == 0 and "would delete UCplanted: 1 row(s)" in preview.stdout
-    forgot = _atlas(env, "forget", "UCplanted")
-    assert forgot.returncode == 0 and "forgot UCplanted: 1 row(s)" in forgot.stdout
+    preview = _atlas(env, "forget", "--dry-run", PLANTED)
+    assert preview.returncode == 0 and f"would delete {PLANTED}: 1 row(s)" in preview.stdout
+    forgot = _atlas(env, "forget", PLANTED)
+    assert forgot.returncode == 0 and f"forgot {PLANTED}: 1 row(s)" in forgot.stdout
     with psycopg.connect(database_dsn) as conn:
         assert conn.execute("SELECT count(*) FROM channels").fetchone() == (0,)
+    typo = _atlas(env, "forget", "UCplanted")  # malformed: refused, one line, exit 2
+    assert typo.returncode == 2 and "not a channel id" in typo.stderr
+    unknown = _atlas(env, "forget", PLANTED)  # forgotten already: nothing stored
+    assert unknown.returncode == 0 and f"unknown {PLANTED}: nothing stored" in unknown.stdout
 
 
 def test_retention_asset_shows_counts_and_runs_the_audit(

@@ -16,14 +16,17 @@ from datetime import UTC, datetime, timedelta
 
 from atlas_core.config import Settings
 from atlas_core.database import DatabaseManager
-from atlas_core.storage import VaultStrategy
-from atlas_core.storage.scrub import vault_summary
+from atlas_core.storage import VaultError, VaultStrategy
+from atlas_core.storage.scrub import evidence_videos, partition_ids, vault_summary
 from atlas_core.store.retention import (
+    fenced_rows,
+    is_forgotten,
     last_event,
     missing_past_grace,
     oldest_per_table,
     pending_forget_requests,
     pending_missing,
+    stored_video_ids,
 )
 
 OK, BROKEN, WARN, OFF = "ok", "broken", "warn", "off"
@@ -38,6 +41,40 @@ class Rule:
 
 def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+FENCE_RULE = "nothing stored of a forgotten or never-watched channel"
+
+
+def _fence_rule(rows: dict[str, int], vault: dict[str, int] | None) -> Rule:
+    found = [f"{t}={n}" for t, n in sorted(rows.items())]
+    found += [f"vault {k}={n}" for k, n in sorted((vault or {}).items()) if n]
+    if vault is None:
+        return Rule(
+            FENCE_RULE,
+            BROKEN,
+            "the vault could not be read; " + (", ".join(found) or "no row in the database"),
+        )
+    if found:
+        return Rule(FENCE_RULE, BROKEN, "found: " + ", ".join(found))
+    return Rule(FENCE_RULE, OK, "no row in any table nor object in the vault")
+
+
+async def _vault_fenced(db: DatabaseManager, vault: VaultStrategy) -> dict[str, int]:
+    """Vault objects naming a forgotten channel or video, and evidence of videos not stored."""
+    folders = await asyncio.to_thread(evidence_videos, vault)
+    named = await asyncio.to_thread(partition_ids, vault)
+    async with db.get_connection() as conn:
+        stored = set(await stored_video_ids(conn, sorted(folders)))
+        forgotten_evidence = await is_forgotten(conn, sorted(folders))
+        partition_hits = 0
+        for ids in named.values():
+            partition_hits += len(await is_forgotten(conn, sorted(ids)))
+    orphans = set(folders) - stored
+    return {
+        "evidence folders of videos not stored": len(orphans | set(forgotten_evidence)),
+        "partition ids of forgotten channels or videos": partition_hits,
+    }
 
 
 async def audit(
@@ -76,7 +113,15 @@ async def audit(
         pending = await pending_missing(conn)
         forgets = await pending_forget_requests(conn)
         last = await last_event(conn, "retention.applied")
-    summary = await asyncio.to_thread(vault_summary, vault)
+        fenced = await fenced_rows(conn)
+    try:  # the audit certifies: a vault it cannot read fails it, never passes as empty
+        summary = await asyncio.to_thread(vault_summary, vault)
+        vault_fenced = await _vault_fenced(db, vault)
+    except VaultError as exc:
+        rules.append(Rule("vault readable by the audit", BROKEN, str(exc)))
+        summary = {"partitions": {}, "oldest_partition": None, "evidence_videos": 0}
+        vault_fenced = None
+    rules.append(_fence_rule(fenced, vault_fenced))
     if days is None:
         rules.append(Rule("30-day refresh or delete (III.E.4)", OFF, "RETENTION_DAYS is not set"))
     else:

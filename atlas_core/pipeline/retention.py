@@ -7,7 +7,8 @@ Stats snapshots older than the window are deleted. Channel and video metadata la
 before the window is refreshed (50 ids per API call) when its channel is watched, deleted when
 not. Vectors and title history older than the window are deleted (the vectors step re-embeds
 watched videos), and so are old events except the audit trail. Channels and videos the API
-reports missing are purged once MISSING_GRACE_DAYS have passed. In the vault, partitions of days
+reports missing are purged once MISSING_GRACE_DAYS have passed. In the vault (first, and
+strictly: an unreachable backend fails the run before any row is deleted), partitions of days
 before the window are deleted, deleted channels' and videos' rows are removed from the others,
 and their evidence frames go too. One ``retention.applied`` event records the counts.
 """
@@ -19,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from atlas_core.pipeline.channels import store_channels
+from atlas_core.pipeline.forget import drop_orphan_evidence
 from atlas_core.pipeline.services import Services
 from atlas_core.pipeline.videos import video_row
 from atlas_core.storage.scrub import drop_evidence, drop_partitions_before, scrub_partitions
@@ -35,6 +37,7 @@ from atlas_core.store.retention import (
     delete_videos,
     missing_past_grace,
     stale_metadata,
+    vector_videos_before,
 )
 from atlas_core.store.stats import write_channel_stats, write_video_stats
 from atlas_core.store.videos import upsert_videos
@@ -78,23 +81,18 @@ async def apply_retention(svc: Services) -> RetentionRun:
     )
     grace_cutoff = now - timedelta(days=svc.settings.MISSING_GRACE_DAYS)
     counts: Counts = dict.fromkeys(TABLES, 0)
-    async with svc.db.get_connection() as conn:  # one transaction: all or nothing
+    async with svc.db.get_connection() as conn:
         missing = await missing_past_grace(conn, grace_cutoff)
         drop_channels = sorted(
             set(stale.unwatched_channels) | set(gone_channels) | set(missing.channels)
         )
         drop_videos = sorted(set(stale.unwatched_videos) | set(gone_videos) | set(missing.videos))
         channel_videos = await channel_video_ids(conn, drop_channels)
-        add_counts(counts, await delete_stats_before(conn, cutoff))
-        add_counts(counts, await delete_videos(conn, drop_videos))
-        add_counts(counts, await delete_channels(conn, drop_channels))
-        vectors, aged_vector_videos = await delete_vectors_before(conn, cutoff)
-        counts["video_vectors"] += vectors
-        counts["channel_history"] += await delete_history_before(conn, cutoff)
-        counts["system_events"] += await delete_events_before(conn, cutoff)
-        counts["alert_outbox"] += await delete_outbox_before(conn, cutoff)
+        aged_vector_videos = await vector_videos_before(conn, cutoff)
     purged = {"channels": len(missing.channels), "videos": len(missing.videos)}
     all_videos = set(drop_videos) | set(channel_videos)
+    # The vault first, strictly: an unreachable backend raises VaultError before any row is
+    # deleted, so the next run finds the same work instead of losing track of the vault's copy.
     vault_files = await asyncio.to_thread(drop_partitions_before, svc.vault, cutoff.date())
     vault_files += await asyncio.to_thread(
         drop_evidence, svc.vault, sorted(all_videos | set(aged_vector_videos))
@@ -102,6 +100,16 @@ async def apply_retention(svc: Services) -> RetentionRun:
     scrubbed_rows, _ = await asyncio.to_thread(
         scrub_partitions, svc.vault, drop_channels, sorted(all_videos)
     )
+    vault_files += await drop_orphan_evidence(svc.db, svc.vault)  # e.g. written after a forget
+    async with svc.db.get_connection() as conn:  # one transaction: all or nothing
+        add_counts(counts, await delete_stats_before(conn, cutoff))
+        add_counts(counts, await delete_videos(conn, drop_videos))
+        add_counts(counts, await delete_channels(conn, drop_channels, channel_videos))
+        vectors, _ = await delete_vectors_before(conn, cutoff)
+        counts["video_vectors"] += vectors
+        counts["channel_history"] += await delete_history_before(conn, cutoff)
+        counts["system_events"] += await delete_events_before(conn, cutoff)
+        counts["alert_outbox"] += await delete_outbox_before(conn, cutoff)
     counts["vault_files"] = vault_files
     counts["vault_rows"] = scrubbed_rows
     run = RetentionRun(

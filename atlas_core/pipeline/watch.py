@@ -13,6 +13,7 @@ from atlas_core.database import DatabaseManager
 from atlas_core.event_log import EventBus
 from atlas_core.pipeline.channels import channel_row
 from atlas_core.store.channels import upsert_channels
+from atlas_core.store.retention import unforget
 from atlas_core.store.watchlist import add_to_watchlist, remove_from_watchlist
 from atlas_core.utils import validate_channel_id
 from atlas_core.youtube import ChannelNotFound, YouTubeClient
@@ -47,14 +48,15 @@ async def watch_channels(
     found = (await youtube.channels(sorted(set(resolved.values())))).found
     titles = {c.id: c.title for c in found}
     async with db.get_connection() as conn:
-        renames = await upsert_channels(conn, [channel_row(c) for c in found], datetime.now(UTC))
         for ref, channel_id in resolved.items():
             if channel_id not in titles:
                 outcomes[ref] = WatchOutcome(ref, "not found", channel_id, "no longer available")
                 continue
+            await unforget(conn, channel_id)  # watching again lifts a forget's fence
             added = await add_to_watchlist(conn, channel_id, ref)
             status = "added" if added else "already watched"
             outcomes[ref] = WatchOutcome(ref, status, channel_id, titles[channel_id])
+        renames = await upsert_channels(conn, [channel_row(c) for c in found], datetime.now(UTC))
     events = EventBus(db)
     for rename in renames:  # a channel seen before under another title
         await events.emit(

@@ -163,12 +163,16 @@ class VaultStrategy(ABC):
             logger.warning("%s vault: %r does not exist", self.name, path)
         return data
 
-    def list_files(self, prefix: str = "") -> list[str]:
-        """Sorted paths (relative to the root) starting with ``prefix``; [] on failure."""
+    def list_files(self, prefix: str = "", *, strict: bool = False) -> list[str]:
+        """Sorted paths (relative to the root) starting with ``prefix``; [] on failure, or,
+        with ``strict=True`` (forget, retention, scrub, the audit), VaultError naming the
+        prefix: a path that destroys or certifies must not read an outage as "nothing"."""
         clean_prefix(prefix)
         try:
             return sorted(p for p in self._list(prefix) if p.startswith(prefix))
         except Exception as exc:
+            if strict:
+                raise self._fail(prefix, exc) from None
             message = self._redact(f"{type(exc).__name__}: {exc}")
             logger.error("%s vault: cannot list %r: %s", self.name, prefix, message)
             return []
@@ -291,12 +295,23 @@ class VaultStrategy(ABC):
             found = True
         return total if found else None
 
-    def read_partition(self, dataset: str, day: date) -> pa.Table | None:
-        """One day's partition as a table, or None if there is none (or it is unreadable)."""
+    def read_partition(self, dataset: str, day: date, *, strict: bool = False) -> pa.Table | None:
+        """One day's partition as a table, or None if there is none (or it is unreadable).
+        With ``strict=True``, None only when there is none: a listing or a read that fails,
+        or a file that is not Parquet, raises VaultError naming the path."""
         prefix = parquet.partition_prefix(dataset, day)
         tables = []
-        for path in self.list_files(prefix):
+        for path in self.list_files(prefix, strict=strict):
             if not path.endswith(".parquet"):
+                continue
+            if strict:
+                try:
+                    raw = self._get(path)
+                    if raw is None:
+                        raise FileNotFoundError("listed, then missing")
+                    tables.append(parquet.decode(raw, path))
+                except Exception as exc:
+                    raise self._fail(path, exc) from None
                 continue
             raw = self.fetch_bytes(path)
             if raw is None:

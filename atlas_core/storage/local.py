@@ -86,9 +86,11 @@ class LocalVault(VaultStrategy):
         folder = prefix.rpartition("/")[0]
         base = self.root.joinpath(*folder.split("/")) if folder else self.root
         if not base.is_dir():
+            if self.root.exists() and not self.root.is_dir():
+                raise NotADirectoryError(f"vault root {self.root} is not a folder")
             return []
         found = []
-        for dirpath, _dirs, names in os.walk(base):
+        for dirpath, _dirs, names in os.walk(base, onerror=_raise):
             rel = Path(dirpath).relative_to(self.root).as_posix()
             for name in names:
                 if name.startswith(_TMP_PREFIX):
@@ -138,6 +140,10 @@ class LocalVault(VaultStrategy):
             raise
         except Exception as exc:
             raise self._fail(path, exc) from None
+
+
+def _raise(exc: OSError) -> None:
+    raise exc
 
 
 def _fsync(name: str, flags: int) -> None:

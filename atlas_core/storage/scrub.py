@@ -6,6 +6,8 @@
     files = drop_evidence(vault, ["vid1", "vid2"])
 
 Synchronous like the vault itself: call through ``asyncio.to_thread`` from async code.
+These paths destroy or certify, so they read the vault strictly: an unreachable or failing
+backend raises VaultError instead of looking empty.
 """
 
 from __future__ import annotations
@@ -23,12 +25,13 @@ from atlas_core.storage.base import VaultStrategy
 _PARTITION = re.compile(r"^([A-Za-z][A-Za-z0-9_-]{0,99})/dt=(\d{4}-\d{2}-\d{2})/")
 # Columns that hold a channel id or a video id in the exported datasets.
 _ID_COLUMNS = ("id", "channel_id", "video_id")
+_REUPLOAD = re.compile(r"^evidence/[^/]+/reupload-([A-Za-z0-9_-]{1,64})\.jpg$")
 
 
 def partition_folders(vault: VaultStrategy) -> list[tuple[str, date]]:
     """Every (dataset, day) that has files in the vault, sorted."""
     found: set[tuple[str, date]] = set()
-    for path in vault.list_files(""):
+    for path in vault.list_files("", strict=True):
         match = _PARTITION.match(path)
         if match:
             try:
@@ -66,7 +69,7 @@ def scrub_partitions(
         return 0, 0
     removed = rewritten = 0
     for dataset, day in partition_folders(vault):
-        table = vault.read_partition(dataset, day)
+        table = vault.read_partition(dataset, day, strict=True)
         if table is None:
             continue
         kept = _without(table, ids)
@@ -79,8 +82,51 @@ def scrub_partitions(
 
 
 def drop_evidence(vault: VaultStrategy, video_ids: Iterable[str]) -> int:
-    """Delete the evidence folders of these videos; returns the number of files deleted."""
-    return sum(vault.delete_prefix(evidence.evidence_prefix(v)) for v in sorted(set(video_ids)))
+    """Delete the evidence folders of these videos, and any other video's side-by-side image
+    naming one of them (``evidence/<copy>/reupload-<original>.jpg``); returns the number of
+    files deleted. Raises VaultError when the vault cannot be listed or written."""
+    wanted = set(video_ids)
+    deleted = sum(vault.delete_prefix(evidence.evidence_prefix(v)) for v in sorted(wanted))
+    for path in evidence_naming(vault, wanted):
+        deleted += vault.delete_prefix(path)
+    return deleted
+
+
+def evidence_naming(vault: VaultStrategy, video_ids: Iterable[str]) -> list[str]:
+    """Evidence files outside the videos' own folders that name one of them."""
+    wanted = set(video_ids)
+    if not wanted:
+        return []
+    found = []
+    for path in vault.list_files(evidence.ROOT + "/", strict=True):
+        match = _REUPLOAD.match(path)
+        if match and match.group(1) in wanted:
+            found.append(path)
+    return found
+
+
+def evidence_videos(vault: VaultStrategy) -> dict[str, list[str]]:
+    """Video id -> its evidence files, for every evidence folder (strict listing)."""
+    out: dict[str, list[str]] = {}
+    for path in vault.list_files(evidence.ROOT + "/", strict=True):
+        parts = path.split("/")
+        if len(parts) >= 3:
+            out.setdefault(parts[1], []).append(path)
+    return out
+
+
+def partition_ids(vault: VaultStrategy) -> dict[str, set[str]]:
+    """Every id (channel or video) named in each dataset's partitions (strict reads)."""
+    out: dict[str, set[str]] = {}
+    for dataset, day in partition_folders(vault):
+        table = vault.read_partition(dataset, day, strict=True)
+        if table is None:
+            continue
+        ids = out.setdefault(dataset, set())
+        for name in _ID_COLUMNS:
+            if name in table.column_names:
+                ids.update(v for v in table.column(name).to_pylist() if v is not None)
+    return out
 
 
 def vault_summary(vault: VaultStrategy) -> dict[str, object]:
@@ -89,11 +135,8 @@ def vault_summary(vault: VaultStrategy) -> dict[str, object]:
     datasets: dict[str, list[date]] = {}
     for dataset, day in folders:
         datasets.setdefault(dataset, []).append(day)
-    evidence_videos = {
-        p.split("/")[1] for p in vault.list_files(evidence.ROOT + "/") if p.count("/") >= 2
-    }
     return {
         "partitions": {d: len(days) for d, days in datasets.items()},
         "oldest_partition": min((day for _, day in folders), default=None),
-        "evidence_videos": len(evidence_videos),
+        "evidence_videos": len(evidence_videos(vault)),
     }

@@ -12,6 +12,8 @@ from datetime import datetime
 
 from psycopg import AsyncConnection
 
+from atlas_core.store.retention import is_forgotten
+from atlas_core.store.stats import log_fenced
 from atlas_core.utils import as_utc
 
 
@@ -72,6 +74,10 @@ async def upsert_channels(
                 for r in rows
             ],
         )
+        if c.rowcount >= 0 and c.rowcount < len(rows):  # the forget fence skipped some
+            fenced = set(await is_forgotten(conn, [r.id for r in rows]))
+            log_fenced("channels", len(rows) - c.rowcount)
+            renames = [r for r in renames if r.channel_id not in fenced]
         if renames:
             await c.executemany(
                 "INSERT INTO channel_history (channel_id, changed_at, old_title, new_title,"

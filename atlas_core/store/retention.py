@@ -15,7 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from psycopg import AsyncConnection
+from psycopg import AsyncConnection, sql
+from psycopg.types.json import Jsonb
 
 # Events that record what compliance itself did: counts only, kept as the audit trail.
 AUDIT_EVENTS = ("retention.applied", "forget.applied", "source_deleted.purged")
@@ -99,6 +100,15 @@ async def delete_vectors_before(conn: AsyncConnection, cutoff: datetime) -> tupl
     return len(rows), sorted({r[0] for r in rows})
 
 
+async def vector_videos_before(conn: AsyncConnection, cutoff: datetime) -> list[str]:
+    """Videos with frame vectors made before ``cutoff`` (what delete_vectors_before removes)."""
+    cur = await conn.execute(
+        "SELECT DISTINCT video_id FROM video_vectors WHERE created_at < %s ORDER BY 1",
+        (_ts(cutoff),),
+    )
+    return [r[0] for r in await cur.fetchall()]
+
+
 async def delete_history_before(conn: AsyncConnection, cutoff: datetime) -> int:
     cur = await conn.execute("DELETE FROM channel_history WHERE changed_at < %s", (_ts(cutoff),))
     return cur.rowcount
@@ -134,9 +144,35 @@ async def delete_outbox_mentions(conn: AsyncConnection, ids: Sequence[str]) -> i
     return cur.rowcount
 
 
+async def id_columns(conn: AsyncConnection) -> list[tuple[str, str, str]]:
+    """Every (table, column, kind) naming a channel or a video by id, read from the catalog
+    (``atlas_id_columns()``, migration 0016): what forget deletes and the fence guards."""
+    cur = await conn.execute("SELECT table_name, column_name, kind FROM atlas_id_columns()")
+    return [(r[0], r[1], r[2]) for r in await cur.fetchall()]
+
+
+async def _delete_by_id(
+    conn: AsyncConnection, kind: str, ids: list[str], counts: Counts, *, skip: Sequence[str] = ()
+) -> None:
+    """Delete rows naming ``ids`` (of ``kind``) from every covered table except ``skip`` and
+    the parent tables (channels, videos), which go last."""
+    by_table: dict[str, list[str]] = {}
+    for table, column, col_kind in await id_columns(conn):
+        if col_kind == kind and table not in ("channels", "videos", *skip):
+            by_table.setdefault(table, []).append(column)
+    for table, columns in sorted(by_table.items()):
+        where = sql.SQL(" OR ").join(
+            sql.SQL("{} = ANY(%(ids)s)").format(sql.Identifier(c)) for c in columns
+        )
+        cur = await conn.execute(
+            sql.SQL("DELETE FROM {} WHERE ").format(sql.Identifier(table)) + where, {"ids": ids}
+        )
+        add_counts(counts, {table: cur.rowcount})
+
+
 async def delete_videos(conn: AsyncConnection, video_ids: Sequence[str]) -> Counts:
-    """Delete these videos and everything keyed by them (vectors, snapshots, re-upload
-    pairs, their events and alerts)."""
+    """Delete these videos and every row naming them (vectors, snapshots, re-upload pairs,
+    pushes, their events and alerts; every table of ``atlas_id_columns()``)."""
     ids = list(video_ids)
     counts: Counts = dict.fromkeys(
         (
@@ -151,22 +187,14 @@ async def delete_videos(conn: AsyncConnection, video_ids: Sequence[str]) -> Coun
     )
     if not ids:
         return counts
+    await _delete_by_id(conn, "video", ids, counts)
+    counts["alert_outbox"] += await delete_outbox_mentions(conn, ids)
     cur = await conn.execute(
-        "DELETE FROM reupload_pairs WHERE video_a = ANY(%s) OR video_b = ANY(%s)", (ids, ids)
+        "DELETE FROM system_events WHERE entity_id = ANY(%s) OR payload->>'matches' = ANY(%s)"
+        " OR payload->>'video_id' = ANY(%s) OR payload->>'original_id' = ANY(%s)",
+        (ids, ids, ids, ids),
     )
-    counts["reupload_pairs"] = cur.rowcount
-    counts["alert_outbox"] = await delete_outbox_mentions(conn, ids)
-    for table, column in (("video_vectors", "video_id"), ("video_stats_log", "video_id")):
-        cur = await conn.execute(
-            f"DELETE FROM {table} WHERE {column} = ANY(%s)",
-            (ids,),
-        )
-        counts[table] = cur.rowcount
-    cur = await conn.execute(
-        "DELETE FROM system_events WHERE entity_id = ANY(%s) OR payload->>'matches' = ANY(%s)",
-        (ids, ids),
-    )
-    counts["system_events"] = cur.rowcount
+    counts["system_events"] += cur.rowcount
     cur = await conn.execute("DELETE FROM videos WHERE id = ANY(%s)", (ids,))
     counts["videos"] = cur.rowcount
     return counts
@@ -179,29 +207,27 @@ async def channel_video_ids(conn: AsyncConnection, channel_ids: Sequence[str]) -
     return [r[0] for r in await cur.fetchall()]
 
 
+async def stored_video_ids(conn: AsyncConnection, video_ids: Sequence[str]) -> list[str]:
+    """Which of these ids are stored videos."""
+    cur = await conn.execute(
+        "SELECT id FROM videos WHERE id = ANY(%s) ORDER BY id", (list(video_ids),)
+    )
+    return [r[0] for r in await cur.fetchall()]
+
+
 async def delete_channels(
     conn: AsyncConnection, channel_ids: Sequence[str], video_ids: Sequence[str] = ()
 ) -> Counts:
     """Delete these channels and every row about them or their videos (``video_ids`` adds
-    videos recorded earlier, e.g. by an interrupted forget). Includes the watchlist."""
+    videos recorded earlier, e.g. by an interrupted forget): every table of
+    ``atlas_id_columns()``, the watchlist included, plus events and alerts naming them."""
     ids = list(channel_ids)
     counts: Counts = {}
     if not ids:
         return counts
     videos = sorted(set(await channel_video_ids(conn, ids)) | set(video_ids))
+    await _delete_by_id(conn, "channel", ids, counts)
     add_counts(counts, await delete_videos(conn, videos))
-    for table, column in (
-        ("channel_stats_log", "channel_id"),
-        ("channel_history", "channel_id"),
-        ("watchlist", "channel_id"),
-        ("websub_pushes", "channel_id"),
-        ("websub_subscriptions", "channel_id"),
-    ):
-        cur = await conn.execute(
-            f"DELETE FROM {table} WHERE {column} = ANY(%s)",
-            (ids,),
-        )
-        counts[table] = cur.rowcount
     cur = await conn.execute(
         "DELETE FROM system_events WHERE entity_id = ANY(%s) OR payload->>'channel_id' = ANY(%s)"
         " OR payload->>'match_channel_id' = ANY(%s)",
@@ -268,7 +294,13 @@ async def pending_missing(conn: AsyncConnection) -> dict[str, int]:
 
 async def open_forget_request(conn: AsyncConnection, channel_id: str) -> tuple[list[str], bool]:
     """Record (or resume) the forgetting of a channel: (its video ids, vault already done).
-    Also removes it from the watchlist, so nothing new is fetched meanwhile."""
+
+    Locks ``forgotten_ids`` exclusively until the transaction ends (delete the rows in it):
+    every writer in flight read it in its transaction, so it commits first and its rows are
+    seen here, and writers after it see the digests; records the digests of
+    the channel and its videos in ``forgotten_ids`` so no later write stores them (the
+    migration 0016 triggers); and removes the channel from the watchlist."""
+    await conn.execute("LOCK TABLE forgotten_ids IN ACCESS EXCLUSIVE MODE")
     videos = await channel_video_ids(conn, [channel_id])
     cur = await conn.execute(
         """INSERT INTO forget_requests (channel_id, video_ids) VALUES (%s, %s)
@@ -278,8 +310,13 @@ async def open_forget_request(conn: AsyncConnection, channel_id: str) -> tuple[l
         (channel_id, videos),
     )
     row = await cur.fetchone()
-    await conn.execute("DELETE FROM watchlist WHERE channel_id = %s", (channel_id,))
     assert row is not None
+    await conn.execute(
+        "INSERT INTO forgotten_ids (digest) SELECT atlas_id_digest(i)"
+        " FROM unnest(%s::text[]) AS i ON CONFLICT DO NOTHING",
+        ([channel_id, *row[0]],),
+    )
+    await conn.execute("DELETE FROM watchlist WHERE channel_id = %s", (channel_id,))
     return list(row[0]), bool(row[1])
 
 
@@ -289,8 +326,24 @@ async def mark_forget_vault_done(conn: AsyncConnection, channel_id: str) -> None
     )
 
 
-async def close_forget_request(conn: AsyncConnection, channel_id: str) -> None:
-    await conn.execute("DELETE FROM forget_requests WHERE channel_id = %s", (channel_id,))
+async def record_forget_counts(conn: AsyncConnection, channel_id: str, counts: Counts) -> None:
+    """Add rows deleted by this attempt to the request's tally."""
+    await conn.execute(
+        "UPDATE forget_requests SET deleted = (SELECT coalesce(jsonb_object_agg(k,"
+        " coalesce((deleted->>k)::bigint, 0) + coalesce((%s::jsonb->>k)::bigint, 0)), '{}')"
+        " FROM (SELECT jsonb_object_keys(deleted || %s::jsonb) AS k) AS keys)"
+        " WHERE channel_id = %s",
+        (Jsonb(counts), Jsonb(counts), channel_id),
+    )
+
+
+async def close_forget_request(conn: AsyncConnection, channel_id: str) -> Counts:
+    """Delete the request; returns the rows its attempts deleted, per table."""
+    cur = await conn.execute(
+        "DELETE FROM forget_requests WHERE channel_id = %s RETURNING deleted", (channel_id,)
+    )
+    row = await cur.fetchone()
+    return {k: int(v) for k, v in (row[0] if row else {}).items()}
 
 
 async def pending_forget_requests(conn: AsyncConnection) -> list[str]:
@@ -298,38 +351,93 @@ async def pending_forget_requests(conn: AsyncConnection) -> list[str]:
     return [r[0] for r in await cur.fetchall()]
 
 
+async def unforget(conn: AsyncConnection, channel_id: str) -> None:
+    """Lift the fence of a channel watched again (``atlas watch add``): its digest goes, unless
+    a forget of it is still unfinished."""
+    await conn.execute(
+        "DELETE FROM forgotten_ids WHERE digest = atlas_id_digest(%s)"
+        " AND NOT EXISTS (SELECT 1 FROM forget_requests WHERE channel_id = %s)",
+        (channel_id, channel_id),
+    )
+
+
+async def is_forgotten(conn: AsyncConnection, ids: Sequence[str]) -> list[str]:
+    """Which of these channel or video ids are fenced (forgotten)."""
+    cur = await conn.execute(
+        "SELECT i FROM unnest(%s::text[]) AS i WHERE EXISTS"
+        " (SELECT 1 FROM forgotten_ids f WHERE f.digest = atlas_id_digest(i)) ORDER BY i",
+        (list(ids),),
+    )
+    return [r[0] for r in await cur.fetchall()]
+
+
 async def channel_footprint(conn: AsyncConnection, channel_id: str) -> Counts:
-    """Rows per table that forgetting this channel would delete (for --dry-run)."""
+    """Rows per table that forgetting this channel would delete (for --dry-run and for
+    telling an unknown id from a stored one)."""
     videos = await channel_video_ids(conn, [channel_id])
     counts: Counts = {"channels": 0, "videos": len(videos)}
-    queries = {
-        "channels": ("SELECT count(*) FROM channels WHERE id = %s", (channel_id,)),
-        "watchlist": ("SELECT count(*) FROM watchlist WHERE channel_id = %s", (channel_id,)),
-        "channel_stats_log": (
-            "SELECT count(*) FROM channel_stats_log WHERE channel_id = %s",
-            (channel_id,),
-        ),
-        "channel_history": (
-            "SELECT count(*) FROM channel_history WHERE channel_id = %s",
-            (channel_id,),
-        ),
-        "video_stats_log": (
-            "SELECT count(*) FROM video_stats_log WHERE video_id = ANY(%s)",
-            (videos,),
-        ),
-        "video_vectors": ("SELECT count(*) FROM video_vectors WHERE video_id = ANY(%s)", (videos,)),
-        "system_events": (
-            "SELECT count(*) FROM system_events WHERE entity_id = ANY(%s)"
-            " OR payload->>'channel_id' = %s OR payload->>'match_channel_id' = %s"
-            " OR payload->>'matches' = ANY(%s)",
-            ([channel_id, *videos], channel_id, channel_id, videos),
-        ),
-    }
-    for table, (query, params) in queries.items():
-        cur = await conn.execute(query, params)
+    for table, column, kind in await id_columns(conn):
+        if table == "videos":
+            continue
+        ids = [channel_id] if kind == "channel" else videos
+        cur = await conn.execute(
+            sql.SQL("SELECT count(*) FROM {} WHERE {} = ANY(%s)").format(
+                sql.Identifier(table), sql.Identifier(column)
+            ),
+            (ids,),
+        )
         row = await cur.fetchone()
-        counts[table] = int(row[0]) if row else 0
+        counts[table] = counts.get(table, 0) + (int(row[0]) if row else 0)
+    cur = await conn.execute(
+        "SELECT count(*) FROM system_events WHERE entity_id = ANY(%s)"
+        " OR payload->>'channel_id' = %s OR payload->>'match_channel_id' = %s"
+        " OR payload->>'matches' = ANY(%s) OR payload->>'video_id' = ANY(%s)",
+        ([channel_id, *videos], channel_id, channel_id, videos, videos),
+    )
+    row = await cur.fetchone()
+    counts["system_events"] = int(row[0]) if row else 0
+    cur = await conn.execute(
+        "SELECT count(*) FROM alert_outbox o WHERE EXISTS (SELECT 1 FROM unnest(%s::text[])"
+        " AS i(id) WHERE strpos(o.key || o.title || o.description || o.fields::text"
+        " || coalesce(o.image_path, ''), i.id) > 0)",
+        ([channel_id, *videos],),
+    )
+    row = await cur.fetchone()
+    counts["alert_outbox"] = int(row[0]) if row else 0
     return counts
+
+
+async def fenced_rows(conn: AsyncConnection) -> Counts:
+    """Rows per table that name a forgotten channel or video (digest in ``forgotten_ids``),
+    or a channel that is neither stored nor watched (never watched): what the audit's rule
+    "nothing stored of a forgotten or never-watched channel" counts. Empty when it holds."""
+    out: Counts = {}
+    for table, column, kind in await id_columns(conn):
+        forgotten = sql.SQL(
+            "EXISTS (SELECT 1 FROM forgotten_ids f WHERE f.digest = atlas_id_digest(t.{c}))"
+        ).format(c=sql.Identifier(column))
+        if kind == "channel" and table not in ("channels", "watchlist"):
+            forgotten = forgotten + sql.SQL(
+                " OR (NOT EXISTS (SELECT 1 FROM channels c WHERE c.id = t.{c})"
+                " AND NOT EXISTS (SELECT 1 FROM watchlist w WHERE w.channel_id = t.{c}))"
+            ).format(c=sql.Identifier(column))
+        cur = await conn.execute(
+            sql.SQL("SELECT count(*) FROM {} t WHERE ").format(sql.Identifier(table)) + forgotten
+        )
+        row = await cur.fetchone()
+        if row and row[0]:
+            out[table] = out.get(table, 0) + int(row[0])
+    cur = await conn.execute(
+        "SELECT count(*) FROM system_events e WHERE EXISTS (SELECT 1 FROM forgotten_ids f"
+        " WHERE f.digest = ANY(ARRAY[atlas_id_digest(e.entity_id),"
+        " atlas_id_digest(e.payload->>'channel_id'), atlas_id_digest(e.payload->>'video_id'),"
+        " atlas_id_digest(e.payload->>'match_channel_id'),"
+        " atlas_id_digest(e.payload->>'matches')]))"
+    )
+    row = await cur.fetchone()
+    if row and row[0]:
+        out["system_events"] = int(row[0])
+    return out
 
 
 async def oldest_per_table(conn: AsyncConnection) -> dict[str, datetime | None]:

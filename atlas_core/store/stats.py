@@ -15,6 +15,7 @@ exists, that savepoint rolls back and the rows go through a temporary table with
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
@@ -23,6 +24,16 @@ import psycopg
 from psycopg import AsyncConnection, sql
 
 from atlas_core.utils import as_utc, utc_now
+
+logger = logging.getLogger(__name__)
+
+
+def log_fenced(table: str, skipped: int) -> None:
+    """One line for rows the forget fence (migration 0016) skipped: they name a forgotten
+    channel or video; the rest of the batch was stored."""
+    if skipped > 0:
+        logger.info("%s: skipped %d row(s) of forgotten channels or videos", table, skipped)
+
 
 VideoStatsRow = tuple[str, datetime, int | None, int | None, int | None]
 ChannelStatsRow = tuple[str, datetime, int | None, int | None, int | None]
@@ -69,8 +80,9 @@ async def _write(
     cols = sql.SQL(", ").join(map(sql.Identifier, columns))
     try:
         async with conn.transaction():
-            await _copy(conn, sql.Identifier(table), cols, types, batch, observed)
-        return len(batch)
+            copied = await _copy(conn, sql.Identifier(table), cols, types, batch, observed)
+        log_fenced(table, len(batch) - copied)
+        return copied
     except psycopg.errors.UniqueViolation:
         pass
     async with conn.transaction():
@@ -98,10 +110,12 @@ async def _copy(
     types: Sequence[str],
     batch: list[Sequence[Any]],
     observed: datetime,
-) -> None:
+) -> int:
+    """Rows the COPY stored (fewer than ``batch`` when the forget fence skipped some)."""
     cur = conn.cursor()
     query = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(target, cols)
     async with cur.copy(query) as copy:
         copy.set_types(list(types))
         for key, ts, a, b, c in batch:  # every stats row: key, tick and three counts
             await copy.write_row((key, as_utc(ts), a, b, c, observed))
+    return cur.rowcount if cur.rowcount >= 0 else len(batch)

@@ -14,6 +14,7 @@ from datetime import datetime
 
 from psycopg import AsyncConnection
 
+from atlas_core.store.stats import log_fenced
 from atlas_core.utils import as_utc
 
 
@@ -78,12 +79,16 @@ async def upsert_videos(
             returning=True,
         )
         inserted: list[str] = []
+        returned = 0
         while True:
             row = await cur.fetchone()
+            returned += row is not None
             if row is not None and row[1]:
                 inserted.append(row[0])
             if not cur.nextset():
                 break
+    if returned < len(rows):  # rows of forgotten channels, skipped by the forget fence
+        log_fenced("videos", len(rows) - returned)
     return inserted
 
 
