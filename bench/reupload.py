@@ -28,6 +28,7 @@ from collections import defaultdict
 from collections.abc import Callable
 
 import numpy as np
+import templates as tpl
 from PIL import Image, ImageDraw, ImageEnhance, ImageFilter, ImageFont
 
 from atlas_core.vision import compare
@@ -228,7 +229,7 @@ def e_border(rng: np.random.Generator, img: Image.Image) -> Image.Image:
 
 
 def e_rotate(rng: np.random.Generator, img: Image.Image) -> Image.Image:
-    angle = rng.uniform(2, 5) * (1 if rng.integers(0, 2) else -1)
+    angle = rng.uniform(1, 5) * (1 if rng.integers(0, 2) else -1)
     return img.rotate(angle, resample=Image.Resampling.BILINEAR, expand=False)
 
 
@@ -255,12 +256,17 @@ EDITS: dict[str, Edit] = {
     "text_overlay": e_text,
     "logo_overlay": e_logo,
     "border": e_border,
-    "rotate_2_5": e_rotate,
+    "rotate_1_5": e_rotate,
     "blur": e_blur,
     "combo_crop_mirror_jpeg": chain(e_crop, e_mirror, e_jpeg),
     "combo_colour_text_letterbox": chain(e_colour, e_text, e_letterbox),
     "combo_rotate_border_downscale": chain(e_rotate, e_border, e_downscale),
     "combo_blur_logo_crop_jpeg": chain(e_logo, e_crop, e_blur, e_jpeg),
+    "full_video_overlay": tpl.e_full_video,
+    "emoji_overlay": tpl.e_emoji,
+    "hue_shift": tpl.e_hue,
+    "combo_emoji_hue_rotate_crop": chain(tpl.e_emoji, tpl.e_hue, e_rotate, e_crop, e_jpeg),
+    "combo_full_video_mirror_border": chain(tpl.e_full_video, e_mirror, e_border),
 }
 
 
@@ -270,13 +276,14 @@ def flat(rng: np.random.Generator, noise: float) -> Image.Image:
     return Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8))
 
 
-def build(size: float, seed: int) -> list[tuple[str, bool, bytes, bytes]]:
+def build(size: float, seed: int, template_groups: int = 8) -> list[tuple[str, bool, bytes, bytes]]:
     rng = np.random.default_rng(seed)
     n = max(2, int(12 * size))
     photos = load_photos(min(n, len(PHOTOS)))
     bases: list[Image.Image] = [fit_16x9(img) for _, img in photos]
     thumbs = [(seed * 1000 + i, title(rng)) for i in range(n)]
     bases += [thumbnail(s, t) for s, t in thumbs]
+    bases += [tpl.template_base(rng) for _ in range(n)]
     pairs: list[tuple[str, bool, bytes, bytes]] = []
     originals = [jpeg(b, 92) for b in bases]
     for orig_bytes, base in zip(originals, bases, strict=True):
@@ -305,6 +312,13 @@ def build(size: float, seed: int) -> list[tuple[str, bool, bytes, bytes]]:
         top = fit_16x9(photo, (0.0, 0.0, 1.0, 0.55))
         bottom = fit_16x9(photo, (0.0, 0.45, 1.0, 1.0))
         pairs.append(("neg_other_crop", False, jpeg(top), jpeg(bottom)))
+    # Designed thumbnails that share a template: different videos, never duplicates.
+    for kind in tpl.KINDS:
+        for _ in range(template_groups):
+            group = [jpeg(img, int(rng.integers(75, 93))) for img in tpl.template_group(rng, kind)]
+            for i in range(len(group)):
+                for j in range(i + 1, len(group)):
+                    pairs.append((f"neg_tpl_{kind}", False, group[i], group[j]))
     # Flat images: never duplicates, even of themselves.
     for _ in range(n):
         a = flat(rng, float(rng.uniform(0, 4)))

@@ -20,7 +20,7 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 # Longest side of the working image that features and alignment are computed on.
-WORK_SIZE = 400
+WORK_SIZE = 320
 # A row/column is part of a bar when this share of its pixels lie within TOLERANCE of the
 # outermost line's median colour (JPEG ringing leaves a few stray pixels).
 BAR_SHARE = 0.97
