@@ -34,7 +34,7 @@ from dataclasses import dataclass, field, replace
 import cv2
 import numpy as np
 
-from atlas_core.vision.preprocess import Prepared, prepare
+from atlas_core.vision.preprocess import WORK_SIZE, Prepared, prepare
 
 THRESHOLD = 0.88  # decision score for a duplicate (bench/reupload.py)
 MIN_QUALITY = 0.04  # below: featureless, never a duplicate
@@ -54,6 +54,8 @@ RANSAC_PX = 5.0
 MAX_STRETCH = 1.35  # largest ratio of the fitted transform's two scales
 MAX_FULL_FRAME_ASPECT = 0.12  # full-frame fallback only for alike aspect ratios
 FEATURES = 500  # ORB keypoints per image
+# Stored frames (``Frame.to_bytes``) made with other settings are prepared again.
+FRAME_VERSION = f"orb{FEATURES}-work{WORK_SIZE}-v1"
 
 
 def _detector() -> cv2.ORB:
