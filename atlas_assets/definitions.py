@@ -17,7 +17,7 @@ from atlas_assets.assets.alerts import alert_deliveries, alerts_sensor, deliver_
 from atlas_assets.assets.retention import retention, retention_job, retention_schedule
 from atlas_assets.assets.signals import velocity_anomalies
 from atlas_assets.assets.vault import vault_partitions
-from atlas_assets.assets.vision import video_vectors
+from atlas_assets.assets.vision import hunt_job, hunt_sensor, video_vectors
 from atlas_assets.assets.youtube import channels_and_stats, video_stats_log, videos
 from atlas_assets.checks import checks
 from atlas_assets.jobs import discover_job, export_job, refresh_job
@@ -72,7 +72,7 @@ def resources() -> dict[str, object]:
 defs = Definitions(
     assets=assets,
     asset_checks=checks,
-    jobs=[discover_job, export_job, refresh_job, deliver_alerts_job, retention_job],
+    jobs=[discover_job, export_job, refresh_job, deliver_alerts_job, retention_job, hunt_job],
     schedules=[
         *build_schedules(
             cron_from_env(os.environ, "REFRESH_CRON", REFRESH_CRON),
@@ -81,6 +81,6 @@ defs = Definitions(
         ),
         retention_schedule,
     ],
-    sensors=[*sensors, alerts_sensor],
+    sensors=[*sensors, alerts_sensor, hunt_sensor],
     resources=resources(),
 )

@@ -20,6 +20,7 @@ score), recall per edit, and milliseconds per comparison and per image. Last lin
 from __future__ import annotations
 
 import argparse
+import asyncio
 import io
 import os
 import string
@@ -31,7 +32,9 @@ import numpy as np
 import templates as tpl
 from PIL import Image, ImageDraw, ImageEnhance, ImageFilter, ImageFont
 
-from atlas_core.vision import compare
+from atlas_core.vision.compare import Comparison, Frame, compare_frames
+from atlas_core.vision.embedder import MIRROR_OFFSET, PerceptualEmbedder
+from atlas_core.vision.preprocess import decode, trim_borders
 
 W, H = 640, 360
 PHOTOS = [
@@ -342,47 +345,171 @@ def recall_at_precision(scores: np.ndarray, labels: np.ndarray, target: float) -
     return best
 
 
+def score_pairs(
+    pairs: list[tuple[str, bool, bytes, bytes]], frames: dict[bytes, Frame]
+) -> tuple[list[Comparison], list[float]]:
+    results, times = [], []
+    for _, _, a, b in pairs:
+        t0 = time.perf_counter()
+        results.append(compare_frames(frames[a], frames[b]))
+        times.append(1000 * (time.perf_counter() - t0))
+    return results, times
+
+
+def report_pairs(
+    pairs: list[tuple[str, bool, bytes, bytes]], results: list[Comparison], errors: bool
+) -> float:
+    y = np.array([label for _, label, _, _ in pairs])
+    s = np.array([r.score for r in results])
+    d = np.array([r.duplicate for r in results])
+    tp, fp, fn = int((d & y).sum()), int((d & ~y).sum()), int((~d & y).sum())
+    precision = tp / (tp + fp) if tp + fp else 1.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    print(f"pairs={len(pairs)} positives={int(y.sum())} negatives={int((~y).sum())}")
+    per: dict[str, list[int]] = defaultdict(list)
+    for i, (kind, _, _, _) in enumerate(pairs):
+        per[kind].append(i)
+    positives = [i for i in range(len(pairs)) if y[i]]
+    for kind, idx in per.items():
+        ks = s[idx]
+        if kind.startswith("neg_"):
+            # recall at 99% precision against this negative type alone
+            sel = positives + idx
+            at99 = recall_at_precision(s[sel], y[sel], 0.99)
+            print(
+                f"  {kind:32s} false_duplicates={int(d[idx].sum())}/{len(idx)} "
+                f"recall_at_p99={at99:.3f} score max={ks.max():.3f}"
+            )
+        else:
+            print(
+                f"  {kind:32s} recall={d[idx].mean():.3f} (n={len(idx)}) score min={ks.min():.3f}"
+            )
+        if errors:
+            for i in idx:
+                if d[i] != y[i]:
+                    print(f"    error {kind}: label={y[i]} {results[i]}")
+    at99 = recall_at_precision(s, y, 0.99)
+    templates = [i for i, p in enumerate(pairs) if p[0].startswith("neg_tpl_")]
+    print(f"precision={precision:.4f} recall={recall:.4f} recall_at_p99={at99:.4f}")
+    print(f"template negatives={len(templates)} false_duplicates={int(d[templates].sum())}")
+    return at99
+
+
+async def end_to_end(
+    pairs: list[tuple[str, bool, bytes, bytes]],
+    frames: dict[bytes, Frame],
+    background_rows: int,
+    seed: int,
+    database_url: str | None,
+) -> tuple[float, int, int, dict[str, int]]:
+    """Every image a video on its own channel in a real index (plus background vectors);
+    each copy and each template image is hunted as the product hunts: stage 1
+    (``candidates_other_channel``) and ``compare`` on every candidate. Returns (recall of
+    originals, false duplicates among template images, template pairs, false by kind)."""
+    import psycopg
+    from index import Video, background, load_index, scratch_index
+    from pgvector.psycopg import register_vector_async
+
+    from atlas_core.store.vectors import candidates_other_channel
+
+    embedder = PerceptualEmbedder()
+    ident: dict[bytes, int] = {}
+    kind_of: dict[bytes, str] = {}
+    for kind, label, a, b in pairs:
+        if not label and not kind.startswith("neg_tpl_"):
+            continue  # copies of other bases: their identity is not tracked here
+        ia = ident.setdefault(a, len(ident))
+        if label:
+            ident.setdefault(b, ia)
+        else:
+            ident.setdefault(b, len(ident))
+        if kind.startswith("neg_tpl_"):
+            kind_of[a] = kind_of[b] = kind
+    ids = {img: f"img{i:07d}" for i, img in enumerate(ident)}
+    videos = []
+    seeds = []
+    for img, vid in ids.items():
+        rgb = decode(img, at_least=320)
+        trimmed = trim_borders(rgb)
+        v = embedder.embed_rgb(trimmed)
+        m = embedder.embed_rgb(np.ascontiguousarray(trimmed[:, ::-1]))
+        seeds.append(v)
+        videos.append(Video(vid, "UC" + vid, [(0, v), (MIRROR_OFFSET, m)]))
+    rng = np.random.default_rng(seed)
+    bg = background(np.array(seeds), background_rows, rng)
+    videos += [Video(f"bg{j:08d}", f"UCbg{j // 100:08d}", [(0, bg[j])]) for j in range(len(bg))]
+    by_id = {vid: img for img, vid in ids.items()}
+    copies = [(b, a) for kind, label, a, b in pairs if label]
+    hunted = list(dict.fromkeys([b for b, _ in copies] + list(kind_of)))
+    found: set[tuple[bytes, bytes]] = set()
+    false_pairs: set[frozenset[str]] = set()
+    false_kind: dict[str, int] = defaultdict(int)
+    with scratch_index(database_url) as dsn:
+        async with await psycopg.AsyncConnection.connect(dsn, autocommit=True) as conn:
+            await register_vector_async(conn)
+            took = await load_index(conn, videos, embedder.name)
+            rows = sum(len(v.vectors) for v in videos)
+            print(f"end to end: {rows:,} vectors ({len(ids)} images), HNSW {took['hnsw_s']:.0f}s")
+            for img in hunted:
+                cands = await candidates_other_channel(conn, ids[img], embedder=embedder.name)
+                seen: set[str] = set()
+                for c in cands:
+                    if c.match_video_id in seen or c.match_video_id not in by_id:
+                        continue
+                    seen.add(c.match_video_id)
+                    stored = by_id[c.match_video_id]
+                    if not compare_frames(frames[stored], frames[img]).duplicate:
+                        continue
+                    if ident[stored] == ident[img]:
+                        found.add((img, stored))
+                    else:
+                        pair = frozenset((ids[img], c.match_video_id))
+                        if pair not in false_pairs:
+                            false_pairs.add(pair)
+                            false_kind[kind_of.get(img, kind_of.get(stored, "other"))] += 1
+    recall = float(np.mean([(b, a) in found for b, a in copies]))
+    template_pairs = sum(1 for p in pairs if p[0].startswith("neg_tpl_"))
+    return recall, sum(false_kind.values()), template_pairs, dict(false_kind)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--size", type=float, default=1.0, help="scale of the set (1 = default)")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--template-groups", type=int, default=230, help="groups of 3 per template kind"
+    )
+    parser.add_argument("--background", type=int, default=5000, help="background vectors")
+    parser.add_argument("--no-index", action="store_true", help="pairs only, no end to end")
+    parser.add_argument("--database-url", help="a PostgreSQL server (default: embedded)")
     parser.add_argument("--show-errors", action="store_true")
     args = parser.parse_args()
-    pairs = build(args.size, args.seed)
-    scores, labels, decisions, kinds = [], [], [], []
-    started = time.perf_counter()
-    for kind, label, a, b in pairs:
-        result = compare(a, b)
-        scores.append(result.score)
-        labels.append(label)
-        decisions.append(result.duplicate)
-        kinds.append(kind)
-        if args.show_errors and result.duplicate != label:
-            print(f"  error {kind}: label={label} {result}")
-    elapsed = time.perf_counter() - started
-    s, y, d = np.array(scores), np.array(labels), np.array(decisions)
-    tp, fp, fn = int((d & y).sum()), int((d & ~y).sum()), int((~d & y).sum())
-    precision = tp / (tp + fp) if tp + fp else 1.0
-    recall = tp / (tp + fn) if tp + fn else 0.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    at99 = recall_at_precision(s, y, 0.99)
-    print(f"pairs={len(pairs)} positives={int(y.sum())} negatives={int((~y).sum())}")
-    per: dict[str, list[bool]] = defaultdict(list)
-    per_score: dict[str, list[float]] = defaultdict(list)
-    for kind, label, dec, score in zip(kinds, labels, decisions, scores, strict=True):
-        per[kind].append(dec == label)
-        per_score[kind].append(score)
-    for kind, ok in per.items():
-        what = "recall" if not kind.startswith("neg_") else "correct"
-        ks = per_score[kind]
-        print(
-            f"  {kind:32s} {what}={np.mean(ok):.3f} (n={len(ok)}) "
-            f"score min={min(ks):.3f} max={max(ks):.3f}"
-        )
-    print(f"ms_per_comparison={1000 * elapsed / len(pairs):.1f}")
-    print(f"ms_per_image={1000 * elapsed / (2 * len(pairs)):.1f}")
-    print(f"precision={precision:.4f} recall={recall:.4f} f1={f1:.4f}")
-    print(f"reupload_recall_at_p99={at99:.4f} precision={precision:.4f} recall={recall:.4f}")
+    pairs = build(args.size, args.seed, args.template_groups)
+    t0 = time.perf_counter()
+    frames: dict[bytes, Frame] = {}
+    for _, _, a, b in pairs:
+        for img in (a, b):
+            if img not in frames:
+                frames[img] = Frame.of(img)
+                frames[img].mirror  # noqa: B018  # the candidate side's mirror keypoints
+    prep_ms = 1000 * (time.perf_counter() - t0) / len(frames)
+    results, times = score_pairs(pairs, frames)
+    report_pairs(pairs, results, args.show_errors)
+    print(f"ms_per_image_prepared={prep_ms:.1f} (decode, trim, keypoints and mirror keypoints)")
+    print(
+        f"compare_ms_per_pair (prepared frames) p50={np.percentile(times, 50):.1f} "
+        f"mean={np.mean(times):.1f} p95={np.percentile(times, 95):.1f}"
+    )
+    if args.no_index:
+        return
+    recall, false, template_pairs, by_kind = asyncio.run(
+        end_to_end(pairs, frames, args.background, args.seed, args.database_url)
+    )
+    print(f"end-to-end false duplicates by kind: {by_kind or 'none'}")
+    print(
+        f"reupload_e2e_recall={recall:.4f} false_duplicates={false} "
+        f"template_negatives={template_pairs}"
+    )
 
 
 if __name__ == "__main__":

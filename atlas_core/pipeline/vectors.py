@@ -53,6 +53,10 @@ class VectorsRun:
     vectors: int
     matches: list[Match] = field(default_factory=list)
     units: int = 0
+    # Seconds spent per stage: fetch (thumbnails), embed (decode, vectors, compare frame),
+    # store (vault evidence, rows), ann (stage 1 queries), compare (stage 2, incl. reports).
+    stages: dict[str, float] = field(default_factory=dict)
+    comparisons: int = 0
 
 
 # Thumbnail fetch failures: a transient one (no answer, 5xx, 429) is retried on a later run
@@ -105,19 +109,26 @@ async def embed_new_videos(svc: Services, limit: int = 500) -> VectorsRun:
     matches: list[Match] = []
     embedded = 0
     started = time.monotonic()
+    stages = {"fetch": 0.0, "embed": 0.0, "store": 0.0, "ann": 0.0, "compare": 0.0}
+    counts = {"comparisons": 0}
     for done, video in enumerate(found, 1):
+        t0 = time.perf_counter()
         frames, failures = await fetch_frames_checked(
             svc.http, video.thumbnails, svc.settings.COMPLIANCE_MODE
         )
+        stages["fetch"] += time.perf_counter() - t0
         if not frames:
             await _thumbnail_failed(svc, video.id, failures)
             continue
+        t0 = time.perf_counter()
         try:
             # Decoding and embedding is CPU work: keep it off the event loop.
             made = await asyncio.to_thread(embed_video, svc.embedder, video.id, frames)
         except ValueError as exc:  # one bad video must not stall the queue for the others
             await _thumbnail_failed(svc, video.id, failures, undecodable=str(exc))
             continue
+        t1 = time.perf_counter()
+        stages["embed"] += t1 - t0
         # Evidence first: a video only counts as done once its frames are in the vault.
         await asyncio.to_thread(svc.vault.store_visual_evidence, video.id, frames)
         async with svc.db.get_connection() as conn, conn.transaction():
@@ -126,8 +137,11 @@ async def embed_new_videos(svc: Services, limit: int = 500) -> VectorsRun:
                 conn, video.id, frames[0][0], FRAME_VERSION, made.frame.to_bytes()
             )
             await clear_thumbnail_attempts(conn, video.id)
+        stages["store"] += time.perf_counter() - t1
         embedded += 1
-        matches += await hunt_reuploads(svc, video.id, dict(frames), frame=made.frame)
+        matches += await hunt_reuploads(
+            svc, video.id, dict(frames), frame=made.frame, stages=stages, counts=counts
+        )
         if done % PROGRESS_EVERY == 0 or done == len(found):
             logger.info(
                 "hunt: %d/%d videos (%d embedded, %d suspected re-uploads, %.1fs)",
@@ -142,6 +156,8 @@ async def embed_new_videos(svc: Services, limit: int = 500) -> VectorsRun:
         vectors=vectors,
         matches=matches,
         units=svc.youtube.units_spent - before,
+        stages={k: round(v, 4) for k, v in stages.items()},
+        comparisons=counts["comparisons"],
     )
 
 
@@ -215,15 +231,36 @@ async def hunt_reuploads(
     frames: dict[int, bytes],
     k: int = CANDIDATES,
     frame: Frame | None = None,
+    stages: dict[str, float] | None = None,
+    counts: dict[str, int] | None = None,
 ) -> list[Match]:
     """Stage 1: other channels' nearest frames (HNSW, top-k). Stage 2: ``compare`` decides,
     on prepared frames (the stored videos' from ``compare_frames``; ``frame``: this video's,
     prepared from ``frames`` when not given).
     The original is the video published first (this one, when its date is earlier, though it
     was stored later: a channel added to the watchlist after its copier); each pair alerts
-    once, ever."""
+    once, ever. ``stages``/``counts``: seconds per stage and comparisons, added to."""
+    stages = stages if stages is not None else {}
+    counts = counts if counts is not None else {}
+    t0 = time.perf_counter()
     async with svc.db.get_connection() as conn:
         candidates = await candidates_other_channel(conn, video_id, k, embedder=svc.embedder.name)
+    t1 = time.perf_counter()
+    stages["ann"] = stages.get("ann", 0.0) + t1 - t0
+    try:
+        return await _verify(svc, video_id, frames, candidates, frame, counts)
+    finally:
+        stages["compare"] = stages.get("compare", 0.0) + time.perf_counter() - t1
+
+
+async def _verify(
+    svc: Services,
+    video_id: str,
+    frames: dict[int, bytes],
+    candidates: list[Candidate],
+    frame: Frame | None,
+    counts: dict[str, int],
+) -> list[Match]:
     best: dict[str, Candidate] = {}
     for c in candidates:  # sorted by distance: keep each other video's nearest frame
         best.setdefault(c.match_video_id, c)
@@ -249,6 +286,7 @@ async def hunt_reuploads(
         if theirs is None:
             continue
         result = await asyncio.to_thread(compare_frames, theirs, frame)
+        counts["comparisons"] = counts.get("comparisons", 0) + 1
         if not result.duplicate:
             continue
         original = await asyncio.to_thread(

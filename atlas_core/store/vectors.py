@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import psycopg
 from psycopg import AsyncConnection
 
 from atlas_core.vision.embedder import DIMENSION, PerceptualEmbedder
@@ -303,3 +304,20 @@ async def videos_without_vectors_by_reason(conn: AsyncConnection) -> dict[str, i
            GROUP BY 1 ORDER BY 1"""
     )
     return {str(r[0]): int(r[1]) for r in await cur.fetchall()}
+
+
+def hunt_queue(dsn: str) -> tuple[int, str | None]:
+    """(videos waiting for the hunt, a key that changes with the queue), over a short
+    synchronous connection (for sensors): the queue of ``videos_without_vectors``."""
+    with psycopg.connect(dsn, connect_timeout=10) as conn:
+        row = conn.execute(
+            """SELECT count(*), min(v.id) || ':' || max(v.id) FROM videos v
+               JOIN watchlist w ON w.channel_id = v.channel_id
+               WHERE NOT EXISTS (SELECT 1 FROM video_vectors vv WHERE vv.video_id = v.id)
+                 AND NOT EXISTS (SELECT 1 FROM system_events e
+                                 WHERE e.event_type IN ('video.missing', 'vectors.skipped')
+                                   AND e.entity_id = v.id)
+                 AND NOT EXISTS (SELECT 1 FROM thumbnail_attempts t WHERE t.video_id = v.id
+                                   AND (t.permanent OR t.next_attempt_at > NOW()))"""
+        ).fetchone()
+    return (int(row[0]), row[1]) if row else (0, None)

@@ -54,6 +54,8 @@ RANSAC_PX = 5.0
 MAX_STRETCH = 1.35  # largest ratio of the fitted transform's two scales
 MAX_FULL_FRAME_ASPECT = 0.12  # full-frame fallback only for alike aspect ratios
 FEATURES = 500  # ORB keypoints per image
+COARSE = (32, 18)  # the early check's grid, and the correlation it needs
+COARSE_NCC = 0.5
 # Stored frames (``Frame.to_bytes``) made with other settings are prepared again.
 FRAME_VERSION = f"orb{FEATURES}-work{WORK_SIZE}-v1"
 
@@ -134,10 +136,11 @@ class Frame:
         p = self.prepared
         out = io.BytesIO()
         des = self.features.descriptors
+        same = p.untrimmed is p.gray or p.untrimmed.shape == p.gray.shape
         np.savez_compressed(
             out,
             gray=p.gray,
-            untrimmed=p.untrimmed,
+            untrimmed=np.empty((0, 0), np.uint8) if same else p.untrimmed,
             meta=np.array([p.quality, *p.original_shape, *p.trimmed_shape], np.float64),
             keypoints=self.features.keypoints,
             descriptors=des if des is not None else np.empty((0, 32), np.uint8),
@@ -158,7 +161,7 @@ class Frame:
             quality=float(meta[0]),
             original_shape=(int(meta[1]), int(meta[2])),
             trimmed_shape=(int(meta[3]), int(meta[4])),
-            untrimmed=untrimmed,
+            untrimmed=untrimmed if untrimmed.size else gray,
         )
         return cls(prepared, _Features(kps, des if len(des) else None))
 
@@ -177,8 +180,9 @@ def _match(a: _Features, b: _Features) -> tuple[np.ndarray, np.ndarray]:
     return src, dst
 
 
-def _tile_sums(values: list[np.ndarray], ys: np.ndarray, xs: np.ndarray) -> list[np.ndarray]:
-    return [np.add.reduceat(np.add.reduceat(v, ys, axis=0), xs, axis=1) for v in values]
+def _tile_means(values: list[np.ndarray], grid: tuple[int, int]) -> list[np.ndarray]:
+    """Each array's mean over a grid of tiles (area averaging)."""
+    return [cv2.resize(v, grid, interpolation=cv2.INTER_AREA) for v in values]
 
 
 @dataclass(frozen=True)
@@ -206,15 +210,13 @@ def _tiles_agreement(
     ga = cv2.magnitude(cv2.Sobel(a, cv2.CV_32F, 1, 0), cv2.Sobel(a, cv2.CV_32F, 0, 1))
     gb = cv2.magnitude(cv2.Sobel(b, cv2.CV_32F, 1, 0), cv2.Sobel(b, cv2.CV_32F, 0, 1))
     h, w = a.shape
-    ys = np.linspace(0, h, max(2, round(h / TILE_PX)) + 1).astype(int)[:-1]
-    xs = np.linspace(0, w, max(2, round(w / TILE_PX)) + 1).astype(int)[:-1]
+    grid = (max(2, round(w / TILE_PX)), max(2, round(h / TILE_PX)))
     am, bm = a * m, b * m
-    n, sa, sb, saa, sbb, sab, ea, eb = _tile_sums(
-        [m, am, bm, am * a, bm * b, am * b, ga * m, gb * m], ys, xs
+    n, sa, sb, saa, sbb, sab, ea, eb = _tile_means(
+        [m, am, bm, am * a, bm * b, am * b, ga * m, gb * m], grid
     )
-    area = _tile_sums([np.ones_like(m)], ys, xs)[0]
-    valid = n >= 0.5 * area
-    k = np.maximum(n, 1.0)
+    valid = n >= 0.5
+    k = np.maximum(n, 1e-6)
     ma, mb = sa / k, sb / k
     va = np.maximum(saa / k - ma * ma, 0.0)
     vb = np.maximum(sbb / k - mb * mb, 0.0)
@@ -328,21 +330,39 @@ def _full_frame(orig: Prepared, cand: Prepared, mirrored: bool) -> list[_Fit]:
 
 def _fits(original: Frame, candidate: Frame) -> list[_Fit]:
     o, c = original.prepared, candidate.prepared
-    flipped = np.ascontiguousarray(c.gray[:, ::-1])
     native = _native(c)
-    fits = [
-        f
-        for f in (
-            _fit(o, original.features, candidate.features, c.gray, native, False),
-            _fit(o, original.features, candidate.mirror, flipped, native, True),
-        )
-        if f is not None
-    ]
+    direct = _fit(o, original.features, candidate.features, c.gray, native, False)
+    fits = [direct] if direct is not None else []
+    # A copy found as it is needs no look at its mirror image.
+    if direct is None or direct.coverage < MIN_COVERAGE or direct.score < THRESHOLD:
+        flipped = np.ascontiguousarray(c.gray[:, ::-1])
+        mirror = _fit(o, original.features, candidate.mirror, flipped, native, True)
+        fits += [mirror] if mirror is not None else []
     # Edge-to-edge alignment when keypoints give no usable fit: copies too blurred or small
-    # for them, or repeated patterns (letters) luring RANSAC to a wrong fit.
+    # for them, or repeated patterns (letters) luring RANSAC to a wrong fit. A cheap look at
+    # the thumbnails' coarse layout first: most unrelated images end here.
     if not any(f.coverage >= MIN_COVERAGE for f in fits):
-        fits += _full_frame(o, c, False) + _full_frame(o, c, True)
+        for mirrored in (False, True):
+            if _coarse_alike(o, c, mirrored):
+                fits += _full_frame(o, c, mirrored)
     return fits
+
+
+def _coarse(gray: np.ndarray) -> np.ndarray:
+    small = cv2.resize(gray, (COARSE[0], COARSE[1]), interpolation=cv2.INTER_AREA)
+    v = small.astype(np.float32).ravel()
+    v -= v.mean()
+    return v / (float(np.linalg.norm(v)) + 1e-6)
+
+
+def _coarse_alike(o: Prepared, c: Prepared, mirrored: bool) -> bool:
+    """Whether the two frames' coarse layouts (trimmed or whole) correlate at all: a copy
+    aligned edge to edge does, an unrelated image rarely."""
+    for a, b in ((o.gray, c.gray), (o.untrimmed, c.untrimmed)):
+        cb = b[:, ::-1] if mirrored else b
+        if float(_coarse(a) @ _coarse(np.ascontiguousarray(cb))) >= COARSE_NCC:
+            return True
+    return False
 
 
 def compare_frames(original: Frame, candidate: Frame) -> Comparison:
