@@ -55,9 +55,18 @@ async def seed_index(dsn: str, rows: int, seed: int) -> float:
             ]
     bg = background(np.array(seeds), rows, rng)
     videos = [Video(f"bg{j:09d}", f"UCbgbench{j // 100:013d}", [(0, bg[j])]) for j in range(rows)]
+    # Every indexed video has its compare frame, as in the product: real frames of drawn
+    # thumbnails, a few dozen reused.
+    blobs = [Frame.of(jpeg(tpl.template_base(rng), 85)).to_bytes() for _ in range(48)]
     async with await psycopg.AsyncConnection.connect(dsn, autocommit=True) as conn:
         await register_vector_async(conn)
         took = await load_index(conn, videos, embedder.name)
+        async with conn.cursor() as cur:
+            async with cur.copy(
+                "COPY compare_frames (video_id, frame_index, version, data) FROM STDIN"
+            ) as copy:
+                for j, v in enumerate(videos):
+                    await copy.write_row((v.video_id, 0, FRAME_VERSION, blobs[j % len(blobs)]))
     return took["hnsw_s"]
 
 

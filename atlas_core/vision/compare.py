@@ -136,7 +136,7 @@ class Frame:
         p = self.prepared
         out = io.BytesIO()
         des = self.features.descriptors
-        same = p.untrimmed is p.gray or p.untrimmed.shape == p.gray.shape
+        same = p.untrimmed is p.gray or np.array_equal(p.untrimmed, p.gray)
         np.savez_compressed(
             out,
             gray=p.gray,
