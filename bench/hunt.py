@@ -38,6 +38,7 @@ from atlas_core.config import load_settings
 from atlas_core.database import DatabaseManager
 from atlas_core.pipeline import Services, discover_videos, embed_new_videos, refresh_channels
 from atlas_core.storage import LocalVault
+from atlas_core.vision.compare import FRAME_VERSION, Frame
 from atlas_core.vision.embedder import PerceptualEmbedder
 from atlas_core.vision.preprocess import decode
 
