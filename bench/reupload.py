@@ -1,20 +1,27 @@
-"""Re-upload detection quality of ``atlas_core.vision.compare`` on a generated set.
+"""Re-upload detection quality of ``atlas_core.vision.compare``: pairs, then end to end.
 
-    python bench/reupload.py              # default: ~12 photos + 12 thumbnails, ~1 minute
-    python bench/reupload.py --size 3     # three times as many bases
-    python bench/reupload.py --seed 7     # another draw of edits and thumbnails
+    python bench/reupload.py                       # ~2,070 template negatives, end to end
+    python bench/reupload.py --size 3              # three times as many bases
+    python bench/reupload.py --seed 7              # another draw of edits and thumbnails
+    python bench/reupload.py --no-index            # pairs only
 
-Bases: photos that ship inside scikit-image (``skimage/data/*.png|jpg``, no network; install
-with ``pip install scikit-image``) cropped to 16:9, plus synthetic YouTube-style thumbnails
-(gradient background, a face, shapes, a big outlined title). Each base is re-uploaded with
-ordinary edits (JPEG q20-40, 480x360 letterbox, 320x180 downscale, 5-15% crop, mirror, colour
-shift, text and logo overlay, border, 2-5 degree rotation, blur, and combinations). Hard
-negatives: same template with another title, same layout and palette, other crops of one
-photo, flat images, and copies of other bases.
+Bases: photos that ship inside scikit-image (``skimage/data``, no network), synthetic
+thumbnails (gradient, a face, shapes, a big outlined title) and designed thumbnails
+(``templates.py``: gradients, rays, blobs, halftone or stock-photo backgrounds, a host's
+cut-out, titles in the system's TrueType fonts at many sizes and places). Each base is
+re-uploaded with ordinary edits (JPEG q20-40, letterbox, downscale, 5-15% crop, mirror,
+colour shift, hue turn, text/"FULL VIDEO"/logo/emoji overlays, border, 1-5 degree rotation,
+blur, and combinations). Negatives: copies of other bases, the old same-template pairs,
+other crops of one photo, flat images, and template negatives (``--template-groups`` groups
+of three per kind: same background with other titles, same layout with other palettes,
+stock backgrounds shared across channels).
 
-Prints precision, recall and F1 of ``compare``'s decision, recall at precision >= 0.99 (by
-score), recall per edit, and milliseconds per comparison and per image. Last line:
-``reupload_recall_at_p99=<x> precision=<p> recall=<r>``.
+Pairs: recall per edit, false duplicates and recall at 99% precision per negative type,
+milliseconds to prepare an image and to compare prepared frames (as the hunt does). End to
+end: every image a video on its own channel in a real HNSW index (plus ``--background``
+vectors); each copy and each template image is hunted as the product hunts (stage 1, then
+``compare`` on every candidate). Last line: ``reupload_e2e_recall=<r> false_duplicates=<n>
+template_negatives=<m>``.
 """
 
 from __future__ import annotations
