@@ -240,8 +240,32 @@ def render(
     return img
 
 
+# Two members of a group must look different to a person: their titles must show. A title
+# drawn in nearly its background's colour leaves two identical images, which no decision
+# could call different; such a group is drawn again.
+MIN_VISIBLE = 0.005  # share of pixels whose grey differs by more than 40
+
+
+def visibly_different(images: list[Image.Image]) -> bool:
+    greys = [np.asarray(img.convert("L"), np.int16) for img in images]
+    return all(
+        float((np.abs(greys[i] - greys[j]) > 40).mean()) >= MIN_VISIBLE
+        for i in range(len(greys))
+        for j in range(i + 1, len(greys))
+    )
+
+
 def template_group(rng: np.random.Generator, kind: str, members: int = 3) -> list[Image.Image]:
-    """``members`` thumbnails of different videos that share a design of ``kind``."""
+    """``members`` thumbnails of different videos that share a design of ``kind``, visibly
+    different from each other."""
+    for _ in range(20):
+        group = _group(rng, kind, members)
+        if visibly_different(group):
+            return group
+    return group
+
+
+def _group(rng: np.random.Generator, kind: str, members: int) -> list[Image.Image]:
     design = Design(rng)
     pal = palette(rng)
     if kind == "same_background":
