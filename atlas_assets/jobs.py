@@ -20,11 +20,11 @@ discover_job = define_asset_job(
 refresh_job = define_asset_job(
     "refresh_stats",
     selection=AssetSelection.assets(
-        "channels", "channel_stats_log", "video_stats_log", "velocity_anomalies", "video_vectors"
+        "channels", "channel_stats_log", "video_stats_log", "velocity_anomalies"
     ),
     tags={LANE_TAG: "refresh"},
-    description="Refresh channels and all video statistics, scan for anomalies, embed new "
-    "thumbnails.",
+    description="Refresh channels and all video statistics, scan for anomalies (new "
+    "thumbnails are hunted by hunt_reuploads, launched by hunt_sensor).",
 )
 
 export_job = define_asset_job(

@@ -47,7 +47,8 @@ def parse_post(content_type: str, body: bytes) -> tuple[dict[str, Any], list[tup
     payload: dict[str, Any] = {}
     files: list[tuple[str, bytes]] = []
     for part in message.iter_parts():
-        data = part.get_payload(decode=True) or b""
+        decoded = part.get_payload(decode=True)
+        data = decoded if isinstance(decoded, bytes) else b""
         filename = part.get_filename()
         if filename:
             files.append((Path(filename).name, data))

@@ -1,25 +1,33 @@
-"""Re-upload detection quality of ``atlas_core.vision.compare`` on a generated set.
+"""Re-upload detection quality of ``atlas_core.vision.compare``: pairs, then end to end.
 
-    python bench/reupload.py              # default: ~12 photos + 12 thumbnails, ~1 minute
-    python bench/reupload.py --size 3     # three times as many bases
-    python bench/reupload.py --seed 7     # another draw of edits and thumbnails
+    python bench/reupload.py                       # ~2,070 template negatives, end to end
+    python bench/reupload.py --size 3              # three times as many bases
+    python bench/reupload.py --seed 7              # another draw of edits and thumbnails
+    python bench/reupload.py --no-index            # pairs only
 
-Bases: photos that ship inside scikit-image (``skimage/data/*.png|jpg``, no network; install
-with ``pip install scikit-image``) cropped to 16:9, plus synthetic YouTube-style thumbnails
-(gradient background, a face, shapes, a big outlined title). Each base is re-uploaded with
-ordinary edits (JPEG q20-40, 480x360 letterbox, 320x180 downscale, 5-15% crop, mirror, colour
-shift, text and logo overlay, border, 2-5 degree rotation, blur, and combinations). Hard
-negatives: same template with another title, same layout and palette, other crops of one
-photo, flat images, and copies of other bases.
+Bases: photos that ship inside scikit-image (``skimage/data``, no network), synthetic
+thumbnails (gradient, a face, shapes, a big outlined title) and designed thumbnails
+(``templates.py``: gradients, rays, blobs, halftone or stock-photo backgrounds, a host's
+cut-out, titles in the system's TrueType fonts at many sizes and places). Each base is
+re-uploaded with ordinary edits (JPEG q20-40, letterbox, downscale, 5-15% crop, mirror,
+colour shift, hue turn, text/"FULL VIDEO"/logo/emoji overlays, border, 1-5 degree rotation,
+blur, and combinations). Negatives: copies of other bases, the old same-template pairs,
+other crops of one photo, flat images, and template negatives (``--template-groups`` groups
+of three per kind: same background with other titles, same layout with other palettes,
+stock backgrounds shared across channels).
 
-Prints precision, recall and F1 of ``compare``'s decision, recall at precision >= 0.99 (by
-score), recall per edit, and milliseconds per comparison and per image. Last line:
-``reupload_recall_at_p99=<x> precision=<p> recall=<r>``.
+Pairs: recall per edit, false duplicates and recall at 99% precision per negative type,
+milliseconds to prepare an image and to compare prepared frames (as the hunt does). End to
+end: every image a video on its own channel in a real HNSW index (plus ``--background``
+vectors); each copy and each template image is hunted as the product hunts (stage 1, then
+``compare`` on every candidate). Last line: ``reupload_e2e_recall=<r> false_duplicates=<n>
+template_negatives=<m>``.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import io
 import os
 import string
@@ -28,9 +36,12 @@ from collections import defaultdict
 from collections.abc import Callable
 
 import numpy as np
+import templates as tpl
 from PIL import Image, ImageDraw, ImageEnhance, ImageFilter, ImageFont
 
-from atlas_core.vision import compare
+from atlas_core.vision.compare import Comparison, Frame, compare_frames
+from atlas_core.vision.embedder import MIRROR_OFFSET, PerceptualEmbedder
+from atlas_core.vision.preprocess import decode, trim_borders
 
 W, H = 640, 360
 PHOTOS = [
@@ -228,7 +239,7 @@ def e_border(rng: np.random.Generator, img: Image.Image) -> Image.Image:
 
 
 def e_rotate(rng: np.random.Generator, img: Image.Image) -> Image.Image:
-    angle = rng.uniform(2, 5) * (1 if rng.integers(0, 2) else -1)
+    angle = rng.uniform(1, 5) * (1 if rng.integers(0, 2) else -1)
     return img.rotate(angle, resample=Image.Resampling.BILINEAR, expand=False)
 
 
@@ -255,12 +266,17 @@ EDITS: dict[str, Edit] = {
     "text_overlay": e_text,
     "logo_overlay": e_logo,
     "border": e_border,
-    "rotate_2_5": e_rotate,
+    "rotate_1_5": e_rotate,
     "blur": e_blur,
     "combo_crop_mirror_jpeg": chain(e_crop, e_mirror, e_jpeg),
     "combo_colour_text_letterbox": chain(e_colour, e_text, e_letterbox),
     "combo_rotate_border_downscale": chain(e_rotate, e_border, e_downscale),
     "combo_blur_logo_crop_jpeg": chain(e_logo, e_crop, e_blur, e_jpeg),
+    "full_video_overlay": tpl.e_full_video,
+    "emoji_overlay": tpl.e_emoji,
+    "hue_shift": tpl.e_hue,
+    "combo_emoji_hue_rotate_crop": chain(tpl.e_emoji, tpl.e_hue, e_rotate, e_crop, e_jpeg),
+    "combo_full_video_mirror_border": chain(tpl.e_full_video, e_mirror, e_border),
 }
 
 
@@ -270,13 +286,14 @@ def flat(rng: np.random.Generator, noise: float) -> Image.Image:
     return Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8))
 
 
-def build(size: float, seed: int) -> list[tuple[str, bool, bytes, bytes]]:
+def build(size: float, seed: int, template_groups: int = 8) -> list[tuple[str, bool, bytes, bytes]]:
     rng = np.random.default_rng(seed)
     n = max(2, int(12 * size))
     photos = load_photos(min(n, len(PHOTOS)))
     bases: list[Image.Image] = [fit_16x9(img) for _, img in photos]
     thumbs = [(seed * 1000 + i, title(rng)) for i in range(n)]
     bases += [thumbnail(s, t) for s, t in thumbs]
+    bases += [tpl.template_base(rng) for _ in range(n)]
     pairs: list[tuple[str, bool, bytes, bytes]] = []
     originals = [jpeg(b, 92) for b in bases]
     for orig_bytes, base in zip(originals, bases, strict=True):
@@ -305,6 +322,13 @@ def build(size: float, seed: int) -> list[tuple[str, bool, bytes, bytes]]:
         top = fit_16x9(photo, (0.0, 0.0, 1.0, 0.55))
         bottom = fit_16x9(photo, (0.0, 0.45, 1.0, 1.0))
         pairs.append(("neg_other_crop", False, jpeg(top), jpeg(bottom)))
+    # Designed thumbnails that share a template: different videos, never duplicates.
+    for kind in tpl.KINDS:
+        for _ in range(template_groups):
+            group = [jpeg(img, int(rng.integers(75, 93))) for img in tpl.template_group(rng, kind)]
+            for i in range(len(group)):
+                for j in range(i + 1, len(group)):
+                    pairs.append((f"neg_tpl_{kind}", False, group[i], group[j]))
     # Flat images: never duplicates, even of themselves.
     for _ in range(n):
         a = flat(rng, float(rng.uniform(0, 4)))
@@ -328,47 +352,171 @@ def recall_at_precision(scores: np.ndarray, labels: np.ndarray, target: float) -
     return best
 
 
+def score_pairs(
+    pairs: list[tuple[str, bool, bytes, bytes]], frames: dict[bytes, Frame]
+) -> tuple[list[Comparison], list[float]]:
+    results, times = [], []
+    for _, _, a, b in pairs:
+        t0 = time.perf_counter()
+        results.append(compare_frames(frames[a], frames[b]))
+        times.append(1000 * (time.perf_counter() - t0))
+    return results, times
+
+
+def report_pairs(
+    pairs: list[tuple[str, bool, bytes, bytes]], results: list[Comparison], errors: bool
+) -> float:
+    y = np.array([label for _, label, _, _ in pairs])
+    s = np.array([r.score for r in results])
+    d = np.array([r.duplicate for r in results])
+    tp, fp, fn = int((d & y).sum()), int((d & ~y).sum()), int((~d & y).sum())
+    precision = tp / (tp + fp) if tp + fp else 1.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    print(f"pairs={len(pairs)} positives={int(y.sum())} negatives={int((~y).sum())}")
+    per: dict[str, list[int]] = defaultdict(list)
+    for i, (kind, _, _, _) in enumerate(pairs):
+        per[kind].append(i)
+    positives = [i for i in range(len(pairs)) if y[i]]
+    for kind, idx in per.items():
+        ks = s[idx]
+        if kind.startswith("neg_"):
+            # recall at 99% precision against this negative type alone
+            sel = positives + idx
+            at99 = recall_at_precision(s[sel], y[sel], 0.99)
+            print(
+                f"  {kind:32s} false_duplicates={int(d[idx].sum())}/{len(idx)} "
+                f"recall_at_p99={at99:.3f} score max={ks.max():.3f}"
+            )
+        else:
+            print(
+                f"  {kind:32s} recall={d[idx].mean():.3f} (n={len(idx)}) score min={ks.min():.3f}"
+            )
+        if errors:
+            for i in idx:
+                if d[i] != y[i]:
+                    print(f"    error {kind}: label={y[i]} {results[i]}")
+    at99 = recall_at_precision(s, y, 0.99)
+    templates = [i for i, p in enumerate(pairs) if p[0].startswith("neg_tpl_")]
+    print(f"precision={precision:.4f} recall={recall:.4f} recall_at_p99={at99:.4f}")
+    print(f"template negatives={len(templates)} false_duplicates={int(d[templates].sum())}")
+    return at99
+
+
+async def end_to_end(
+    pairs: list[tuple[str, bool, bytes, bytes]],
+    frames: dict[bytes, Frame],
+    background_rows: int,
+    seed: int,
+    database_url: str | None,
+) -> tuple[float, int, int, dict[str, int]]:
+    """Every image a video on its own channel in a real index (plus background vectors);
+    each copy and each template image is hunted as the product hunts: stage 1
+    (``candidates_other_channel``) and ``compare`` on every candidate. Returns (recall of
+    originals, false duplicates among template images, template pairs, false by kind)."""
+    import psycopg
+    from index import Video, background, load_index, scratch_index
+    from pgvector.psycopg import register_vector_async
+
+    from atlas_core.store.vectors import candidates_other_channel
+
+    embedder = PerceptualEmbedder()
+    ident: dict[bytes, int] = {}
+    kind_of: dict[bytes, str] = {}
+    for kind, label, a, b in pairs:
+        if not label and not kind.startswith("neg_tpl_"):
+            continue  # copies of other bases: their identity is not tracked here
+        ia = ident.setdefault(a, len(ident))
+        if label:
+            ident.setdefault(b, ia)
+        else:
+            ident.setdefault(b, len(ident))
+        if kind.startswith("neg_tpl_"):
+            kind_of[a] = kind_of[b] = kind
+    ids = {img: f"img{i:07d}" for i, img in enumerate(ident)}
+    videos = []
+    seeds = []
+    for img, vid in ids.items():
+        rgb = decode(img, at_least=320)
+        trimmed = trim_borders(rgb)
+        v = embedder.embed_rgb(trimmed)
+        m = embedder.embed_rgb(np.ascontiguousarray(trimmed[:, ::-1]))
+        seeds.append(v)
+        videos.append(Video(vid, "UC" + vid, [(0, v), (MIRROR_OFFSET, m)]))
+    rng = np.random.default_rng(seed)
+    bg = background(np.array(seeds), background_rows, rng)
+    videos += [Video(f"bg{j:08d}", f"UCbg{j // 100:08d}", [(0, bg[j])]) for j in range(len(bg))]
+    by_id = {vid: img for img, vid in ids.items()}
+    copies = [(b, a) for kind, label, a, b in pairs if label]
+    hunted = list(dict.fromkeys([b for b, _ in copies] + list(kind_of)))
+    found: set[tuple[bytes, bytes]] = set()
+    false_pairs: set[frozenset[str]] = set()
+    false_kind: dict[str, int] = defaultdict(int)
+    with scratch_index(database_url) as dsn:
+        async with await psycopg.AsyncConnection.connect(dsn, autocommit=True) as conn:
+            await register_vector_async(conn)
+            took = await load_index(conn, videos, embedder.name)
+            rows = sum(len(v.vectors) for v in videos)
+            print(f"end to end: {rows:,} vectors ({len(ids)} images), HNSW {took['hnsw_s']:.0f}s")
+            for img in hunted:
+                cands = await candidates_other_channel(conn, ids[img], embedder=embedder.name)
+                seen: set[str] = set()
+                for c in cands:
+                    if c.match_video_id in seen or c.match_video_id not in by_id:
+                        continue
+                    seen.add(c.match_video_id)
+                    stored = by_id[c.match_video_id]
+                    if not compare_frames(frames[stored], frames[img]).duplicate:
+                        continue
+                    if ident[stored] == ident[img]:
+                        found.add((img, stored))
+                    else:
+                        pair = frozenset((ids[img], c.match_video_id))
+                        if pair not in false_pairs:
+                            false_pairs.add(pair)
+                            false_kind[kind_of.get(img, kind_of.get(stored, "other"))] += 1
+    recall = float(np.mean([(b, a) in found for b, a in copies]))
+    template_pairs = sum(1 for p in pairs if p[0].startswith("neg_tpl_"))
+    return recall, sum(false_kind.values()), template_pairs, dict(false_kind)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--size", type=float, default=1.0, help="scale of the set (1 = default)")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--template-groups", type=int, default=230, help="groups of 3 per template kind"
+    )
+    parser.add_argument("--background", type=int, default=5000, help="background vectors")
+    parser.add_argument("--no-index", action="store_true", help="pairs only, no end to end")
+    parser.add_argument("--database-url", help="a PostgreSQL server (default: embedded)")
     parser.add_argument("--show-errors", action="store_true")
     args = parser.parse_args()
-    pairs = build(args.size, args.seed)
-    scores, labels, decisions, kinds = [], [], [], []
-    started = time.perf_counter()
-    for kind, label, a, b in pairs:
-        result = compare(a, b)
-        scores.append(result.score)
-        labels.append(label)
-        decisions.append(result.duplicate)
-        kinds.append(kind)
-        if args.show_errors and result.duplicate != label:
-            print(f"  error {kind}: label={label} {result}")
-    elapsed = time.perf_counter() - started
-    s, y, d = np.array(scores), np.array(labels), np.array(decisions)
-    tp, fp, fn = int((d & y).sum()), int((d & ~y).sum()), int((~d & y).sum())
-    precision = tp / (tp + fp) if tp + fp else 1.0
-    recall = tp / (tp + fn) if tp + fn else 0.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    at99 = recall_at_precision(s, y, 0.99)
-    print(f"pairs={len(pairs)} positives={int(y.sum())} negatives={int((~y).sum())}")
-    per: dict[str, list[bool]] = defaultdict(list)
-    per_score: dict[str, list[float]] = defaultdict(list)
-    for kind, label, dec, score in zip(kinds, labels, decisions, scores, strict=True):
-        per[kind].append(dec == label)
-        per_score[kind].append(score)
-    for kind, ok in per.items():
-        what = "recall" if not kind.startswith("neg_") else "correct"
-        ks = per_score[kind]
-        print(
-            f"  {kind:32s} {what}={np.mean(ok):.3f} (n={len(ok)}) "
-            f"score min={min(ks):.3f} max={max(ks):.3f}"
-        )
-    print(f"ms_per_comparison={1000 * elapsed / len(pairs):.1f}")
-    print(f"ms_per_image={1000 * elapsed / (2 * len(pairs)):.1f}")
-    print(f"precision={precision:.4f} recall={recall:.4f} f1={f1:.4f}")
-    print(f"reupload_recall_at_p99={at99:.4f} precision={precision:.4f} recall={recall:.4f}")
+    pairs = build(args.size, args.seed, args.template_groups)
+    t0 = time.perf_counter()
+    frames: dict[bytes, Frame] = {}
+    for _, _, a, b in pairs:
+        for img in (a, b):
+            if img not in frames:
+                frames[img] = Frame.of(img)
+                frames[img].mirror  # noqa: B018  # the candidate side's mirror keypoints
+    prep_ms = 1000 * (time.perf_counter() - t0) / len(frames)
+    results, times = score_pairs(pairs, frames)
+    report_pairs(pairs, results, args.show_errors)
+    print(f"ms_per_image_prepared={prep_ms:.1f} (decode, trim, keypoints and mirror keypoints)")
+    print(
+        f"compare_ms_per_pair (prepared frames) p50={np.percentile(times, 50):.1f} "
+        f"mean={np.mean(times):.1f} p95={np.percentile(times, 95):.1f}"
+    )
+    if args.no_index:
+        return
+    recall, false, template_pairs, by_kind = asyncio.run(
+        end_to_end(pairs, frames, args.background, args.seed, args.database_url)
+    )
+    print(f"end-to-end false duplicates by kind: {by_kind or 'none'}")
+    print(
+        f"reupload_e2e_recall={recall:.4f} false_duplicates={false} "
+        f"template_negatives={template_pairs}"
+    )
 
 
 if __name__ == "__main__":

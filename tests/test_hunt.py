@@ -8,11 +8,16 @@ import io
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
+import psycopg
 import pytest
 from atlas_simulator import ManualClock, SimulatorServer
+from dagster import DagsterInstance, RunRequest, SkipReason, build_sensor_context
 from PIL import Image
 from webhook_sink import WebhookSink
 
+from atlas_assets.assets.vision import hunt_sensor, video_vectors
+from atlas_assets.jobs import refresh_job
+from atlas_assets.resources import DatabaseResource
 from atlas_core.notifications import AlertChannel, escape_markdown
 from atlas_core.pipeline import Services, discover_videos, embed_new_videos, refresh_channels
 from atlas_core.pipeline.alerts import deliver_alerts
@@ -121,3 +126,25 @@ async def test_the_original_is_the_earlier_upload_even_when_stored_later(
             "SELECT original_id FROM reupload_pairs WHERE %s IN (video_a, video_b)", (copy,)
         )
         assert await cur.fetchall() == [(original,)]
+
+
+def test_hunt_sensor_requests_a_run_for_new_videos_once(database_dsn: str) -> None:
+    """The hunt runs as its own job, off the refresh: the sensor asks for one run per new
+    queue of videos without vectors, and none when nothing waits."""
+    database = {"database": DatabaseResource(database_url=database_dsn)}
+    instance = DagsterInstance.ephemeral()
+    first = hunt_sensor(build_sensor_context(instance=instance, resources=database))
+    assert isinstance(first, SkipReason) and "no video" in (first.skip_message or "")
+    with psycopg.connect(database_dsn) as conn:
+        conn.execute("INSERT INTO channels (id, title) VALUES ('UCa', 'A')")
+        conn.execute("INSERT INTO videos (id, channel_id, title) VALUES ('v1', 'UCa', 't')")
+        conn.execute("INSERT INTO watchlist (channel_id) VALUES ('UCa')")
+    context = build_sensor_context(instance=instance, resources=database)
+    request = hunt_sensor(context)
+    assert isinstance(request, RunRequest) and request.tags["atlas/hunt_waiting"] == "1"
+    again = hunt_sensor(
+        build_sensor_context(instance=instance, cursor=context.cursor, resources=database)
+    )
+    assert isinstance(again, SkipReason) and "already requested" in (again.skip_message or "")
+    assert "video_vectors" not in str(refresh_job.selection)  # a refresh never waits on it
+    assert video_vectors.op.pool == "vision"

@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import numpy as np
 import pytest
 
 from atlas_core.database import DatabaseManager
-from atlas_core.store.vectors import nearest_other_channel, write_vectors
+from atlas_core.store.vectors import (
+    clear_thumbnail_attempts,
+    compare_frames_of,
+    hunt_queue,
+    nearest_other_channel,
+    record_thumbnail_failure,
+    thumbnail_attempts,
+    videos_without_vectors,
+    videos_without_vectors_by_reason,
+    write_compare_frame,
+    write_vectors,
+)
 
 
 async def _seed(db: DatabaseManager) -> None:
@@ -64,3 +77,42 @@ async def test_rewrite_replaces_and_bad_shapes_are_refused(db: DatabaseManager) 
     with pytest.raises(ValueError, match="finite"):
         async with db.get_connection() as conn:
             await write_vectors(conn, [("orig", 1, bad, "a")])
+
+
+async def test_thumbnail_failures_wait_for_retry_and_permanent_ones_leave_the_queue(
+    db: DatabaseManager,
+) -> None:
+    await _seed(db)
+    async with db.get_connection() as conn:
+        await conn.execute("INSERT INTO watchlist (channel_id) VALUES ('UCa'), ('UCb')")
+        assert set(await videos_without_vectors(conn)) == {"orig", "copy", "other", "sib"}
+        # transient: out of the queue until its retry is due, then back in
+        first = await record_thumbnail_failure(conn, "copy", "frame 0: HTTP 503", False, 3600)
+        again = await record_thumbnail_failure(conn, "copy", "frame 0: HTTP 503", False, -1)
+        assert (first.attempts, again.attempts) == (1, 2)
+        assert await thumbnail_attempts(conn, "copy") == 2
+        assert "copy" in await videos_without_vectors(conn)
+        await record_thumbnail_failure(conn, "copy", "frame 0: ConnectError", False, 3600)
+        assert "copy" not in await videos_without_vectors(conn)
+        # permanent: gone for good, and counted by reason
+        await record_thumbnail_failure(conn, "other", "frame 0: HTTP 404", True, 0)
+        await record_thumbnail_failure(conn, "sib", "undecodable: not an image", True, 0)
+        assert set(await videos_without_vectors(conn)) == {"orig"}
+        reasons = await videos_without_vectors_by_reason(conn)
+        assert reasons == {"pending": 1, "retrying": 1, "thumbnail_gone": 1, "undecodable": 1}
+        await conn.commit()  # the sensor reads over its own connection
+        waiting, _ = await asyncio.to_thread(hunt_queue, conn.info.dsn)
+        assert waiting == 1
+        # a success clears the record
+        await clear_thumbnail_attempts(conn, "copy")
+        assert await thumbnail_attempts(conn, "copy") == 0
+
+
+async def test_compare_frames_are_kept_per_version(db: DatabaseManager) -> None:
+    await _seed(db)
+    async with db.get_connection() as conn:
+        await write_compare_frame(conn, "orig", 0, "v1", b"one")
+        await write_compare_frame(conn, "orig", 0, "v1", b"two")  # replaced
+        await write_compare_frame(conn, "copy", 0, "v0", b"old")
+        assert await compare_frames_of(conn, ["orig", "copy", "nope"], "v1") == {"orig": b"two"}
+        assert await compare_frames_of(conn, [], "v1") == {}

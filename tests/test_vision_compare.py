@@ -8,6 +8,7 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont
 from vision_images import jpeg, letterbox, scene, template
 
 from atlas_core.vision import Comparison, compare
+from atlas_core.vision.compare import Frame, compare_frames
 from atlas_core.vision.preprocess import decode, prepare, quality, to_gray, trim_borders
 
 
@@ -114,3 +115,41 @@ def _overlay(im: Image.Image) -> Image.Image:
     d.rounded_rectangle((540, 270, 620, 340), radius=10, fill=(200, 30, 30))
     d.text((20, 300), "REUPLOAD", font=ImageFont.load_default(size=36), fill="yellow")
     return im
+
+
+def _titled(background: Image.Image, title: str, xy: tuple[int, int] = (30, 30)) -> Image.Image:
+    im = background.copy()
+    ImageDraw.Draw(im).text(
+        xy,
+        title,
+        font=ImageFont.load_default(size=44),
+        fill="white",
+        stroke_width=3,
+        stroke_fill="black",
+    )
+    return im
+
+
+def test_a_shared_stock_background_with_another_title_is_not_a_duplicate() -> None:
+    """Two channels' thumbnails on one stock photo, each with its own title: the titles
+    conflict, the shared background does not make them copies."""
+    stock = scene(21)
+    a = _titled(stock, "I TRIED IT\nFOR 24 HOURS")
+    b = _titled(stock, "WORST DAY\nOF MY LIFE")
+    result = compare(jpeg(a), jpeg(b))
+    assert not result.duplicate, result
+    assert result.conflicts > 0
+    # ...while a re-upload of one with its own caption and a crop is a duplicate
+    copy = _titled(a, "FULL VIDEO", (330, 300)).crop((20, 10, 620, 350))
+    assert compare(jpeg(a), jpeg(copy, 40)).duplicate
+
+
+def test_prepared_frames_round_trip_and_decide_alike() -> None:
+    original, copy = scene(22), scene(22).rotate(3, resample=Image.Resampling.BILINEAR)
+    stored = Frame.from_bytes(Frame.of(jpeg(original)).to_bytes())
+    direct = compare(jpeg(original), jpeg(copy))
+    cached = compare_frames(stored, Frame.of(jpeg(copy)))
+    assert direct.duplicate and cached.duplicate
+    assert abs(direct.score - cached.score) < 1e-6
+    with pytest.raises(ValueError, match="not a stored compare frame"):
+        Frame.from_bytes(b"junk")

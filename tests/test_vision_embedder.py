@@ -80,3 +80,21 @@ def test_perceptual_embedder_trims_bars_and_mirror_rows_match_mirrored_copies() 
     flipped = embedder.embed(jpeg(original.transpose(Image.Transpose.FLIP_LEFT_RIGHT)))
     assert cos(embedder.embed(mirrored(jpeg(original))), flipped) > 0.98
     assert cos(vec, flipped) < 0.9
+
+
+def test_mirror_row_from_the_flipped_array_and_copies_stay_near() -> None:
+    embedder = PerceptualEmbedder()
+    original = scene(4)
+    rgb = np.asarray(original)
+    flipped = embedder.embed_rgb(np.ascontiguousarray(rgb[:, ::-1]))
+    assert cos(flipped, embedder.embed(mirrored(jpeg(original)))) > 0.99
+    vec = embedder.embed(jpeg(original))
+    w, h = original.size
+    centred = original.crop((int(0.05 * w), int(0.05 * h), int(0.95 * w), int(0.95 * h)))
+    rotated = original.rotate(5, resample=Image.Resampling.BILINEAR)
+    others = max(cos(vec, embedder.embed(jpeg(scene(s)))) for s in range(5, 12))
+    for edited in (centred, rotated, letterbox(original)):
+        assert cos(vec, embedder.embed(jpeg(edited, 50))) > 0.9 > 0.2 > others
+    # A crop from two sides only shifts the picture: further, still far nearer than others.
+    one_sided = original.crop((int(0.1 * w), int(0.05 * h), w, h))
+    assert cos(vec, embedder.embed(jpeg(one_sided, 50))) > 0.5 > others

@@ -10,6 +10,8 @@ stored frame and the new video's: it alone decides.
 from __future__ import annotations
 
 import asyncio
+import logging
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -24,18 +26,26 @@ from atlas_core.store.vectors import (
     Match,
     VectorRow,
     candidates_other_channel,
+    clear_thumbnail_attempts,
+    compare_frames_of,
     drop_other_embedders,
     record_reupload_pair,
+    record_thumbnail_failure,
     record_vector_skip,
     reupload_pair_known,
+    thumbnail_attempts,
     videos_needing_embedder,
     videos_without_vectors,
+    write_compare_frame,
     write_vectors,
 )
 from atlas_core.store.videos import video_origins
-from atlas_core.vision.compare import Comparison, compare
-from atlas_core.vision.embedder import MIRROR_OFFSET, Embedder, mirrored
-from atlas_core.vision.frames import fetch_frames
+from atlas_core.vision.compare import FRAME_VERSION, Comparison, Frame, compare_frames
+from atlas_core.vision.embedder import MIRROR_OFFSET, Embedder
+from atlas_core.vision.frames import FrameFailure, fetch_frames_checked
+from atlas_core.vision.preprocess import WORK_SIZE, decode, prepare, trim_borders
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -44,45 +54,130 @@ class VectorsRun:
     vectors: int
     matches: list[Match] = field(default_factory=list)
     units: int = 0
+    # Seconds spent per stage: fetch (thumbnails), embed (decode, vectors, compare frame),
+    # store (vault evidence, rows), ann (stage 1 queries), compare (stage 2, incl. reports).
+    stages: dict[str, float] = field(default_factory=dict)
+    comparisons: int = 0
+
+
+# Thumbnail fetch failures: a transient one (no answer, 5xx, 429) is retried on a later run
+# after RETRY_BASE_SECONDS x 2^(attempts-1) (at most RETRY_MAX_SECONDS); 404/410 ends the
+# video's hunt after GONE_TRIES answers; an undecodable image ends it at once.
+RETRY_BASE_SECONDS = 900.0
+RETRY_MAX_SECONDS = 86400.0
+GONE_TRIES = 3
+PROGRESS_EVERY = 25
+
+
+def retry_delay(attempts: int) -> float:
+    return float(min(RETRY_MAX_SECONDS, RETRY_BASE_SECONDS * 2 ** max(0, attempts - 1)))
+
+
+@dataclass(frozen=True)
+class Embedded:
+    """A video's rows and the prepared compare frame of its frame 0."""
+
+    rows: list[VectorRow]
+    frame: Frame
+
+
+async def _thumbnail_failed(
+    svc: Services, video_id: str, failures: list[FrameFailure], undecodable: str | None = None
+) -> None:
+    async with svc.db.get_connection() as conn:
+        tries = await thumbnail_attempts(conn, video_id) + 1
+        if undecodable is not None:
+            error, permanent = f"undecodable: {undecodable}", True
+        else:
+            gone = bool(failures) and all(f.gone for f in failures)
+            error = "; ".join(f"frame {f.index}: {f.error}" for f in failures) or "no thumbnail"
+            permanent = gone and tries >= GONE_TRIES
+        await record_thumbnail_failure(conn, video_id, error, permanent, retry_delay(tries))
+    payload = {"reason": error, "attempts": tries, "permanent": permanent}
+    await svc.events.emit("vectors.thumbnail_failed", video_id, payload)
 
 
 async def embed_new_videos(svc: Services, limit: int = 500) -> VectorsRun:
+    """Embed the frames of videos without vectors and hunt each for re-uploads. Logs its
+    progress every PROGRESS_EVERY videos."""
     before = svc.youtube.units_spent
     async with svc.db.get_connection() as conn:
         pending = await videos_without_vectors(conn, limit)
     # Thumbnail URLs come from the API (one call per 50 videos), never guessed.
-    details = await svc.youtube.videos(pending)
+    details = await svc.youtube.videos(pending) if pending else None
+    found = details.found if details else []
     vectors = 0
-    embedded: list[str] = []
-    frames_of: dict[str, list[tuple[int, bytes]]] = {}
-    for video in details.found:
-        frames = await fetch_frames(svc.http, video.thumbnails, svc.settings.COMPLIANCE_MODE)
-        try:
-            if not frames:
-                raise ValueError("no thumbnail could be fetched")
-            # Decoding and embedding is CPU work: keep it off the event loop.
-            rows = await asyncio.to_thread(embed_rows, svc.embedder, video.id, frames)
-        except ValueError as exc:  # one bad video must not stall the queue for the others
-            async with svc.db.get_connection() as conn:
-                await record_vector_skip(conn, video.id, "embed", svc.embedder.name, str(exc))
-            await svc.events.emit("vectors.skipped", video.id, {"reason": str(exc)})
+    matches: list[Match] = []
+    embedded = 0
+    started = time.monotonic()
+    stages = {"fetch": 0.0, "embed": 0.0, "store": 0.0, "ann": 0.0, "compare": 0.0}
+    counts = {"comparisons": 0}
+    for done, video in enumerate(found, 1):
+        t0 = time.perf_counter()
+        frames, failures = await fetch_frames_checked(
+            svc.http, video.thumbnails, svc.settings.COMPLIANCE_MODE
+        )
+        stages["fetch"] += time.perf_counter() - t0
+        if not frames:
+            await _thumbnail_failed(svc, video.id, failures)
             continue
+        t0 = time.perf_counter()
+        try:
+            # Decoding and embedding is CPU work: keep it off the event loop.
+            made = await asyncio.to_thread(embed_video, svc.embedder, video.id, frames)
+        except ValueError as exc:  # one bad video must not stall the queue for the others
+            await _thumbnail_failed(svc, video.id, failures, undecodable=str(exc))
+            continue
+        t1 = time.perf_counter()
+        stages["embed"] += t1 - t0
         # Evidence first: a video only counts as done once its frames are in the vault.
         await asyncio.to_thread(svc.vault.store_visual_evidence, video.id, frames)
-        # The vectors, the matches they reveal and their HUNT alerts: one transaction.
-        async with svc.db.get_connection() as conn:
-            vectors += await write_vectors(conn, rows, svc.embedder.name)
-        embedded.append(video.id)
-        frames_of[video.id] = frames
-    matches: list[Match] = []
-    for video_id in embedded:
-        matches += await hunt_reuploads(svc, video_id, dict(frames_of[video_id]))
+        async with svc.db.get_connection() as conn, conn.transaction():
+            vectors += await write_vectors(conn, made.rows, svc.embedder.name)
+            await write_compare_frame(
+                conn, video.id, frames[0][0], FRAME_VERSION, made.frame.to_bytes()
+            )
+            await clear_thumbnail_attempts(conn, video.id)
+        stages["store"] += time.perf_counter() - t1
+        embedded += 1
+        matches += await hunt_reuploads(
+            svc, video.id, dict(frames), frame=made.frame, stages=stages, counts=counts
+        )
+        if done % PROGRESS_EVERY == 0 or done == len(found):
+            logger.info(
+                "hunt: %d/%d videos (%d embedded, %d suspected re-uploads, %.1fs)",
+                done,
+                len(found),
+                embedded,
+                len(matches),
+                time.monotonic() - started,
+            )
     return VectorsRun(
-        videos=len(embedded),
+        videos=embedded,
         vectors=vectors,
         matches=matches,
         units=svc.youtube.units_spent - before,
+        stages={k: round(v, 4) for k, v in stages.items()},
+        comparisons=counts["comparisons"],
     )
+
+
+def embed_video(embedder: Embedder, video_id: str, frames: list[tuple[int, bytes]]) -> Embedded:
+    """The rows of ``embed_rows`` and frame 0's compare frame, from one decoding per frame."""
+    rows: list[VectorRow] = []
+    frame: Frame | None = None
+    source = f"thumbnail:{embedder.name}"
+    for index, image in frames:
+        rgb = decode(image, at_least=WORK_SIZE)  # reduced-scale JPEG decoding: fast
+        trimmed = trim_borders(rgb)
+        rows.append((video_id, index, embedder.embed_rgb(trimmed), source))
+        flipped = np.ascontiguousarray(trimmed[:, ::-1])  # the mirror, never re-encoded
+        rows.append((video_id, MIRROR_OFFSET + index, embedder.embed_rgb(flipped), source))
+        if frame is None:
+            frame = Frame.from_prepared(prepare(rgb))
+    if frame is None:
+        raise ValueError(f"no frames for {video_id}")
+    return Embedded(rows, frame)
 
 
 def embed_all(embedder: Embedder, frames: list[tuple[int, bytes]]) -> list[np.ndarray]:
@@ -96,40 +191,111 @@ def embed_rows(
     source = f"thumbnail:{embedder.name}"
     rows: list[VectorRow] = []
     for index, image in frames:
-        rows.append((video_id, index, embedder.embed(image), source))
-        rows.append((video_id, MIRROR_OFFSET + index, embedder.embed(mirrored(image)), source))
+        # Reduced-scale JPEG decoding (fast), bars trimmed once for both rows.
+        rgb = trim_borders(decode(image, at_least=WORK_SIZE))
+        rows.append((video_id, index, embedder.embed_rgb(rgb), source))
+        flipped = np.ascontiguousarray(rgb[:, ::-1])  # the mirror, never re-encoded
+        rows.append((video_id, MIRROR_OFFSET + index, embedder.embed_rgb(flipped), source))
     return rows
 
 
+async def stored_compare_frames(svc: Services, video_ids: list[str]) -> dict[str, Frame]:
+    """The prepared compare frames of stored videos: from ``compare_frames``, else from the
+    vault's evidence (prepared once, then kept)."""
+    async with svc.db.get_connection() as conn:
+        blobs = await compare_frames_of(conn, video_ids, FRAME_VERSION)
+    out: dict[str, Frame] = {}
+    for video_id in video_ids:
+        blob = blobs.get(video_id)
+        if blob is not None:
+            try:
+                out[video_id] = Frame.from_bytes(blob)
+                continue
+            except ValueError:
+                pass
+        image = await asyncio.to_thread(svc.vault.fetch_bytes, f"{evidence_prefix(video_id)}0.jpg")
+        if image is None:
+            continue
+        try:
+            frame = await asyncio.to_thread(Frame.of, image)
+        except ValueError:
+            continue
+        async with svc.db.get_connection() as conn:
+            await write_compare_frame(conn, video_id, 0, FRAME_VERSION, frame.to_bytes())
+        out[video_id] = frame
+    return out
+
+
 async def hunt_reuploads(
-    svc: Services, video_id: str, frames: dict[int, bytes], k: int = CANDIDATES
+    svc: Services,
+    video_id: str,
+    frames: dict[int, bytes],
+    k: int = CANDIDATES,
+    frame: Frame | None = None,
+    stages: dict[str, float] | None = None,
+    counts: dict[str, int] | None = None,
 ) -> list[Match]:
-    """Stage 1: other channels' nearest frames (HNSW, top-k). Stage 2: ``compare`` decides.
+    """Stage 1: other channels' nearest frames (HNSW, top-k). Stage 2: ``compare`` decides,
+    on prepared frames (the stored videos' from ``compare_frames``; ``frame``: this video's,
+    prepared from ``frames`` when not given).
     The original is the video published first (this one, when its date is earlier, though it
     was stored later: a channel added to the watchlist after its copier); each pair alerts
-    once, ever."""
+    once, ever. ``stages``/``counts``: seconds per stage and comparisons, added to."""
+    stages = stages if stages is not None else {}
+    counts = counts if counts is not None else {}
+    t0 = time.perf_counter()
     async with svc.db.get_connection() as conn:
         candidates = await candidates_other_channel(conn, video_id, k, embedder=svc.embedder.name)
+    t1 = time.perf_counter()
+    stages["ann"] = stages.get("ann", 0.0) + t1 - t0
+    try:
+        return await _verify(svc, video_id, frames, candidates, frame, counts)
+    finally:
+        stages["compare"] = stages.get("compare", 0.0) + time.perf_counter() - t1
+
+
+async def _verify(
+    svc: Services,
+    video_id: str,
+    frames: dict[int, bytes],
+    candidates: list[Candidate],
+    frame: Frame | None,
+    counts: dict[str, int],
+) -> list[Match]:
     best: dict[str, Candidate] = {}
     for c in candidates:  # sorted by distance: keep each other video's nearest frame
         best.setdefault(c.match_video_id, c)
-    found: list[Match] = []
+    mine = frames.get(0) or next(iter(frames.values()), None)
+    if not best or mine is None:
+        return []
+    unknown: list[Candidate] = []
     for c in best.values():
         async with svc.db.get_connection() as conn:
-            if await reupload_pair_known(conn, video_id, c.match_video_id):
-                continue
+            if not await reupload_pair_known(conn, video_id, c.match_video_id):
+                unknown.append(c)
+    if not unknown:
+        return []
+    if frame is None:
+        try:
+            frame = await asyncio.to_thread(Frame.of, mine)
+        except ValueError:
+            return []
+    stored = await stored_compare_frames(svc, [c.match_video_id for c in unknown])
+    found: list[Match] = []
+    for c in unknown:
+        theirs = stored.get(c.match_video_id)
+        if theirs is None:
+            continue
+        result = await asyncio.to_thread(compare_frames, theirs, frame)
+        counts["comparisons"] = counts.get("comparisons", 0) + 1
+        if not result.duplicate:
+            continue
         original = await asyncio.to_thread(
             svc.vault.fetch_bytes, f"{evidence_prefix(c.match_video_id)}0.jpg"
         )
-        mine = frames.get(0) or next(iter(frames.values()), None)
-        if original is None or mine is None:
+        if original is None:
             continue
-        try:
-            result = await asyncio.to_thread(compare, original, mine)
-        except ValueError:
-            continue
-        if not result.duplicate:
-            continue
+        copy = mine
         match = Match(video_id, c.frame_index, c.match_video_id, c.match_channel_id, c.distance)
         async with svc.db.get_connection() as conn:
             origins = await video_origins(conn, [video_id, c.match_video_id])
@@ -140,9 +306,9 @@ async def hunt_reuploads(
                 match = Match(
                     c.match_video_id, c.match_frame_index, video_id, me.channel_id, c.distance
                 )
-                original, mine = mine, original
+                original, copy = copy, original
         titles = {v: o.title for v, o in origins.items()}
-        await report_reupload(svc, match, original, mine, result, titles)
+        await report_reupload(svc, match, original, copy, result, titles)
         found.append(match)
     return found
 
@@ -239,6 +405,8 @@ async def reembed(svc: Services, batch: int = 200, max_batches: int | None = Non
             try:
                 frames = await asyncio.to_thread(stored_frames, svc, video_id)
                 rows = await asyncio.to_thread(embed_rows, svc.embedder, video_id, frames)
+                if not rows:
+                    raise ValueError(f"no frames for {video_id}")
             except ValueError as exc:
                 payload = {"embedder": name, "reason": str(exc)}
                 async with svc.db.get_connection() as conn:

@@ -13,11 +13,13 @@ from dataclasses import dataclass
 import numpy as np
 from psycopg import AsyncConnection
 
+from atlas_core.store.connect import connect
+
 # The video_vectors.vector column's width (vector(512)) and the name of the default
-# embedder (PerceptualEmbedder.name), the one older rows were written with. Plain values:
-# the store does not import the vision code (tests/test_architecture.py checks they agree).
+# embedder (PerceptualEmbedder.name). Plain values: the store does not import the vision
+# code (tests/test_architecture.py checks they agree).
 DIMENSION = 512
-DEFAULT_EMBEDDER = "perceptual-32x16-trim"
+DEFAULT_EMBEDDER = "perceptual-centre-32x16-v2"
 
 VectorRow = tuple[str, int, np.ndarray, str]
 
@@ -55,17 +57,25 @@ async def write_vectors(
     return len(rows)
 
 
-async def videos_without_vectors(conn: AsyncConnection, limit: int = 500) -> list[str]:
-    """Tracked videos that have no frame vectors yet, newest first. Videos the API reports
-    gone (``videos.missing_since``) or whose thumbnails could not be embedded (a ``vector_skips``
-    row) are left out, so they never block the queue."""
-    cur = await conn.execute(
-        """SELECT v.id FROM videos v
+# The hunt's queue: watched videos without vectors, except those the API reports gone, whose
+# thumbnails could not be embedded, or whose thumbnail fetch failed for good or waits to retry.
+_HUNT_QUEUE = """FROM videos v
            JOIN watchlist w ON w.channel_id = v.channel_id
            WHERE v.missing_since IS NULL
              AND NOT EXISTS (SELECT 1 FROM video_vectors vv WHERE vv.video_id = v.id)
              AND NOT EXISTS (SELECT 1 FROM vector_skips k
                              WHERE k.video_id = v.id AND k.stage = 'embed')
+             AND NOT EXISTS (SELECT 1 FROM thumbnail_attempts t WHERE t.video_id = v.id
+                               AND (t.permanent OR t.next_attempt_at > NOW()))"""
+
+
+async def videos_without_vectors(conn: AsyncConnection, limit: int = 500) -> list[str]:
+    """Tracked videos that have no frame vectors yet, newest first. Videos the API reports
+    gone (``videos.missing_since``), whose thumbnails could not be embedded (a ``vector_skips``
+    row), whose thumbnail fetch failed for good or is waiting for its retry
+    (``thumbnail_attempts``) are left out, so they never block the queue."""
+    cur = await conn.execute(
+        f"""SELECT v.id {_HUNT_QUEUE}
            ORDER BY v.published_at DESC NULLS LAST, v.id LIMIT %s""",
         (limit,),
     )
@@ -75,7 +85,9 @@ async def videos_without_vectors(conn: AsyncConnection, limit: int = 500) -> lis
 # Stage 1 of the hunt: a generous top-k, served by the HNSW index with the channel filter
 # applied during the scan (pgvector >= 0.8 iterative scans keep scanning until k rows pass).
 CANDIDATES = 20
-EF_SEARCH = 1000  # pgvector maximum; bench/ann.py: recall@10 0.9975 at 20k (200 gave 0.89)
+# bench/ann.py (planted near-copies, other channels, iterative scan): at 20k vectors the
+# HNSW scan found every copy that exact search finds from ef_search 40 on; 100 keeps a margin.
+EF_SEARCH = 100
 MAX_SCAN_TUPLES = 40000
 
 
@@ -218,3 +230,105 @@ async def nearest_other_channel(
         (per_frame, video_id, max_distance),
     )
     return [Match(r[0], r[1], r[2], r[3], float(r[4])) for r in await cur.fetchall()]
+
+
+async def write_compare_frame(
+    conn: AsyncConnection, video_id: str, frame_index: int, version: str, data: bytes
+) -> None:
+    """Store (or replace) the prepared compare frame of a video (``Frame.to_bytes``)."""
+    await conn.execute(
+        """INSERT INTO compare_frames (video_id, frame_index, version, data)
+           VALUES (%s, %s, %s, %s)
+           ON CONFLICT (video_id) DO UPDATE SET frame_index = EXCLUDED.frame_index,
+             version = EXCLUDED.version, data = EXCLUDED.data, created_at = NOW()""",
+        (video_id, frame_index, version, data),
+    )
+
+
+async def compare_frames_of(
+    conn: AsyncConnection, video_ids: Sequence[str], version: str
+) -> dict[str, bytes]:
+    """The stored compare frames of these videos made by ``version`` (others are left out:
+    the caller prepares them again)."""
+    if not video_ids:
+        return {}
+    cur = await conn.execute(
+        "SELECT video_id, data FROM compare_frames WHERE video_id = ANY(%s) AND version = %s",
+        (list(video_ids), version),
+    )
+    return {row[0]: bytes(row[1]) for row in await cur.fetchall()}
+
+
+@dataclass(frozen=True)
+class ThumbnailAttempt:
+    video_id: str
+    attempts: int
+    last_error: str
+    permanent: bool
+
+
+async def record_thumbnail_failure(
+    conn: AsyncConnection,
+    video_id: str,
+    error: str,
+    permanent: bool,
+    retry_after_seconds: float,
+) -> ThumbnailAttempt:
+    """Count a failed thumbnail fetch; the video is retried after ``retry_after_seconds``
+    unless ``permanent`` (its hunt ends)."""
+    cur = await conn.execute(
+        """INSERT INTO thumbnail_attempts
+             (video_id, attempts, last_error, permanent, next_attempt_at)
+           VALUES (%s, 1, %s, %s, NOW() + make_interval(secs => %s))
+           ON CONFLICT (video_id) DO UPDATE SET attempts = thumbnail_attempts.attempts + 1,
+             last_error = EXCLUDED.last_error, permanent = EXCLUDED.permanent,
+             next_attempt_at = EXCLUDED.next_attempt_at, updated_at = NOW()
+           RETURNING attempts""",
+        (video_id, error[:500], permanent, float(retry_after_seconds)),
+    )
+    row = await cur.fetchone()
+    return ThumbnailAttempt(video_id, int(row[0]) if row else 1, error[:500], permanent)
+
+
+async def thumbnail_attempts(conn: AsyncConnection, video_id: str) -> int:
+    cur = await conn.execute(
+        "SELECT attempts FROM thumbnail_attempts WHERE video_id = %s", (video_id,)
+    )
+    row = await cur.fetchone()
+    return int(row[0]) if row else 0
+
+
+async def clear_thumbnail_attempts(conn: AsyncConnection, video_id: str) -> None:
+    await conn.execute("DELETE FROM thumbnail_attempts WHERE video_id = %s", (video_id,))
+
+
+async def videos_without_vectors_by_reason(conn: AsyncConnection) -> dict[str, int]:
+    """Watched videos with no frame vectors, counted by why: ``pending`` (not hunted yet),
+    ``retrying`` (a transient thumbnail failure, retried later), ``thumbnail_gone`` /
+    ``undecodable`` / other permanent reasons, ``video_missing``."""
+    cur = await conn.execute(
+        """SELECT CASE
+             WHEN v.missing_since IS NOT NULL THEN 'video_missing'
+             WHEN t.permanent THEN
+               CASE WHEN t.last_error LIKE 'undecodable%%' THEN 'undecodable'
+                    ELSE 'thumbnail_gone' END
+             WHEN t.video_id IS NOT NULL THEN 'retrying'
+             WHEN EXISTS (SELECT 1 FROM vector_skips k WHERE k.video_id = v.id
+                          AND k.stage = 'embed') THEN 'skipped'
+             ELSE 'pending' END AS reason, count(*)
+           FROM videos v JOIN watchlist w ON w.channel_id = v.channel_id
+           LEFT JOIN thumbnail_attempts t ON t.video_id = v.id
+           WHERE NOT EXISTS (SELECT 1 FROM video_vectors vv WHERE vv.video_id = v.id)
+           GROUP BY 1 ORDER BY 1"""
+    )
+    return {str(r[0]): int(r[1]) for r in await cur.fetchall()}
+
+
+def hunt_queue(dsn: str) -> tuple[int, str | None]:
+    """(videos waiting for the hunt, a key that changes with the queue), over a short
+    synchronous connection (for sensors): the queue of ``videos_without_vectors``."""
+    with connect(dsn) as conn:
+        row = conn.execute(
+            f"SELECT count(*), min(v.id) || ':' || max(v.id) {_HUNT_QUEUE}"
+        ).fetchone()
+    return (int(row[0]), row[1]) if row else (0, None)

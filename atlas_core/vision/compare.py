@@ -12,42 +12,59 @@ How it decides:
    affine transform (rotation, scale, shift, a bounded stretch; no reflection) is fitted with
    RANSAC. That absorbs crops, downscales, borders, small rotations, stretching and mirroring.
 3. The candidate is warped onto the original and the two are compared tile by tile (blurred,
-   locally normalised correlation, so colour shifts, re-encoding and blur do not matter). The
-   score is the share of the original's textured tiles that agree. (The original's texture
-   is the reference, so ``compare`` is not symmetric: the hunt passes the already
-   stored video's frame as the original.) A copy with a logo or caption on it keeps
-   most tiles; a thumbnail made from the same template with another title, another crop of
-   one photo, or another image with the same layout does not.
+   locally normalised correlation, so colour shifts, re-encoding and blur do not matter).
+   The score is the share of the original's textured tiles that agree, less a heavy cost
+   for each *conflict*: a tile where both images show detail well above their typical tile
+   (a title, a face) and that detail differs. A copy with a logo, caption or emoji on it
+   keeps most tiles and its overlay mostly covers plain background; two videos made from
+   one template (a shared background or stock photo, another title) conflict where their
+   titles are, and other crops of one photo or other images of one layout disagree.
 A duplicate needs: enough RANSAC inliers (or, when too few keypoints match, the plain
 full-frame alignment), both images mostly covered by the other, and score >= THRESHOLD.
+
+For many comparisons against one image, or against stored ones, prepare each image once:
+``Frame.of(jpeg)`` (serialisable with ``to_bytes``/``from_bytes``) and ``compare_frames``.
 """
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass, field, replace
 
 import cv2
 import numpy as np
 
-from atlas_core.vision.preprocess import Prepared, prepare
+from atlas_core.vision.preprocess import WORK_SIZE, Prepared, prepare
 
-THRESHOLD = 0.8  # share of agreeing textured tiles for a duplicate
+THRESHOLD = 0.88  # decision score for a duplicate (bench/reupload.py)
 MIN_QUALITY = 0.04  # below: featureless, never a duplicate
 MIN_INLIERS = 12
 MIN_COVERAGE = 0.5  # share of each image that the other one covers once aligned
-TILE_GRID = 10
-TILE_BLUR = 2.0
+TILE_PX = 14  # tile side in working-size pixels
+TILE_BLUR = 1.0
 FLAT_STD = 5.0
 AGREE_NCC = 0.7
+# Each tile where both images are detailed (CONFLICT_DETAIL x their typical tile) and differ
+# costs CONFLICT_WEIGHT / textured tiles of the score: the mark of another title on a shared
+# template, where a re-uploader's overlay mostly covers plain background.
+CONFLICT_WEIGHT = 8.0
+CONFLICT_DETAIL = 1.5
 RATIO = 0.8
 RANSAC_PX = 5.0
 MAX_STRETCH = 1.35  # largest ratio of the fitted transform's two scales
 MAX_FULL_FRAME_ASPECT = 0.12  # full-frame fallback only for alike aspect ratios
+FEATURES = 500  # ORB keypoints per image
+COARSE = (32, 18)  # the early check's grid, and the correlation it needs
+COARSE_NCC = 0.5
+# Stored frames (``Frame.to_bytes``) made with other settings are prepared again.
+FRAME_VERSION = f"orb{FEATURES}-work{WORK_SIZE}-v1"
 
 
 def _detector() -> cv2.ORB:
     # A new detector per call: OpenCV's feature objects are not safe to share across threads.
-    orb: cv2.ORB = cv2.ORB.create(nfeatures=1500, fastThreshold=12, edgeThreshold=15, patchSize=31)
+    orb: cv2.ORB = cv2.ORB.create(
+        nfeatures=FEATURES, fastThreshold=12, edgeThreshold=15, patchSize=31
+    )
     return orb
 
 
@@ -63,6 +80,8 @@ class Comparison:
     # Matched keypoints (RANSAC inliers), (x_orig, y_orig, x_cand, y_cand) in each image's
     # trimmed working frame: for evidence images.
     matches: tuple[tuple[float, float, float, float], ...] = field(default=(), repr=False)
+    share: float = 0.0  # share of textured tiles that agree
+    conflicts: int = 0  # tiles where both images have distinctive detail that differs
 
 
 @dataclass(frozen=True)
@@ -75,6 +94,76 @@ def _features(gray: np.ndarray) -> _Features:
     kps, des = _detector().detectAndCompute(gray, None)
     pts = np.array([kp.pt for kp in kps], dtype=np.float32).reshape(-1, 2)
     return _Features(pts, des)
+
+
+class Frame:
+    """One image ready for ``compare_frames``: prepared, with its keypoints (and those of its
+    mirror image, computed when first needed). Serialisable, to keep beside the image:
+
+        frame = Frame.of(jpeg_bytes)
+        blob = frame.to_bytes()            # ~40-80 kB
+        same = Frame.from_bytes(blob)
+    """
+
+    def __init__(
+        self, prepared: Prepared, features: _Features, mirror: _Features | None = None
+    ) -> None:
+        self.prepared = prepared
+        self.features = features
+        self._mirror = mirror
+
+    @classmethod
+    def of(cls, image: bytes) -> Frame:
+        """ValueError if ``image`` cannot be decoded."""
+        return cls.from_prepared(prepare(image))
+
+    @classmethod
+    def from_prepared(cls, prepared: Prepared) -> Frame:
+        if prepared.quality < MIN_QUALITY:
+            return cls(prepared, _Features(np.empty((0, 2), np.float32), None))
+        return cls(prepared, _features(prepared.gray))
+
+    @property
+    def mirror(self) -> _Features:
+        if self._mirror is None:
+            if self.features.descriptors is None:
+                self._mirror = self.features
+            else:
+                self._mirror = _features(np.ascontiguousarray(self.prepared.gray[:, ::-1]))
+        return self._mirror
+
+    def to_bytes(self) -> bytes:
+        p = self.prepared
+        out = io.BytesIO()
+        des = self.features.descriptors
+        same = p.untrimmed is p.gray or np.array_equal(p.untrimmed, p.gray)
+        np.savez_compressed(
+            out,
+            gray=p.gray,
+            untrimmed=np.empty((0, 0), np.uint8) if same else p.untrimmed,
+            meta=np.array([p.quality, *p.original_shape, *p.trimmed_shape], np.float64),
+            keypoints=self.features.keypoints,
+            descriptors=des if des is not None else np.empty((0, 32), np.uint8),
+        )
+        return out.getvalue()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Frame:
+        """ValueError if ``data`` is not a frame's bytes (``to_bytes``)."""
+        try:
+            with np.load(io.BytesIO(data)) as z:
+                gray, untrimmed, meta = z["gray"], z["untrimmed"], z["meta"]
+                kps, des = z["keypoints"], z["descriptors"]
+        except (OSError, ValueError, KeyError) as exc:
+            raise ValueError(f"not a stored compare frame ({len(data)} bytes): {exc}") from None
+        prepared = Prepared(
+            gray=gray,
+            quality=float(meta[0]),
+            original_shape=(int(meta[1]), int(meta[2])),
+            trimmed_shape=(int(meta[3]), int(meta[4])),
+            untrimmed=untrimmed if untrimmed.size else gray,
+        )
+        return cls(prepared, _Features(kps, des if len(des) else None))
 
 
 def _match(a: _Features, b: _Features) -> tuple[np.ndarray, np.ndarray]:
@@ -91,51 +180,79 @@ def _match(a: _Features, b: _Features) -> tuple[np.ndarray, np.ndarray]:
     return src, dst
 
 
-def _tiles_agreement(orig: np.ndarray, warped: np.ndarray, mask: np.ndarray, sigma: float) -> float:
-    """Share of the original's textured tiles in the covered area that correlate with the
-    aligned candidate (blurred with ``sigma``: the coarser of the two images' detail)."""
+def _tile_means(values: list[np.ndarray], grid: tuple[int, int]) -> list[np.ndarray]:
+    """Each array's mean over a grid of tiles (area averaging)."""
+    return [cv2.resize(v, grid, interpolation=cv2.INTER_AREA) for v in values]
+
+
+@dataclass(frozen=True)
+class _Agreement:
+    share: float  # share of textured tiles that agree
+    conflicts: int  # tiles where both images show distinctive detail, and different detail
+    textured: int  # the original's textured tiles in the covered area
+
+    @property
+    def score(self) -> float:
+        return max(0.0, self.share - CONFLICT_WEIGHT * self.conflicts / max(1, self.textured))
+
+
+def _tiles_agreement(
+    orig: np.ndarray, warped: np.ndarray, mask: np.ndarray, sigma: float
+) -> _Agreement:
+    """How the original and the aligned candidate agree, tile by tile in the covered area
+    (both blurred with ``sigma``: the coarser of the two images' detail)."""
     a = cv2.GaussianBlur(orig.astype(np.float32), (0, 0), sigma)
     b = cv2.GaussianBlur(warped.astype(np.float32), (0, 0), sigma)
     # Keep clear of the candidate's edges: blur smears what lies beyond them (fill left by a
     # rotation, bars, borders) into the picture.
     margin = int(np.ceil(2 * sigma)) + 1
-    mask = cv2.erode(mask, np.ones((2 * margin + 1, 2 * margin + 1), np.uint8))
+    m = cv2.erode(mask, np.ones((2 * margin + 1, 2 * margin + 1), np.uint8)).astype(np.float32)
+    ga = cv2.magnitude(cv2.Sobel(a, cv2.CV_32F, 1, 0), cv2.Sobel(a, cv2.CV_32F, 0, 1))
+    gb = cv2.magnitude(cv2.Sobel(b, cv2.CV_32F, 1, 0), cv2.Sobel(b, cv2.CV_32F, 0, 1))
     h, w = a.shape
-    ys = np.linspace(0, h, TILE_GRID + 1).astype(int)
-    xs = np.linspace(0, w, TILE_GRID + 1).astype(int)
-    textured = agree = 0
-    for i in range(TILE_GRID):
-        for j in range(TILE_GRID):
-            sl = (slice(ys[i], ys[i + 1]), slice(xs[j], xs[j + 1]))
-            valid = mask[sl].astype(bool)
-            if valid.mean() < 0.5:
-                continue
-            ta, tb = a[sl][valid], b[sl][valid]
-            sa, sb = float(ta.std()), float(tb.std())
-            if sa < FLAT_STD:
-                continue
-            textured += 1
-            cov = float(((ta - ta.mean()) * (tb - tb.mean())).mean())
-            ncc = cov / np.sqrt((sa * sa + 4.0) * (sb * sb + 4.0))
-            if ncc >= AGREE_NCC:
-                agree += 1
-    return agree / textured if textured else 0.0
+    grid = (max(2, round(w / TILE_PX)), max(2, round(h / TILE_PX)))
+    am, bm = a * m, b * m
+    n, sa, sb, saa, sbb, sab, ea, eb = _tile_means(
+        [m, am, bm, am * a, bm * b, am * b, ga * m, gb * m], grid
+    )
+    valid = n >= 0.5
+    k = np.maximum(n, 1e-6)
+    ma, mb = sa / k, sb / k
+    va = np.maximum(saa / k - ma * ma, 0.0)
+    vb = np.maximum(sbb / k - mb * mb, 0.0)
+    ncc = (sab / k - ma * mb) / np.sqrt((va + 4.0) * (vb + 4.0))
+    agree = ncc >= AGREE_NCC
+    ta, tb = valid & (np.sqrt(va) >= FLAT_STD), valid & (np.sqrt(vb) >= FLAT_STD)
+    share = float(agree[ta].mean()) if ta.any() else 0.0
+    # A conflict: both images are detailed here beyond their typical tile (a title, a face),
+    # and the details differ. An overlay a re-uploader adds lies over background or is small;
+    # two videos of one template differ where each has its own title.
+    ea, eb = ea / k, eb / k
+    typical_a = float(np.median(ea[ta])) if ta.any() else 0.0
+    typical_b = float(np.median(eb[tb])) if tb.any() else 0.0
+    detailed = (ea > CONFLICT_DETAIL * typical_a) & (eb > CONFLICT_DETAIL * typical_b)
+    conflicts = int((~agree & ta & tb & detailed).sum())
+    return _Agreement(share, conflicts, int(ta.sum()))
 
 
 @dataclass(frozen=True)
 class _Fit:
-    score: float
+    agreement: _Agreement
     coverage: float
     inliers: int
     mirrored: bool
     matches: tuple[tuple[float, float, float, float], ...]
     full_frame: bool
 
+    @property
+    def score(self) -> float:
+        return self.agreement.score
+
 
 def _evaluate(
     orig: Prepared, cand: np.ndarray, native: float, matrix: np.ndarray
-) -> tuple[float, float]:
-    """(agreement score, min coverage) of ``cand`` warped by ``matrix`` onto ``orig``.
+) -> tuple[_Agreement, float]:
+    """(agreement, min coverage) of ``cand`` warped by ``matrix`` onto ``orig``.
     ``native``: the candidate's work-size pixels per pixel it was served with."""
     # One pixel of the candidate as served spans this many pixels of the original's frame:
     # blur both to that detail so a small copy is not penalised for being small.
@@ -159,16 +276,15 @@ def _native(p: Prepared, untrimmed: bool = False) -> float:
 
 
 def _fit(
-    orig: Prepared, of: _Features, cand: np.ndarray, native: float, mirrored: bool
+    orig: Prepared, of: _Features, cf: _Features, cand: np.ndarray, native: float, mirrored: bool
 ) -> _Fit | None:
-    cf = _features(cand)
     src, dst = _match(cf, of)
     if len(src) < MIN_INLIERS:
         return None
     # Affine: a copy may be stretched (a border added, then resized to 16:9), but only a
     # little, and never sheared or flipped (the mirror is tried separately).
     matrix, inl = cv2.estimateAffine2D(
-        src, dst, method=cv2.RANSAC, ransacReprojThreshold=RANSAC_PX, maxIters=3000
+        src, dst, method=cv2.RANSAC, ransacReprojThreshold=RANSAC_PX, maxIters=2000
     )
     if matrix is None or inl is None:
         return None
@@ -183,13 +299,13 @@ def _fit(
         or np.linalg.det(matrix[:, :2]) <= 0
     ):
         return None
-    score, coverage = _evaluate(orig, cand, native, matrix)
+    agreement, coverage = _evaluate(orig, cand, native, matrix)
     w = cand.shape[1]
     pairs = tuple(
         (float(d[0]), float(d[1]), float(w - 1 - s[0]) if mirrored else float(s[0]), float(s[1]))
         for s, d in zip(src[keep], dst[keep], strict=True)
     )
-    return _Fit(score, coverage, count, mirrored, pairs, False)
+    return _Fit(agreement, coverage, count, mirrored, pairs, False)
 
 
 def _full_frame(orig: Prepared, cand: Prepared, mirrored: bool) -> list[_Fit]:
@@ -207,41 +323,70 @@ def _full_frame(orig: Prepared, cand: Prepared, mirrored: bool) -> list[_Fit]:
         if abs(np.log((ow / oh) / (cw / ch))) > MAX_FULL_FRAME_ASPECT:
             continue
         matrix = np.array([[ow / cw, 0.0, 0.0], [0.0, oh / ch, 0.0]], dtype=np.float64)
-        score, coverage = _evaluate(o, c, native, matrix)
-        fits.append(_Fit(score, coverage, 0, mirrored, (), True))
+        agreement, coverage = _evaluate(o, c, native, matrix)
+        fits.append(_Fit(agreement, coverage, 0, mirrored, (), True))
     return fits
 
 
-def compare_prepared(original: Prepared, candidate: Prepared) -> Comparison:
-    """``compare`` on images already through ``prepare`` (to reuse one side many times)."""
-    q = min(original.quality, candidate.quality)
+def _fits(original: Frame, candidate: Frame) -> list[_Fit]:
+    o, c = original.prepared, candidate.prepared
+    native = _native(c)
+    direct = _fit(o, original.features, candidate.features, c.gray, native, False)
+    fits = [direct] if direct is not None else []
+    # A copy found as it is needs no look at its mirror image.
+    if direct is None or direct.coverage < MIN_COVERAGE or direct.score < THRESHOLD:
+        flipped = np.ascontiguousarray(c.gray[:, ::-1])
+        mirror = _fit(o, original.features, candidate.mirror, flipped, native, True)
+        fits += [mirror] if mirror is not None else []
+    # Edge-to-edge alignment when keypoints give no usable fit: copies too blurred or small
+    # for them, or repeated patterns (letters) luring RANSAC to a wrong fit. A cheap look at
+    # the thumbnails' coarse layout first: most unrelated images end here.
+    if not any(f.coverage >= MIN_COVERAGE for f in fits):
+        for mirrored in (False, True):
+            if _coarse_alike(o, c, mirrored):
+                fits += _full_frame(o, c, mirrored)
+    return fits
+
+
+def _coarse(gray: np.ndarray) -> np.ndarray:
+    small = cv2.resize(gray, (COARSE[0], COARSE[1]), interpolation=cv2.INTER_AREA)
+    v = small.astype(np.float32).ravel()
+    v -= v.mean()
+    return v / (float(np.linalg.norm(v)) + 1e-6)
+
+
+def _coarse_alike(o: Prepared, c: Prepared, mirrored: bool) -> bool:
+    """Whether the two frames' coarse layouts (trimmed or whole) correlate at all: a copy
+    aligned edge to edge does, an unrelated image rarely."""
+    for a, b in ((o.gray, c.gray), (o.untrimmed, c.untrimmed)):
+        cb = b[:, ::-1] if mirrored else b
+        if float(_coarse(a) @ _coarse(np.ascontiguousarray(cb))) >= COARSE_NCC:
+            return True
+    return False
+
+
+def compare_frames(original: Frame, candidate: Frame) -> Comparison:
+    """``compare`` on frames already prepared (to reuse one side many times, or a stored one)."""
+    q = min(original.prepared.quality, candidate.prepared.quality)
     if q < MIN_QUALITY:
         return Comparison(False, 0.0, q, "featureless image (flat, near-uniform or tiny)")
-    of = _features(original.gray)
-    flipped = np.ascontiguousarray(candidate.gray[:, ::-1])
-    native = _native(candidate)
-    fits = [
-        f
-        for f in (
-            _fit(original, of, candidate.gray, native, False),
-            _fit(original, of, flipped, native, True),
-        )
-        if f is not None
-    ]
-    # Edge-to-edge alignment when keypoints give no usable fit: copies too blurred or small
-    # for them, or repeated patterns (letters) luring RANSAC to a wrong fit.
-    if not any(f.coverage >= MIN_COVERAGE for f in fits):
-        fits += _full_frame(original, candidate, False) + _full_frame(original, candidate, True)
+    fits = _fits(original, candidate)
     if not fits:
         return Comparison(False, 0.0, q, "no geometric match")
     valid = [f for f in fits if f.coverage >= MIN_COVERAGE]
     best = max(valid or fits, key=lambda f: f.score)
     score = best.score if valid else best.score * 0.5
     duplicate = bool(valid) and score >= THRESHOLD
+    a = best.agreement
     if not valid:
         reason = f"images overlap too little (coverage {best.coverage:.2f})"
     elif duplicate:
         reason = "aligned content agrees"
+    elif a.share >= THRESHOLD:
+        reason = (
+            f"shared background, distinctive detail differs in {a.conflicts} places (a title, "
+            f"a face): another video in the same template (score {score:.2f} < {THRESHOLD})"
+        )
     else:
         reason = f"aligned content differs (agreement {score:.2f} < {THRESHOLD})"
     return Comparison(
@@ -253,7 +398,14 @@ def compare_prepared(original: Prepared, candidate: Prepared) -> Comparison:
         mirrored=best.mirrored,
         coverage=round(best.coverage, 4),
         matches=best.matches,
+        share=round(a.share, 4),
+        conflicts=a.conflicts,
     )
+
+
+def compare_prepared(original: Prepared, candidate: Prepared) -> Comparison:
+    """``compare`` on images already through ``prepare``."""
+    return compare_frames(Frame.from_prepared(original), Frame.from_prepared(candidate))
 
 
 def compare(original: bytes, candidate: bytes) -> Comparison:
@@ -261,11 +413,11 @@ def compare(original: bytes, candidate: bytes) -> Comparison:
 
     Raises ValueError naming the image that cannot be decoded."""
     try:
-        a = prepare(original)
+        a = Frame.of(original)
     except ValueError as exc:
         raise ValueError(f"original: {exc}") from None
     try:
-        b = prepare(candidate)
+        b = Frame.of(candidate)
     except ValueError as exc:
         raise ValueError(f"candidate: {exc}") from None
-    return compare_prepared(a, b)
+    return compare_frames(a, b)

@@ -3,10 +3,11 @@
     vec = PerceptualEmbedder().embed(jpeg_bytes)     # numpy float32, shape (512,)
 
 ``PerceptualEmbedder`` (the default) is deterministic and dependency-light: the image with its
-bars and uniform borders trimmed (as ``compare`` does), in grayscale, resized to 32x16,
-mean-centred and L2-normalised. Brightness and contrast changes,
-re-encoding and small noise move it little, so a lightly altered re-upload's thumbnail lands
-within a small cosine distance of the original's.
+bars and uniform borders trimmed (as ``compare`` does), in grayscale, its centre (15% margins
+cut, so crops and borders change little of it) blurred and resized to 32x16, mean-centred and
+L2-normalised. Brightness and contrast changes, re-encoding, small shifts and rotations move it
+little, so a re-upload's thumbnail lands within a small cosine distance of the original's.
+A frame's mirror row embeds the decoded array flipped (``embed_rgb(rgb[:, ::-1])``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import io
 from typing import Protocol
 
+import cv2
 import numpy as np
 from PIL import Image
 
@@ -26,7 +28,8 @@ MIRROR_OFFSET = 1000
 
 
 def mirrored(image: bytes) -> bytes:
-    """The image flipped left-right, as PNG bytes (lossless)."""
+    """The image flipped left-right, as PNG bytes (lossless). Slow on big frames: the
+    pipeline embeds ``rgb[:, ::-1]`` instead."""
     flipped = Image.fromarray(np.ascontiguousarray(decode(image)[:, ::-1]))
     out = io.BytesIO()
     flipped.save(out, "PNG")
@@ -38,23 +41,46 @@ class Embedder(Protocol):
 
     def embed(self, image: bytes) -> np.ndarray: ...
 
+    def embed_rgb(self, rgb: np.ndarray) -> np.ndarray:
+        """The vector of an already decoded RGB array (H, W, 3): the mirror row is
+        ``embed_rgb(rgb[:, ::-1])``, with no re-encoding."""
+        ...
+
+
+# The descriptor sees the trimmed frame's centre: a crop of up to 15% or a border moves what
+# it sees a little, and the blur (about one output cell) makes a small shift or rotation cost
+# little. 32 x 16 cells = 512 values.
+CENTRE_MARGIN = 0.15
+CELL_BLUR = 4.0  # sigma, in pixels of the 128 x 72 intermediate image
+EMBED_DECODE = 256  # JPEGs are decoded at a reduced scale, at least this long
+
 
 class PerceptualEmbedder:
-    """Tiny-image perceptual vector: 32x16 grayscale, centred, unit length."""
+    """Tiny-image perceptual vector of the trimmed frame's blurred centre: 32x16 grey cells,
+    centred, unit length."""
 
-    name = "perceptual-32x16-trim"
+    name = "perceptual-centre-32x16-v2"
 
     def embed(self, image: bytes) -> np.ndarray:
-        trimmed = Image.fromarray(trim_borders(decode(image)))
-        small = trimmed.convert("L").resize((32, 16), Image.Resampling.BILINEAR)
-        pixels = np.asarray(small, dtype=np.float32).reshape(DIMENSION)
-        centred = pixels - pixels.mean()
-        norm = float(np.linalg.norm(centred))
-        if norm == 0.0:  # a flat image: any fixed unit vector keeps cosine distance defined
-            centred = np.ones(DIMENSION, dtype=np.float32)
-            norm = float(np.sqrt(DIMENSION))
-        result: np.ndarray = (centred / norm).astype(np.float32)
-        return result
+        return self.embed_rgb(decode(image, at_least=EMBED_DECODE))
+
+    def embed_rgb(self, rgb: np.ndarray) -> np.ndarray:
+        grey = cv2.cvtColor(np.ascontiguousarray(trim_borders(rgb)), cv2.COLOR_RGB2GRAY)
+        small = cv2.resize(grey, (128, 72), interpolation=cv2.INTER_AREA).astype(np.float32)
+        dy, dx = int(72 * CENTRE_MARGIN), int(128 * CENTRE_MARGIN)
+        centre = cv2.GaussianBlur(small[dy : 72 - dy, dx : 128 - dx], (0, 0), CELL_BLUR)
+        cells = cv2.resize(centre, (32, 16), interpolation=cv2.INTER_AREA).reshape(DIMENSION)
+        return unit(cells - cells.mean())
+
+
+def unit(vector: np.ndarray) -> np.ndarray:
+    """``vector`` scaled to unit length (float32); a zero vector (a flat image) becomes a
+    fixed unit vector, so cosine distance stays defined."""
+    norm = float(np.linalg.norm(vector))
+    if norm == 0.0:
+        return np.full(DIMENSION, 1.0 / np.sqrt(DIMENSION), np.float32)
+    result: np.ndarray = (vector / norm).astype(np.float32)
+    return result
 
 
 def build_embedder(model_path: str | None) -> Embedder:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import httpx
 
@@ -43,3 +44,36 @@ async def fetch_frames(
             continue
         frames.append((index, response.content))
     return frames
+
+
+@dataclass(frozen=True)
+class FrameFailure:
+    index: int
+    status: int | None  # the HTTP status, None when no answer came (network, timeout)
+    error: str
+
+    @property
+    def gone(self) -> bool:
+        """YouTube answered that the thumbnail does not exist (404/410)."""
+        return self.status in (404, 410)
+
+
+async def fetch_frames_checked(
+    http: httpx.AsyncClient, thumbnails: Mapping[str, str], compliance: bool = True
+) -> tuple[list[tuple[int, bytes]], list[FrameFailure]]:
+    """``fetch_frames`` that also says why each missing frame is missing."""
+    frames: list[tuple[int, bytes]] = []
+    failures: list[FrameFailure] = []
+    for index, url in frame_urls(thumbnails, compliance):
+        try:
+            response = await http.get(url)
+        except httpx.HTTPError as exc:
+            failures.append(FrameFailure(index, None, type(exc).__name__))
+            continue
+        if response.status_code != 200:
+            failures.append(
+                FrameFailure(index, response.status_code, f"HTTP {response.status_code}")
+            )
+            continue
+        frames.append((index, response.content))
+    return frames, failures

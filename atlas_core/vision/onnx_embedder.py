@@ -66,7 +66,10 @@ class OnnxEmbedder:
         self.name = f"onnx-{path.stem}-{hashlib.sha256(data).hexdigest()[:12]}"
 
     def embed(self, image: bytes) -> np.ndarray:
-        rgb = Image.fromarray(trim_borders(decode(image)))
+        return self.embed_rgb(decode(image, at_least=2 * self.size))
+
+    def embed_rgb(self, array: np.ndarray) -> np.ndarray:
+        rgb = Image.fromarray(np.ascontiguousarray(trim_borders(array)))
         small = rgb.resize((self.size, self.size), Image.Resampling.BILINEAR)
         pixels = (np.asarray(small, np.float32) / 255.0 - MEAN) / STD
         batch = np.ascontiguousarray(pixels.transpose(2, 0, 1)[None])

@@ -1,0 +1,121 @@
+"""A scratch ``video_vectors`` index for the hunt's benches (ann, reupload, hunt).
+
+    with scratch_index() as dsn:                       # embedded PostgreSQL, migrated
+        await load_index(conn, videos)                 # COPY channels/videos/vectors, HNSW
+        found = await copy_hits(conn, "copy-id", "orig-id", ef_search=100)
+
+Background vectors: a realistic index is mostly unrelated thumbnails. Embedding a million
+generated thumbnails would take hours, so ``background`` embeds a few thousand drawn ones and
+fills the rest with mixtures of them (two or three at random weights, plus noise): vectors on
+the embedder's own manifold, none a near-copy of another.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import psycopg
+
+sys.path.insert(0, str(Path(__file__).parent))
+from ingest import scratch_database
+
+from atlas_core.embedded import started_dsn, stop_server
+from atlas_core.migrate import migrate
+from atlas_core.store.vectors import candidates_other_channel
+from atlas_core.vision.embedder import MIRROR_OFFSET
+
+
+@dataclass(frozen=True)
+class Video:
+    video_id: str
+    channel_id: str
+    vectors: Sequence[tuple[int, np.ndarray]]  # (frame index, unit vector)
+
+
+@contextmanager
+def scratch_index(database_url: str | None = None) -> Iterator[str]:
+    """A migrated scratch database on ``database_url`` or on a throwaway embedded server."""
+    with tempfile.TemporaryDirectory(prefix="atlas-bench-") as tmp:
+        server = database_url or started_dsn(Path(tmp), "postgres")
+        try:
+            with scratch_database(server) as dsn:
+                migrate(dsn)
+                yield dsn
+        finally:
+            if not database_url:
+                stop_server(Path(tmp))
+
+
+def background(seeds: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+    """``n`` unit vectors mixed from ``seeds`` (embedder vectors of drawn thumbnails)."""
+    out = np.empty((n, seeds.shape[1]), np.float32)
+    for start in range(0, n, 50_000):
+        m = min(50_000, n - start)
+        idx = rng.integers(0, len(seeds), (m, 3))
+        w = rng.dirichlet([1.0, 1.0, 0.5], m).astype(np.float32)
+        v = np.einsum("mk,mkd->md", w, seeds[idx])
+        v += 0.25 * rng.normal(size=v.shape).astype(np.float32) / np.sqrt(v.shape[1])
+        v -= v.mean(axis=1, keepdims=True)
+        out[start : start + m] = v / np.linalg.norm(v, axis=1, keepdims=True)
+    return out
+
+
+async def load_index(
+    conn: psycopg.AsyncConnection, videos: Sequence[Video], embedder: str
+) -> dict[str, float]:
+    """COPY the videos (and their channels) and their vectors, then build the HNSW index as
+    migrated. Returns the seconds each part took."""
+    t0 = time.perf_counter()
+    cur = await conn.execute(
+        "SELECT indexdef FROM pg_indexes WHERE indexname = 'video_vectors_vector_hnsw'"
+    )
+    (definition,) = await cur.fetchone()  # type: ignore[misc]
+    await conn.execute("DROP INDEX video_vectors_vector_hnsw")
+    async with conn.cursor() as cur:
+        async with cur.copy("COPY channels (id, title) FROM STDIN") as copy:
+            for cid in sorted({v.channel_id for v in videos}):
+                await copy.write_row((cid, cid))
+        async with cur.copy("COPY videos (id, channel_id, title) FROM STDIN") as copy:
+            for v in videos:
+                await copy.write_row((v.video_id, v.channel_id, v.video_id))
+        async with cur.copy(
+            "COPY video_vectors (video_id, embedder, frame_index, vector, source_type) FROM STDIN"
+        ) as copy:
+            for v in videos:
+                for frame, vec in v.vectors:
+                    await copy.write_row((v.video_id, embedder, frame, vec, "bench"))
+    await conn.commit()
+    t1 = time.perf_counter()
+    await conn.execute("SET maintenance_work_mem = '1GB'")
+    await conn.execute(definition)
+    await conn.execute("ANALYZE")
+    await conn.commit()
+    return {"load_s": t1 - t0, "hnsw_s": time.perf_counter() - t1}
+
+
+def with_mirror(vec: np.ndarray, mirror: np.ndarray) -> list[tuple[int, np.ndarray]]:
+    return [(0, vec), (MIRROR_OFFSET, mirror)]
+
+
+async def timed_candidates(
+    conn: psycopg.AsyncConnection, video_id: str, embedder: str, ef_search: int | None = None
+) -> tuple[list[str], float, int]:
+    """The other-channel videos stage 1 returns for ``video_id`` (product settings; nearest
+    first), the milliseconds it took and the number of index queries (frames) it ran."""
+    kwargs = {"ef_search": ef_search} if ef_search else {}
+    t0 = time.perf_counter()
+    found = await candidates_other_channel(conn, video_id, embedder=embedder, **kwargs)
+    ms = 1000 * (time.perf_counter() - t0)
+    ids: list[str] = []
+    for c in found:
+        if c.match_video_id not in ids:
+            ids.append(c.match_video_id)
+    frames = len({c.frame_index for c in found}) or 1
+    return ids, ms, frames
