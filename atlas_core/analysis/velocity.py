@@ -31,6 +31,7 @@ class Anomaly:
     at: datetime
     rate: float
     previous_rate: float
+    channel_confirmed: bool = False  # found by channel_confirmed_spikes
 
     @property
     def ratio(self) -> float:
@@ -157,5 +158,5 @@ async def channel_confirmed_spikes(
             and rate >= min_views_per_hour
             and rate >= factor * max(before, 1.0)
         ):
-            spikes.append(Anomaly(video_id, ts[0], rate, before))
+            spikes.append(Anomaly(video_id, ts[0], rate, before, channel_confirmed=True))
     return sorted(spikes, key=lambda a: a.rate, reverse=True)
