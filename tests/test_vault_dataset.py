@@ -5,7 +5,11 @@ the same row counts as the database; the README's three DuckDB queries run as pr
 
 from __future__ import annotations
 
+import asyncio
+import json
 import re
+import subprocess
+import sys
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -165,7 +169,11 @@ async def test_datasets_loads_each_table_from_the_hub_layout(
     hub = HubStandIn(token="hf_dataset_test").start()
     try:
         remote = HuggingFaceVault(
-            "atlas/vault", token="hf_dataset_test", endpoint=hub.url, private=False
+            "atlas/vault",
+            token="hf_dataset_test",
+            endpoint=hub.url,
+            private=False,
+            cache_dir=tmp_path / "vault-cache",
         )
         await ensure_card(remote)
         for day in DAYS:
@@ -173,9 +181,6 @@ async def test_datasets_loads_each_table_from_the_hub_layout(
         card = hub.files("atlas/vault")["README.md"].decode()
         assert card == vault_card()  # every config already there: the card is not rewritten
         # The datasets library reads HF_ENDPOINT when it is imported: a fresh process.
-        import subprocess
-        import sys
-
         script = (
             "import datasets, json, sys\n"
             "out = {t: datasets.load_dataset('atlas/vault', t, cache_dir=sys.argv[1])"
@@ -189,7 +194,8 @@ async def test_datasets_loads_each_table_from_the_hub_layout(
             "HF_HUB_DISABLE_TELEMETRY": "1",
             "PATH": "/usr/bin:/bin",
         }
-        done = subprocess.run(
+        done = await asyncio.to_thread(
+            subprocess.run,
             [sys.executable, "-c", script, str(tmp_path / "hf-cache"), *EXPORTS],
             env=env,
             capture_output=True,
@@ -199,8 +205,6 @@ async def test_datasets_loads_each_table_from_the_hub_layout(
     finally:
         hub.stop()
     assert done.returncode == 0, done.stderr[-3000:]
-    import json
-
     assert json.loads(done.stdout.strip().splitlines()[-1]) == {
         t: sum(expected[t].values()) for t in EXPORTS
     }
