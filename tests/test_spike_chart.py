@@ -143,7 +143,8 @@ async def test_the_spike_alert_carries_its_chart_saved_beside_it(
 
 def test_the_chart_is_deterministic_small_and_marks_the_spike() -> None:
     at = datetime(2026, 11, 20, 13, 30, tzinfo=UTC)
-    points = [(at - timedelta(hours=2 * k), 1_000 * (30 - k)) for k in range(30, 0, -1)]
+    # As the store reads them: the window's snapshots and the last one before it (-50 h).
+    points = [(at - timedelta(hours=2 * k), 1_000 * (30 - k)) for k in range(25, 0, -1)]
     points.append((at, points[-1][1] + 90_000))
     one = charts.spike_chart(points, at=at, rate=45_000, baseline=500, title="v")
     two = charts.spike_chart(points, at=at, rate=45_000, baseline=500, title="v")
@@ -151,7 +152,7 @@ def test_the_chart_is_deterministic_small_and_marks_the_spike() -> None:
     assert Image.open(io.BytesIO(one.png)).size == (charts.WIDTH, charts.SPIKE_HEIGHT)
     assert one.channel is None and one.band == (500.0, 500.0)
     assert one.video.rates[-1] == 45_000.0 and one.video.rates[0] == 500.0
-    assert one.video.edges[0] < -48 < one.video.edges[1]  # the interval that enters the window
+    assert one.video.edges[:2] == [-50.0, -48.0]  # the interval that enters the window
     assert b"Software" not in one.png and b"Creation" not in one.png
     assert _marker_pixels(one.png, *one.spike_pixel) > 40
 

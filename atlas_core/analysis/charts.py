@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import io
 import itertools
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -184,11 +185,13 @@ def report_chart(
     *,
     end: datetime,
     title: str,
+    days_shown: int = 90,
 ) -> ReportChart:
     """Three stacked panels over the days before ``end``: subscribers, total views, and one
     bar per upload day. ``points``: (observed at, subscribers, views), oldest first."""
     from matplotlib import rc_context
     from matplotlib.figure import Figure
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
 
     subs = [(_days(t, end), s) for t, s, _ in points if s is not None]
     views = [(_days(t, end), v) for t, _, v in points if v is not None]
@@ -196,21 +199,28 @@ def report_chart(
     with rc_context(_STYLE):
         fig = Figure(figsize=(WIDTH / DPI, REPORT_HEIGHT / DPI), dpi=DPI)
         ax_s, ax_v, ax_u = fig.subplots(3, 1, sharex=True, height_ratios=(3, 3, 1.4))
-        ax_s.plot([d for d, _ in subs], [s for _, s in subs], color=CHANNEL_COLOUR, lw=1.5)
+        ax_s.plot(
+            [d for d, _ in subs], [s for _, s in subs], "-o", color=CHANNEL_COLOUR, lw=1.5, ms=2
+        )
         ax_s.set_title(title, loc="left")
         ax_s.set_ylabel("subscribers")
-        ax_v.plot([d for d, _ in views], [v for _, v in views], color=VIDEO_COLOUR, lw=1.5)
+        ax_v.plot(
+            [d for d, _ in views], [v for _, v in views], "-o", color=VIDEO_COLOUR, lw=1.5, ms=2
+        )
         ax_v.set_ylabel("views")
         for ax in (ax_s, ax_v):
-            ax.ticklabel_format(axis="y", style="plain", useOffset=False)
-            ax.yaxis.set_major_formatter(_compact_formatter())
+            ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _pos: f"{value:,.0f}"))
         counts: dict[int, int] = {}
         for d in days:
-            counts[int(d // 1)] = counts.get(int(d // 1), 0) + 1
+            counts[math.floor(d)] = counts.get(math.floor(d), 0) + 1
         ax_u.bar(list(counts), list(counts.values()), width=0.9, color=SPIKE_COLOUR, align="edge")
+        ax_u.set_ylim(0, max(counts.values(), default=0) + 1)
+        ax_u.yaxis.set_major_locator(MaxNLocator(integer=True, nbins=3))
         ax_u.set_ylabel("uploads")
-        ax_u.set_xlim(-90, 0)
-        ax_u.set_xlabel(f"days before {end:%Y-%m-%d} (UTC)")
+        # The last REPORT days, or less while the history is shorter (so it is not a sliver).
+        known = [d for d, _ in subs] + [d for d, _ in views] + days
+        ax_u.set_xlim(max(-float(days_shown), math.floor(min(known, default=-1.0)) - 0.5), 0)
+        ax_u.set_xlabel(f"days before {end:%Y-%m-%d %H:%M} UTC")
         fig.tight_layout(pad=0.4)
         png = _png(fig)
     return ReportChart(png, WIDTH, REPORT_HEIGHT, subs, views, days)
@@ -238,18 +248,6 @@ def _hours(t: datetime, reference: datetime) -> float:
 
 def _days(t: datetime, reference: datetime) -> float:
     return (t - reference).total_seconds() / 86400
-
-
-def _compact_formatter() -> Any:
-    from matplotlib.ticker import FuncFormatter
-
-    def compact(value: float, _pos: int) -> str:
-        for size, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
-            if abs(value) >= size:
-                return f"{value / size:.4g}{suffix}"
-        return f"{value:.0f}"
-
-    return FuncFormatter(compact)
 
 
 def _png(fig: Any) -> bytes:

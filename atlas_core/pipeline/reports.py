@@ -151,7 +151,12 @@ async def _channel_week(
         alerts = await store.week_alerts(conn, channel_id, video_ids, start, end)
     points = [(p.at, p.subscribers, p.views) for p in series if p.at >= since]
     chart = await asyncio.to_thread(
-        report_chart, points, uploads, end=end, title=f"{title[:40]} · {label}"
+        report_chart,
+        points,
+        uploads,
+        end=end,
+        title=f"{title[:40]} · {label}",
+        days_shown=REPORT_DAYS,
     )
     before = [p for p in series if p.at < start]
     first = before[-1] if before else next((p for p in series if p.at >= start), None)
@@ -182,7 +187,7 @@ def _change(pair: tuple[int | None, int | None]) -> str:
     if start is None or start == end:
         return f"{end:,}" + ("" if start is None else " (no change)")
     delta = end - start
-    pct = f", {delta / start:+.1%}" if start else ""
+    pct = f", {delta / start:+.2%}" if start else ""
     return f"{end:,} ({delta:+,}{pct})"
 
 
