@@ -103,6 +103,13 @@ class WeeklyRun:
     alerted: bool = False
 
 
+def report_base(label: str, channel_id: str) -> str:
+    """``reports/<week>/<channel_id>`` (add ``.png`` or ``.md``); the id is checked like a
+    video id (letters, digits, ``_`` and ``-``), so it cannot leave its folder."""
+    evidence_prefix(channel_id)  # raises ValueError naming a bad id
+    return f"{REPORTS}/{label}/{channel_id}"
+
+
 def week_label(week_start: date) -> str:
     year, number, _ = week_start.isocalendar()
     return f"{year}-W{number:02d}"
@@ -164,7 +171,7 @@ async def _channel_week(
     subscribers = (first.subscribers if first else None, last.subscribers if last else None)
     views = (first.views if first else None, last.views if last else None)
     week_uploads = sum(1 for t in uploads if t >= start)
-    base = f"{REPORTS}/{label}/{evidence_prefix(channel_id).split('/')[1]}"
+    base = report_base(label, channel_id)
     markdown = _markdown(title, channel_id, label, subscribers, views, week_uploads, top, alerts)
     await asyncio.to_thread(svc.vault.store_bytes, f"{base}.png", chart.png, PNG)
     await asyncio.to_thread(svc.vault.store_bytes, f"{base}.md", markdown.encode(), MARKDOWN)
