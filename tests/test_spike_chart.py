@@ -166,3 +166,20 @@ def test_steps_that_do_not_draw_never_import_matplotlib() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
     )
     assert out.stdout.strip() == "False", out.stderr
+
+
+def test_a_channel_confirmed_spike_has_the_channel_panel_below() -> None:
+    at = datetime(2026, 11, 20, 13, 30, tzinfo=UTC)
+    video = [(at - timedelta(days=7), 10_000), (at, 10_000 + 7 * 24 * 50 + 100_000)]
+    channel = [(at - timedelta(hours=h), 5_000_000 - 2_000 * h) for h in (6, 4, 2)]
+    channel.append((at, channel[-1][1] + 100_000))
+    chart = charts.spike_chart(
+        video, at=at, rate=50_050, baseline=50, title="v", channel_points=channel
+    )
+    assert Image.open(io.BytesIO(chart.png)).size == (
+        charts.WIDTH,
+        charts.SPIKE_HEIGHT_WITH_CHANNEL,
+    )
+    assert chart.channel is not None and chart.channel.edges == [-6.0, -4.0, -2.0, 0.0]
+    assert chart.channel.rates == [2_000.0, 2_000.0, 50_000.0]
+    assert len(chart.png) < 100_000 and _marker_pixels(chart.png, *chart.spike_pixel) > 40

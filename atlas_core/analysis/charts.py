@@ -118,6 +118,7 @@ def spike_chart(
     low = min([*before, baseline]) if before else 0.0
     high = max([*before, baseline]) if before else baseline
     threshold = factor * max(baseline, 1.0)
+    usual = f"{low:,.0f}" if round(low) == round(high) else f"{low:,.0f}-{high:,.0f}"
     height = SPIKE_HEIGHT_WITH_CHANNEL if channel is not None else SPIKE_HEIGHT
     with rc_context(_STYLE):
         fig = Figure(figsize=(WIDTH / DPI, height / DPI), dpi=DPI)
@@ -130,13 +131,13 @@ def spike_chart(
         spike_start = _spike_start(video, channel)
         ax.axvspan(spike_start, 0, color=SPIKE_COLOUR, alpha=0.12, lw=0)
         ax.plot([0], [max(rate, 1.0)], "o", color=SPIKE_COLOUR, ms=8, zorder=5)
-        ax.annotate(
+        ax.annotate(  # left of the spike's interval, clear of the lines
             f"{rate:,.0f}/h",
-            (0, max(rate, 1.0)),
-            xytext=(-6, -3),
+            (spike_start, max(rate, 1.0)),
+            xytext=(-4, 0),
             textcoords="offset points",
             ha="right",
-            va="top",
+            va="center",
             color=SPIKE_COLOUR,
             fontweight="bold",
         )
@@ -147,7 +148,7 @@ def spike_chart(
         ax.text(
             0.01,
             0.97,
-            f"band: usual {low:,.0f}-{high:,.0f}/h · dashed: alert at {threshold:,.0f}/h",
+            f"band: usual {usual}/h · dashed: alert at {threshold:,.0f}/h",
             transform=ax.transAxes,
             va="top",
             fontsize=7,
