@@ -66,7 +66,6 @@ async def weekly_channel_reports(
 weekly_report_job = define_asset_job(
     "weekly_channel_reports_job",
     selection=["weekly_channel_reports"],
-    partitions_def=weekly,
     description="Write the weekly channel reports of one week.",
 )
 
