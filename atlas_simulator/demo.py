@@ -163,8 +163,8 @@ def alert_line(channel: str, embed: dict[str, Any], files: list[Path]) -> str:
         description = description[:159] + "…"
     if description:
         line += f": {description}"
-    for path in files:
-        line += f"  [evidence: {path}]"
+    for path in files:  # a spike's chart is a PNG, a re-upload's evidence a JPEG
+        line += f"  [{'chart' if path.suffix == '.png' else 'evidence'}: {path}]"
     if not files and fields.get("evidence"):
         line += f"  [evidence in the vault: {fields['evidence']}]"
     return line

@@ -26,7 +26,7 @@ from atlas_assets.assets.youtube import stopwatch
 from atlas_assets.catalog import OWNERS, tags
 from atlas_assets.resources import DatabaseResource, VaultResource
 from atlas_assets.runtime import database_only, md_table
-from atlas_core.pipeline.exports import export_day, verify_day
+from atlas_core.pipeline.exports import ensure_card, export_day, verify_day
 from atlas_core.storage import VaultStrategy
 from atlas_core.utils import utc_now
 
@@ -75,6 +75,7 @@ async def vault_partitions(  # type: ignore[no-untyped-def]  # yields the Materi
     mismatches: list[str] = []
     with stopwatch() as took:
         async with database_only(database) as db:
+            await ensure_card(store)  # README.md: every table and column, a config each
             for day in days:
                 counts = await export_day(db, store, day)
                 for dataset, n in counts.items():

@@ -34,6 +34,7 @@ class Anomaly:
     at: datetime
     rate: float
     previous_rate: float
+    channel_confirmed: bool = False  # found by channel_confirmed_spikes
 
     @property
     def ratio(self) -> float:
@@ -117,5 +118,7 @@ async def channel_confirmed_spikes(
             and rate >= min_views_per_hour
             and rate >= factor * max(before, 1.0)
         ):
-            spikes.append(Anomaly(series.video_id, series.ticks[0], rate, before))
+            spikes.append(
+                Anomaly(series.video_id, series.ticks[0], rate, before, channel_confirmed=True)
+            )
     return sorted(spikes, key=lambda a: a.rate, reverse=True)

@@ -4,7 +4,9 @@ counts = await export_day(svc.db, vault, date(2026, 11, 27))   # {"video_stats_l
 
 Each dataset streams: a server-side cursor feeds ``BATCH_ROWS`` rows at a time into a Parquet
 writer (one row group per batch) on local disk, and the finished file becomes the partition,
-so a day larger than memory exports with memory bounded by one batch.
+so a day larger than memory exports with memory bounded by one batch. ``ensure_card``
+writes the vault's dataset card (``README.md``: every table and column, one Hugging Face
+config per table) when it differs from the vault's: one write per schema change.
 """
 
 from __future__ import annotations
@@ -16,8 +18,24 @@ from datetime import date
 
 from atlas_core.database import DatabaseManager
 from atlas_core.storage import VaultStrategy
-from atlas_core.storage.parquet import PartitionWriter
-from atlas_core.store.exports import BATCH_ROWS, EXPORTS, day_batches, day_count
+from atlas_core.storage.parquet import CARD_PATH, PartitionWriter, dataset_card
+from atlas_core.store.exports import BATCH_ROWS, DESCRIPTIONS, EXPORTS, day_batches, day_count
+
+
+def vault_card() -> str:
+    """The dataset card of the exported tables."""
+    return dataset_card(
+        {name: (schema, *DESCRIPTIONS[name]) for name, (_, schema) in EXPORTS.items()}
+    )
+
+
+async def ensure_card(vault: VaultStrategy) -> bool:
+    """Write the dataset card unless the vault already holds exactly it; True if written."""
+    card = vault_card().encode("utf-8")
+    if await asyncio.to_thread(vault.fetch_bytes, CARD_PATH) == card:
+        return False
+    await asyncio.to_thread(vault.store_bytes, CARD_PATH, card, "text/markdown; charset=utf-8")
+    return True
 
 
 async def export_day(

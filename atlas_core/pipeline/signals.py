@@ -15,6 +15,7 @@ from datetime import timedelta
 
 from atlas_core.analysis.velocity import Anomaly, channel_confirmed_spikes, velocity_anomalies
 from atlas_core.notifications import Alert, AlertChannel, AlertLevel
+from atlas_core.pipeline.reports import store_spike_chart
 from atlas_core.pipeline.services import Services
 from atlas_core.store.outbox import enqueue_alert
 from atlas_core.store.planning import channel_view_history
@@ -59,10 +60,11 @@ async def scan_anomalies(
     ]
     # One alert per (video, snapshot): the outbox key and the event's entity "video@timestamp".
     keys = {f"{a.video_id}@{a.at:%Y%m%dT%H%M%S}"[:50]: a for a in found}
+    charts = {k: await store_spike_chart(svc, a, factor) for k, a in keys.items()}  # evidence/
     fresh: dict[str, Anomaly] = {}
     async with svc.db.get_connection() as conn:
         for key, anomaly in keys.items():
-            if await enqueue_alert(conn, anomaly_alert(key, anomaly)):
+            if await enqueue_alert(conn, anomaly_alert(key, anomaly, charts[key])):
                 await mark_alert_subject(conn, f"{_KEY}{key}", anomaly.video_id, anomaly.at)
                 fresh[key] = anomaly
     for key, anomaly in fresh.items():
@@ -74,7 +76,7 @@ async def scan_anomalies(
     return AnomalyScan(anomalies=found, alerted=list(fresh.values()))
 
 
-def anomaly_alert(key: str, anomaly: Anomaly) -> Alert:
+def anomaly_alert(key: str, anomaly: Anomaly, chart: str | None = None) -> Alert:
     ratio = "new" if anomaly.previous_rate == 0 else f"x{anomaly.ratio:.1f}"
     return Alert(
         key=f"{_KEY}{key}",
@@ -87,5 +89,7 @@ def anomaly_alert(key: str, anomaly: Anomaly) -> Alert:
             "views_per_hour": f"{anomaly.rate:,.0f}",
             "previous_per_hour": f"{anomaly.previous_rate:,.0f}",
             "at": f"{as_utc(anomaly.at):%Y-%m-%dT%H:%M:%SZ}",
+            **({"chart": chart} if chart else {}),
         },
+        image_path=chart,
     )

@@ -245,8 +245,9 @@ class VaultStrategy(ABC):
     def write_partition(self, dataset: str, day: date, table: pa.Table) -> str:
         """Write ``table`` as ``<dataset>/dt=YYYY-MM-DD/part-0.parquet`` (zstd); return that path.
 
-        The file keeps a ``dt`` string column; the day's partition is replaced, so a re-run
-        leaves exactly one copy. An empty table still writes a valid file with its schema.
+        The day is the folder (Hive ``dt=``), not a file column (``read_partition`` adds it);
+        the partition is replaced, so a re-run leaves exactly one copy. An empty table still
+        writes a valid file with its schema.
         Raises ValueError on a bad dataset name or table, VaultError when the upload fails.
         """
         path = parquet.partition_path(dataset, day)
@@ -319,6 +320,7 @@ class VaultStrategy(ABC):
             tables.append(parquet.decode(raw, path))
         if not tables:
             return None
+        tables = [parquet.with_day(t, day) for t in tables]  # dt comes from the folder
         return pa.concat_tables(tables) if len(tables) > 1 else tables[0]
 
 

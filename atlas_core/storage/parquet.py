@@ -1,16 +1,20 @@
-"""Daily Parquet partitions: layout, the ``dt`` column, zstd encoding.
+"""Daily Parquet partitions: Hive layout, typed schemas, zstd encoding, the dataset card.
 
-    prepared = prepare(table, date(2026, 1, 5))   # adds/validates the dt column
+    prepared = prepare(table, date(2026, 1, 5))   # checks a dt column if any, and drops it
     with PartitionWriter(path, schema, day) as w:  # streaming: one row group per batch
         w.write(batch)
     partition_path("video_stats", date(2026, 1, 5))
     # -> "video_stats/dt=2026-01-05/part-0.parquet"
+    card = dataset_card({"video_stats": Table(schema, "Views per snapshot", {...})})
 
-``dt`` is stored as a string (``"2026-01-05"``) so that reading the folder with
-``pyarrow.dataset.dataset(root, partitioning="hive")`` merges the file column with the
-partition key without a type conflict (hive discovery infers the key as a string). It is a
-plain string column: Parquet dictionary-encodes it by itself (one entry), and building it as
-an Arrow dictionary measured no gain (bench/export.py, 1M rows: same file size, no faster).
+The day lives in the folder name only (``dt=YYYY-MM-DD``, Hive style), not in the file:
+every reader derives the ``dt`` column from the path, and a copy inside the file would
+conflict with it (pandas' ``read_parquet(folder)`` infers the key as a dictionary, pyarrow's
+``partitioning="hive"`` as a string, and DuckDB as a DATE; a file column can match only one).
+``with_day`` puts the column back for callers that read one partition.
+
+Each table has one explicit Arrow schema, so a day whose column is all NULL still has the
+column's type, and timestamps are ``timestamp[us, tz=UTC]`` on every day.
 """
 
 from __future__ import annotations
@@ -57,18 +61,17 @@ def partition_path(dataset: str, day: date) -> str:
 
 
 def prepare(table: pa.Table, day: date) -> pa.Table:
-    """``table`` with a string ``dt`` column equal to ``day`` (added, or checked and normalised).
+    """``table`` ready to be ``day``'s partition: a ``dt`` column, if it has one, is checked to
+    hold only ``day`` and dropped (the folder carries the day).
 
     Raises ValueError if ``table`` is not a pyarrow Table or its ``dt`` holds another day.
     """
     if not isinstance(table, pa.Table):
         raise ValueError(f"write_partition expects a pyarrow.Table, got {type(table).__name__}")
     value = _check_day(day)
-    column = pa.repeat(pa.scalar(value, pa.string()), table.num_rows)
-    dt_field = pa.field("dt", column.type, nullable=False)
     index = table.schema.get_field_index("dt")
     if index < 0:
-        return table.append_column(dt_field, column)
+        return table
     existing = table.column(index)
     if pa.types.is_dictionary(existing.type):
         existing = existing.cast(existing.type.value_type)
@@ -77,7 +80,15 @@ def prepare(table: pa.Table, day: date) -> pa.Table:
     if others:
         shown = ", ".join(sorted(str(v) for v in others)[:3])
         raise ValueError(f"column 'dt' holds {shown}, expected only {value} for this partition")
-    return table.set_column(index, dt_field, column)
+    return table.remove_column(index)
+
+
+def with_day(table: pa.Table, day: date) -> pa.Table:
+    """One partition's table with its string ``dt`` column (from the folder) at the end; a
+    file of the older layout that kept ``dt`` inside has it normalised the same way."""
+    value = _check_day(day)
+    column = pa.repeat(pa.scalar(value, pa.string()), table.num_rows)
+    return prepare(table, day).append_column(pa.field("dt", pa.string(), nullable=False), column)
 
 
 def write(table: pa.Table, sink: Any) -> None:
@@ -93,14 +104,15 @@ def write(table: pa.Table, sink: Any) -> None:
 
 class PartitionWriter:
     """Streams record batches of ``schema`` into one day's Parquet file (zstd), each batch a
-    row group with the ``dt`` column added, so a day never has to sit in memory at once. The
-    file equals what ``write(prepare(table, day))`` writes for the same rows."""
+    row group, so a day never has to sit in memory at once. The file equals what
+    ``write(prepare(table, day))`` writes for the same rows; a batch of another schema (a
+    column whose type drifted) is refused with the column named."""
 
     def __init__(self, sink: Any, schema: pa.Schema, day: date) -> None:
-        self._dt = _check_day(day)
+        _check_day(day)
         if schema.get_field_index("dt") >= 0:
-            raise ValueError("the streamed schema must not have a 'dt' column; it is added")
-        self.schema = schema.append(pa.field("dt", pa.string(), nullable=False))
+            raise ValueError("the streamed schema must not have a 'dt' column: the folder is dt")
+        self.schema = schema
         self.rows = 0
         try:
             self._writer = pq.ParquetWriter(sink, self.schema, compression=COMPRESSION)
@@ -110,10 +122,16 @@ class PartitionWriter:
     def write(self, batch: pa.RecordBatch) -> None:
         if batch.num_rows == 0:
             return
-        dt = pa.repeat(pa.scalar(self._dt, pa.string()), batch.num_rows)
-        self._writer.write_batch(
-            pa.RecordBatch.from_arrays([*batch.columns, dt], schema=self.schema)
-        )
+        if batch.schema != self.schema:
+            drift = [
+                f"{f.name}: {f.type} (expected {self.schema.field(f.name).type})"
+                for f in batch.schema
+                if f.name in self.schema.names and self.schema.field(f.name).type != f.type
+            ]
+            raise ValueError(
+                f"batch schema differs from the table's: {', '.join(drift) or batch.schema.names}"
+            )
+        self._writer.write_batch(batch)
         self.rows += batch.num_rows
 
     def close(self) -> None:
@@ -140,3 +158,53 @@ def decode(data: bytes, path: str) -> pa.Table:
         return pq.read_table(pa.BufferReader(data))
     except (pa.ArrowException, OSError) as exc:
         raise ValueError(f"{path!r} is not a readable Parquet file: {exc}") from None
+
+
+# --- the dataset card ---------------------------------------------------------------------
+
+CARD_PATH = "README.md"
+
+
+def type_name(data_type: pa.DataType) -> str:
+    """A column type as the card shows it (Arrow's own spelling)."""
+    return str(data_type)
+
+
+def dataset_card(tables: dict[str, tuple[pa.Schema, str, dict[str, str]]]) -> str:
+    """The vault's README.md: YAML front matter declaring each table as a Hugging Face config
+    (``data_files: <table>/dt=*/*.parquet``, so ``datasets.load_dataset(repo, table)`` reads
+    it), then every table's columns with their Arrow types. ``tables``: name -> (schema,
+    what a row is, column -> meaning). Deterministic: the same tables give the same text."""
+    import yaml
+
+    front = {
+        "pretty_name": "Atlas vault",
+        "tags": ["youtube", "time-series", "parquet"],
+        "configs": [
+            {"config_name": name, "data_files": f"{check_dataset(name)}/dt=*/*.parquet"}
+            for name in sorted(tables)
+        ],
+    }
+    lines = [
+        "---",
+        yaml.safe_dump(front, sort_keys=False, allow_unicode=True).rstrip(),
+        "---",
+        "# Atlas vault",
+        "",
+        "Daily Parquet partitions exported by Atlas: `<table>/dt=YYYY-MM-DD/part-0.parquet`",
+        "(zstd). The day is the Hive partition folder, not a file column: DuckDB",
+        "(`read_parquet('<table>/**/*.parquet', hive_partitioning = true)`), pandas and pyarrow",
+        "(the table's folder) add a `dt` column from the path; `datasets.load_dataset(repo,",
+        "'<table>')` reads a table's rows. Each table keeps one schema on every day;",
+        "timestamps are `timestamp[us, tz=UTC]`. Visual evidence",
+        "(frames, re-upload side-by-sides, spike charts) is under `evidence/<video_id>/`,",
+        "weekly channel reports under `reports/<week>/`.",
+    ]
+    for name in sorted(tables):
+        schema, about, columns = tables[name]
+        lines += ["", f"## {name}", "", about, "", "| column | type | description |"]
+        lines.append("|---|---|---|")
+        for f in schema:
+            lines.append(f"| `{f.name}` | `{type_name(f.type)}` | {columns.get(f.name, '')} |")
+        lines.append("| `dt` | `string` (from the folder) | the export day, YYYY-MM-DD |")
+    return "\n".join(lines) + "\n"

@@ -85,6 +85,57 @@ EXPORTS: dict[str, tuple[str, pa.Schema]] = {
 }
 
 
+# What each table and column means, for the vault's dataset card (README.md).
+DESCRIPTIONS: dict[str, tuple[str, dict[str, str]]] = {
+    "video_stats_log": (
+        "One row per video statistics snapshot whose tick falls on the day.",
+        {
+            "video_id": "YouTube video id",
+            "timestamp": "the run's tick that took the snapshot (UTC; with video_id, the key)",
+            "views": "view count at the snapshot",
+            "likes": "like count (NULL when hidden)",
+            "comment_count": "comment count (NULL when comments are off)",
+            "observed_at": "when YouTube served the numbers (UTC)",
+        },
+    ),
+    "channel_stats_log": (
+        "One row per channel statistics snapshot whose tick falls on the day.",
+        {
+            "channel_id": "YouTube channel id",
+            "timestamp": "the run's tick that took the snapshot (UTC)",
+            "view_count": "the channel's total views",
+            "subscriber_count": "subscribers (rounded by YouTube; NULL when hidden)",
+            "video_count": "public videos",
+            "observed_at": "when YouTube served the numbers (UTC)",
+        },
+    ),
+    "channels": (
+        "The channels snapshotted on the day, with their current metadata.",
+        {
+            "id": "YouTube channel id",
+            "title": "channel title",
+            "country": "country code the channel declares",
+            "custom_url": "the channel's handle or custom URL",
+            "created_at": "when the channel was created (UTC)",
+            "is_verified": "verified badge",
+            "last_scraped_at": "when Atlas last read the channel (UTC)",
+        },
+    ),
+    "videos": (
+        "Every video Atlas had discovered by the end of the day.",
+        {
+            "id": "YouTube video id",
+            "channel_id": "the uploading channel's id",
+            "title": "video title",
+            "published_at": "when the video was published (UTC)",
+            "duration": "length in seconds",
+            "wiki_topics": "Wikipedia topic URLs from topicDetails",
+            "discovered_at": "when Atlas first saw the video (UTC)",
+        },
+    ),
+}
+
+
 def day_bounds(day: date) -> tuple[datetime, datetime]:
     start = datetime.combine(day, time())
     return start, start + timedelta(days=1)
