@@ -8,7 +8,13 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
 
-from dagster import AssetExecutionContext, SkipReason
+from dagster import (
+    AssetExecutionContext,
+    DagsterRunStatus,
+    RunsFilter,
+    SensorEvaluationContext,
+    SkipReason,
+)
 
 from atlas_assets.resources import (
     DatabaseResource,
@@ -95,3 +101,21 @@ def md_table(header: tuple[str, ...], rows: Sequence[tuple[object, ...]], limit:
     if len(rows) > limit:
         lines.append(f"\n… and {len(rows) - limit} more")
     return "\n".join(lines) if rows else "_nothing new_"
+
+
+# A run in one of these states holds its job's work: a sensor launches no second one.
+ACTIVE_RUN_STATUSES = [
+    DagsterRunStatus.QUEUED,
+    DagsterRunStatus.NOT_STARTED,
+    DagsterRunStatus.STARTING,
+    DagsterRunStatus.STARTED,
+    DagsterRunStatus.CANCELING,
+]
+
+
+def active_run_id(context: SensorEvaluationContext, job_name: str) -> str | None:
+    """The id of a queued or running run of ``job_name``, if there is one."""
+    records = context.instance.get_run_records(
+        RunsFilter(job_name=job_name, statuses=ACTIVE_RUN_STATUSES), limit=1
+    )
+    return records[0].dagster_run.run_id if records else None

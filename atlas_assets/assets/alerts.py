@@ -10,11 +10,9 @@ while a delivery run is queued or running.
 from dagster import (
     AssetExecutionContext,
     AssetSelection,
-    DagsterRunStatus,
     DefaultSensorStatus,
     MaterializeResult,
     RunRequest,
-    RunsFilter,
     SensorEvaluationContext,
     SkipReason,
     asset,
@@ -24,7 +22,7 @@ from dagster import (
 
 from atlas_assets.catalog import OWNERS, tags
 from atlas_assets.resources import DatabaseResource, NotifierResource
-from atlas_assets.runtime import sensor_dsn, services
+from atlas_assets.runtime import active_run_id, sensor_dsn, services
 from atlas_core.pipeline.alerts import INLINE_BUDGET_SECONDS, deliver_alerts
 from atlas_core.store.outbox import due_alert_count
 
@@ -66,13 +64,6 @@ deliver_alerts_job = define_asset_job(
 # A step posts its new alerts within INLINE_BUDGET_SECONDS of its work; an alert never tried
 # is the sensor's only once it is older than this (a slow step's lease covers the rest).
 FRESH_GRACE_SECONDS = 4 * INLINE_BUDGET_SECONDS + 60
-_ACTIVE = [
-    DagsterRunStatus.QUEUED,
-    DagsterRunStatus.NOT_STARTED,
-    DagsterRunStatus.STARTING,
-    DagsterRunStatus.STARTED,
-    DagsterRunStatus.CANCELING,
-]
 
 
 @sensor(
@@ -92,11 +83,7 @@ def alerts_sensor(
     due = due_alert_count(dsn, grace_seconds=FRESH_GRACE_SECONDS)
     if not due:
         return SkipReason("no alert due")
-    active = context.instance.get_run_records(
-        RunsFilter(job_name=deliver_alerts_job.name, statuses=_ACTIVE), limit=1
-    )
+    active = active_run_id(context, deliver_alerts_job.name)
     if active:
-        return SkipReason(
-            f"{due} alert(s) due; delivery run {active[0].dagster_run.run_id} is on it"
-        )
+        return SkipReason(f"{due} alert(s) due; delivery run {active} is on it")
     return RunRequest(tags={"atlas/alerts_due": str(due)})

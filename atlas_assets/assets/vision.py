@@ -5,12 +5,10 @@ or a refresh has stored videos without vectors. A stats refresh never waits on i
 from dagster import (
     AssetExecutionContext,
     AssetSelection,
-    DagsterRunStatus,
     DefaultSensorStatus,
     MaterializeResult,
     MetadataValue,
     RunRequest,
-    RunsFilter,
     SensorEvaluationContext,
     SkipReason,
     asset,
@@ -25,7 +23,7 @@ from atlas_assets.resources import (
     VaultResource,
     YouTubeResource,
 )
-from atlas_assets.runtime import md_table, sensor_dsn, services
+from atlas_assets.runtime import active_run_id, md_table, sensor_dsn, services
 from atlas_core.pipeline import embed_new_videos
 from atlas_core.store.tables import row_count
 from atlas_core.store.vectors import hunt_queue, videos_without_vectors_by_reason
@@ -33,12 +31,6 @@ from atlas_core.store.vectors import hunt_queue, videos_without_vectors_by_reaso
 # The hunt is CPU work (decode, embed, compare) with one small API call per 50 videos: its
 # own pool, so the refresh and discovery runs holding ``youtube_api`` never queue behind it.
 HUNT_POOL = "vision"
-IN_PROGRESS = [
-    DagsterRunStatus.QUEUED,
-    DagsterRunStatus.NOT_STARTED,
-    DagsterRunStatus.STARTING,
-    DagsterRunStatus.STARTED,
-]
 
 
 @asset(
@@ -114,11 +106,9 @@ def hunt_sensor(
     waiting, queue = hunt_queue(dsn)
     if not waiting:
         return SkipReason("no video waiting for the hunt")
-    active = context.instance.get_runs(
-        filters=RunsFilter(job_name=hunt_job.name, statuses=IN_PROGRESS), limit=1
-    )
+    active = active_run_id(context, hunt_job.name)
     if active:
-        return SkipReason(f"{waiting} videos waiting; hunt run {active[0].run_id} in progress")
+        return SkipReason(f"{waiting} videos waiting; hunt run {active} in progress")
     key = f"hunt-{waiting}-{queue}"
     if context.cursor == key:
         return SkipReason(f"{waiting} videos waiting; a run was already requested for them")
