@@ -23,7 +23,6 @@ SQL_ALLOWED = {"atlas_core/migrate.py", "atlas_core/embedded.py", "atlas_core/da
 SQL_PENDING = {"atlas_core/youtube/quota.py"}
 # The `atlas demo` command launches the Dagster side (a lazy import inside its handler): the
 # command line is the application, the one atlas_core module allowed to start atlas_assets.
-LAUNCHER = "atlas_core/cli.py"
 # store/outbox.py still builds notifications.Alert rows; the alert work of the same series
 # owns that module.
 STORE_IMPORT_PENDING = {"atlas_core/store/outbox.py"}
@@ -43,10 +42,6 @@ def _imports(tree: ast.Module) -> Iterator[str]:
             yield from (f"{node.module}.{alias.name}" for alias in node.names)
 
 
-def _launches_demo(name: str, module: str) -> bool:
-    return name == LAUNCHER and module.startswith("atlas_assets.demo")
-
-
 def test_the_library_never_imports_the_dagster_layer() -> None:
     bad = [
         f"{name}: imports {module}"
@@ -54,7 +49,7 @@ def test_the_library_never_imports_the_dagster_layer() -> None:
         for module in _imports(tree)
         if module.split(".")[0] == "dagster"
         or module.startswith("dagster_")
-        or (module.split(".")[0] == "atlas_assets" and not _launches_demo(name, module))
+        or module.split(".")[0] == "atlas_assets"
     ]
     assert bad == []
 

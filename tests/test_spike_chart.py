@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from atlas_assets.demo import alert_line
 from atlas_simulator import DEMO_STORY, ManualClock, SimulatorServer
+from atlas_simulator.demo import alert_line
 from atlas_simulator.inbox import DiscordInbox, InboxMessage
 from atlas_simulator.story import DEMO_CHANNELS, DEMO_VIDEOS
 from PIL import Image
