@@ -355,9 +355,11 @@ def dagster_commands(port: int, grpc_port: int, workspace: Path) -> dict[str, li
 
 def write_workspace(path: Path, grpc_port: int) -> Path:
     path.write_text(
-        "# Written by `atlas demo`: the code server it starts.\n"
+        "# Written by `atlas demo`: the code server it starts, under the location name that\n"
+        "# workspace.yaml gives the module (so UI links are the same either way).\n"
         "load_from:\n"
-        f"  - grpc_server: {{host: 127.0.0.1, port: {grpc_port}, location_name: atlas}}\n"
+        f"  - grpc_server: {{host: 127.0.0.1, port: {grpc_port}, "
+        "location_name: atlas_assets.definitions}\n"
     )
     return path
 

@@ -103,8 +103,10 @@ def test_definitions_are_collected_from_their_modules() -> None:
         "deliver_alerts",
         "discover_videos",
         "export_vault",
+        "hunt_reuploads",
         "refresh_stats",
         "retention_job",
+        "weekly_channel_reports_job",
     } <= jobs
     assert {s.name for s in defs.schedules or []} == {
         "apply_retention",
@@ -112,9 +114,11 @@ def test_definitions_are_collected_from_their_modules() -> None:
         "discover_uploads",
         "export_closed_day",
         "refresh_stats",
+        "weekly_channel_report",
     }
     assert {s.name for s in defs.sensors or []} == {
         "alerts_sensor",
+        "hunt_sensor",
         "ops_failure_alert",
         "watchlist_sensor",
         "websub_pushes",

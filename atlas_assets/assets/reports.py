@@ -10,6 +10,7 @@ from datetime import timedelta
 from dagster import (
     AssetExecutionContext,
     DefaultScheduleStatus,
+    FreshnessPolicy,
     MaterializeResult,
     MetadataValue,
     RunRequest,
@@ -39,7 +40,11 @@ weekly = WeeklyPartitionsDefinition(
     owners=OWNERS,
     kinds={"python", "markdown"},
     tags=tags("reports", "weekly"),
-    description=f"Per watched channel, reports/<week>/<channel>.png (subscribers, views and "
+    # Written every Monday for the week before: a report older than 8 days is late.
+    freshness_policy=FreshnessPolicy.time_window(
+        fail_window=timedelta(days=8), warn_window=timedelta(days=7, hours=12)
+    ),
+    description=f"Per watched channel, reports/WEEK/CHANNEL.png (subscribers, views and "
     f"uploads over the last {REPORT_DAYS} days) and .md (growth, top videos, alerts of the "
     "week) in the vault, and one SURVEILLANCE digest of the week's three biggest movers.",
 )

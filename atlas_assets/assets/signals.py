@@ -18,7 +18,7 @@ from atlas_core.pipeline import scan_anomalies
     freshness_policy=HOURLY,
     description="One entry per video whose views per hour jumped (x3 and at least 100/h) "
     "between its last snapshots; each anomaly alerts SURVEILLANCE once, with its chart "
-    "(evidence/<video>/spike-*.png in the vault) attached.",
+    "(a PNG under evidence/ in the vault, named spike-VIDEO-TIME.png) attached.",
 )
 async def velocity_anomalies(
     context: AssetExecutionContext,
