@@ -186,23 +186,34 @@ def run_line(run: dict[str, Any]) -> str:
     return f"{datetime.now():%H:%M:%S}  run   {outcome:<12} {name} ({seconds:.0f} s)"
 
 
-RUNS_QUERY = """{ runsOrError(filter: {statuses: [SUCCESS, FAILURE, CANCELED]}, limit: 50) {
+RUNS_QUERY = """{ runsOrError(filter: {statuses: [STATUSES]}, limit: 50) {
   ... on Runs { results { runId jobName status startTime endTime tags { key value } } } } }"""
+FINISHED = "SUCCESS, FAILURE, CANCELED"
+IN_FLIGHT = "NOT_STARTED, STARTING, STARTED, CANCELING"
 
 
-def finished_runs(port: int) -> list[dict[str, Any]]:
-    """The latest finished runs, from the webserver's GraphQL API; [] while it is not up."""
+def _graphql(port: int, query: str) -> dict[str, Any] | None:
     request = urllib.request.Request(
         f"http://127.0.0.1:{port}/graphql",
-        data=json.dumps({"query": RUNS_QUERY}).encode(),
+        data=json.dumps({"query": query}).encode(),
         headers={"Content-Type": "application/json"},
     )
     try:
         with urllib.request.urlopen(request, timeout=5) as response:
-            data = json.loads(response.read())["data"]["runsOrError"]
+            data = json.loads(response.read())["data"]
     except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def finished_runs(port: int, statuses: str = FINISHED) -> list[dict[str, Any]]:
+    """The latest runs in ``statuses`` (finished ones by default), from the webserver's
+    GraphQL API; [] while it is not up."""
+    data = _graphql(port, RUNS_QUERY.replace("STATUSES", statuses))
+    try:
+        return list((data or {})["runsOrError"].get("results") or [])
+    except (KeyError, AttributeError):
         return []
-    return list(data.get("results") or [])
 
 
 def banner(
@@ -391,8 +402,10 @@ def _serve(port: int, env: dict[str, str], log_path: Path) -> int:
         full_env = {**os.environ, **env}
         processes: dict[str, subprocess.Popen[bytes]] = {}
         for name, command in dagster_commands(port, grpc_port, workspace).items():
+            # Each in a session of its own, with the run workers the code server starts: a
+            # Ctrl-C in the terminal reaches only the demo, which stops them in order.
             processes[name] = subprocess.Popen(
-                command, env=full_env, stdout=log, stderr=subprocess.STDOUT
+                command, env=full_env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
             )
             if name == "code-server" and not wait_for_code_server(
                 grpc_port, full_env, processes[name]
@@ -419,19 +432,58 @@ def _serve(port: int, env: dict[str, str], log_path: Path) -> int:
             signal.signal(signal.SIGINT, signal.SIG_IGN)
             signal.signal(signal.SIGTERM, signal.SIG_IGN)
             say("stopping Dagster ...")
-            _stop(processes)
+            _stop(processes, port)
             say("stopped")
             return 0
 
 
-def _stop(processes: dict[str, subprocess.Popen[bytes]]) -> None:
-    """SIGINT to each (what Ctrl-C sends), then wait; kill what is still up after 30 s."""
-    ordered = list(reversed(processes.values()))  # the code server last
-    for process in ordered:
+# How long a stop waits for runs in flight to finish on their own (the demo's take seconds to
+# a minute); a run still going after that is terminated through Dagster.
+RUN_FINISH_SECONDS = 45.0
+
+
+def _stop(processes: dict[str, subprocess.Popen[bytes]], port: int | None = None) -> None:
+    """The daemon first (no run starts after it), then, with the webserver still up, wait for
+    the runs in flight to end (they would fail mid-step once the database stops); then the
+    webserver and the code server. Each gets SIGINT (what Ctrl-C sends); what is still up
+    after 30 s is killed."""
+    daemon = processes.get("dagster-daemon")
+    if daemon is not None:
+        _interrupt([daemon])
+    if port is not None and processes.get("dagster-webserver") is not None:
+        _finish_runs(port)
+    _interrupt([p for p in reversed(processes.values()) if p is not daemon])
+
+
+def _finish_runs(port: int) -> None:
+    deadline = time.monotonic() + RUN_FINISH_SECONDS
+    told = False
+    while running := finished_runs(port, IN_FLIGHT):
+        if time.monotonic() >= deadline:
+            for run in running:
+                _terminate(port, run["runId"])
+            say(f"terminated {len(running)} run(s) still in flight")
+            return
+        if not told:
+            names = ", ".join(sorted({r["jobName"] for r in running}))
+            say(f"waiting for {len(running)} run(s) in flight to finish ({names}) ...")
+            told = True
+        time.sleep(2)
+    # Queued runs would start at the next `atlas demo`, against a world that moved on.
+    for run in finished_runs(port, "QUEUED"):
+        _terminate(port, run["runId"])
+
+
+def _terminate(port: int, run_id: str) -> None:
+    _graphql(port, 'mutation { terminateRun(runId: "' + run_id + '") { __typename } }')
+
+
+def _interrupt(processes: list[subprocess.Popen[bytes]]) -> None:
+    for process in processes:
         if process.poll() is None:
             process.send_signal(signal.SIGINT)
     deadline = time.monotonic() + 30
-    for process in ordered:
+    for process in processes:
         try:
             process.wait(timeout=max(deadline - time.monotonic(), 0.1))
         except subprocess.TimeoutExpired:

@@ -29,6 +29,7 @@ import argparse
 import asyncio
 import json
 import os
+import re
 import shutil
 import signal
 import statistics
@@ -60,6 +61,8 @@ from atlas_core.migrate import migrate  # noqa: E402
 
 CHANNELS = {"alerts": "/api/webhooks/1/a", "hunt": "/api/webhooks/2/h"}
 CHANNELS |= {"surveillance": "/api/webhooks/3/s", "ops": "/api/webhooks/4/o"}
+# One alert's line in a digest embed (atlas_core.notifications.embeds.digest_embed).
+DIGEST_LINE = re.compile(r"^`(\d\d:\d\d:\d\d)` \*\*\w+\*\* (.+)$", re.MULTILINE)
 
 
 def soak_story(hours: float) -> list[Beat]:
@@ -118,6 +121,61 @@ def stop(processes: list[subprocess.Popen[bytes]]) -> None:
             process.wait()
 
 
+class HeldClock:
+    """The simulator's clock, held at its start until :meth:`release` (then wall time less
+    the hold): the scripted world waits while Atlas onboards the watchlist."""
+
+    def __init__(self) -> None:
+        self._start = datetime.now(UTC)
+        self._released: datetime | None = None
+
+    def __call__(self) -> datetime:
+        if self._released is None:
+            return self._start
+        return self._start + (datetime.now(UTC) - self._released)
+
+    def release(self) -> None:
+        self._released = datetime.now(UTC)
+
+
+def onboard(
+    dsn: str, videos: int, processes: list[subprocess.Popen[bytes]], limit_minutes: float
+) -> float:
+    """Wait until Atlas has stored every video of the world's start; the seconds it took."""
+    began = time.monotonic()
+    while time.monotonic() - began < limit_minutes * 60:
+        with psycopg.connect(dsn) as conn:
+            row = conn.execute("SELECT count(*) FROM videos").fetchone()
+        if row and row[0] >= videos:
+            return time.monotonic() - began
+        if any(p.poll() is not None for p in processes):
+            raise RuntimeError("a process exited during onboarding")
+        time.sleep(5)
+    raise RuntimeError(f"onboarding: not every video stored after {limit_minutes:g} minutes")
+
+
+def visible_videos(sim: Any) -> int:
+    """Videos the API shows at the world's start (scripted uploads come later)."""
+    return sum(1 for v in sim.world.videos.values() if v.published_at <= sim.started_at)
+
+
+def drain(dsn: str, expected: Counter[str], limit: float) -> None:
+    """Wait (at most ``limit`` seconds) until the outbox holds every expected alert and has
+    none left to post: the retry path has caught up with the outage."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        with psycopg.connect(dsn) as conn:
+            rows = conn.execute(
+                "SELECT title, delivered_at IS NULL AND given_up_at IS NULL FROM alert_outbox"
+            ).fetchall()
+        stored = Counter(title for title, _ in rows)
+        pending = sum(1 for _, waiting in rows if waiting)
+        if not pending and all(stored[t] >= n for t, n in expected.items()):
+            return
+        time.sleep(5)
+    print(f"soak: the outbox had not drained after {limit:.0f}s", file=sys.stderr)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--hours", type=float, default=24.0, help="simulated hours (default 24)")
@@ -133,7 +191,18 @@ def main() -> int:
         default=3.0,
         help="beats this close to the end are not expected",
     )
-    parser.add_argument("--drain-seconds", type=float, default=180.0, help="after the last hour")
+    parser.add_argument(
+        "--drain-seconds",
+        type=float,
+        default=600.0,
+        help="at most this long after the last hour for the outbox to drain",
+    )
+    parser.add_argument(
+        "--onboard-minutes",
+        type=float,
+        default=30.0,
+        help="at most this long for the first discovery, before the simulated clock starts",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the soak's folder")
     args = parser.parse_args()
     outage_at = args.hours / 3 if args.outage_at is None else args.outage_at
@@ -151,8 +220,10 @@ def main() -> int:
 
     sink = FlakySink().start()
     story = soak_story(args.hours)
+    clock = HeldClock()
     sim = SimulatorServer(
         seed=11,
+        clock=clock,
         speed=args.speed,
         channels=args.channels,
         videos=args.videos,
@@ -244,11 +315,16 @@ def main() -> int:
     processes += [daemon, webserver]
 
     seconds_per_hour = 3600.0 / args.speed
-    t0 = time.monotonic()
-    wall0 = datetime.now(UTC)
     sim_start = sim.started_at
     rss: list[float] = []
     try:
+        # Onboarding: the first discovery stores every video of the watchlist while the
+        # simulated world waits (its clock is held); the scripted hours start after it.
+        onboarding = onboard(dsn, visible_videos(sim), processes, args.onboard_minutes)
+        clock.release()
+        t0 = time.monotonic()
+        wall0 = datetime.now(UTC)
+        print(f"soak: onboarding took {onboarding:.0f}s; the simulated clock runs", flush=True)
         while True:
             hours = (time.monotonic() - t0) / seconds_per_hour
             if hours >= args.hours:
@@ -263,7 +339,10 @@ def main() -> int:
                 break
             time.sleep(5)
         sink.outage = False
-        time.sleep(args.drain_seconds)
+        expected = Counter(
+            b.alert for b in story if b.alert and b.hours <= args.hours - args.settle_hours
+        )
+        drain(dsn, expected, args.drain_seconds)
         if daemon.poll() is None:
             rss.append(psutil.Process(daemon.pid).memory_info().rss / 2**20)
     finally:
@@ -328,35 +407,48 @@ def measure(
     seconds_per_hour = 3600.0 / args.speed
     with psycopg.connect(dsn) as conn:
         outbox = conn.execute(
-            "SELECT key, title, description, created_at, delivered_at FROM alert_outbox"
+            "SELECT id, title, created_at FROM alert_outbox ORDER BY id"
         ).fetchall()
         ledger = conn.execute("SELECT coalesce(sum(units), 0) FROM youtube_quota_ledger").fetchone()
-    # The sink's receipts, on the wall clock (the sink stamps time.monotonic()).
+    # The sink's receipts on the wall clock (the sink stamps time.monotonic()), matched to the
+    # outbox rows they carry: a single alert's embed by its title and timestamp (the row's
+    # commit), a digest's lines by title and HH:MM:SS.
     offset = wall0.timestamp() - t0
-    posts = [
-        (
-            r.json["embeds"][0].get("title", ""),
-            r.json["embeds"][0].get("description", ""),
-            r.received_at + offset,
-        )
-        for r in sink.delivered()
-        if r.json and r.json.get("embeds")
-    ]
-    per_alert = Counter((title, description) for title, description, _ in posts)
-    duplicated = sum(n - 1 for n in per_alert.values() if n > 1)
+    receipts: dict[int, list[float]] = {row[0]: [] for row in outbox}
+    single = {
+        (title, created.isoformat(timespec="milliseconds")): id_ for id_, title, created in outbox
+    }
+    by_second: dict[tuple[str, str], list[int]] = {}
+    for id_, title, created in outbox:
+        by_second.setdefault((title, f"{created:%H:%M:%S}"), []).append(id_)
+    for request in sink.delivered():
+        payload = request.json or {}
+        for embed in payload.get("embeds", []):
+            at = request.received_at + offset
+            title = embed.get("title", "")
+            if title.startswith("Alert digest:"):
+                for clock, line_title in DIGEST_LINE.findall(embed.get("description", "")):
+                    for id_ in by_second.get((line_title, clock), []):
+                        receipts[id_].append(at)
+                continue
+            stamp = datetime.fromisoformat(embed.get("timestamp", "1970-01-01T00:00:00+00:00"))
+            id_ = single.get((title, stamp.isoformat(timespec="milliseconds")))
+            if id_ is not None:
+                receipts[id_].append(at)
+    duplicated = sum(len(r) - 1 for r in receipts.values() if len(r) > 1)
     latencies = []
     outage_start = wall0.timestamp() + outage_at * seconds_per_hour
     outage_end = outage_start + seconds_per_hour
-    for _key, title, _description, created, _delivered in outbox:
-        # the embed's text is the outbox's escaped and shortened: match the title, in time
-        received = [at for t, _, at in posts if t == title and at >= created.timestamp() - 1]
+    for id_, _title, created in outbox:
         healthy = not (outage_start - 10 <= created.timestamp() <= outage_end)
-        if received and healthy:
-            latencies.append(min(received) - created.timestamp())
-    titles = Counter(title for title, _, _ in posts)
+        if receipts[id_] and healthy:
+            latencies.append(min(receipts[id_]) - created.timestamp())
+    reached = Counter(title for id_, title, _ in outbox if receipts[id_])
     expected = [b for b in story if b.alert and b.hours <= args.hours - args.settle_hours]
     wanted = Counter(b.alert for b in expected)
-    delivered = sum(min(n, titles.get(alert, 0)) for alert, n in wanted.items())
+    delivered = sum(min(n, reached.get(alert, 0)) for alert, n in wanted.items())
+    for alert, n in sorted(wanted.items()):
+        print(f"soak: {alert!r}: expected {n}, reached the sink {reached.get(alert, 0)}")
     p95 = (
         statistics.quantiles(latencies, n=20)[18]
         if len(latencies) >= 2

@@ -12,7 +12,7 @@ from outbox_helpers import OPS, alert, titles
 from webhook_sink import WebhookSink
 
 import atlas_core
-from atlas_assets.assets.alerts import alert_deliveries
+from atlas_assets.assets.alerts import deliver_alerts_job
 from atlas_assets.assets.vision import video_vectors
 from atlas_assets.resources import (
     DatabaseResource,
@@ -29,7 +29,7 @@ from atlas_core.pipeline import Services
 from atlas_core.store.outbox import enqueue_alert
 
 
-def test_a_missing_vision_model_fails_only_the_vision_step(
+def test_a_missing_vision_model_fails_only_the_vision_step_and_delivery_still_delivers(
     database_dsn: str, tmp_path: Path, sink: WebhookSink, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     missing = tmp_path / "no-such-model.onnx"
@@ -53,7 +53,7 @@ def test_a_missing_vision_model_fails_only_the_vision_step(
     assert "VISION_MODEL_PATH" in str(failure.step_failure_data.error)
     assert str(missing) in str(failure.step_failure_data.error)
 
-    delivery = materialize([alert_deliveries], resources=resources, instance=instance)
+    delivery = deliver_alerts_job.execute_in_process(resources=resources, instance=instance)
     assert delivery.success
     assert titles(sink, OPS) == ["alert 1"]
 

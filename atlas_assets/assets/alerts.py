@@ -1,64 +1,72 @@
-"""The alert outbox's retry path: an asset, its job and the sensor that launches it.
+"""The alert outbox's retry path: the ``deliver_alerts`` job (one op) and the sensor that
+launches it.
 
 A step posts the alerts it wrote right after its work (``atlas_assets.runtime.services``,
 :func:`atlas_core.pipeline.alerts.deliver_new_alerts`). What it could not post stays due in
-the outbox; ``alert_deliveries`` posts it (:func:`atlas_core.pipeline.alerts.deliver_alerts`).
-``alerts_sensor`` requests a run only when alerts are due that no step is posting, and never
-while a delivery run is queued or running.
+the outbox; the ``deliver_alerts`` job posts it (:func:`atlas_core.pipeline.alerts.
+deliver_alerts`). Posting stores no table of its own (the outbox rows it marks belong to the
+steps that wrote them), so it is an op, not an asset: nothing to be fresh, nothing in the
+lineage; what it did is the op's output metadata. ``alerts_sensor`` requests a run only when
+alerts are due that no step is posting, and never while a delivery run is queued or running.
 """
 
 from dagster import (
-    AssetExecutionContext,
-    AssetSelection,
     DefaultSensorStatus,
-    MaterializeResult,
+    OpExecutionContext,
+    Output,
     RunRequest,
     SensorEvaluationContext,
     SkipReason,
-    asset,
-    define_asset_job,
+    in_process_executor,
+    job,
+    op,
     sensor,
 )
 
-from atlas_assets.catalog import OWNERS, tags
 from atlas_assets.resources import DatabaseResource, NotifierResource
 from atlas_assets.runtime import active_run_id, sensor_dsn, services
 from atlas_core.pipeline.alerts import INLINE_BUDGET_SECONDS, deliver_alerts
 from atlas_core.store.outbox import due_alert_count
 
 
-@asset(
-    group_name="signals",
-    owners=OWNERS,
-    kinds={"postgres", "discord"},
-    tags=tags("signals", "on-demand"),
-    description="The retry path of alert delivery: due alerts of the outbox that the steps "
-    "writing them could not post, posted to Discord (digests when many are pending; failed "
-    "posts retried by later runs with backoff).",
+@op(
+    name="post_due_alerts",
+    description="Posts the due alerts of the outbox that the steps writing them could not "
+    "post (digests when many are pending; failed posts retried by later runs with backoff).",
 )
-async def alert_deliveries(
-    context: AssetExecutionContext,
-    database: DatabaseResource,
-    notifier: NotifierResource,
-) -> MaterializeResult:  # type: ignore[type-arg]  # dagster matches the bare class
+async def post_due_alerts(
+    context: OpExecutionContext, database: DatabaseResource, notifier: NotifierResource
+) -> Output[None]:
     async with services(context, database, notifier=notifier) as svc:
         result = await deliver_alerts(svc)
-    return MaterializeResult(
+    context.log.info(
+        "alerts: %d delivered in %d posts, %d to retry, %d given up",
+        result.delivered,
+        result.posts,
+        result.failed,
+        result.given_up,
+    )
+    return Output(
+        None,
         metadata={
             "delivered": result.delivered,
             "posts": result.posts,
             "digests": result.digests,
             "failed": result.failed,
             "given_up": result.given_up,
-        }
+        },
     )
 
 
-deliver_alerts_job = define_asset_job(
-    "deliver_alerts",
-    selection=AssetSelection.assets("alert_deliveries"),
-    description="Post the due alerts of the outbox to Discord.",
+# A few HTTP posts: the op runs in the run's own process (no step subprocess to start).
+@job(
+    name="deliver_alerts",
+    executor_def=in_process_executor,
+    description="Post the due alerts of the outbox to Discord (the retry path: a step posts "
+    "its own alerts right after its work).",
 )
+def deliver_alerts_job() -> None:
+    post_due_alerts()
 
 
 # A step posts its new alerts within INLINE_BUDGET_SECONDS of its work; an alert never tried
