@@ -29,7 +29,7 @@ from atlas_assets.resources import (
 from atlas_core.database import DatabaseManager
 from atlas_core.db_errors import DatabaseConnectionError
 from atlas_core.pipeline import Services
-from atlas_core.pipeline.alerts import deliver_new_alerts
+from atlas_core.pipeline.alerts import posting_new_alerts
 from atlas_core.utils import as_utc, utc_now
 
 AS_OF_TAG = "atlas/as_of"
@@ -77,11 +77,14 @@ async def services(
             vault=vault.get() if vault is not None else None,
             clock=run_clock(context),
         ) as svc:
-            yield svc
             if any(settings.discord_webhooks.values()):
-                # Alerts the step committed are posted at once (a few seconds at most; the
-                # ``deliver_alerts`` job retries what is left).
-                await deliver_new_alerts(svc)
+                # Alerts the step commits are posted seconds after their commit, while the
+                # step goes on (a few seconds per look at most; the ``deliver_alerts`` job
+                # retries what is left).
+                async with posting_new_alerts(svc):
+                    yield svc
+            else:
+                yield svc
     finally:
         await db.close()
 

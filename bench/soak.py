@@ -58,6 +58,9 @@ from webhook_sink import Reply, WebhookSink  # noqa: E402
 from atlas_core.config import load_settings  # noqa: E402
 from atlas_core.embedded import started_dsn, stop_server  # noqa: E402
 from atlas_core.migrate import migrate  # noqa: E402
+from atlas_core.notifications.embeds import Alert as EmbedAlert  # noqa: E402
+from atlas_core.notifications.embeds import alert_embed  # noqa: E402
+from atlas_core.notifications.levels import AlertChannel, AlertLevel  # noqa: E402
 
 CHANNELS = {"alerts": "/api/webhooks/1/a", "hunt": "/api/webhooks/2/h"}
 CHANNELS |= {"surveillance": "/api/webhooks/3/s", "ops": "/api/webhooks/4/o"}
@@ -152,6 +155,38 @@ def onboard(
             raise RuntimeError("a process exited during onboarding")
         time.sleep(5)
     raise RuntimeError(f"onboarding: not every video stored after {limit_minutes:g} minutes")
+
+
+DAGSTER_ENV = {
+    "DAGSTER_PG_USERNAME": "postgres",
+    "DAGSTER_PG_PASSWORD": "unused",
+    "DAGSTER_PG_HOST": "localhost",
+    "DAGSTER_PG_DB": "dagster",
+}
+
+
+def dagster_instance(home: Path) -> Any:
+    """The soak's Dagster instance (deploy/dagster.yaml on the soak's server), in this process."""
+    from dagster import DagsterInstance
+
+    os.environ.update(DAGSTER_HOME=str(home / "dagster"), **DAGSTER_ENV)
+    return DagsterInstance.get()
+
+
+def start_event_log_cursors(home: Path) -> None:
+    """What dagster-daemon's run-retry consumer does on its first tick on a fresh instance
+    (start at the end of the event log), done before it starts: it then has a cursor and
+    logs no "No cursor for event type ..." warning."""
+    from dagster import DagsterEventType
+
+    with dagster_instance(home) as instance:
+        top = instance.event_log_storage.get_maximum_record_id() or 0
+        instance.daemon_cursor_storage.set_cursor_values(
+            {
+                f"EVENT_LOG_CONSUMER_CURSOR-{kind.value}": str(top)
+                for kind in (DagsterEventType.RUN_SUCCESS, DagsterEventType.RUN_FAILURE)
+            }
+        )
 
 
 def visible_videos(sim: Any) -> int:
@@ -252,10 +287,7 @@ def main() -> int:
         "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
         "ATLAS_HOME": str(home),
         "DAGSTER_HOME": str(dagster_home),
-        "DAGSTER_PG_USERNAME": "postgres",
-        "DAGSTER_PG_PASSWORD": "unused",
-        "DAGSTER_PG_HOST": "localhost",
-        "DAGSTER_PG_DB": "dagster",
+        **DAGSTER_ENV,
         "YOUTUBE_API_BASE_URL": sim.base_url,
         "YOUTUBE_API_KEY_POOL_JSON": json.dumps([sim.world.api_keys[0]]),
         "REFRESH_CRON": every(cron_minutes(REFRESH_EVERY_HOURS, args.speed)),
@@ -295,6 +327,7 @@ def main() -> int:
     ]
     if not wait_for_code_server(grpc_port, env, processes[0]):
         raise RuntimeError(f"the code server did not start; see {logs / 'code-server.log'}")
+    start_event_log_cursors(home)
     daemon = start("daemon", [py, "-m", "dagster._daemon", "run", "-w", str(workspace)], env, logs)
     webserver = start(
         "webserver",
@@ -373,17 +406,10 @@ def measure(
     outage_at: float,
     rss: list[float],
 ) -> dict[str, Any]:
-    from dagster import DagsterEventType, DagsterInstance, DagsterRunStatus
+    from dagster import DagsterEventType, DagsterRunStatus
 
-    os.environ["DAGSTER_HOME"] = str(home / "dagster")
-    os.environ.update(
-        DAGSTER_PG_USERNAME="postgres",
-        DAGSTER_PG_PASSWORD="unused",
-        DAGSTER_PG_HOST="localhost",
-        DAGSTER_PG_DB="dagster",
-    )
     overheads: list[float] = []
-    with DagsterInstance.get() as instance:
+    with dagster_instance(home) as instance:
         records = instance.get_run_records()
         failed = [r for r in records if r.dagster_run.status == DagsterRunStatus.FAILURE]
         for record in records:
@@ -407,20 +433,38 @@ def measure(
     seconds_per_hour = 3600.0 / args.speed
     with psycopg.connect(dsn) as conn:
         outbox = conn.execute(
-            "SELECT id, title, created_at FROM alert_outbox ORDER BY id"
+            "SELECT id, title, description, channel, level, fields, created_at"
+            " FROM alert_outbox ORDER BY id"
         ).fetchall()
         ledger = conn.execute("SELECT coalesce(sum(units), 0) FROM youtube_quota_ledger").fetchone()
     # The sink's receipts on the wall clock (the sink stamps time.monotonic()), matched to the
-    # outbox rows they carry: a single alert's embed by its title and timestamp (the row's
-    # commit), a digest's lines by title and HH:MM:SS.
+    # outbox rows they carry: a single alert's embed by its title, description and timestamp
+    # (the row's commit), as atlas_core builds it; a digest's lines by title and HH:MM:SS.
+    # Rows alike in all of these (two alerts of one transaction) share their receipts out.
     offset = wall0.timestamp() - t0
     receipts: dict[int, list[float]] = {row[0]: [] for row in outbox}
-    single = {
-        (title, created.isoformat(timespec="milliseconds")): id_ for id_, title, created in outbox
-    }
+    single: dict[tuple[str, str, str], list[int]] = {}
     by_second: dict[tuple[str, str], list[int]] = {}
-    for id_, title, created in outbox:
+    for id_, title, description, channel, level, fields, created in outbox:
+        embed = alert_embed(
+            EmbedAlert(
+                title=title,
+                description=description,
+                channel=AlertChannel(channel),
+                level=AlertLevel[level],
+                fields=tuple((fields or {}).items()),
+                at=created,
+            ),
+            footer="",
+        )
+        key = (embed.get("title", ""), embed.get("description", ""), embed.get("timestamp", ""))
+        single.setdefault(key, []).append(id_)
         by_second.setdefault((title, f"{created:%H:%M:%S}"), []).append(id_)
+
+    def receive(ids: list[int], at: float) -> None:
+        if ids:
+            receipts[min(ids, key=lambda i: len(receipts[i]))].append(at)
+
     for request in sink.delivered():
         payload = request.json or {}
         for embed in payload.get("embeds", []):
@@ -428,22 +472,19 @@ def measure(
             title = embed.get("title", "")
             if title.startswith("Alert digest:"):
                 for clock, line_title in DIGEST_LINE.findall(embed.get("description", "")):
-                    for id_ in by_second.get((line_title, clock), []):
-                        receipts[id_].append(at)
+                    receive(by_second.get((line_title, clock), []), at)
                 continue
-            stamp = datetime.fromisoformat(embed.get("timestamp", "1970-01-01T00:00:00+00:00"))
-            id_ = single.get((title, stamp.isoformat(timespec="milliseconds")))
-            if id_ is not None:
-                receipts[id_].append(at)
+            key = (title, embed.get("description", ""), embed.get("timestamp", ""))
+            receive(single.get(key, []), at)
     duplicated = sum(len(r) - 1 for r in receipts.values() if len(r) > 1)
     latencies = []
     outage_start = wall0.timestamp() + outage_at * seconds_per_hour
     outage_end = outage_start + seconds_per_hour
-    for id_, _title, created in outbox:
+    for id_, _title, _description, _channel, _level, _fields, created in outbox:
         healthy = not (outage_start - 10 <= created.timestamp() <= outage_end)
         if receipts[id_] and healthy:
             latencies.append(min(receipts[id_]) - created.timestamp())
-    reached = Counter(title for id_, title, _ in outbox if receipts[id_])
+    reached = Counter(row[1] for row in outbox if receipts[row[0]])
     expected = [b for b in story if b.alert and b.hours <= args.hours - args.settle_hours]
     wanted = Counter(b.alert for b in expected)
     delivered = sum(min(n, reached.get(alert, 0)) for alert, n in wanted.items())

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -26,6 +28,7 @@ from dagster import (
     instance_for_test,
     materialize,
 )
+from outbox_helpers import OpenSvc, alert, titles
 from webhook_sink import WebhookSink
 
 from atlas_assets.definitions import assets
@@ -37,6 +40,8 @@ from atlas_assets.resources import (
 )
 from atlas_assets.sensors import ops_failure_alert, watchlist_sensor
 from atlas_core.config import Settings
+from atlas_core.pipeline.alerts import posting_new_alerts
+from atlas_core.store.outbox import enqueue_alert
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -331,3 +336,31 @@ def test_every_asset_has_catalog_metadata() -> None:
         if name in {"channels", "channel_stats_log", "videos", "video_stats_log"}:
             assert spec.metadata["dagster/table_name"] == name
             assert spec.metadata["dagster/column_schema"].columns
+
+
+async def test_a_long_step_posts_each_alert_seconds_after_its_commit(
+    open_svc: OpenSvc, sink: WebhookSink
+) -> None:
+    """An alert committed early in a long step (a hunt of 500 videos) reaches the webhook
+    while the step still runs, not when it ends; the one committed last, after the body."""
+    async with open_svc() as svc:
+        async with posting_new_alerts(svc, every_seconds=0.2):
+            async with svc.db.get_connection() as conn:
+                await enqueue_alert(conn, alert(1))
+            committed = time.monotonic()
+            [first] = await asyncio.to_thread(sink.wait_for, 1, 10.0)
+            async with svc.db.get_connection() as conn:
+                await enqueue_alert(conn, alert(2))
+    assert first.received_at - committed < 3.0
+    assert titles(sink) == ["alert 1", "alert 2"]
+
+
+def test_delivery_is_an_op_job_without_freshness() -> None:
+    """Posting stores no table: the retry path is a job of one op, not an asset."""
+    from atlas_assets.assets.alerts import deliver_alerts_job
+    from atlas_assets.definitions import defs
+
+    assert [n.name for n in deliver_alerts_job.nodes] == ["post_due_alerts"]
+    keys = {s.key.to_user_string() for s in defs.resolve_all_asset_specs()}
+    assert "alert_deliveries" not in keys
+    assert deliver_alerts_job.executor_def.name == "in_process"

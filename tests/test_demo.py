@@ -93,8 +93,8 @@ def test_atlas_demo_serves_the_graph_and_runs_discovery(tmp_path: Path) -> None:
         # it is stopping must not make it abandon Dagster).
         os.kill(demo.pid, signal.SIGTERM)
         os.killpg(demo.pid, signal.SIGTERM)
-        try:
-            demo.wait(timeout=60)
+        try:  # runs in flight get up to 45 s to finish, then each process 30 s
+            demo.wait(timeout=150)
         except subprocess.TimeoutExpired:
             os.killpg(demo.pid, signal.SIGKILL)
             demo.wait()
@@ -117,7 +117,12 @@ def test_atlas_demo_serves_the_graph_and_runs_discovery(tmp_path: Path) -> None:
     # output and third-party warnings in the log file.
     assert "SURVEILLANCE alert 'Views velocity anomaly'" in output
     assert "run   ok           discover_videos UC" in output
-    assert output.rstrip().endswith("stopping Dagster ...\nstopped"), output[-500:]
+    assert "stopping Dagster ...\n" in output, output[-500:]
+    assert output.rstrip().endswith("\nstopped"), output[-500:]
+    # Stopped with runs in flight (the hunt of the first videos, a refresh): they finish
+    # before the database stops, and no process writes a traceback or a warning on the way.
+    for name, text in logs.items():
+        assert "Traceback" not in text and "WARNING" not in text, (name, text[-3000:])
     assert "Warning" not in output and "dagster - INFO" not in output, output[-3000:]
     assert "Serving dagster-webserver" in logs.get("dagster.log", ""), sorted(logs)
     # The demo started the embedded server, so SIGTERM stopped it too: nothing orphaned.

@@ -13,6 +13,7 @@ from dagster import (
     SkipReason,
     asset,
     define_asset_job,
+    in_process_executor,
     sensor,
 )
 
@@ -85,6 +86,7 @@ hunt_job = define_asset_job(
     selection=AssetSelection.assets("video_vectors"),
     description="Embed the thumbnails of newly stored videos and hunt them for re-uploads.",
     tags={"dagster/max_retries": "0"},
+    executor_def=in_process_executor,  # one step: no step process to start (atlas_assets/jobs.py)
 )
 
 

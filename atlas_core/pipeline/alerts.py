@@ -1,6 +1,8 @@
 """Alerts from the outbox to Discord: posted by the step that wrote them, retried by a drain.
 
     await deliver_new_alerts(svc)             # right after a step commits: seconds, bounded
+    async with posting_new_alerts(svc):       # a long step: its alerts posted as it commits them
+        ...
     result = await deliver_alerts(svc)        # the retry path: AlertDelivery(delivered=3, ...)
 
 Pipeline steps write alerts (``enqueue_alert`` in the transaction of their cause). Right
@@ -22,7 +24,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -50,6 +53,9 @@ _FILE_NAME = re.compile(r"[^A-Za-z0-9._-]")
 # waiting at the end is abandoned and left to the drain (Discord may or may not have it: the
 # same doubt as any timeout, resolved at-least-once).
 INLINE_BUDGET_SECONDS = 5.0
+# How often a running step looks for alerts committed since its last look (a hunt of 500
+# videos takes minutes; its first match must not wait for the last video).
+POLL_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
@@ -106,6 +112,37 @@ async def deliver_new_alerts(
     except Exception:  # the outbox keeps the alerts; the drain retries them
         logger.exception("posting new alerts right away failed; the deliver_alerts job retries")
     return totals.result()
+
+
+@asynccontextmanager
+async def posting_new_alerts(
+    svc: Services,
+    *,
+    every_seconds: float = POLL_SECONDS,
+    budget_seconds: float = INLINE_BUDGET_SECONDS,
+) -> AsyncIterator[None]:
+    """While the body runs, post the alerts never tried yet every ``every_seconds`` (each
+    look bounded by ``budget_seconds``), so an alert committed mid-step reaches Discord
+    seconds after its commit; when the body is done, look once more. An alert the body
+    commits is posted at most about ``every_seconds + budget_seconds`` later, whatever the
+    step's length. Delivery problems never reach the body (see :func:`deliver_new_alerts`)."""
+    stop = asyncio.Event()
+
+    async def poll() -> None:
+        while True:
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=every_seconds)
+                return
+            except TimeoutError:
+                await deliver_new_alerts(svc, budget_seconds=budget_seconds)
+
+    poller = asyncio.create_task(poll())
+    try:
+        yield
+    finally:
+        stop.set()
+        await poller
+    await deliver_new_alerts(svc, budget_seconds=budget_seconds)
 
 
 async def _deliver_rows(
