@@ -11,6 +11,9 @@ workspace, the simulator as YouTube (``--channels``/``--videos``, a scripted str
 uploads, a re-upload, a rename, deletions and view spikes) and a local webhook sink as
 Discord that answers 503 for one simulated hour (``--outage-at``). The schedules run at the
 demo's cadences scaled to ``--speed`` (refresh every 2 simulated hours, discovery every 3).
+The simulated clock is held while the first discovery stores the world's videos
+(onboarding, ``--onboard-minutes``), then runs; after the last hour the soak waits (at most
+``--drain-seconds``) until the outbox holds every expected alert and none is left to post.
 
 Ends with one line:
 ``soak_hours= runs= failed_runs= alerts_expected= alerts_delivered= alerts_duplicated=
