@@ -19,7 +19,7 @@ from atlas_core.store.connect import connect
 # embedder (PerceptualEmbedder.name). Plain values: the store does not import the vision
 # code (tests/test_architecture.py checks they agree).
 DIMENSION = 512
-DEFAULT_EMBEDDER = "perceptual-centre-32x16-v2"
+DEFAULT_EMBEDDER = "perceptual-centre-32x16-v3"
 
 VectorRow = tuple[str, int, np.ndarray, str]
 
@@ -101,6 +101,14 @@ class Candidate:
     distance: float
 
 
+# Rows at frame_index >= MIRROR_ROWS hold mirror images (vision.embedder.MIRROR_OFFSET). The
+# hunt queries a video's own frames only: a mirrored copy is near the original's mirror row.
+MIRROR_ROWS = 1000
+
+# One stage-1 query: (video id, frame index, vector, the video's channel id).
+Query = tuple[str, int, np.ndarray, str | None]
+
+
 async def candidates_other_channel(
     conn: AsyncConnection,
     video_id: str,
@@ -108,27 +116,47 @@ async def candidates_other_channel(
     ef_search: int = EF_SEARCH,
     embedder: str = DEFAULT_EMBEDDER,
 ) -> list[Candidate]:
-    """The ``k`` nearest frames (cosine) from other channels' videos, per frame of this video.
-
-    One index scan per query frame, with ``hnsw.iterative_scan = relaxed_order`` so that a
-    video whose nearest neighbours are mostly on its own channel still gets ``k`` rows."""
+    """The ``k`` nearest frames (cosine) from other channels' videos, per own frame of this
+    video (its mirror rows are not queried: the stored videos' mirror rows answer for them)."""
     cur = await conn.execute(
         """SELECT q.frame_index, q.vector, v.channel_id FROM video_vectors q
-           JOIN videos v ON v.id = q.video_id WHERE q.video_id = %s AND q.embedder = %s
+           JOIN videos v ON v.id = q.video_id
+           WHERE q.video_id = %s AND q.embedder = %s AND q.frame_index < %s
            ORDER BY q.frame_index""",
-        (video_id, embedder),
+        (video_id, embedder, MIRROR_ROWS),
     )
-    queries = await cur.fetchall()
-    out: list[Candidate] = []
+    queries = [(video_id, int(r[0]), r[1], r[2]) for r in await cur.fetchall()]
+    return await candidates_for(conn, queries, k, ef_search, embedder)
+
+
+async def candidates_for(
+    conn: AsyncConnection,
+    queries: Sequence[Query],
+    k: int = CANDIDATES,
+    ef_search: int = EF_SEARCH,
+    embedder: str = DEFAULT_EMBEDDER,
+) -> list[Candidate]:
+    """Stage 1 for many query frames in one round trip (pipelined): each one's ``k`` nearest
+    frames from other channels' videos, by an HNSW scan with ``hnsw.iterative_scan =
+    relaxed_order`` so that a video whose neighbours are mostly on its own channel still gets
+    ``k`` rows. Sorted by distance."""
+    if not queries:
+        return []
     async with conn.transaction():
-        await conn.execute(f"SET LOCAL hnsw.ef_search = {int(ef_search)}")
-        await conn.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
-        await conn.execute(f"SET LOCAL hnsw.max_scan_tuples = {int(MAX_SCAN_TUPLES)}")
-        for frame_index, vector, channel_id in queries:
-            rows = await (
+        async with conn.pipeline():
+            await conn.execute(f"SET LOCAL hnsw.ef_search = {int(ef_search)}")
+            await conn.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
+            await conn.execute(f"SET LOCAL hnsw.max_scan_tuples = {int(MAX_SCAN_TUPLES)}")
+            cursors = [
                 await conn.execute(NEAREST_SQL, (vector, channel_id, embedder, vector, k))
-            ).fetchall()
-            out += [Candidate(video_id, frame_index, r[0], r[1], r[2], float(r[3])) for r in rows]
+                for _, _, vector, channel_id in queries
+            ]
+        out: list[Candidate] = []
+        for (video_id, frame_index, _, _), cur in zip(queries, cursors, strict=True):
+            out += [
+                Candidate(video_id, frame_index, r[0], r[1], r[2], float(r[3]))
+                for r in await cur.fetchall()
+            ]
     # relaxed_order may return rows slightly out of order
     return sorted(out, key=lambda c: c.distance)
 
@@ -206,6 +234,21 @@ async def reupload_pair_known(conn: AsyncConnection, one: str, other: str) -> bo
         "SELECT 1 FROM reupload_pairs WHERE video_a = %s AND video_b = %s", (a, b)
     )
     return await cur.fetchone() is not None
+
+
+async def reupload_pairs_known(
+    conn: AsyncConnection, pairs: Sequence[tuple[str, str]]
+) -> set[tuple[str, str]]:
+    """Which of these (unordered) pairs are recorded already, as sorted tuples: one query."""
+    if not pairs:
+        return set()
+    keys = sorted({tuple(sorted(p)) for p in pairs})
+    cur = await conn.execute(
+        """SELECT video_a, video_b FROM reupload_pairs
+           WHERE (video_a, video_b) IN (SELECT * FROM unnest(%s::text[], %s::text[]))""",
+        ([a for a, _ in keys], [b for _, b in keys]),
+    )
+    return {(str(r[0]), str(r[1])) for r in await cur.fetchall()}
 
 
 async def nearest_other_channel(
