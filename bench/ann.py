@@ -129,11 +129,13 @@ def exact_hits(bg: np.ndarray, videos: list, pairs: list, k: int) -> list[bool]:
     return hits
 
 
-def cached_seeds(path: Path, embedder: PerceptualEmbedder, args: argparse.Namespace) -> np.ndarray:
+def cached_seeds(
+    path: Path, embedder: PerceptualEmbedder, groups: int, seed: int, rebuild: bool = False
+) -> np.ndarray:
     """The seed rows, kept beside the cached index (the background is made from them)."""
-    if path.exists() and not args.rebuild:
+    if path.exists() and not rebuild:
         return np.load(path)
-    seeds = seed_vectors(embedder, args.groups, args.seed)
+    seeds = seed_vectors(embedder, groups, seed)
     path.parent.mkdir(parents=True, exist_ok=True)
     np.save(path, seeds)
     return seeds
@@ -149,7 +151,9 @@ async def run(args: argparse.Namespace) -> None:
     embedder = PerceptualEmbedder()
     key = f"ann-{args.vectors}-{embedder.name}"
     t0 = time.perf_counter()
-    seeds = cached_seeds(CACHE_ROOT / f"{key}.seeds.npy", embedder, args)
+    seeds = cached_seeds(
+        CACHE_ROOT / f"{key}.seeds.npy", embedder, args.groups, args.seed, args.rebuild
+    )
     bg = background(seeds, args.vectors, np.random.default_rng(args.seed))
     took = time.perf_counter() - t0
     print(f"{len(seeds)} seed rows, {len(bg):,} background rows in {took:.0f}s")

@@ -35,6 +35,7 @@ from atlas_core.store.vectors import (
     record_vector_skip,
     reupload_pairs_known,
     thumbnail_attempts,
+    vectors_of,
     videos_needing_embedder,
     videos_without_vectors,
     write_compare_frame,
@@ -59,6 +60,7 @@ class VectorsRun:
     # store (vault evidence, rows), ann (stage 1 queries), compare (stage 2, incl. reports).
     stages: dict[str, float] = field(default_factory=dict)
     comparisons: int = 0
+    gated: int = 0  # candidate videos stage 2 skipped: farther than HUNT_GATE
 
 
 # Thumbnail fetch failures: a transient one (no answer, 5xx, 429) is retried on a later run
@@ -168,6 +170,7 @@ async def embed_new_videos(svc: Services, limit: int = 500) -> VectorsRun:
         units=svc.youtube.units_spent - before,
         stages={k: round(v, 4) for k, v in stages.items()},
         comparisons=counts["comparisons"],
+        gated=counts["gated"],
     )
 
 
@@ -210,29 +213,39 @@ async def compare_frames_for(
     async with svc.db.get_connection() as conn:
         blobs = await compare_frames_of(conn, video_ids, FRAME_VERSION)
     out: dict[str, Frame] = {}
+    missing: list[str] = []
     for video_id in video_ids:
         blob = blobs.get(video_id)
-        if blob is not None:
-            try:
+        try:
+            if blob is not None:
                 out[video_id] = Frame.from_bytes(blob)
                 continue
-            except ValueError:
-                pass
-        image = (own or {}).get(video_id)
-        if image is None:
-            image = await asyncio.to_thread(
-                svc.vault.fetch_bytes, f"{evidence_prefix(video_id)}0.jpg"
-            )
-        if image is None:
-            continue
-        try:
-            frame = await asyncio.to_thread(Frame.of, image)
         except ValueError:
-            continue
-        async with svc.db.get_connection() as conn:
-            await write_compare_frame(conn, video_id, 0, FRAME_VERSION, frame.to_bytes())
-        out[video_id] = frame
-    return out
+            pass
+        missing.append(video_id)
+    if not missing:
+        return out
+
+    def prepare_missing() -> dict[str, Frame]:
+        made: dict[str, Frame] = {}
+        for video_id in missing:
+            image = (own or {}).get(video_id)
+            if image is None:
+                image = svc.vault.fetch_bytes(f"{evidence_prefix(video_id)}0.jpg")
+            if image is None:
+                continue
+            try:
+                made[video_id] = Frame.of(image)
+            except ValueError:
+                continue
+        return made
+
+    made = await asyncio.to_thread(prepare_missing)
+    if made:
+        async with svc.db.get_connection() as conn, conn.transaction():
+            for video_id, frame in made.items():
+                await write_compare_frame(conn, video_id, 0, FRAME_VERSION, frame.to_bytes())
+    return out | made
 
 
 # Stage 2 runs only on candidates within this cosine distance of the query (a cheap gate in
@@ -252,12 +265,7 @@ async def hunt_reuploads(
 ) -> list[Match]:
     """Hunt one stored video (its rows are in ``video_vectors``): ``hunt_batch`` of one."""
     async with svc.db.get_connection() as conn:
-        cur = await conn.execute(
-            "SELECT video_id, frame_index, vector, source_type FROM video_vectors"
-            " WHERE video_id = %s AND embedder = %s",
-            (video_id, svc.embedder.name),
-        )
-        rows = [(r[0], int(r[1]), r[2], r[3]) for r in await cur.fetchall()]
+        rows = await vectors_of(conn, video_id, svc.embedder.name)
     return await hunt_batch(svc, [(video_id, frames, rows)], k, stages, counts)
 
 
@@ -290,14 +298,14 @@ async def hunt_batch(
             if frame < MIRROR_OFFSET
         ]
         candidates = await candidates_for(conn, queries, k, embedder=svc.embedder.name)
-        best: dict[tuple[str, str], Candidate] = {}
+        nearest: dict[tuple[str, str], Candidate] = {}
         for c in candidates:  # sorted by distance: each pair's nearest frames
-            if c.distance <= HUNT_GATE:
-                best.setdefault((c.video_id, c.match_video_id), c)
+            nearest.setdefault((c.video_id, c.match_video_id), c)
+        best = {pair: c for pair, c in nearest.items() if c.distance <= HUNT_GATE}
         known = await reupload_pairs_known(conn, list(best))
     t1 = time.perf_counter()
     stages["ann"] = stages.get("ann", 0.0) + t1 - t0
-    counts["gated"] = counts.get("gated", 0) + len({c.match_video_id for c in candidates})
+    counts["gated"] = counts.get("gated", 0) + len(nearest) - len(best)
     try:
         found: list[Match] = []
         for video_id, frames, _ in videos:
@@ -325,13 +333,14 @@ async def _verify(
     frame = prepared.get(video_id)
     if frame is None:
         return []
+    pairs = [(c, prepared[c.match_video_id]) for c in unknown if c.match_video_id in prepared]
+    # The comparisons of one video run side by side (OpenCV and NumPy release the GIL).
+    results = await asyncio.gather(
+        *(asyncio.to_thread(compare_frames, theirs, frame) for _, theirs in pairs)
+    )
+    counts["comparisons"] = counts.get("comparisons", 0) + len(pairs)
     found: list[Match] = []
-    for c in unknown:
-        theirs = prepared.get(c.match_video_id)
-        if theirs is None:
-            continue
-        result = await asyncio.to_thread(compare_frames, theirs, frame)
-        counts["comparisons"] = counts.get("comparisons", 0) + 1
+    for (c, _), result in zip(pairs, results, strict=True):
         if not result.duplicate:
             continue
         original = await asyncio.to_thread(

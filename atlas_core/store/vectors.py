@@ -57,6 +57,18 @@ async def write_vectors(
     return len(rows)
 
 
+async def vectors_of(
+    conn: AsyncConnection, video_id: str, embedder: str = DEFAULT_EMBEDDER
+) -> list[VectorRow]:
+    """A video's stored rows made by ``embedder``, by frame index."""
+    cur = await conn.execute(
+        """SELECT video_id, frame_index, vector, source_type FROM video_vectors
+           WHERE video_id = %s AND embedder = %s ORDER BY frame_index""",
+        (video_id, embedder),
+    )
+    return [(r[0], int(r[1]), r[2], r[3]) for r in await cur.fetchall()]
+
+
 # The hunt's queue: watched videos without vectors, except those the API reports gone, whose
 # thumbnails could not be embedded, or whose thumbnail fetch failed for good or waits to retry.
 _HUNT_QUEUE = """FROM videos v
