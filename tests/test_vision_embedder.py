@@ -102,3 +102,12 @@ def test_mirror_row_from_the_flipped_array_and_copies_stay_near() -> None:
     # A crop from two sides only shifts the picture: further, still far nearer than others.
     one_sided = original.crop((int(0.1 * w), int(0.05 * h), w, h))
     assert cos(vec, embedder.embed(jpeg(one_sided, 50))) > 0.5 > others
+
+
+def test_one_pass_mirror_row_equals_embedding_the_flipped_array() -> None:
+    embedder = PerceptualEmbedder()
+    rgb = np.asarray(scene(6))
+    vector, mirror = embedder.embed_with_mirror(rgb)
+    assert cos(vector, embedder.embed_rgb(rgb)) > 0.9999
+    assert cos(mirror, embedder.embed_rgb(np.ascontiguousarray(rgb[:, ::-1]))) > 0.999
+    assert cos(vector, mirror) < 0.9  # the scene is not symmetric: the rows differ

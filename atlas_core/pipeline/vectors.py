@@ -15,8 +15,6 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-
 from atlas_core.notifications import Alert, AlertChannel, AlertLevel, escape_markdown
 from atlas_core.pipeline.services import Services
 from atlas_core.storage.evidence import evidence_prefix, reupload_evidence_path, side_by_side
@@ -43,7 +41,7 @@ from atlas_core.store.vectors import (
 )
 from atlas_core.store.videos import video_origins
 from atlas_core.vision.compare import FRAME_VERSION, Comparison, Frame, compare_frames
-from atlas_core.vision.embedder import EMBED_DECODE, MIRROR_OFFSET, Embedder
+from atlas_core.vision.embedder import EMBED_DECODE, MIRROR_OFFSET, Embedder, embed_with_mirror
 from atlas_core.vision.frames import FrameFailure, fetch_frames_checked
 from atlas_core.vision.preprocess import decode, trim_borders
 
@@ -197,9 +195,9 @@ def embed_rows(
     rows: list[VectorRow] = []
     for index, image in frames:
         rgb = trim_borders(decode(image, at_least=EMBED_DECODE))  # bars trimmed once for both
-        rows.append((video_id, index, embedder.embed_rgb(rgb), source))
-        flipped = np.ascontiguousarray(rgb[:, ::-1])
-        rows.append((video_id, MIRROR_OFFSET + index, embedder.embed_rgb(flipped), source))
+        vector, mirror = embed_with_mirror(embedder, rgb)
+        rows.append((video_id, index, vector, source))
+        rows.append((video_id, MIRROR_OFFSET + index, mirror, source))
     return rows
 
 

@@ -57,12 +57,32 @@ class PerceptualEmbedder:
         return self.embed_rgb(decode(image, at_least=EMBED_DECODE))
 
     def embed_rgb(self, rgb: np.ndarray) -> np.ndarray:
+        return unit(self._cells(rgb).reshape(DIMENSION))
+
+    def embed_with_mirror(self, rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The vector of ``rgb`` and of its mirror image. Every step (resize, symmetric
+        centre crop, blur) commutes with a left-right flip, so the mirror's vector is the
+        cell grid flipped: one pass for both rows."""
+        cells = self._cells(rgb)
+        return unit(cells.reshape(DIMENSION)), unit(cells[:, ::-1].reshape(DIMENSION))
+
+    def _cells(self, rgb: np.ndarray) -> np.ndarray:
         grey = cv2.cvtColor(np.ascontiguousarray(trim_borders(rgb)), cv2.COLOR_RGB2GRAY)
         small = cv2.resize(grey, (128, 72), interpolation=cv2.INTER_AREA).astype(np.float32)
         dy, dx = int(72 * CENTRE_MARGIN), int(128 * CENTRE_MARGIN)
         centre = cv2.GaussianBlur(small[dy : 72 - dy, dx : 128 - dx], (0, 0), CELL_BLUR)
-        cells = cv2.resize(centre, (32, 16), interpolation=cv2.INTER_AREA).reshape(DIMENSION)
-        return unit(cells - cells.mean())
+        cells: np.ndarray = cv2.resize(centre, (32, 16), interpolation=cv2.INTER_AREA)
+        return cells - cells.mean()
+
+
+def embed_with_mirror(embedder: Embedder, rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A frame's row and its mirror row: the embedder's own one-pass method when it has one,
+    else ``embed_rgb`` of the flipped decoded array (never re-encoded)."""
+    both = getattr(embedder, "embed_with_mirror", None)
+    if both is not None:
+        pair: tuple[np.ndarray, np.ndarray] = both(rgb)
+        return pair
+    return embedder.embed_rgb(rgb), embedder.embed_rgb(np.ascontiguousarray(rgb[:, ::-1]))
 
 
 def unit(vector: np.ndarray) -> np.ndarray:
