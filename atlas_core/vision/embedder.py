@@ -72,7 +72,8 @@ class PerceptualEmbedder:
         dy, dx = int(72 * CENTRE_MARGIN), int(128 * CENTRE_MARGIN)
         centre = cv2.GaussianBlur(small[dy : 72 - dy, dx : 128 - dx], (0, 0), CELL_BLUR)
         cells: np.ndarray = cv2.resize(centre, (32, 16), interpolation=cv2.INTER_AREA)
-        return cells - cells.mean()
+        centred: np.ndarray = cells - cells.mean()
+        return centred
 
 
 def embed_with_mirror(embedder: Embedder, rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
