@@ -111,3 +111,10 @@ def test_one_pass_mirror_row_equals_embedding_the_flipped_array() -> None:
     assert cos(vector, embedder.embed_rgb(rgb)) > 0.9999
     assert cos(mirror, embedder.embed_rgb(np.ascontiguousarray(rgb[:, ::-1]))) > 0.999
     assert cos(vector, mirror) < 0.9  # the scene is not symmetric: the rows differ
+
+
+def test_the_store_knows_where_mirror_rows_start() -> None:
+    from atlas_core.store.vectors import DEFAULT_EMBEDDER, MIRROR_ROWS
+
+    assert MIRROR_ROWS == MIRROR_OFFSET  # the hunt queries rows below it only
+    assert DEFAULT_EMBEDDER == PerceptualEmbedder.name
