@@ -23,7 +23,8 @@ For each copy, ``store.vectors.candidates_other_channel`` runs as the hunt runs 
 query frame, other channels only, iterative scan) at each ``ef_search``: the copy recall@20
 (the original among the candidates) and p50/p95 milliseconds per index query. ``exact`` is the
 same ranking by brute force over every row: the embedder's own ceiling. The chosen ef_search
-is the smallest with p50 <= 10 ms whose recall is within 0.005 of the best measured. Last line:
+is the smallest with p50 <= 10 ms whose recall is within 0.005 of the best measured, else the
+fastest within 0.02 of the best. Last line:
 ``ann_copy_recall_at_20=<r> p50_ms=<per query> ef_search=<ef> n=<rows> exact_recall_at_20=<e>``.
 """
 
@@ -205,9 +206,13 @@ async def run(args: argparse.Namespace) -> None:
                     results.append((ef, recall, float(p50), hits))
             finally:
                 await drop_planted(conn)
+    # The smallest ef_search within 0.005 of the best recall at p50 <= 10 ms; when none is
+    # that fast (a loaded machine), the fastest within 0.02 of the best recall.
     best = max(r[1] for r in results)
-    fast = [r for r in results if r[2] <= 10.0] or results
-    chosen = next((r for r in fast if r[1] >= best - 0.005), fast[-1])
+    fast = [r for r in results if r[2] <= 10.0 and r[1] >= best - 0.005]
+    chosen = (
+        fast[0] if fast else min((r for r in results if r[1] >= best - 0.02), key=lambda r: r[2])
+    )
     per_edit: dict[str, list[bool]] = {}
     for (_, _, edit), hit in zip(pairs, chosen[3], strict=True):
         per_edit.setdefault(edit, []).append(hit)
