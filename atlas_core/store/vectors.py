@@ -99,7 +99,8 @@ async def videos_without_vectors(conn: AsyncConnection, limit: int = 500) -> lis
 CANDIDATES = 20
 # bench/ann.py (200 planted near-copies among 1,000,800 other-channel rows, iterative scan, at
 # load ~15 on 2 cores): copy recall@20 0.865 at ef_search 20 and 40, 0.870 at 100, 0.880 at
-# 200 (brute force 0.890: the misses are the descriptor's); p50 per query 26, 20, 42, 54 ms.
+# 200 (brute force 0.890: the misses are the descriptor's); p50 per query 17.8, 14.4, 28.2,
+# 39.6 ms.
 EF_SEARCH = 40
 MAX_SCAN_TUPLES = 40000
 
