@@ -1,19 +1,31 @@
-"""Benchmark: the hunt's stage 1 keeps re-uploads in view, fast (HNSW, other channels only).
+"""Benchmark: the hunt's stage 1 keeps re-uploads in view among a million vectors, fast.
 
-    python bench/ann.py [--vectors 100000] [--copies 200] [--ef 40,80,150,300,1000]
+    python bench/ann.py [--vectors 1000000] [--copies 200] [--ef 20,40,60,100,200] [--rebuild]
 
-Plants near-copies in an index of N vectors (a throwaway embedded PostgreSQL, migrated): P
-originals (drawn thumbnails: designed templates, synthetic thumbnails, photos; each with its
-mirror row, as the product stores them) and, on other channels, the product embedder's vectors
-of edited copies of them (crop up to 15%, rotation up to 5 degrees, borders, letterbox,
-overlays, recolouring, re-encoding, mirror...). The rest are background vectors (see
-``index.background``). For each copy, ``store.vectors.candidates_other_channel`` runs as the
-hunt runs it (k per frame, other channels only, iterative scan) at several ``ef_search``:
-copy recall@20 (the original among the candidates), and p50/p95 milliseconds per video (its
-frame and mirror rows) and per index query. ``exact`` is the same ranking by brute force: the
-embedder's own ceiling. The chosen ef_search is the smallest whose recall is within 0.005 of
-exact. Last line: ``ann_copy_recall_at_20=<r> p50_ms=<per query> ef_search=<ef>
-vectors=<N> exact_recall_at_20=<e>``.
+The index: ``--vectors`` other-channel rows in ``video_vectors`` (one frame a video, 100 videos
+a channel) under the product's HNSW index (as migrated), on an embedded PostgreSQL whose data
+is cached in ``/tmp/atlas-bench-cache/ann-<n>-<embedder>`` and reused by the next run
+(``--rebuild`` starts it again). They are loaded with COPY (FORMAT BINARY) and indexed in
+memory (maintenance_work_mem 6GB, parallel workers).
+
+Background rows are SYNTHETIC with a realistic distribution (``index.background``): mixtures
+of the embedder's own vectors of a few hundred drawn thumbnails (designed templates in
+look-alike groups, YouTube-style thumbnails; each with its mirror), plus noise. Embedding a
+million drawn thumbnails would take hours on two cores.
+
+The planted copies are REAL: ``--copies`` originals (templates, thumbnails, photos) stored as
+the product stores them (``pipeline.vectors.embed_rows``: the frame and its mirror row), and on
+other channels each one's edited copy (crop up to 15%, rotation up to 5 degrees, borders,
+letterbox, text/logo/emoji overlays, colour and hue, blur, JPEG re-encoding, mirror and
+combinations), embedded the same way. They are removed again at the end.
+
+For each copy, ``store.vectors.candidates_other_channel`` runs as the hunt runs it (k=20 per
+query frame, other channels only, iterative scan) at each ``ef_search``: the copy recall@20
+(the original among the candidates) and p50/p95 milliseconds per index query. ``exact`` is the
+same ranking by brute force over every row: the embedder's own ceiling. The chosen ef_search
+is the smallest with p50 <= 10 ms whose recall is within 0.005 of the best measured, else the
+fastest within 0.02 of the best. Last line:
+``ann_copy_recall_at_20=<r> p50_ms=<per query> ef_search=<ef> n=<rows> exact_recall_at_20=<e>``.
 """
 
 from __future__ import annotations
@@ -31,18 +43,20 @@ from pgvector.psycopg import register_vector_async
 sys.path.insert(0, str(Path(__file__).parent))
 import reupload
 import templates as tpl
-from index import Video, background, load_index, scratch_index, timed_candidates
+from index import (
+    CACHE_ROOT,
+    background,
+    cached_server,
+    copy_background,
+    mark_ready,
+    timed_candidates,
+)
 
-from atlas_core.store.vectors import CANDIDATES, EF_SEARCH
-from atlas_core.vision.embedder import MIRROR_OFFSET, PerceptualEmbedder
-from atlas_core.vision.preprocess import decode
+from atlas_core.pipeline.vectors import embed_rows
+from atlas_core.store.vectors import CANDIDATES, EF_SEARCH, write_vectors
+from atlas_core.vision.embedder import PerceptualEmbedder
 
-PER_CHANNEL = 100
-
-
-def embed_pair(embedder: PerceptualEmbedder, jpeg: bytes) -> tuple[np.ndarray, np.ndarray]:
-    rgb = decode(jpeg, at_least=320)
-    return embedder.embed_rgb(rgb), embedder.embed_rgb(np.ascontiguousarray(rgb[:, ::-1]))
+PLANT = "plant"
 
 
 def draw_bases(rng: np.random.Generator, count: int) -> list:
@@ -59,95 +73,148 @@ def draw_bases(rng: np.random.Generator, count: int) -> list:
     return out
 
 
-def build(n: int, copies: int, seed: int) -> tuple[list[Video], list[tuple[str, str, str]]]:
-    """The index's videos and the planted (copy id, original id, edit) triples."""
+def seed_vectors(embedder: PerceptualEmbedder, groups: int, seed: int) -> np.ndarray:
+    """The embedder's rows (frame and mirror) of drawn thumbnails: the background's basis."""
     rng = np.random.default_rng(seed)
-    embedder = PerceptualEmbedder()
-    t0 = time.perf_counter()
-    seeds = []
-    for _ in range(300):  # template groups: look-alikes crowd the neighbourhoods
-        for img in tpl.template_group(rng, str(rng.choice(tpl.KINDS))):
-            seeds += list(embed_pair(embedder, reupload.jpeg(img, 85)))
-    bases = draw_bases(rng, copies)
+    rows = []
+    for g in range(groups):
+        images = tpl.template_group(rng, str(rng.choice(tpl.KINDS)))
+        images.append(reupload.thumbnail(70_000 + g, reupload.title(rng)))
+        for i, img in enumerate(images):
+            rows += [r[2] for r in embed_rows(embedder, "s", [(i, reupload.jpeg(img, 85))])]
+    return np.array(rows, np.float32)
+
+
+def planted(
+    embedder: PerceptualEmbedder, copies: int, seed: int
+) -> tuple[list[tuple[str, str, list]], list[tuple[str, str, str]]]:
+    """(video id, channel id, rows) of the originals and copies; (copy, original, edit)."""
+    rng = np.random.default_rng(seed + 1000)
     names = list(reupload.EDITS)
-    videos: list[Video] = []
-    planted: list[tuple[str, str, str]] = []
-    for i, base in enumerate(bases):
-        v, m = embed_pair(embedder, reupload.jpeg(base, 90))
-        seeds.append(v)
-        oid = f"orig{i:07d}"
-        videos.append(Video(oid, f"UCorig{i:018d}", [(0, v), (MIRROR_OFFSET, m)]))
+    videos, pairs = [], []
+    for i, base in enumerate(draw_bases(rng, copies)):
+        oid, cid = f"{PLANT}o{i:06d}", f"{PLANT}c{i:06d}"
         edit = names[i % len(names)]
         copy = reupload.EDITS[edit](rng, base)
-        cv, cm = embed_pair(embedder, reupload.jpeg(copy, int(rng.integers(60, 90))))
-        cid = f"copy{i:07d}"
-        videos.append(Video(cid, f"UCcopy{i:018d}", [(0, cv), (MIRROR_OFFSET, cm)]))
-        planted.append((cid, oid, edit))
-    rest = max(0, n - 4 * copies)
-    print(
-        f"embedded {len(seeds)} seed vectors and {copies} pairs in {time.perf_counter() - t0:.1f}s"
-    )
-    bg = background(np.array(seeds, np.float32), rest, rng)
-    for j in range(rest):
-        videos.append(Video(f"bg{j:08d}", f"UCbg{j // PER_CHANNEL:020d}", [(0, bg[j])]))
-    return videos, planted
+        videos.append(
+            (oid, f"UC{PLANT}o{i:018d}", embed_rows(embedder, oid, [(0, reupload.jpeg(base, 90))]))
+        )
+        jpeg = reupload.jpeg(copy, int(rng.integers(60, 90)))
+        videos.append((cid, f"UC{PLANT}c{i:018d}", embed_rows(embedder, cid, [(0, jpeg)])))
+        pairs.append((cid, oid, edit))
+    return videos, pairs
 
 
-def exact_hits(videos: list[Video], planted: list[tuple[str, str, str]], k: int) -> list[bool]:
-    """Brute force: is the original among the k nearest other-channel videos of any of the
-    copy's rows (as stage 1 asks per frame)?"""
-    owner: list[int] = []
-    rows = []
-    for i, v in enumerate(videos):
-        for _, vec in v.vectors:
-            rows.append(vec)
-            owner.append(i)
-    matrix = np.array(rows, np.float32)
-    owners = np.array(owner)
-    index = {v.video_id: i for i, v in enumerate(videos)}
+def exact_hits(bg: np.ndarray, videos: list, pairs: list, k: int) -> list[bool]:
+    """Brute force over every row: is the original among the k nearest other-channel videos
+    of the copy's query row (frame 0)?"""
+    ids = [v[0] for v in videos for _ in v[2]]
+    mat = np.array([r[2] for v in videos for r in v[2]], np.float32)
+    rows = {v[0]: v[2] for v in videos}
+    queries = np.array([rows[c][0][2] for c, _, _ in pairs], np.float32)
+    # The k best background rows of each query (one row per background video), chunked.
+    best = np.full((len(pairs), k), -2.0, np.float32)
+    for start in range(0, len(bg), 100_000):
+        sims = queries @ bg[start : start + 100_000].T
+        part = np.partition(sims, -k, axis=1)[:, -k:] if sims.shape[1] > k else sims
+        best = np.sort(np.concatenate([best, part], axis=1), axis=1)[:, -k:]
     hits = []
-    for cid, oid, _ in planted:
-        me = videos[index[cid]]
-        found = False
-        for _, q in me.vectors:
-            sims = matrix @ q
-            order = np.argsort(-sims)[: 8 * k]
-            got = [owners[j] for j in order if videos[owners[j]].channel_id != me.channel_id][:k]
-            found |= index[oid] in got
-        hits.append(found)
+    for q, (cid, oid, _) in enumerate(pairs):
+        sims = mat @ queries[q]
+        per_video: dict[str, float] = {}
+        for vid, s in zip(ids, sims, strict=True):
+            if vid != cid:
+                per_video[vid] = max(per_video.get(vid, -2.0), float(s))
+        others = sorted(list(per_video.values()) + list(best[q]), reverse=True)[:k]
+        hits.append(per_video[oid] >= others[-1])
     return hits
 
 
-async def run(dsn: str, args: argparse.Namespace) -> None:
-    videos, planted = build(args.vectors, args.copies, args.seed)
-    rows = sum(len(v.vectors) for v in videos)
-    exact = exact_hits(videos, planted, CANDIDATES)
-    async with await psycopg.AsyncConnection.connect(dsn, autocommit=True) as conn:
-        await register_vector_async(conn)
-        took = await load_index(conn, videos, PerceptualEmbedder.name)
-        print(f"index: {rows:,} vectors loaded in {took['load_s']:.1f}s", end=", ")
-        print(f"HNSW built in {took['hnsw_s']:.1f}s")
-        print(f"exact (brute force) copy recall@{CANDIDATES}: {np.mean(exact):.4f}")
-        results = []
-        for ef in [int(e) for e in args.ef.split(",")]:
-            hits, per_video, per_query = [], [], []
-            for cid, oid, _ in planted:
-                ids, ms, frames = await timed_candidates(conn, cid, PerceptualEmbedder.name, ef)
-                hits.append(oid in ids)
-                per_video.append(ms)
-                per_query.append(ms / frames)
-            recall = float(np.mean(hits))
-            p50, p95 = np.percentile(per_video, [50, 95])
-            q50 = float(np.percentile(per_query, 50))
-            print(
-                f"ef_search={ef:5d} copy_recall@{CANDIDATES}={recall:.4f} "
-                f"per_video p50={p50:.1f}ms p95={p95:.1f}ms per_query p50={q50:.1f}ms"
-            )
-            results.append((ef, recall, q50, hits))
+def cached_seeds(
+    path: Path, embedder: PerceptualEmbedder, groups: int, seed: int, rebuild: bool = False
+) -> np.ndarray:
+    """The seed rows, kept beside the cached index (the background is made from them)."""
+    if path.exists() and not rebuild:
+        return np.load(path)
+    seeds = seed_vectors(embedder, groups, seed)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.save(path, seeds)
+    return seeds
+
+
+async def drop_planted(conn: psycopg.AsyncConnection) -> None:
+    await conn.execute(f"DELETE FROM video_vectors WHERE video_id LIKE '{PLANT}%%'")
+    await conn.execute(f"DELETE FROM videos WHERE id LIKE '{PLANT}%%'")
+    await conn.execute(f"DELETE FROM channels WHERE id LIKE 'UC{PLANT}%%'")
+
+
+async def run(args: argparse.Namespace) -> None:
+    embedder = PerceptualEmbedder()
+    key = f"ann-{args.vectors}-{embedder.name}"
+    t0 = time.perf_counter()
+    seeds = cached_seeds(
+        CACHE_ROOT / f"{key}.seeds.npy", embedder, args.groups, args.seed, args.rebuild
+    )
+    bg = background(seeds, args.vectors, np.random.default_rng(args.seed))
+    took = time.perf_counter() - t0
+    print(f"{len(seeds)} seed rows, {len(bg):,} background rows in {took:.0f}s")
+    videos, pairs = planted(embedder, args.copies, args.seed)
+    with cached_server(key, args.rebuild) as (dsn, home, ready):
+        async with await psycopg.AsyncConnection.connect(dsn, autocommit=True) as conn:
+            await register_vector_async(conn)
+            if not ready:
+                await conn.execute("TRUNCATE channels, videos, video_vectors CASCADE")
+                took = await copy_background(conn, bg, embedder.name)
+                mark_ready(home, {"n": args.vectors, "embedder": embedder.name, **took})
+                print(f"built: loaded in {took['load_s']:.0f}s, HNSW in {took['hnsw_s']:.0f}s")
+            else:
+                print(f"reused the cached index in {home}")
+            await drop_planted(conn)
+            for vid, channel, rows in videos:
+                await conn.execute(
+                    "INSERT INTO channels (id, title) VALUES (%s, 'p') ON CONFLICT DO NOTHING",
+                    (channel,),
+                )
+                await conn.execute(
+                    "INSERT INTO videos (id, channel_id, title) VALUES (%s, %s, 'p')",
+                    (vid, channel),
+                )
+                await write_vectors(conn, rows, embedder.name)
+            await conn.execute("ANALYZE video_vectors")
+            n = int(
+                (await (await conn.execute("SELECT count(*) FROM video_vectors")).fetchone())[0]
+            )  # type: ignore[index]
+            exact = float(np.mean(exact_hits(bg, videos, pairs, CANDIDATES)))
+            print(f"index rows={n:,}; exact (brute force) copy recall@{CANDIDATES}: {exact:.4f}")
+            efs = [int(e) for e in args.ef.split(",")]
+            for cid, _, _ in pairs:  # warm the cache as a running hunt has it
+                await timed_candidates(conn, cid, embedder.name, efs[0])
+            results = []
+            try:
+                for ef in efs:
+                    hits, per_query = [], []
+                    for cid, oid, _ in pairs:
+                        ids, ms, frames = await timed_candidates(conn, cid, embedder.name, ef)
+                        hits.append(oid in ids)
+                        per_query.append(ms / frames)
+                    recall = float(np.mean(hits))
+                    p50, p95 = np.percentile(per_query, [50, 95])
+                    print(
+                        f"ef_search={ef:5d} copy_recall@{CANDIDATES}={recall:.4f} "
+                        f"per_query p50={p50:.2f}ms p95={p95:.2f}ms"
+                    )
+                    results.append((ef, recall, float(p50), hits))
+            finally:
+                await drop_planted(conn)
+    # The smallest ef_search within 0.005 of the best recall at p50 <= 10 ms; when none is
+    # that fast (a loaded machine), the fastest within 0.02 of the best recall.
     best = max(r[1] for r in results)
-    chosen = next(r for r in results if r[1] >= min(best, float(np.mean(exact))) - 0.005)
+    fast = [r for r in results if r[2] <= 10.0 and r[1] >= best - 0.005]
+    chosen = (
+        fast[0] if fast else min((r for r in results if r[1] >= best - 0.02), key=lambda r: r[2])
+    )
     per_edit: dict[str, list[bool]] = {}
-    for (_, _, edit), hit in zip(planted, chosen[3], strict=True):
+    for (_, _, edit), hit in zip(pairs, chosen[3], strict=True):
         per_edit.setdefault(edit, []).append(hit)
     print("per edit at the chosen ef_search:")
     for edit, hs in sorted(per_edit.items(), key=lambda kv: np.mean(kv[1])):
@@ -155,20 +222,19 @@ async def run(dsn: str, args: argparse.Namespace) -> None:
     print(f"product EF_SEARCH={EF_SEARCH}; chosen ef_search={chosen[0]}")
     print(
         f"ann_copy_recall_at_20={chosen[1]:.4f} p50_ms={chosen[2]:.2f} ef_search={chosen[0]} "
-        f"vectors={rows} exact_recall_at_20={np.mean(exact):.4f}"
+        f"n={n} exact_recall_at_20={exact:.4f}"
     )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--vectors", type=int, default=100_000, help="rows in the index")
+    parser.add_argument("--vectors", type=int, default=1_000_000, help="background rows")
     parser.add_argument("--copies", type=int, default=200, help="planted originals + copies")
-    parser.add_argument("--ef", default="40,80,150,300,1000", help="ef_search values to try")
+    parser.add_argument("--groups", type=int, default=150, help="drawn template groups (seeds)")
+    parser.add_argument("--ef", default="20,40,60,100,200", help="ef_search values to try")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--database-url", help="a PostgreSQL server (default: embedded)")
-    args = parser.parse_args()
-    with scratch_index(args.database_url) as dsn:
-        asyncio.run(run(dsn, args))
+    parser.add_argument("--rebuild", action="store_true", help="build the cached index again")
+    asyncio.run(run(parser.parse_args()))
 
 
 if __name__ == "__main__":

@@ -9,12 +9,18 @@ import pytest
 
 from atlas_core.database import DatabaseManager
 from atlas_core.store.vectors import (
+    MIRROR_ROWS,
+    candidates_for,
+    candidates_other_channel,
     clear_thumbnail_attempts,
     compare_frames_of,
     hunt_queue,
     nearest_other_channel,
+    record_reupload_pair,
     record_thumbnail_failure,
+    reupload_pairs_known,
     thumbnail_attempts,
+    vectors_of,
     videos_without_vectors,
     videos_without_vectors_by_reason,
     write_compare_frame,
@@ -116,3 +122,38 @@ async def test_compare_frames_are_kept_per_version(db: DatabaseManager) -> None:
         await write_compare_frame(conn, "copy", 0, "v0", b"old")
         assert await compare_frames_of(conn, ["orig", "copy", "nope"], "v1") == {"orig": b"two"}
         assert await compare_frames_of(conn, [], "v1") == {}
+
+
+async def test_stage_one_queries_own_frames_in_one_batch_and_knows_pairs(
+    db: DatabaseManager,
+) -> None:
+    await _seed(db)
+    base, flipped = unit(1), unit(4)
+    rows = [
+        ("orig", 0, base, "t"),
+        ("orig", MIRROR_ROWS, flipped, "t"),  # the original's mirror row
+        ("copy", 0, flipped, "t"),  # a mirrored copy: near the original's mirror row
+        ("copy", MIRROR_ROWS, base, "t"),
+        ("other", 0, unit(3), "t"),
+        ("sib", 0, unit(5), "t"),
+    ]
+    async with db.get_connection() as conn:
+        await write_vectors(conn, rows)
+        found = await candidates_other_channel(conn, "copy", k=2)
+        # Only the copy's own frame is queried (no mirror-row query), other channels only.
+        assert {c.frame_index for c in found} == {0}
+        assert (found[0].match_video_id, found[0].match_frame_index) == ("orig", MIRROR_ROWS)
+        assert found[0].distance < 1e-5
+        assert {c.match_channel_id for c in found} == {"UCa"}
+        # Many videos' queries at once: each query keeps its own video and frame.
+        stored = await vectors_of(conn, "orig")
+        assert [r[1] for r in stored] == [0, MIRROR_ROWS]
+        both = await candidates_for(
+            conn, [("copy", 0, flipped, "UCb"), ("other", 0, unit(3), "UCb")], k=1
+        )
+        assert sorted(c.video_id for c in both) == ["copy", "other"]  # k=1 per query
+        assert [c.match_video_id for c in both if c.video_id == "copy"] == ["orig"]
+        assert await candidates_for(conn, []) == []
+        await record_reupload_pair(conn, "orig", "copy", 0.9)
+        known = await reupload_pairs_known(conn, [("copy", "orig"), ("other", "orig")])
+        assert known == {("copy", "orig")}

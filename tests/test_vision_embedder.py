@@ -12,7 +12,8 @@ from PIL import Image
 from vision_images import jpeg, letterbox, scene
 
 from atlas_core.config import load_settings
-from atlas_core.vision.embedder import PerceptualEmbedder, build_embedder, mirrored
+from atlas_core.pipeline.vectors import embed_rows
+from atlas_core.vision.embedder import MIRROR_OFFSET, PerceptualEmbedder, build_embedder
 from atlas_core.vision.onnx_embedder import OnnxEmbedder
 
 
@@ -78,7 +79,10 @@ def test_perceptual_embedder_trims_bars_and_mirror_rows_match_mirrored_copies() 
     vec = embedder.embed(jpeg(original))
     assert cos(vec, embedder.embed(jpeg(letterbox(original)))) > 0.95
     flipped = embedder.embed(jpeg(original.transpose(Image.Transpose.FLIP_LEFT_RIGHT)))
-    assert cos(embedder.embed(mirrored(jpeg(original))), flipped) > 0.98
+    rows = embed_rows(embedder, "v", [(0, jpeg(original))])
+    assert [r[1] for r in rows] == [0, MIRROR_OFFSET]
+    assert cos(rows[0][2], vec) > 0.999
+    assert cos(rows[1][2], flipped) > 0.98  # the mirror row: the decoded array flipped
     assert cos(vec, flipped) < 0.9
 
 
@@ -87,7 +91,7 @@ def test_mirror_row_from_the_flipped_array_and_copies_stay_near() -> None:
     original = scene(4)
     rgb = np.asarray(original)
     flipped = embedder.embed_rgb(np.ascontiguousarray(rgb[:, ::-1]))
-    assert cos(flipped, embedder.embed(mirrored(jpeg(original)))) > 0.99
+    assert cos(flipped, embed_rows(embedder, "v", [(0, jpeg(original))])[1][2]) > 0.99
     vec = embedder.embed(jpeg(original))
     w, h = original.size
     centred = original.crop((int(0.05 * w), int(0.05 * h), int(0.95 * w), int(0.95 * h)))
@@ -98,3 +102,19 @@ def test_mirror_row_from_the_flipped_array_and_copies_stay_near() -> None:
     # A crop from two sides only shifts the picture: further, still far nearer than others.
     one_sided = original.crop((int(0.1 * w), int(0.05 * h), w, h))
     assert cos(vec, embedder.embed(jpeg(one_sided, 50))) > 0.5 > others
+
+
+def test_one_pass_mirror_row_equals_embedding_the_flipped_array() -> None:
+    embedder = PerceptualEmbedder()
+    rgb = np.asarray(scene(6))
+    vector, mirror = embedder.embed_with_mirror(rgb)
+    assert cos(vector, embedder.embed_rgb(rgb)) > 0.9999
+    assert cos(mirror, embedder.embed_rgb(np.ascontiguousarray(rgb[:, ::-1]))) > 0.999
+    assert cos(vector, mirror) < 0.9  # the scene is not symmetric: the rows differ
+
+
+def test_the_store_knows_where_mirror_rows_start() -> None:
+    from atlas_core.store.vectors import DEFAULT_EMBEDDER, MIRROR_ROWS
+
+    assert MIRROR_ROWS == MIRROR_OFFSET  # the hunt queries rows below it only
+    assert DEFAULT_EMBEDDER == PerceptualEmbedder.name

@@ -71,6 +71,7 @@ async def video_vectors(
             "vectors": run.vectors,
             "suspected_reuploads": len(pairs),
             "comparisons": run.comparisons,
+            "candidates_beyond_gate": run.gated,
             "quota_units": run.units,
             "seconds": took["seconds"],
             "stage_seconds": MetadataValue.json(run.stages),

@@ -19,7 +19,7 @@ from atlas_core.store.connect import connect
 # embedder (PerceptualEmbedder.name). Plain values: the store does not import the vision
 # code (tests/test_architecture.py checks they agree).
 DIMENSION = 512
-DEFAULT_EMBEDDER = "perceptual-centre-32x16-v2"
+DEFAULT_EMBEDDER = "perceptual-centre-32x16-v3"
 
 VectorRow = tuple[str, int, np.ndarray, str]
 
@@ -57,6 +57,18 @@ async def write_vectors(
     return len(rows)
 
 
+async def vectors_of(
+    conn: AsyncConnection, video_id: str, embedder: str = DEFAULT_EMBEDDER
+) -> list[VectorRow]:
+    """A video's stored rows made by ``embedder``, by frame index."""
+    cur = await conn.execute(
+        """SELECT video_id, frame_index, vector, source_type FROM video_vectors
+           WHERE video_id = %s AND embedder = %s ORDER BY frame_index""",
+        (video_id, embedder),
+    )
+    return [(r[0], int(r[1]), r[2], r[3]) for r in await cur.fetchall()]
+
+
 # The hunt's queue: watched videos without vectors, except those the API reports gone, whose
 # thumbnails could not be embedded, or whose thumbnail fetch failed for good or waits to retry.
 _HUNT_QUEUE = """FROM videos v
@@ -85,9 +97,11 @@ async def videos_without_vectors(conn: AsyncConnection, limit: int = 500) -> lis
 # Stage 1 of the hunt: a generous top-k, served by the HNSW index with the channel filter
 # applied during the scan (pgvector >= 0.8 iterative scans keep scanning until k rows pass).
 CANDIDATES = 20
-# bench/ann.py (planted near-copies, other channels, iterative scan): at 20k vectors the
-# HNSW scan found every copy that exact search finds from ef_search 40 on; 100 keeps a margin.
-EF_SEARCH = 100
+# bench/ann.py (200 planted near-copies among 1,000,800 other-channel rows, iterative scan, at
+# load ~15 on 2 cores): copy recall@20 0.865 at ef_search 20 and 40, 0.870 at 100, 0.880 at
+# 200 (brute force 0.890: the misses are the descriptor's); p50 per query 17.8, 14.4, 28.2,
+# 39.6 ms.
+EF_SEARCH = 40
 MAX_SCAN_TUPLES = 40000
 
 
@@ -101,6 +115,14 @@ class Candidate:
     distance: float
 
 
+# Rows at frame_index >= MIRROR_ROWS hold mirror images (vision.embedder.MIRROR_OFFSET). The
+# hunt queries a video's own frames only: a mirrored copy is near the original's mirror row.
+MIRROR_ROWS = 1000
+
+# One stage-1 query: (video id, frame index, vector, the video's channel id).
+Query = tuple[str, int, np.ndarray, str | None]
+
+
 async def candidates_other_channel(
     conn: AsyncConnection,
     video_id: str,
@@ -108,27 +130,47 @@ async def candidates_other_channel(
     ef_search: int = EF_SEARCH,
     embedder: str = DEFAULT_EMBEDDER,
 ) -> list[Candidate]:
-    """The ``k`` nearest frames (cosine) from other channels' videos, per frame of this video.
-
-    One index scan per query frame, with ``hnsw.iterative_scan = relaxed_order`` so that a
-    video whose nearest neighbours are mostly on its own channel still gets ``k`` rows."""
+    """The ``k`` nearest frames (cosine) from other channels' videos, per own frame of this
+    video (its mirror rows are not queried: the stored videos' mirror rows answer for them)."""
     cur = await conn.execute(
         """SELECT q.frame_index, q.vector, v.channel_id FROM video_vectors q
-           JOIN videos v ON v.id = q.video_id WHERE q.video_id = %s AND q.embedder = %s
+           JOIN videos v ON v.id = q.video_id
+           WHERE q.video_id = %s AND q.embedder = %s AND q.frame_index < %s
            ORDER BY q.frame_index""",
-        (video_id, embedder),
+        (video_id, embedder, MIRROR_ROWS),
     )
-    queries = await cur.fetchall()
-    out: list[Candidate] = []
+    queries = [(video_id, int(r[0]), r[1], r[2]) for r in await cur.fetchall()]
+    return await candidates_for(conn, queries, k, ef_search, embedder)
+
+
+async def candidates_for(
+    conn: AsyncConnection,
+    queries: Sequence[Query],
+    k: int = CANDIDATES,
+    ef_search: int = EF_SEARCH,
+    embedder: str = DEFAULT_EMBEDDER,
+) -> list[Candidate]:
+    """Stage 1 for many query frames in one round trip (pipelined): each one's ``k`` nearest
+    frames from other channels' videos, by an HNSW scan with ``hnsw.iterative_scan =
+    relaxed_order`` so that a video whose neighbours are mostly on its own channel still gets
+    ``k`` rows. Sorted by distance."""
+    if not queries:
+        return []
     async with conn.transaction():
-        await conn.execute(f"SET LOCAL hnsw.ef_search = {int(ef_search)}")
-        await conn.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
-        await conn.execute(f"SET LOCAL hnsw.max_scan_tuples = {int(MAX_SCAN_TUPLES)}")
-        for frame_index, vector, channel_id in queries:
-            rows = await (
+        async with conn.pipeline():
+            await conn.execute(f"SET LOCAL hnsw.ef_search = {int(ef_search)}")
+            await conn.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
+            await conn.execute(f"SET LOCAL hnsw.max_scan_tuples = {int(MAX_SCAN_TUPLES)}")
+            cursors = [
                 await conn.execute(NEAREST_SQL, (vector, channel_id, embedder, vector, k))
-            ).fetchall()
-            out += [Candidate(video_id, frame_index, r[0], r[1], r[2], float(r[3])) for r in rows]
+                for _, _, vector, channel_id in queries
+            ]
+        out: list[Candidate] = []
+        for (video_id, frame_index, _, _), cur in zip(queries, cursors, strict=True):
+            out += [
+                Candidate(video_id, frame_index, r[0], r[1], r[2], float(r[3]))
+                for r in await cur.fetchall()
+            ]
     # relaxed_order may return rows slightly out of order
     return sorted(out, key=lambda c: c.distance)
 
@@ -206,6 +248,21 @@ async def reupload_pair_known(conn: AsyncConnection, one: str, other: str) -> bo
         "SELECT 1 FROM reupload_pairs WHERE video_a = %s AND video_b = %s", (a, b)
     )
     return await cur.fetchone() is not None
+
+
+async def reupload_pairs_known(
+    conn: AsyncConnection, pairs: Sequence[tuple[str, str]]
+) -> set[tuple[str, str]]:
+    """Which of these (unordered) pairs are recorded already, as sorted tuples: one query."""
+    if not pairs:
+        return set()
+    keys = sorted({tuple(sorted(p)) for p in pairs})
+    cur = await conn.execute(
+        """SELECT video_a, video_b FROM reupload_pairs
+           WHERE (video_a, video_b) IN (SELECT * FROM unnest(%s::text[], %s::text[]))""",
+        ([a for a, _ in keys], [b for _, b in keys]),
+    )
+    return {(str(r[0]), str(r[1])) for r in await cur.fetchall()}
 
 
 async def nearest_other_channel(
