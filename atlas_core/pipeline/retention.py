@@ -6,11 +6,12 @@ run.counts                            # {"video_stats_log": 120, "videos": 3, "v
 Stats snapshots older than the window are deleted. Channel and video metadata last refreshed
 before the window is refreshed (50 ids per API call) when its channel is watched, deleted when
 not. Vectors (with the compare frames made from the same thumbnails) and title history older
-than the window are deleted (the vectors step re-embeds watched videos), and so are old
-events except the audit trail. Channels and videos the API reports missing are purged once MISSING_GRACE_DAYS have passed. In the vault (first, and
-strictly: an unreachable backend fails the run before any row is deleted), partitions of days
-before the window are deleted, deleted channels' and videos' rows are removed from the others,
-and their evidence frames go too. One ``retention.applied`` event records the counts.
+than the window are deleted (the vectors step re-embeds watched videos), and so are old events
+except the audit trail. Channels and videos the API reports missing are purged once
+MISSING_GRACE_DAYS have passed. In the vault (first, and strictly: an unreachable backend fails
+the run before any row is deleted), partitions of days before the window are deleted, deleted
+channels' and videos' rows are removed from the others, and their evidence frames go too. One
+``retention.applied`` event records the counts.
 """
 
 from __future__ import annotations
