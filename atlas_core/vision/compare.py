@@ -11,15 +11,16 @@ How it decides:
 2. ORB keypoints are matched (ratio test) against the candidate and its mirror image, and an
    affine transform (rotation, scale, shift, a bounded stretch; no reflection) is fitted with
    RANSAC. That absorbs crops, downscales, borders, small rotations, stretching and mirroring.
-3. The candidate is warped onto the original and the two are compared tile by tile at half
-   the working size (what decides, titles, faces and shapes, is still several pixels there):
-   blurred, locally normalised correlation, the best of one-pixel shifts, so colour shifts,
-   re-encoding, blur and the residue of a rotation or resampling do not matter. The score
-   is the share of the original's textured tiles that agree. A copy with a logo, caption or
-   emoji keeps nearly all of them; two videos made from one template (a shared background or
-   stock photo, another title) lose the tiles of their titles (``conflicts``: both images
-   textured there, and different), other crops of one photo or other images of one layout
-   disagree almost everywhere.
+3. The candidate is warped onto the original and the two are compared tile by tile
+   (blurred, locally normalised correlation, the best of one-pixel shifts, so colour shifts,
+   re-encoding, blur and the residue of a rotation or resampling do not matter; the tile
+   sums of all shifts are taken in a few batched resizes). The score is the share of the
+   original's textured tiles that agree, less a heavy cost for each *conflict*: a tile where
+   both images show detail well above their typical tile (a title, a face) and differ. A
+   copy with a logo, caption or emoji keeps most tiles and its overlay mostly covers plain
+   background; two videos made from one template (a shared background or stock photo,
+   another title) conflict where their titles are, and other crops of one photo or other
+   images of one layout disagree almost everywhere.
 A duplicate needs: enough RANSAC inliers (or, when too few keypoints match, the plain
 full-frame alignment), both images mostly covered by the other, and score >= THRESHOLD.
 Unrelated pairs end early: too few ratio-test matches means no RANSAC and no tiles, and the
@@ -39,21 +40,23 @@ import numpy as np
 
 from atlas_core.vision.preprocess import WORK_SIZE, Prepared, prepare
 
-THRESHOLD = 0.9  # decision score for a duplicate (bench/reupload.py, tuning seeds)
+THRESHOLD = 0.9  # decision score for a duplicate (bench/reupload.py, tuning seeds 1-9)
 MIN_QUALITY = 0.04  # below: featureless, never a duplicate
 MIN_INLIERS = 12
 MIN_COVERAGE = 0.5  # share of each image that the other one covers once aligned
-# Agreement is judged at half the working size: what decides (titles, faces, shapes) is
-# larger than a few pixels there, and it costs a quarter.
-TILE_PX = 7  # tile side in half-working-size pixels
+# Judged at half the working size (a quarter of the cost), different titles in one font and
+# place came out alike far too often (bench/reupload.py): the tiles stay at the working size.
+TILE_SCALE = 1.0  # tiles are judged at this share of the working size
+TILE_PX = 14  # tile side in pixels at that size
+SHIFTS = True  # the best of one-pixel shifts per tile
 TILE_BLUR = 1.0
 FLAT_STD = 5.0
 AGREE_NCC = 0.7
 # Each tile where both images are detailed (CONFLICT_DETAIL x their typical tile) and differ
 # costs CONFLICT_WEIGHT / textured tiles of the score: the mark of another title on a shared
 # template, where a re-uploader's overlay mostly covers plain background.
-CONFLICT_WEIGHT = 2.0
-CONFLICT_DETAIL = 1.0
+CONFLICT_WEIGHT = 8.0
+CONFLICT_DETAIL = 1.5
 RATIO = 0.8
 RANSAC_PX = 5.0
 MAX_STRETCH = 1.35  # largest ratio of the fitted transform's two scales
@@ -204,7 +207,7 @@ class _Agreement:
 
 
 def _tiles_agreement(a: np.ndarray, b: np.ndarray, mask: np.ndarray, sigma: float) -> _Agreement:
-    """How the original ``a`` and the aligned candidate ``b`` (``_half`` size) agree in the
+    """How the original ``a`` and the aligned candidate ``b`` (``_half``-sized) agree in the
     covered ``mask``, tile by tile: locally normalised correlation, the best of one-pixel
     shifts, so colour shifts, re-encoding, blur and small misalignments do not matter."""
     a = cv2.GaussianBlur(a.astype(np.float32), (0, 0), sigma)
@@ -219,8 +222,9 @@ def _tiles_agreement(a: np.ndarray, b: np.ndarray, mask: np.ndarray, sigma: floa
     am = a * m
     own = _tile_means([m, am, am * a], grid)
     shifted = []
-    for dy in (0, 1, 2):
-        for dx in (0, 1, 2):
+    offsets = (0, 1, 2) if SHIFTS else (1,)
+    for dy in offsets:
+        for dx in offsets:
             bs = padded[dy : dy + h, dx : dx + w]
             bm = bs * m
             shifted.append(_tile_means([bm, bm * bs, am * bs], grid))
@@ -235,7 +239,7 @@ def _tiles_agreement(a: np.ndarray, b: np.ndarray, mask: np.ndarray, sigma: floa
     ncc = ((means[..., 2] / k - ma * mb) / np.sqrt((va + 4.0) * (vb + 4.0))).max(axis=0)
     agree = ncc >= AGREE_NCC
     ta = valid & (np.sqrt(va) >= FLAT_STD)
-    tb = valid & (np.sqrt(vb[4]) >= FLAT_STD)  # the unshifted candidate
+    tb = valid & (np.sqrt(vb[len(vb) // 2]) >= FLAT_STD)  # the unshifted candidate
     share = float(agree[ta].mean()) if ta.any() else 0.0
     # A conflict: both images are detailed here beyond their typical tile (a title, a face),
     # and differ. An overlay a re-uploader adds mostly lies over background or is small; two
@@ -266,10 +270,10 @@ class _Fit:
 
 
 def _half(gray: np.ndarray) -> np.ndarray:
-    """About half the working size, each side a whole number of tiles."""
+    """The image at TILE_SCALE of the working size, each side a whole number of tiles."""
     h, w = gray.shape
     t = TILE_PX
-    size = (t * max(2, round(w / 2 / t)), t * max(2, round(h / 2 / t)))
+    size = (t * max(2, round(w * TILE_SCALE / t)), t * max(2, round(h * TILE_SCALE / t)))
     out: np.ndarray = cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
     return out
 
@@ -290,7 +294,7 @@ def _evaluate(
     half = np.hstack([so @ matrix[:, :2] @ sc, (so @ matrix[:, 2])[:, None]])
     # One pixel of the candidate as served spans this many pixels of the original's frame:
     # blur both to that detail so a small copy is not penalised for being small.
-    spread = native / 2 * float(np.sqrt(abs(np.linalg.det(matrix[:, :2]))))
+    spread = native * TILE_SCALE * float(np.sqrt(abs(np.linalg.det(matrix[:, :2]))))
     sigma = TILE_BLUR * max(1.0, spread)
     h, w = small_o.shape
     ch, cw = small_c.shape
