@@ -2,7 +2,7 @@
 
     python bench/reupload.py                       # ~2,070 template negatives, end to end
     python bench/reupload.py --size 3              # three times as many bases
-    python bench/reupload.py --seed 7              # another draw of edits and thumbnails
+    python bench/reupload.py --seed 7              # a tuning draw (seeds 1-9); 101+ held out
     python bench/reupload.py --no-index            # pairs only
 
 Bases: photos that ship inside scikit-image (``skimage/data``, no network), synthetic
@@ -21,7 +21,7 @@ milliseconds to prepare an image and to compare prepared frames (as the hunt doe
 end: every image a video on its own channel in a real HNSW index (plus ``--background``
 vectors); each copy and each template image is hunted as the product hunts (stage 1, then
 ``compare`` on every candidate). Last line: ``reupload_e2e_recall=<r> false_duplicates=<n>
-template_negatives=<m>``.
+template_negatives=<m> compare_recall=<pairs> compare_p50_ms=<ms>``.
 """
 
 from __future__ import annotations
@@ -482,7 +482,8 @@ async def end_to_end(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--size", type=float, default=1.0, help="scale of the set (1 = default)")
-    parser.add_argument("--seed", type=int, default=1)
+    # compare's THRESHOLD was tuned on seeds 1-9: the default reports on held-out seed 101.
+    parser.add_argument("--seed", type=int, default=101, help="101+: held out; 1-9: tuning")
     parser.add_argument(
         "--template-groups", type=int, default=230, help="groups of 3 per template kind"
     )
@@ -502,12 +503,16 @@ def main() -> None:
     prep_ms = 1000 * (time.perf_counter() - t0) / len(frames)
     results, times = score_pairs(pairs, frames)
     report_pairs(pairs, results, args.show_errors)
+    found = [r.duplicate for r, (_, label, _, _) in zip(results, pairs, strict=True) if label]
+    compare_recall = float(np.mean(found))
+    p50 = float(np.percentile(times, 50))
     print(f"ms_per_image_prepared={prep_ms:.1f} (decode, trim, keypoints and mirror keypoints)")
     print(
         f"compare_ms_per_pair (prepared frames) p50={np.percentile(times, 50):.1f} "
         f"mean={np.mean(times):.1f} p95={np.percentile(times, 95):.1f}"
     )
     if args.no_index:
+        print(f"compare_recall={compare_recall:.4f} compare_p50_ms={p50:.1f}")
         return
     recall, false, template_pairs, by_kind = asyncio.run(
         end_to_end(pairs, frames, args.background, args.seed, args.database_url)
@@ -515,7 +520,8 @@ def main() -> None:
     print(f"end-to-end false duplicates by kind: {by_kind or 'none'}")
     print(
         f"reupload_e2e_recall={recall:.4f} false_duplicates={false} "
-        f"template_negatives={template_pairs}"
+        f"template_negatives={template_pairs} compare_recall={compare_recall:.4f} "
+        f"compare_p50_ms={p50:.1f}"
     )
 
 

@@ -98,7 +98,7 @@ def title_text(rng: np.random.Generator) -> str:
 
 
 def background(rng: np.random.Generator, pal: list[tuple[int, int, int]]) -> Image.Image:
-    kind = int(rng.integers(0, 5))
+    kind = int(rng.integers(0, 7))
     c1, c2 = np.array(pal[0], float), np.array(pal[1], float)
     yy, xx = np.mgrid[0:H, 0:W].astype(np.float32)
     if kind == 0:  # linear gradient at an angle
@@ -125,6 +125,13 @@ def background(rng: np.random.Generator, pal: list[tuple[int, int, int]]) -> Ima
             np.float32,
         )
         t = t / 255.0
+    elif kind == 5:  # two panels split by a slanted edge
+        x0 = rng.uniform(0.3, 0.7) * W
+        slope = rng.uniform(-0.6, 0.6)
+        t = (xx > x0 + slope * (yy - H / 2)).astype(np.float32)
+    elif kind == 6:  # diagonal stripes
+        step = float(rng.integers(24, 60))
+        t = ((xx + yy * rng.uniform(-1, 1)) % step < step / 2).astype(np.float32) * 0.6 + 0.2
     else:  # halftone dots over a gradient
         step = int(rng.integers(14, 28))
         dots = ((xx % step - step / 2) ** 2 + (yy % step - step / 2) ** 2) < (step / 3.2) ** 2
@@ -176,10 +183,14 @@ class Design:
         self.font = int(rng.integers(0, 1000))
         self.size = int(rng.integers(34, 66))
         self.stroke = int(rng.integers(0, 6))
-        self.title_at = (
-            int(W * (0.45 if self.face_left else 0.04) + rng.integers(-10, 10)),
-            int(H * rng.uniform(0.05, 0.55)),
-        )
+        if rng.random() < 0.25:  # a title along the bottom, across the frame
+            self.title_at = (int(W * rng.uniform(0.03, 0.2)), int(H * rng.uniform(0.6, 0.75)))
+        else:
+            self.title_at = (
+                int(W * (0.45 if self.face_left else 0.04) + rng.integers(-10, 10)),
+                int(H * rng.uniform(0.05, 0.55)),
+            )
+        self.case = str(rng.choice(["upper", "upper", "title", "lower"]))
         self.bar = rng.random() < 0.35
         self.shapes = [
             (
@@ -209,6 +220,10 @@ def render(
 ) -> Image.Image:
     img = base.copy()
     d = ImageDraw.Draw(img)
+    if design.case == "title":
+        title = title.title()
+    elif design.case == "lower":
+        title = title.lower()
     for x, y, s, kind, ci in design.shapes:
         fill = pal[ci]
         if kind == 0:

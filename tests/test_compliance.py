@@ -168,6 +168,27 @@ async def test_retention_refreshes_watched_and_deletes_the_rest(
     assert [r for r in after if r.status == BROKEN] == []
 
 
+async def test_retention_deletes_aged_compare_frames_with_their_vectors(
+    svc: Services, sim: SimulatorServer
+) -> None:
+    await _populate(svc, sim)
+    async with svc.db.get_connection() as conn:
+        # Vectors stamp their own creation time: make them as old as the simulated day.
+        await conn.execute("UPDATE video_vectors SET created_at = %s", (START,))
+        cur = await conn.execute("SELECT count(*) FROM compare_frames")
+        (frames,) = await cur.fetchone()  # type: ignore[misc]
+    assert frames > 0
+    svc.clock_state["now"] = START + timedelta(days=31)  # type: ignore[attr-defined]
+
+    run = await apply_retention(svc)
+
+    assert run.counts["compare_frames"] == frames
+    async with svc.db.get_connection() as conn:
+        cur = await conn.execute("SELECT count(*) FROM compare_frames")
+        (left,) = await cur.fetchone()  # type: ignore[misc]
+    assert left == 0
+
+
 async def test_retention_does_nothing_outside_compliance_mode_unless_set(
     database_dsn: str, tmp_path: Path, sim: SimulatorServer
 ) -> None:

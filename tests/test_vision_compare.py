@@ -62,6 +62,13 @@ def test_quality_is_low_for_flat_near_uniform_and_tiny_images() -> None:
         pytest.param(lambda im: im.rotate(4, resample=Image.Resampling.BILINEAR), id="rotate"),
         pytest.param(lambda im: im.filter(ImageFilter.GaussianBlur(2)), id="blur"),
         pytest.param(lambda im: _overlay(im), id="overlay"),
+        pytest.param(lambda im: _hue(im, 20), id="hue-turned"),
+        pytest.param(
+            lambda im: _bordered(im.rotate(-3, resample=Image.Resampling.BILINEAR)).resize(
+                (320, 180)
+            ),
+            id="rotated-bordered-downscaled",
+        ),
     ],
 )
 def test_edited_copies_are_duplicates(edit) -> None:
@@ -107,6 +114,18 @@ def test_flat_images_are_never_duplicates() -> None:
 def test_different_images_are_not_duplicates() -> None:
     result = compare(jpeg(scene(9)), jpeg(scene(10)))
     assert not result.duplicate and result.score < 0.8
+
+
+def _hue(im: Image.Image, turn: int) -> Image.Image:
+    hsv = np.asarray(im.convert("HSV")).copy()
+    hsv[..., 0] = (hsv[..., 0].astype(int) + turn) % 256
+    return Image.fromarray(hsv, "HSV").convert("RGB")
+
+
+def _bordered(im: Image.Image) -> Image.Image:
+    out = Image.new("RGB", (im.width + 60, im.height + 60), (250, 250, 250))
+    out.paste(im, (30, 30))
+    return out
 
 
 def _overlay(im: Image.Image) -> Image.Image:

@@ -5,12 +5,13 @@ run.counts                            # {"video_stats_log": 120, "videos": 3, "v
 
 Stats snapshots older than the window are deleted. Channel and video metadata last refreshed
 before the window is refreshed (50 ids per API call) when its channel is watched, deleted when
-not. Vectors and title history older than the window are deleted (the vectors step re-embeds
-watched videos), and so are old events except the audit trail. Channels and videos the API
-reports missing are purged once MISSING_GRACE_DAYS have passed. In the vault (first, and
-strictly: an unreachable backend fails the run before any row is deleted), partitions of days
-before the window are deleted, deleted channels' and videos' rows are removed from the others,
-and their evidence frames go too. One ``retention.applied`` event records the counts.
+not. Vectors (with the compare frames made from the same thumbnails) and title history older
+than the window are deleted (the vectors step re-embeds watched videos), and so are old events
+except the audit trail. Channels and videos the API reports missing are purged once
+MISSING_GRACE_DAYS have passed. In the vault (first, and strictly: an unreachable backend fails
+the run before any row is deleted), partitions of days before the window are deleted, deleted
+channels' and videos' rows are removed from the others, and their evidence frames go too. One
+``retention.applied`` event records the counts.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from atlas_core.store.retention import (
     add_counts,
     channel_video_ids,
     delete_channels,
+    delete_compare_frames,
     delete_events_before,
     delete_history_before,
     delete_outbox_before,
@@ -48,6 +50,7 @@ TABLES = (
     "video_stats_log",
     "channel_stats_log",
     "video_vectors",
+    "compare_frames",
     "channel_history",
     "system_events",
     "reupload_pairs",
@@ -105,8 +108,10 @@ async def apply_retention(svc: Services) -> RetentionRun:
         add_counts(counts, await delete_stats_before(conn, cutoff))
         add_counts(counts, await delete_videos(conn, drop_videos))
         add_counts(counts, await delete_channels(conn, drop_channels, channel_videos))
-        vectors, _ = await delete_vectors_before(conn, cutoff)
+        vectors, aged = await delete_vectors_before(conn, cutoff)
         counts["video_vectors"] += vectors
+        # Made from the same thumbnail as the vectors and the evidence: they go together.
+        counts["compare_frames"] += await delete_compare_frames(conn, aged)
         counts["channel_history"] += await delete_history_before(conn, cutoff)
         counts["system_events"] += await delete_events_before(conn, cutoff)
         counts["alert_outbox"] += await delete_outbox_before(conn, cutoff)

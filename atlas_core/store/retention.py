@@ -100,6 +100,17 @@ async def delete_vectors_before(conn: AsyncConnection, cutoff: datetime) -> tupl
     return len(rows), sorted({r[0] for r in rows})
 
 
+async def delete_compare_frames(conn: AsyncConnection, video_ids: Sequence[str]) -> int:
+    """Delete the compare frames (``vision.compare.Frame``, made from a video's thumbnail) of
+    these videos: they go with the vectors and evidence made from the same thumbnail."""
+    if not video_ids:
+        return 0
+    cur = await conn.execute(
+        "DELETE FROM compare_frames WHERE video_id = ANY(%s)", (list(video_ids),)
+    )
+    return cur.rowcount
+
+
 async def vector_videos_before(conn: AsyncConnection, cutoff: datetime) -> list[str]:
     """Videos with frame vectors made before ``cutoff`` (what delete_vectors_before removes)."""
     cur = await conn.execute(

@@ -11,16 +11,20 @@ How it decides:
 2. ORB keypoints are matched (ratio test) against the candidate and its mirror image, and an
    affine transform (rotation, scale, shift, a bounded stretch; no reflection) is fitted with
    RANSAC. That absorbs crops, downscales, borders, small rotations, stretching and mirroring.
-3. The candidate is warped onto the original and the two are compared tile by tile (blurred,
-   locally normalised correlation, so colour shifts, re-encoding and blur do not matter).
-   The score is the share of the original's textured tiles that agree, less a heavy cost
-   for each *conflict*: a tile where both images show detail well above their typical tile
-   (a title, a face) and that detail differs. A copy with a logo, caption or emoji on it
-   keeps most tiles and its overlay mostly covers plain background; two videos made from
-   one template (a shared background or stock photo, another title) conflict where their
-   titles are, and other crops of one photo or other images of one layout disagree.
+3. The candidate is warped onto the original and the two are compared tile by tile
+   (blurred, locally normalised correlation, the best of one-pixel shifts, so colour shifts,
+   re-encoding, blur and the residue of a rotation or resampling do not matter; the tile
+   sums of all shifts are taken in a few batched resizes). The score is the share of the
+   original's textured tiles that agree, less a heavy cost for each *conflict*: a tile where
+   both images show detail well above their typical tile (a title, a face) and differ. A
+   copy with a logo, caption or emoji keeps most tiles and its overlay mostly covers plain
+   background; two videos made from one template (a shared background or stock photo,
+   another title) conflict where their titles are, and other crops of one photo or other
+   images of one layout disagree almost everywhere.
 A duplicate needs: enough RANSAC inliers (or, when too few keypoints match, the plain
 full-frame alignment), both images mostly covered by the other, and score >= THRESHOLD.
+Unrelated pairs end early: too few ratio-test matches means no RANSAC and no tiles, and the
+full-frame fallback runs only when the coarse layouts correlate.
 
 For many comparisons against one image, or against stored ones, prepare each image once:
 ``Frame.of(jpeg)`` (serialisable with ``to_bytes``/``from_bytes``) and ``compare_frames``.
@@ -36,11 +40,15 @@ import numpy as np
 
 from atlas_core.vision.preprocess import WORK_SIZE, Prepared, prepare
 
-THRESHOLD = 0.88  # decision score for a duplicate (bench/reupload.py)
+THRESHOLD = 0.9  # decision score for a duplicate (bench/reupload.py, tuning seeds 1-9)
 MIN_QUALITY = 0.04  # below: featureless, never a duplicate
 MIN_INLIERS = 12
 MIN_COVERAGE = 0.5  # share of each image that the other one covers once aligned
-TILE_PX = 14  # tile side in working-size pixels
+# Judged at half the working size (a quarter of the cost), different titles in one font and
+# place came out alike far too often (bench/reupload.py): the tiles stay at the working size.
+TILE_SCALE = 1.0  # tiles are judged at this share of the working size
+TILE_PX = 14  # tile side in pixels at that size
+SHIFTS = True  # the best of one-pixel shifts per tile
 TILE_BLUR = 1.0
 FLAT_STD = 5.0
 AGREE_NCC = 0.7
@@ -53,11 +61,11 @@ RATIO = 0.8
 RANSAC_PX = 5.0
 MAX_STRETCH = 1.35  # largest ratio of the fitted transform's two scales
 MAX_FULL_FRAME_ASPECT = 0.12  # full-frame fallback only for alike aspect ratios
-FEATURES = 500  # ORB keypoints per image
+FEATURES = 300  # ORB keypoints per image (matching cost grows with their square)
 COARSE = (32, 18)  # the early check's grid, and the correlation it needs
 COARSE_NCC = 0.5
 # Stored frames (``Frame.to_bytes``) made with other settings are prepared again.
-FRAME_VERSION = f"orb{FEATURES}-work{WORK_SIZE}-v1"
+FRAME_VERSION = f"orb{FEATURES}-work{WORK_SIZE}-v2"
 
 
 def _detector() -> cv2.ORB:
@@ -81,7 +89,8 @@ class Comparison:
     # trimmed working frame: for evidence images.
     matches: tuple[tuple[float, float, float, float], ...] = field(default=(), repr=False)
     share: float = 0.0  # share of textured tiles that agree
-    conflicts: int = 0  # tiles where both images have distinctive detail that differs
+    conflicts: int = 0  # tiles where both images are detailed (a title, a face), and differ
+    textured: int = 0  # the original's textured tiles in the covered area
 
 
 @dataclass(frozen=True)
@@ -180,15 +189,16 @@ def _match(a: _Features, b: _Features) -> tuple[np.ndarray, np.ndarray]:
     return src, dst
 
 
-def _tile_means(values: list[np.ndarray], grid: tuple[int, int]) -> list[np.ndarray]:
-    """Each array's mean over a grid of tiles (area averaging)."""
-    return [cv2.resize(v, grid, interpolation=cv2.INTER_AREA) for v in values]
+def _tile_means(planes: list[np.ndarray], grid: tuple[int, int]) -> np.ndarray:
+    """Means over the tiles of a grid of three planes at once: (rows, cols, 3)."""
+    out: np.ndarray = cv2.resize(np.dstack(planes), grid, interpolation=cv2.INTER_AREA)
+    return out
 
 
 @dataclass(frozen=True)
 class _Agreement:
     share: float  # share of textured tiles that agree
-    conflicts: int  # tiles where both images show distinctive detail, and different detail
+    conflicts: int  # tiles where both images are detailed (a title, a face), and differ
     textured: int  # the original's textured tiles in the covered area
 
     @property
@@ -196,38 +206,48 @@ class _Agreement:
         return max(0.0, self.share - CONFLICT_WEIGHT * self.conflicts / max(1, self.textured))
 
 
-def _tiles_agreement(
-    orig: np.ndarray, warped: np.ndarray, mask: np.ndarray, sigma: float
-) -> _Agreement:
-    """How the original and the aligned candidate agree, tile by tile in the covered area
-    (both blurred with ``sigma``: the coarser of the two images' detail)."""
-    a = cv2.GaussianBlur(orig.astype(np.float32), (0, 0), sigma)
-    b = cv2.GaussianBlur(warped.astype(np.float32), (0, 0), sigma)
+def _tiles_agreement(a: np.ndarray, b: np.ndarray, mask: np.ndarray, sigma: float) -> _Agreement:
+    """How the original ``a`` and the aligned candidate ``b`` (``_half``-sized) agree in the
+    covered ``mask``, tile by tile: locally normalised correlation, the best of one-pixel
+    shifts, so colour shifts, re-encoding, blur and small misalignments do not matter."""
+    a = cv2.GaussianBlur(a.astype(np.float32), (0, 0), sigma)
+    b = cv2.GaussianBlur(b.astype(np.float32), (0, 0), sigma)
     # Keep clear of the candidate's edges: blur smears what lies beyond them (fill left by a
     # rotation, bars, borders) into the picture.
     margin = int(np.ceil(2 * sigma)) + 1
     m = cv2.erode(mask, np.ones((2 * margin + 1, 2 * margin + 1), np.uint8)).astype(np.float32)
-    ga = cv2.magnitude(cv2.Sobel(a, cv2.CV_32F, 1, 0), cv2.Sobel(a, cv2.CV_32F, 0, 1))
-    gb = cv2.magnitude(cv2.Sobel(b, cv2.CV_32F, 1, 0), cv2.Sobel(b, cv2.CV_32F, 0, 1))
     h, w = a.shape
-    grid = (max(2, round(w / TILE_PX)), max(2, round(h / TILE_PX)))
-    am, bm = a * m, b * m
-    n, sa, sb, saa, sbb, sab, ea, eb = _tile_means(
-        [m, am, bm, am * a, bm * b, am * b, ga * m, gb * m], grid
-    )
+    grid = (w // TILE_PX, h // TILE_PX)
+    padded = cv2.copyMakeBorder(b, 1, 1, 1, 1, cv2.BORDER_REPLICATE)
+    am = a * m
+    own = _tile_means([m, am, am * a], grid)
+    shifted = []
+    offsets = (0, 1, 2) if SHIFTS else (1,)
+    for dy in offsets:
+        for dx in offsets:
+            bs = padded[dy : dy + h, dx : dx + w]
+            bm = bs * m
+            shifted.append(_tile_means([bm, bm * bs, am * bs], grid))
+    means = np.stack(shifted)  # (shift, rows, cols, 3)
+    n = own[..., 0]
     valid = n >= 0.5
     k = np.maximum(n, 1e-6)
-    ma, mb = sa / k, sb / k
-    va = np.maximum(saa / k - ma * ma, 0.0)
-    vb = np.maximum(sbb / k - mb * mb, 0.0)
-    ncc = (sab / k - ma * mb) / np.sqrt((va + 4.0) * (vb + 4.0))
+    ma = own[..., 1] / k
+    va = np.maximum(own[..., 2] / k - ma * ma, 0.0)
+    mb = means[..., 0] / k
+    vb = np.maximum(means[..., 1] / k - mb * mb, 0.0)
+    ncc = ((means[..., 2] / k - ma * mb) / np.sqrt((va + 4.0) * (vb + 4.0))).max(axis=0)
     agree = ncc >= AGREE_NCC
-    ta, tb = valid & (np.sqrt(va) >= FLAT_STD), valid & (np.sqrt(vb) >= FLAT_STD)
+    ta = valid & (np.sqrt(va) >= FLAT_STD)
+    tb = valid & (np.sqrt(vb[len(vb) // 2]) >= FLAT_STD)  # the unshifted candidate
     share = float(agree[ta].mean()) if ta.any() else 0.0
     # A conflict: both images are detailed here beyond their typical tile (a title, a face),
-    # and the details differ. An overlay a re-uploader adds lies over background or is small;
-    # two videos of one template differ where each has its own title.
-    ea, eb = ea / k, eb / k
+    # and differ. An overlay a re-uploader adds mostly lies over background or is small; two
+    # videos of one template differ where each has its own title.
+    ga = cv2.magnitude(cv2.Sobel(a, cv2.CV_32F, 1, 0), cv2.Sobel(a, cv2.CV_32F, 0, 1))
+    gb = cv2.magnitude(cv2.Sobel(b, cv2.CV_32F, 1, 0), cv2.Sobel(b, cv2.CV_32F, 0, 1))
+    energy = _tile_means([ga * m, gb * m, m], grid)
+    ea, eb = energy[..., 0] / k, energy[..., 1] / k
     typical_a = float(np.median(ea[ta])) if ta.any() else 0.0
     typical_b = float(np.median(eb[tb])) if tb.any() else 0.0
     detailed = (ea > CONFLICT_DETAIL * typical_a) & (eb > CONFLICT_DETAIL * typical_b)
@@ -241,7 +261,7 @@ class _Fit:
     coverage: float
     inliers: int
     mirrored: bool
-    matches: tuple[tuple[float, float, float, float], ...]
+    points: np.ndarray  # (N, 4): x_orig, y_orig, x_cand, y_cand of the RANSAC inliers
     full_frame: bool
 
     @property
@@ -249,23 +269,41 @@ class _Fit:
         return self.agreement.score
 
 
+def _half(gray: np.ndarray) -> np.ndarray:
+    """The image at TILE_SCALE of the working size, each side a whole number of tiles."""
+    h, w = gray.shape
+    t = TILE_PX
+    size = (t * max(2, round(w * TILE_SCALE / t)), t * max(2, round(h * TILE_SCALE / t)))
+    out: np.ndarray = cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
+    return out
+
+
 def _evaluate(
-    orig: Prepared, cand: np.ndarray, native: float, matrix: np.ndarray
+    orig: np.ndarray,
+    cand: np.ndarray,
+    native: float,
+    matrix: np.ndarray,
 ) -> tuple[_Agreement, float]:
-    """(agreement, min coverage) of ``cand`` warped by ``matrix`` onto ``orig``.
-    ``native``: the candidate's work-size pixels per pixel it was served with."""
+    """(agreement, min coverage) of ``cand`` warped by ``matrix`` onto ``orig`` (both grey at
+    the working size; compared at half of it). ``native``: the candidate's work-size pixels
+    per pixel it was served with."""
+    small_o, small_c = _half(orig), _half(cand)
+    # The transform between the half-size images.
+    so = np.diag([small_o.shape[1] / orig.shape[1], small_o.shape[0] / orig.shape[0]])
+    sc = np.diag([cand.shape[1] / small_c.shape[1], cand.shape[0] / small_c.shape[0]])
+    half = np.hstack([so @ matrix[:, :2] @ sc, (so @ matrix[:, 2])[:, None]])
     # One pixel of the candidate as served spans this many pixels of the original's frame:
     # blur both to that detail so a small copy is not penalised for being small.
-    spread = native * float(np.sqrt(abs(np.linalg.det(matrix[:, :2]))))
+    spread = native * TILE_SCALE * float(np.sqrt(abs(np.linalg.det(matrix[:, :2]))))
     sigma = TILE_BLUR * max(1.0, spread)
-    h, w = orig.gray.shape
-    ch, cw = cand.shape
-    warped = cv2.warpAffine(cand, matrix, (w, h), flags=cv2.INTER_LINEAR)
-    mask = cv2.warpAffine(np.ones((ch, cw), np.uint8), matrix, (w, h), flags=cv2.INTER_NEAREST)
-    inverse = cv2.invertAffineTransform(matrix)
+    h, w = small_o.shape
+    ch, cw = small_c.shape
+    warped = cv2.warpAffine(small_c, half, (w, h), flags=cv2.INTER_LINEAR)
+    mask = cv2.warpAffine(np.ones((ch, cw), np.uint8), half, (w, h), flags=cv2.INTER_NEAREST)
+    inverse = cv2.invertAffineTransform(half)
     back = cv2.warpAffine(np.ones((h, w), np.uint8), inverse, (cw, ch), flags=cv2.INTER_NEAREST)
     coverage = min(float(mask.mean()), float(back.mean()))
-    return _tiles_agreement(orig.gray, warped, mask, sigma), coverage
+    return _tiles_agreement(small_o, warped, mask, sigma), coverage
 
 
 def _native(p: Prepared, untrimmed: bool = False) -> float:
@@ -276,8 +314,9 @@ def _native(p: Prepared, untrimmed: bool = False) -> float:
 
 
 def _fit(
-    orig: Prepared, of: _Features, cf: _Features, cand: np.ndarray, native: float, mirrored: bool
+    orig: Frame, cf: _Features, cand: np.ndarray, native: float, mirrored: bool
 ) -> _Fit | None:
+    of = orig.features
     src, dst = _match(cf, of)
     if len(src) < MIN_INLIERS:
         return None
@@ -299,13 +338,11 @@ def _fit(
         or np.linalg.det(matrix[:, :2]) <= 0
     ):
         return None
-    agreement, coverage = _evaluate(orig, cand, native, matrix)
-    w = cand.shape[1]
-    pairs = tuple(
-        (float(d[0]), float(d[1]), float(w - 1 - s[0]) if mirrored else float(s[0]), float(s[1]))
-        for s, d in zip(src[keep], dst[keep], strict=True)
-    )
-    return _Fit(agreement, coverage, count, mirrored, pairs, False)
+    agreement, coverage = _evaluate(orig.prepared.gray, cand, native, matrix)
+    pts = np.hstack([dst[keep], src[keep]]).astype(np.float64)
+    if mirrored:
+        pts[:, 2] = cand.shape[1] - 1 - pts[:, 2]
+    return _Fit(agreement, coverage, count, mirrored, pts, False)
 
 
 def _full_frame(orig: Prepared, cand: Prepared, mirrored: bool) -> list[_Fit]:
@@ -323,20 +360,20 @@ def _full_frame(orig: Prepared, cand: Prepared, mirrored: bool) -> list[_Fit]:
         if abs(np.log((ow / oh) / (cw / ch))) > MAX_FULL_FRAME_ASPECT:
             continue
         matrix = np.array([[ow / cw, 0.0, 0.0], [0.0, oh / ch, 0.0]], dtype=np.float64)
-        agreement, coverage = _evaluate(o, c, native, matrix)
-        fits.append(_Fit(agreement, coverage, 0, mirrored, (), True))
+        agreement, coverage = _evaluate(o.gray, c, native, matrix)
+        fits.append(_Fit(agreement, coverage, 0, mirrored, np.empty((0, 4)), True))
     return fits
 
 
 def _fits(original: Frame, candidate: Frame) -> list[_Fit]:
     o, c = original.prepared, candidate.prepared
     native = _native(c)
-    direct = _fit(o, original.features, candidate.features, c.gray, native, False)
+    direct = _fit(original, candidate.features, c.gray, native, False)
     fits = [direct] if direct is not None else []
     # A copy found as it is needs no look at its mirror image.
     if direct is None or direct.coverage < MIN_COVERAGE or direct.score < THRESHOLD:
         flipped = np.ascontiguousarray(c.gray[:, ::-1])
-        mirror = _fit(o, original.features, candidate.mirror, flipped, native, True)
+        mirror = _fit(original, candidate.mirror, flipped, native, True)
         fits += [mirror] if mirror is not None else []
     # Edge-to-edge alignment when keypoints give no usable fit: copies too blurred or small
     # for them, or repeated patterns (letters) luring RANSAC to a wrong fit. A cheap look at
@@ -382,10 +419,10 @@ def compare_frames(original: Frame, candidate: Frame) -> Comparison:
         reason = f"images overlap too little (coverage {best.coverage:.2f})"
     elif duplicate:
         reason = "aligned content agrees"
-    elif a.share >= THRESHOLD:
+    elif a.conflicts and score >= 0.75:
         reason = (
-            f"shared background, distinctive detail differs in {a.conflicts} places (a title, "
-            f"a face): another video in the same template (score {score:.2f} < {THRESHOLD})"
+            f"shared background, detail differs in {a.conflicts} places (a title, a face): "
+            f"another video in the same template (score {score:.2f} < {THRESHOLD})"
         )
     else:
         reason = f"aligned content differs (agreement {score:.2f} < {THRESHOLD})"
@@ -397,9 +434,10 @@ def compare_frames(original: Frame, candidate: Frame) -> Comparison:
         inliers=best.inliers,
         mirrored=best.mirrored,
         coverage=round(best.coverage, 4),
-        matches=best.matches,
+        matches=tuple((a, b, c, d) for a, b, c, d in best.points.tolist()),
         share=round(a.share, 4),
         conflicts=a.conflicts,
+        textured=a.textured,
     )
 
 
