@@ -37,22 +37,28 @@ class InboxMessage:
         return list(self.payload.get("embeds") or [])
 
 
-def parse_post(content_type: str, body: bytes) -> tuple[dict[str, Any], list[tuple[str, bytes]]]:
-    """(payload, [(file name, bytes)]) of a JSON or multipart/form-data webhook post."""
+def parse_post(
+    content_type: str, body: bytes
+) -> tuple[dict[str, Any], dict[str, tuple[str, bytes]]]:
+    """(payload, {form field: (file name, bytes)}) of a webhook post, as Discord reads it: a
+    JSON body, or multipart/form-data with the JSON in ``payload_json`` and attachments in
+    ``files[n]`` fields. The one parser of both Discord stand-ins (the tests' sink uses it).
+    Raises ValueError when the JSON does not parse."""
     if not content_type.startswith("multipart/"):
-        return (json.loads(body) if body else {}), []
+        return (json.loads(body) if body else {}), {}
     message = BytesParser(policy=email.policy.HTTP).parsebytes(
         f"Content-Type: {content_type}\r\n\r\n".encode() + body
     )
     payload: dict[str, Any] = {}
-    files: list[tuple[str, bytes]] = []
+    files: dict[str, tuple[str, bytes]] = {}
     for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
         decoded = part.get_payload(decode=True)
         data = decoded if isinstance(decoded, bytes) else b""
         filename = part.get_filename()
         if filename:
-            files.append((Path(filename).name, data))
-        elif part.get_param("name", header="content-disposition") == "payload_json":
+            files[str(name)] = (filename, data)
+        elif name == "payload_json":
             payload = json.loads(data)
     return payload, files
 
@@ -111,9 +117,9 @@ class DiscordInbox:
         with self._lock:
             number = next(self._ids)
             saved = []
-            for name, data in files:
+            for name, data in files.values():
                 self.folder.mkdir(parents=True, exist_ok=True)
-                path = self.folder / f"{number:04d}-{name}"
+                path = self.folder / f"{number:04d}-{Path(name).name}"
                 path.write_bytes(data)
                 saved.append(path)
             self.on_message(InboxMessage(channel, payload, saved))
