@@ -31,7 +31,6 @@ from atlas_assets import partitions
 from atlas_assets.jobs import LANE_TAG, discover_job
 from atlas_assets.resources import DatabaseResource, WebSubResource, settings_from
 from atlas_assets.runtime import active_run_id, database_only, sensor_dsn
-from atlas_core.config import Settings
 from atlas_core.pipeline.websub import SYNC_LIMIT, subscription_requests_due, sync_subscriptions
 from atlas_core.store.websub import read_pushes_after
 from atlas_core.utils import utc_now
@@ -39,9 +38,11 @@ from atlas_core.utils import utc_now
 OFF = "push notifications off: WEBSUB_CALLBACK_URL is not set"
 
 
-def _configured(database: DatabaseResource, websub: WebSubResource) -> Settings | SkipReason:
-    settings = settings_from(database, websub)
-    return SkipReason(OFF) if settings.WEBSUB_CALLBACK_URL is None else settings
+def _dsn_when_on(database: DatabaseResource, websub: WebSubResource) -> str | SkipReason:
+    """The database a WebSub sensor reads, or why its tick is skipped (off, database down)."""
+    if settings_from(database, websub).WEBSUB_CALLBACK_URL is None:
+        return SkipReason(OFF)
+    return sensor_dsn(database)
 
 
 class SubscriptionSyncConfig(Config):
@@ -97,10 +98,7 @@ def sync_websub_job() -> None:
 def websub_subscriptions(
     context: SensorEvaluationContext, database: DatabaseResource, websub: WebSubResource
 ) -> RunRequest | SkipReason:
-    settings = _configured(database, websub)
-    if isinstance(settings, SkipReason):
-        return settings
-    dsn = sensor_dsn(database)
+    dsn = _dsn_when_on(database, websub)
     if isinstance(dsn, SkipReason):
         return dsn
     in_flight = active_run_id(context, sync_websub_job.name)
@@ -125,10 +123,7 @@ def websub_subscriptions(
 def websub_pushes(
     context: SensorEvaluationContext, database: DatabaseResource, websub: WebSubResource
 ) -> SensorResult | SkipReason:
-    settings = _configured(database, websub)
-    if isinstance(settings, SkipReason):
-        return settings
-    dsn = sensor_dsn(database)
+    dsn = _dsn_when_on(database, websub)
     if isinstance(dsn, SkipReason):
         return dsn
     pushes = read_pushes_after(dsn, int(context.cursor or 0))

@@ -126,6 +126,16 @@ def empty_database_dsn(admin_dsn: str) -> Iterator[str]:
 
 
 @pytest.fixture
+def fresh_home() -> Iterator[Path]:
+    """An empty ATLAS_HOME outside pytest's 0700 folders (the server may run as
+    ``pgserver``); an embedded server started in it is stopped (immediate) at the end."""
+    home = Path(tempfile.mkdtemp(prefix="atlas-test-home-"))
+    yield home
+    stop_server(home, mode="immediate")
+    shutil.rmtree(home, ignore_errors=True)
+
+
+@pytest.fixture
 def settings(database_dsn: str, tmp_path: Path) -> Settings:
     """Settings for one test: its own database and ATLAS_HOME, nothing from the environment."""
     return load_settings(_env_file=None, DATABASE_URL=database_dsn, ATLAS_HOME=tmp_path / "home")

@@ -4,17 +4,13 @@ finds nothing to do and ``atlas compliance`` passes."""
 
 from __future__ import annotations
 
-import shutil
 import subprocess
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import psycopg
-import pytest
 
-from atlas_core.embedded import client_bin_dir, embedded_dsn, start_server, stop_server
+from atlas_core.embedded import client_bin_dir, embedded_dsn, start_server
 
 if TYPE_CHECKING:
     from conftest import RunCli
@@ -24,14 +20,6 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def atlas_env(home: Path) -> dict[str, str]:
     return {"ATLAS_HOME": str(home), "PYTHONWARNINGS": "ignore"}
-
-
-@pytest.fixture
-def fresh_home() -> Iterator[Path]:
-    home = Path(tempfile.mkdtemp(prefix="atlas-restore-"))
-    yield home
-    stop_server(home, mode="immediate")
-    shutil.rmtree(home, ignore_errors=True)
 
 
 def test_a_dump_restores_into_a_fresh_server(

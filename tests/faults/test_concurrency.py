@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
-import pytest
 from atlas_simulator import Faults, SimulatorServer
 from drills import (
     START,
@@ -24,7 +21,7 @@ from drills import (
 )
 
 from atlas_core.config import Settings
-from atlas_core.embedded import embedded_dsn, server_status, stop_server
+from atlas_core.embedded import embedded_dsn, server_status
 from atlas_core.migrate import migrate
 from atlas_core.pipeline import snapshot_video_stats
 
@@ -65,14 +62,6 @@ async def test_two_concurrent_refreshes_store_each_row_and_alert_once(
     assert stats_rows(database_dsn) == len(ids) - len(gone)  # the same as_of: one row each
     assert count(database_dsn, missing) == len(gone)  # alerted once, not once per run
     assert ledger_units(database_dsn) == units  # both runs' calls are in the ledger
-
-
-@pytest.fixture
-def fresh_home() -> Iterator[Path]:
-    home = Path(tempfile.mkdtemp(prefix="atlas-faults-migrate-"))
-    yield home
-    stop_server(home, mode="immediate")
-    shutil.rmtree(home, ignore_errors=True)
 
 
 def test_three_concurrent_migrations_on_a_fresh_home_all_succeed(fresh_home: Path) -> None:
