@@ -9,13 +9,14 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from atlas_simulator import Faults, SimulatorServer
+from atlas_simulator import Faults
 from drills import (
     START,
     count,
     ledger_units,
     open_services,
     sim_settings,
+    simulator,
     stats_rows,
     watch_all,
 )
@@ -29,15 +30,7 @@ from atlas_core.pipeline import snapshot_video_stats
 async def test_two_concurrent_refreshes_store_each_row_and_alert_once(
     database_dsn: str, tmp_path: Path, record_property: Callable[[str, object], None]
 ) -> None:
-    with SimulatorServer(
-        seed=3,
-        keys=["pk"],
-        clock=lambda: START,
-        channels=2,
-        videos=200,
-        happenings=False,
-        faults=Faults(latency=0.02),
-    ) as sim:
+    with simulator(200, faults=Faults(latency=0.02)) as sim:
         ids = sorted(sim.world.videos)
         gone = ids[:3]
         for video_id in gone:

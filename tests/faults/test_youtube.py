@@ -17,6 +17,7 @@ from drills import (
     ledger_units,
     open_services,
     sim_settings,
+    simulator,
     stats_rows,
     watch_all,
 )
@@ -24,18 +25,6 @@ from drills import (
 from atlas_core.config import Settings
 from atlas_core.pipeline import Services, snapshot_video_stats
 from atlas_core.youtube import QuotaExhausted, YouTubeResponseError
-
-
-def simulator(**kw: object) -> SimulatorServer:
-    options: dict[str, object] = {
-        "seed": 3,
-        "keys": ["pk"],
-        "clock": lambda: START,
-        "channels": 2,
-        "videos": 180,
-        "happenings": False,
-    }
-    return SimulatorServer(**{**options, **kw})  # type: ignore[arg-type]
 
 
 def settle(sim: SimulatorServer) -> None:
