@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import psycopg
 import pytest
 from atlas_simulator import SimulatorServer
+from youtube_helpers import sim_env
 
 if TYPE_CHECKING:
     from conftest import RunCli
@@ -23,12 +24,7 @@ def sim() -> Iterator[SimulatorServer]:
 def test_watch_add_list_remove(
     run_cli: RunCli, sim: SimulatorServer, database_dsn: str, tmp_path: Path
 ) -> None:
-    env = {
-        "DATABASE_URL": database_dsn,
-        "ATLAS_HOME": str(tmp_path),
-        "YOUTUBE_API_BASE_URL": sim.base_url,
-        "YOUTUBE_API_KEY_POOL_JSON": '["cli-key"]',
-    }
+    env = sim_env(database_dsn, sim, ["cli-key"], home=tmp_path)
     channels = list(sim.world.channels.values())
     by_handle, by_id, by_url = channels[0], channels[1], channels[2]
     # Malformed input: one line, exit 2, and not a single API call (no quota spent).

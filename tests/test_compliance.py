@@ -12,6 +12,7 @@ import psycopg
 import pyarrow as pa
 import pytest
 from atlas_simulator import ManualClock, SimulatorServer
+from youtube_helpers import sim_env
 
 from atlas_core.config import Settings, load_settings
 from atlas_core.database import DatabaseManager
@@ -269,12 +270,7 @@ PLANTED = "UC" + "p" * 21 + "A"
 async def test_atlas_compliance_fails_on_an_old_snapshot_and_passes_after_retention(
     run_cli: RunCli, database_dsn: str, tmp_path: Path, sim: SimulatorServer
 ) -> None:
-    env = {
-        "DATABASE_URL": database_dsn,
-        "ATLAS_HOME": str(tmp_path),
-        "YOUTUBE_API_BASE_URL": sim.base_url,
-        "YOUTUBE_API_KEY_POOL_JSON": '["pk"]',
-    }
+    env = sim_env(database_dsn, sim, ["pk"], home=tmp_path)
     now = datetime.now(UTC)
     with psycopg.connect(database_dsn, autocommit=True) as conn:
         conn.execute(

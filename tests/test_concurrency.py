@@ -19,6 +19,7 @@ import pytest
 from atlas_simulator import SimulatorServer
 from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
 from test_dagster_production import dagster_home  # noqa: F401  # the production instance
+from youtube_helpers import sim_env
 
 from atlas_assets.jobs import LANE_TAG
 from atlas_assets.partitions import channel_range_requests
@@ -42,9 +43,7 @@ def _env(database_dsn: str, sim: SimulatorServer) -> dict[str, str]:
         **base,  # DAGSTER_HOME and DAGSTER_PG_* from the dagster_home fixture
         "PYTHONPATH": str(ROOT),
         "PYTHONWARNINGS": "ignore",
-        "DATABASE_URL": database_dsn,
-        "YOUTUBE_API_BASE_URL": sim.base_url,
-        "YOUTUBE_API_KEY_POOL_JSON": '["lane-key"]',
+        **sim_env(database_dsn, sim, ["lane-key"]),
     }
 
 
