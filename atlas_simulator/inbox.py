@@ -19,9 +19,10 @@ from dataclasses import dataclass, field
 from email.parser import BytesParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from atlas_simulator.background import BackgroundServer
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,7 @@ def parse_post(
     return payload, files
 
 
-class DiscordInbox:
+class DiscordInbox(BackgroundServer):
     """A real HTTP server on 127.0.0.1 in a background thread."""
 
     def __init__(
@@ -77,39 +78,13 @@ class DiscordInbox:
         self.folder = folder
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer((host, port), _handler_for(self))
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, name="discord-inbox", daemon=True
+        super().__init__(
+            ThreadingHTTPServer((host, port), _handler_for(self)), name="discord-inbox"
         )
-
-    @property
-    def port(self) -> int:
-        return int(self._server.server_address[1])
 
     def url(self, channel: str) -> str:
         """A Discord-shaped webhook URL whose last part names the channel."""
-        return f"http://127.0.0.1:{self.port}/api/webhooks/1/{channel}"
-
-    def start(self) -> DiscordInbox:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
-
-    def __enter__(self) -> DiscordInbox:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
+        return f"{self.address}/api/webhooks/1/{channel}"
 
     def receive(self, channel: str, content_type: str, body: bytes) -> dict[str, Any]:
         """Store the post's files, hand it to the callback, return Discord's message object."""

@@ -25,10 +25,10 @@ from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from atlas_simulator.background import BackgroundServer
 from atlas_simulator.inbox import parse_post
 
 DEFAULT_PATH = "/api/webhooks/123/secret-token"
@@ -78,7 +78,7 @@ class Recorded:
         return parse_post(self.headers.get("content-type", ""), self.body)[1]
 
 
-class WebhookSink:
+class WebhookSink(BackgroundServer):
     """A real HTTP server in a background thread; use it as a context manager."""
 
     def __init__(self) -> None:
@@ -87,19 +87,13 @@ class WebhookSink:
         self._queues: dict[str | None, deque[Reply]] = {}
         self._arrived = threading.Condition(self._lock)
         self._closing = threading.Event()
-        self._server = _QuietServer(("127.0.0.1", 0), _handler_for(self))
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        )
         self._message_ids = 0
-
-    @property
-    def port(self) -> int:
-        return int(self._server.server_address[1])
+        server = _QuietServer(("127.0.0.1", 0), _handler_for(self))
+        super().__init__(server, name="webhook-sink", poll_interval=0.02)
 
     def url(self, path: str = DEFAULT_PATH) -> str:
         """A webhook URL on this sink, e.g. ``http://127.0.0.1:PORT/api/webhooks/123/secret-token``."""
-        return f"http://127.0.0.1:{self.port}/{path.lstrip('/')}"
+        return f"{self.address}/{path.lstrip('/')}"
 
     def script(self, *replies: Reply, path: str | None = None) -> None:
         """Queue replies for requests to ``path`` (any path if None), used in order."""
@@ -124,26 +118,11 @@ class WebhookSink:
                 raise AssertionError(f"expected {count} requests, got {len(self._requests)}")
             return list(self._requests)
 
-    def start(self) -> WebhookSink:
-        self._thread.start()
-        return self
+    def stop(self) -> None:
+        self._closing.set()  # replies held back by a scripted delay end at once
+        super().stop()
 
-    def close(self) -> None:
-        self._closing.set()
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
-
-    def __enter__(self) -> WebhookSink:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
+    close = stop  # bench/soak.py's name for it
 
     def _next_reply(
         self, path: str, query: dict[str, list[str]], body: bytes, headers: Mapping[str, str]
