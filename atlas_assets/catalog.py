@@ -69,6 +69,15 @@ SCHEMAS: dict[str, TableSchema] = {
         ("created_at", "timestamptz", "when it was embedded"),
         ("embedder", "varchar(100)", "the embedder that produced the vector (primary key part)"),
     ),
+    "velocity_anomalies": _cols(
+        ("video_id", "varchar(20)", "the video"),
+        ("at", "timestamptz", "the snapshot tick the spike was seen at"),
+        ("views_per_hour", "double precision", "views per hour up to that snapshot"),
+        ("previous_per_hour", "double precision", "views per hour over the interval before"),
+        ("channel_confirmed", "boolean", "found on its first snapshot, its channel's views jumped"),
+        ("alerted", "boolean", "whether it alerted (false: within an earlier spike's episode)"),
+        ("found_at", "timestamptz", "when the scan found it"),
+    ),
 }
 
 

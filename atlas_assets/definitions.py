@@ -26,7 +26,7 @@ from dagster import (
 )
 
 from atlas_assets import checks as checks_module
-from atlas_assets import sensors
+from atlas_assets import sensors, websub
 from atlas_assets.assets import alerts, reports, retention, signals, vault, vision, youtube
 from atlas_assets.resources import (
     AtlasResource,
@@ -41,7 +41,7 @@ from atlas_assets.schedules import schedules_from_env
 from atlas_core.config import Settings
 
 ASSET_MODULES: list[ModuleType] = [youtube, vision, signals, vault, alerts, retention, reports]
-MODULES: list[ModuleType] = [*ASSET_MODULES, checks_module, sensors]
+MODULES: list[ModuleType] = [*ASSET_MODULES, checks_module, sensors, websub]
 T = TypeVar("T")
 
 

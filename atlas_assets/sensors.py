@@ -1,8 +1,7 @@
-"""Sensors: the watchlist becomes channel partitions; YouTube's pushes become discovery
-runs; failed runs alert OPS."""
+"""Sensors: the watchlist becomes channel partitions; failed runs alert OPS. (YouTube's pushes
+become discovery runs in :mod:`atlas_assets.websub`.)"""
 
 import hashlib
-from datetime import UTC, datetime
 
 from dagster import (
     AddDynamicPartitionsRequest,
@@ -18,19 +17,10 @@ from dagster import (
 
 from atlas_assets import partitions
 from atlas_assets.jobs import discover_job
-from atlas_assets.resources import (
-    DatabaseResource,
-    NotifierResource,
-    WebSubResource,
-    settings_from,
-)
+from atlas_assets.resources import DatabaseResource, NotifierResource
 from atlas_assets.runtime import sensor_dsn
-from atlas_core.config import Settings
-from atlas_core.factories import build_database
 from atlas_core.notifications import AlertChannel, AlertLevel
-from atlas_core.pipeline.websub import SubscriptionSync, sync_subscriptions
 from atlas_core.store.watchlist import read_watchlist_ids
-from atlas_core.store.websub import read_pushes_after
 from atlas_core.utils import run_sync
 
 
@@ -81,59 +71,6 @@ def watchlist_sensor(
     )
 
 
-@sensor(
-    name="websub_pushes",
-    job=discover_job,
-    minimum_interval_seconds=15,
-    default_status=DefaultSensorStatus.RUNNING,
-    description="YouTube push notifications (WebSub, no quota): keeps the hub subscribed to "
-    "every watched channel and launches discovery of the channels whose new uploads were "
-    "pushed, at once, in channel ranges. Off (skips) unless WEBSUB_CALLBACK_URL is set; the "
-    "planned discovery checks stay the safety net.",
-)
-def websub_sensor(
-    context: SensorEvaluationContext, database: DatabaseResource, websub: WebSubResource
-) -> SensorResult | SkipReason:
-    settings = settings_from(database, websub)
-    if settings.WEBSUB_CALLBACK_URL is None:
-        return SkipReason("push notifications off: WEBSUB_CALLBACK_URL is not set")
-    dsn = sensor_dsn(database)
-    if isinstance(dsn, SkipReason):
-        return dsn
-    sync = run_sync(lambda: _sync_subscriptions(settings, dsn))
-    if sync.subscribed or sync.unsubscribed or sync.failed:
-        context.log.info(
-            "websub: %d subscribe and %d unsubscribe requests accepted, %d failed, %d pending",
-            len(sync.subscribed),
-            len(sync.unsubscribed),
-            len(sync.failed),
-            sync.pending,
-        )
-    for channel_id, error in sorted(sync.failed.items())[:5]:
-        context.log.warning("websub: %s: %s", channel_id, error)
-    pushes = read_pushes_after(dsn, int(context.cursor or 0))
-    if not pushes:
-        return SkipReason("no new pushes")
-    pushed = sorted({p.channel_id for p in pushes if not p.deleted})
-    keys = context.instance.get_dynamic_partitions(partitions.channels.name)  # type: ignore[arg-type]
-    last = pushes[-1].id
-    context.log.info("websub: pushes %d..%d name %d channels", pushes[0].id, last, len(pushed))
-    return SensorResult(
-        run_requests=partitions.channel_range_requests(
-            keys, pushed, partitions.DISCOVERY_CHUNK, run_key=f"websub-{last}"
-        ),
-        cursor=str(last),
-    )
-
-
-async def _sync_subscriptions(settings: Settings, dsn: str) -> SubscriptionSync:
-    db = build_database(settings, dsn=dsn, min_size=1, max_size=1)
-    try:
-        return await sync_subscriptions(db, settings, datetime.now(UTC))
-    finally:
-        await db.close()
-
-
 @run_failure_sensor(
     name="ops_failure_alert",
     default_status=DefaultSensorStatus.RUNNING,
@@ -168,4 +105,4 @@ async def _alert(resource: NotifierResource, run_id: str, job_name: str, error: 
         await notifier.aclose()
 
 
-sensors = [watchlist_sensor, websub_sensor, ops_failure_alert]
+sensors = [watchlist_sensor, ops_failure_alert]

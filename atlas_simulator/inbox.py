@@ -19,9 +19,10 @@ from dataclasses import dataclass, field
 from email.parser import BytesParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from atlas_simulator.background import BackgroundServer
 
 
 @dataclass(frozen=True)
@@ -37,27 +38,33 @@ class InboxMessage:
         return list(self.payload.get("embeds") or [])
 
 
-def parse_post(content_type: str, body: bytes) -> tuple[dict[str, Any], list[tuple[str, bytes]]]:
-    """(payload, [(file name, bytes)]) of a JSON or multipart/form-data webhook post."""
+def parse_post(
+    content_type: str, body: bytes
+) -> tuple[dict[str, Any], dict[str, tuple[str, bytes]]]:
+    """(payload, {form field: (file name, bytes)}) of a webhook post, as Discord reads it: a
+    JSON body, or multipart/form-data with the JSON in ``payload_json`` and attachments in
+    ``files[n]`` fields. The one parser of both Discord stand-ins (the tests' sink uses it).
+    Raises ValueError when the JSON does not parse."""
     if not content_type.startswith("multipart/"):
-        return (json.loads(body) if body else {}), []
+        return (json.loads(body) if body else {}), {}
     message = BytesParser(policy=email.policy.HTTP).parsebytes(
         f"Content-Type: {content_type}\r\n\r\n".encode() + body
     )
     payload: dict[str, Any] = {}
-    files: list[tuple[str, bytes]] = []
+    files: dict[str, tuple[str, bytes]] = {}
     for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
         decoded = part.get_payload(decode=True)
         data = decoded if isinstance(decoded, bytes) else b""
         filename = part.get_filename()
         if filename:
-            files.append((Path(filename).name, data))
-        elif part.get_param("name", header="content-disposition") == "payload_json":
+            files[str(name)] = (filename, data)
+        elif name == "payload_json":
             payload = json.loads(data)
     return payload, files
 
 
-class DiscordInbox:
+class DiscordInbox(BackgroundServer):
     """A real HTTP server on 127.0.0.1 in a background thread."""
 
     def __init__(
@@ -71,39 +78,13 @@ class DiscordInbox:
         self.folder = folder
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer((host, port), _handler_for(self))
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, name="discord-inbox", daemon=True
+        super().__init__(
+            ThreadingHTTPServer((host, port), _handler_for(self)), name="discord-inbox"
         )
-
-    @property
-    def port(self) -> int:
-        return int(self._server.server_address[1])
 
     def url(self, channel: str) -> str:
         """A Discord-shaped webhook URL whose last part names the channel."""
-        return f"http://127.0.0.1:{self.port}/api/webhooks/1/{channel}"
-
-    def start(self) -> DiscordInbox:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
-
-    def __enter__(self) -> DiscordInbox:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
+        return f"{self.address}/api/webhooks/1/{channel}"
 
     def receive(self, channel: str, content_type: str, body: bytes) -> dict[str, Any]:
         """Store the post's files, hand it to the callback, return Discord's message object."""
@@ -111,9 +92,9 @@ class DiscordInbox:
         with self._lock:
             number = next(self._ids)
             saved = []
-            for name, data in files:
+            for name, data in files.values():
                 self.folder.mkdir(parents=True, exist_ok=True)
-                path = self.folder / f"{number:04d}-{name}"
+                path = self.folder / f"{number:04d}-{Path(name).name}"
                 path.write_bytes(data)
                 saved.append(path)
             self.on_message(InboxMessage(channel, payload, saved))

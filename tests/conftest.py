@@ -9,11 +9,13 @@ from __future__ import annotations
 import itertools
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
+from typing import Protocol
 
 import psycopg
 import pytest
@@ -33,6 +35,7 @@ from atlas_core.utils import utc_now
 pytest_plugins = ["outbox_helpers"]  # the outbox fixtures (sink, open_svc), shared by two suites
 
 TEMPLATE = "atlas_template"
+ROOT = Path(__file__).resolve().parent.parent
 _counter = itertools.count()
 
 
@@ -123,6 +126,16 @@ def empty_database_dsn(admin_dsn: str) -> Iterator[str]:
 
 
 @pytest.fixture
+def fresh_home() -> Iterator[Path]:
+    """An empty ATLAS_HOME outside pytest's 0700 folders (the server may run as
+    ``pgserver``); an embedded server started in it is stopped (immediate) at the end."""
+    home = Path(tempfile.mkdtemp(prefix="atlas-test-home-"))
+    yield home
+    stop_server(home, mode="immediate")
+    shutil.rmtree(home, ignore_errors=True)
+
+
+@pytest.fixture
 def settings(database_dsn: str, tmp_path: Path) -> Settings:
     """Settings for one test: its own database and ATLAS_HOME, nothing from the environment."""
     return load_settings(_env_file=None, DATABASE_URL=database_dsn, ATLAS_HOME=tmp_path / "home")
@@ -148,30 +161,68 @@ def svc_clock() -> Callable[[], datetime]:
 
 
 @pytest.fixture
+def svc_settings(request: pytest.FixtureRequest, settings: Settings) -> Settings:
+    """The ``svc`` Settings: the test's, and when the module has a ``sim`` fixture, the
+    YouTube client calls that simulator (key ``pk``); a module overrides this for others."""
+    try:
+        sim = request.getfixturevalue("sim")
+    except pytest.FixtureLookupError:
+        return settings
+    return settings.model_copy(
+        update={
+            "YOUTUBE_API_BASE_URL": sim.base_url,
+            "YOUTUBE_API_KEY_POOL_JSON": SecretStr('["pk"]'),
+        }
+    )
+
+
+@pytest.fixture
 async def svc(
-    request: pytest.FixtureRequest,
-    settings: Settings,
+    svc_settings: Settings,
     tmp_path: Path,
     svc_webhooks: dict[AlertChannel, str],
     svc_clock: Callable[[], datetime],
 ) -> AsyncIterator[Services]:
-    """Services on the test's database with a local vault and a notifier on ``svc_webhooks``;
-    when the module has a ``sim`` fixture, the YouTube client calls that simulator (key
-    ``pk``)."""
-    try:
-        sim = request.getfixturevalue("sim")
-    except pytest.FixtureLookupError:
-        sim = None
-    if sim is not None:
-        settings = settings.model_copy(
-            update={
-                "YOUTUBE_API_BASE_URL": sim.base_url,
-                "YOUTUBE_API_KEY_POOL_JSON": SecretStr('["pk"]'),
-            }
-        )
+    """Services on ``svc_settings`` (the test's database) with a local vault under the test's
+    folder, a notifier on ``svc_webhooks`` and the run's tick from ``svc_clock``."""
     notifier = DiscordNotifier(dict(svc_webhooks))
     async with Services.open(
-        settings, vault=LocalVault(tmp_path / "vault"), notifier=notifier, clock=svc_clock
+        svc_settings, vault=LocalVault(tmp_path / "vault"), notifier=notifier, clock=svc_clock
     ) as services:
         yield services
     await notifier.aclose()
+
+
+class RunCli(Protocol):
+    def __call__(
+        self,
+        *args: str,
+        env: Mapping[str, str] | None = None,
+        cwd: Path | None = None,
+        timeout: float = 120,
+    ) -> subprocess.CompletedProcess[str]: ...
+
+
+def _run_cli(
+    *args: str,
+    env: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+    timeout: float = 120,
+) -> subprocess.CompletedProcess[str]:
+    base = {k: v for k, v in os.environ.items() if k not in Settings.model_fields}
+    return subprocess.run(
+        [sys.executable, "-m", "atlas_core.cli", *args],
+        env={**base, "PYTHONPATH": str(ROOT), **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=cwd,
+    )
+
+
+@pytest.fixture
+def run_cli() -> RunCli:
+    """``atlas ARGS`` as a user runs it (``python -m atlas_core.cli``, this checkout's code) in
+    a process of its own: no Atlas setting of the test's environment reaches it, only
+    ``env``'s."""
+    return _run_cli

@@ -34,6 +34,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from atlas_simulator.background import BackgroundServer
+
 LFS_SUFFIXES = (".parquet", ".jpg", ".jpeg", ".png", ".bin")
 LFS_THRESHOLD = 10 * 1024 * 1024
 
@@ -63,7 +65,7 @@ class Repo:
     files: dict[str, StoredFile] = field(default_factory=dict)
 
 
-class HubStandIn:
+class HubStandIn(BackgroundServer):
     """The Hub's HTTP API for dataset repos, in memory, on 127.0.0.1."""
 
     def __init__(self, token: str | None = None, page_size: int = 50) -> None:
@@ -76,21 +78,11 @@ class HubStandIn:
         self.auth_headers: list[str] = []
         self.fail_commits = 0
         self.lock = threading.RLock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        super().__init__(ThreadingHTTPServer(("127.0.0.1", 0), _handler(self)), name="hf-hub")
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    def start(self) -> HubStandIn:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        return self.address
 
     def reset(self) -> None:
         with self.lock:

@@ -1,5 +1,6 @@
 """The alert outbox's shared pieces: a webhook sink, settings, Services whose notifier posts
-to the sink (several may be open at once), and readers of the outbox and the sink."""
+to the sink (several may be open at once), writing alerts, and readers of the outbox and the
+sink."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from atlas_core.database import DatabaseManager
 from atlas_core.notifications import Alert, AlertChannel, AlertLevel, DiscordNotifier
 from atlas_core.pipeline import Services
 from atlas_core.storage import LocalVault
+from atlas_core.store.outbox import enqueue_alert
 
 WATCH = "/api/webhooks/1/watch-token"
 HUNT = "/api/webhooks/2/hunt-token"
@@ -76,6 +78,13 @@ async def open_svc(
 
 def alert(n: int, channel: AlertChannel = AlertChannel.SURVEILLANCE, **kw: Any) -> Alert:
     return Alert(f"test:{n}", channel, AlertLevel.WARNING, f"alert {n}", f"body {n}", **kw)
+
+
+async def enqueue(svc: Services, *alerts: Alert) -> None:
+    """Write ``alerts`` to the outbox, in one transaction."""
+    async with svc.db.get_connection() as conn:
+        for one in alerts:
+            await enqueue_alert(conn, one)
 
 
 def rows(dsn: str) -> list[tuple[Any, ...]]:

@@ -18,7 +18,7 @@ from dagster import (
     build_sensor_context,
     materialize,
 )
-from outbox_helpers import HUNT, WATCH, OpenSvc, alert, rows, titles
+from outbox_helpers import HUNT, WATCH, OpenSvc, alert, enqueue, rows, titles
 from webhook_sink import Reply, WebhookSink
 
 from atlas_assets.assets.alerts import alerts_sensor
@@ -56,9 +56,7 @@ async def test_many_pending_alerts_fold_into_one_digest(
     open_svc: OpenSvc, sink: WebhookSink, database_dsn: str
 ) -> None:
     async with open_svc() as svc:
-        async with svc.db.get_connection() as conn:
-            for n in range(7):
-                await enqueue_alert(conn, alert(n))
+        await enqueue(svc, *(alert(n) for n in range(7)))
         result = await deliver_alerts(svc)
     assert (result.delivered, result.posts, result.digests) == (7, 1, 1)
     assert titles(sink) == ["Alert digest: 7 alerts on 'surveillance'"]
@@ -69,8 +67,7 @@ async def test_an_image_is_attached_from_the_vault(open_svc: OpenSvc, sink: Webh
     jpeg = b"\xff\xd8\xff\xe0 a thumbnail"
     async with open_svc() as svc:
         svc.vault.store_bytes("evidence/abc/0.jpg", jpeg)
-        async with svc.db.get_connection() as conn:
-            await enqueue_alert(conn, alert(1, AlertChannel.HUNT, image_path="evidence/abc/0.jpg"))
+        await enqueue(svc, alert(1, AlertChannel.HUNT, image_path="evidence/abc/0.jpg"))
         assert (await deliver_alerts(svc)).delivered == 1
     [request] = sink.delivered(HUNT)
     assert request.files == {"files[0]": ("0.jpg", jpeg)}
@@ -94,8 +91,7 @@ def test_a_step_posts_its_alert_with_no_delivery_run(
         context, database: DatabaseResource, notifier: NotifierResource
     ) -> None:
         async with services(context, database, notifier=notifier) as svc:
-            async with svc.db.get_connection() as conn:
-                await enqueue_alert(conn, alert(1))
+            await enqueue(svc, alert(1))
             seen_during_step.append(titles(sink))
 
     with DagsterInstance.ephemeral() as instance:
@@ -119,9 +115,7 @@ async def test_new_alerts_are_posted_once_even_beside_a_drain(
     open_svc: OpenSvc, sink: WebhookSink, database_dsn: str
 ) -> None:
     async with open_svc() as svc:
-        async with svc.db.get_connection() as conn:
-            for n in range(2):
-                await enqueue_alert(conn, alert(n))
+        await enqueue(svc, *(alert(n) for n in range(2)))
         async with open_svc() as drain:
             inline, drained = await asyncio.gather(deliver_new_alerts(svc), deliver_alerts(drain))
         again = await deliver_alerts(svc)
@@ -134,8 +128,7 @@ async def test_the_step_leaves_retries_to_the_drain(
 ) -> None:
     sink.script(Reply(500), path=WATCH)
     async with open_svc() as svc:
-        async with svc.db.get_connection() as conn:
-            await enqueue_alert(conn, alert(1))
+        await enqueue(svc, alert(1))
         failed = await deliver_new_alerts(svc)
         assert (failed.delivered, failed.failed) == (0, 1)
         again = await deliver_new_alerts(svc)  # a tried alert is the drain's, never the step's
@@ -149,9 +142,7 @@ async def test_a_slow_webhook_costs_the_step_its_budget_only(
 ) -> None:
     sink.script(Reply(200, delay=5.0), path=WATCH)
     async with open_svc(timeout=30.0) as svc:
-        async with svc.db.get_connection() as conn:
-            for n in range(2):
-                await enqueue_alert(conn, alert(n))
+        await enqueue(svc, *(alert(n) for n in range(2)))
         started = time.monotonic()
         result = await deliver_new_alerts(svc, budget_seconds=0.5)
         took = time.monotonic() - started

@@ -19,13 +19,6 @@ SQL_CALLS = {"execute", "executemany", "copy"}
 # The migration runner, the embedded server's bootstrap, and the pool's liveness probe
 # (``SELECT 1`` in DatabaseManager.health_check: the pool must not depend on the store).
 SQL_ALLOWED = {"atlas_core/migrate.py", "atlas_core/embedded.py", "atlas_core/database.py"}
-# Moved into store/ by another change of the same series (youtube/quota.py's ledger SQL).
-SQL_PENDING = {"atlas_core/youtube/quota.py"}
-# The `atlas demo` command launches the Dagster side (a lazy import inside its handler): the
-# command line is the application, the one atlas_core module allowed to start atlas_assets.
-# store/outbox.py still builds notifications.Alert rows; the alert work of the same series
-# owns that module.
-STORE_IMPORT_PENDING = {"atlas_core/store/outbox.py"}
 
 
 def _files(folder: Path) -> Iterator[tuple[str, ast.Module]]:
@@ -58,7 +51,7 @@ def test_only_the_store_executes_sql() -> None:
     bad = [
         f"{name}:{node.lineno}: .{node.func.attr}(...)"
         for name, tree in _files(CORE)
-        if not name.startswith("atlas_core/store/") and name not in SQL_ALLOWED | SQL_PENDING
+        if not name.startswith("atlas_core/store/") and name not in SQL_ALLOWED
         for node in ast.walk(tree)
         if isinstance(node, ast.Call)
         and isinstance(node.func, ast.Attribute)
@@ -84,7 +77,6 @@ def test_the_store_imports_no_vision_or_notification_module() -> None:
     bad = [
         f"{name}: imports {module}"
         for name, tree in _files(CORE / "store")
-        if name not in STORE_IMPORT_PENDING
         for module in _imports(tree)
         if module.startswith(("atlas_core.vision", "atlas_core.notifications"))
     ]

@@ -4,45 +4,27 @@ finds nothing to do and ``atlas compliance`` passes."""
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
-import sys
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import psycopg
-import pytest
 
-from atlas_core.config import Settings
-from atlas_core.embedded import client_bin_dir, embedded_dsn, start_server, stop_server
+from atlas_core.embedded import client_bin_dir, embedded_dsn, start_server
+
+if TYPE_CHECKING:
+    from conftest import RunCli
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def atlas(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k not in Settings.model_fields}
-    env.update(ATLAS_HOME=str(home), PYTHONPATH=str(ROOT), PYTHONWARNINGS="ignore")
-    return subprocess.run(
-        [sys.executable, "-m", "atlas_core.cli", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=240,
-        cwd=home,
-    )
+def atlas_env(home: Path) -> dict[str, str]:
+    return {"ATLAS_HOME": str(home), "PYTHONWARNINGS": "ignore"}
 
 
-@pytest.fixture
-def fresh_home() -> Iterator[Path]:
-    home = Path(tempfile.mkdtemp(prefix="atlas-restore-"))
-    yield home
-    stop_server(home, mode="immediate")
-    shutil.rmtree(home, ignore_errors=True)
-
-
-def test_a_dump_restores_into_a_fresh_server(database_dsn: str, fresh_home: Path) -> None:
+def test_a_dump_restores_into_a_fresh_server(
+    run_cli: RunCli, database_dsn: str, fresh_home: Path
+) -> None:
     with psycopg.connect(database_dsn) as conn:
         conn.execute(
             "INSERT INTO alert_outbox (key, channel, level, title, description, fields)"
@@ -73,10 +55,19 @@ def test_a_dump_restores_into_a_fresh_server(database_dsn: str, fresh_home: Path
     with psycopg.connect(target) as conn:
         row = conn.execute("SELECT title FROM alert_outbox WHERE key = 'backup:1'").fetchone()
     assert row == ("kept",)
-    migrated = atlas(fresh_home, "migrate")
+    migrated = run_cli("migrate", env=atlas_env(fresh_home), cwd=fresh_home, timeout=240)
     assert migrated.returncode == 0 and "up to date" in migrated.stdout, migrated.stderr
-    audit = atlas(fresh_home, "compliance")
+    audit = run_cli("compliance", env=atlas_env(fresh_home), cwd=fresh_home, timeout=240)
     assert audit.returncode == 0, audit.stdout + audit.stderr
     assert "all rules hold" in audit.stdout
-    psql = atlas(fresh_home, "db", "psql", "-At", "-c", "SELECT count(*) FROM alert_outbox")
+    psql = run_cli(
+        "db",
+        "psql",
+        "-At",
+        "-c",
+        "SELECT count(*) FROM alert_outbox",
+        env=atlas_env(fresh_home),
+        cwd=fresh_home,
+        timeout=240,
+    )
     assert psql.returncode == 0 and psql.stdout.strip() == "1", psql.stderr

@@ -2,50 +2,41 @@
 
 from __future__ import annotations
 
-import os
 import socket
-import subprocess
-import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import atlas_core
-from atlas_core.config import Settings
+
+if TYPE_CHECKING:
+    from conftest import RunCli
 
 
-def atlas(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    base = {k: v for k, v in os.environ.items() if k not in Settings.model_fields}
-    return subprocess.run(
-        [sys.executable, "-m", "atlas_core.cli", *args],
-        env={**base, **(env or {})},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
-def test_version_and_help() -> None:
-    out = atlas("--version")
+def test_version_and_help(run_cli: RunCli) -> None:
+    out = run_cli("--version")
     assert out.returncode == 0 and atlas_core.__version__ in out.stdout
-    helptext = atlas("--help").stdout
+    helptext = run_cli("--help").stdout
     for command in ("db", "migrate", "health", "watch", "forget", "compliance", "demo"):
         assert command in helptext
-    dbhelp = atlas("db", "--help").stdout
+    dbhelp = run_cli("db", "--help").stdout
     assert all(action in dbhelp for action in ("start", "stop", "status"))
 
 
-def test_migrate_twice_then_health(empty_database_dsn: str, tmp_path: Path) -> None:
+def test_migrate_twice_then_health(
+    run_cli: RunCli, empty_database_dsn: str, tmp_path: Path
+) -> None:
     env = {"DATABASE_URL": empty_database_dsn, "ATLAS_HOME": str(tmp_path)}
-    first = atlas("migrate", env=env)
+    first = run_cli("migrate", env=env)
     assert first.returncode == 0, first.stderr
     assert "applied" in first.stdout and "0001_init.sql" in first.stdout
-    second = atlas("migrate", env=env)
+    second = run_cli("migrate", env=env)
     assert second.returncode == 0 and "up to date" in second.stdout
-    health = atlas("health", env=env)
+    health = run_cli("health", env=env)
     assert health.returncode == 0, health.stdout + health.stderr
     assert "database" in health.stdout and "ok" in health.stdout
 
 
-def test_health_exits_1_when_database_is_down(tmp_path: Path) -> None:
+def test_health_exits_1_when_database_is_down(run_cli: RunCli, tmp_path: Path) -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -54,27 +45,29 @@ def test_health_exits_1_when_database_is_down(tmp_path: Path) -> None:
         "DB_POOL_TIMEOUT_SECONDS": "1",
         "ATLAS_HOME": str(tmp_path),
     }
-    out = atlas("health", env=env)
+    out = run_cli("health", env=env)
     assert out.returncode == 1
     assert "DOWN" in out.stdout
     assert "pw-not-shown" not in out.stdout + out.stderr
-    migrate = atlas("migrate", env=env)
+    migrate = run_cli("migrate", env=env)
     assert migrate.returncode == 2 and "Traceback" not in migrate.stderr
     assert f"port={port}" in migrate.stderr and "pw-not-shown" not in migrate.stderr
 
 
-def test_bad_settings_exit_2_with_the_reason(tmp_path: Path) -> None:
-    out = atlas("health", env={"VAULT_PROVIDER": "dropbox", "ATLAS_HOME": str(tmp_path)})
+def test_bad_settings_exit_2_with_the_reason(run_cli: RunCli, tmp_path: Path) -> None:
+    out = run_cli("health", env={"VAULT_PROVIDER": "dropbox", "ATLAS_HOME": str(tmp_path)})
     assert out.returncode == 2
     assert "VAULT_PROVIDER" in out.stderr and "'local', 'huggingface', 'gcs'" in out.stderr
 
 
-def test_health_reports_an_unbuildable_vault_as_down(database_dsn: str, tmp_path: Path) -> None:
+def test_health_reports_an_unbuildable_vault_as_down(
+    run_cli: RunCli, database_dsn: str, tmp_path: Path
+) -> None:
     env = {
         "DATABASE_URL": database_dsn,
         "ATLAS_HOME": str(tmp_path),
         "VAULT_PROVIDER": "huggingface",  # without HF_DATASET_ID
     }
-    out = atlas("health", env=env)
+    out = run_cli("health", env=env)
     assert out.returncode == 1 and "Traceback" not in out.stderr
     assert "vault" in out.stdout and "DOWN" in out.stdout and "HF_DATASET_ID" in out.stderr

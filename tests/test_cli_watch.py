@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import psycopg
 import pytest
 from atlas_simulator import SimulatorServer
+from youtube_helpers import sim_env
 
-from atlas_core.config import Settings
+if TYPE_CHECKING:
+    from conftest import RunCli
 
 
 @pytest.fixture
@@ -21,61 +21,47 @@ def sim() -> Iterator[SimulatorServer]:
         yield server
 
 
-def atlas(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    base = {k: v for k, v in os.environ.items() if k not in Settings.model_fields}
-    return subprocess.run(
-        [sys.executable, "-m", "atlas_core.cli", *args],
-        env={**base, **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
-def test_watch_add_list_remove(sim: SimulatorServer, database_dsn: str, tmp_path: Path) -> None:
-    env = {
-        "DATABASE_URL": database_dsn,
-        "ATLAS_HOME": str(tmp_path),
-        "YOUTUBE_API_BASE_URL": sim.base_url,
-        "YOUTUBE_API_KEY_POOL_JSON": '["cli-key"]',
-    }
+def test_watch_add_list_remove(
+    run_cli: RunCli, sim: SimulatorServer, database_dsn: str, tmp_path: Path
+) -> None:
+    env = sim_env(database_dsn, sim, ["cli-key"], home=tmp_path)
     channels = list(sim.world.channels.values())
     by_handle, by_id, by_url = channels[0], channels[1], channels[2]
     # Malformed input: one line, exit 2, and not a single API call (no quota spent).
     for bad_ref in ("not a channel!", "https://www.youtube.com/@abc%00def", "@abc\x1bdef"):
-        rejected = atlas(env, "watch", "add", by_id.id, bad_ref)
+        rejected = run_cli("watch", "add", by_id.id, bad_ref, env=env)
         assert rejected.returncode == 2 and rejected.stdout == ""
         assert len(rejected.stderr.strip().splitlines()) == 1, rejected.stderr
         assert "Traceback" not in rejected.stderr
     assert sim.api_requests() == []
 
-    added = atlas(
-        env,
+    added = run_cli(
         "watch",
         "add",
         f"@{by_handle.handle.lstrip('@')}",
         by_id.id,
         f"https://www.youtube.com/channel/{by_url.id}",
         "@no-such-handle-anywhere",
+        env=env,
     )
     assert added.returncode == 1, added.stderr  # a ref was not found
     lines = added.stdout.splitlines()
     assert sum(line.startswith("added") for line in lines) == 3
     assert any(line.startswith("not found") and "no-such-handle" in line for line in lines)
 
-    again = atlas(env, "watch", "add", by_id.id)
+    again = run_cli("watch", "add", by_id.id, env=env)
     assert again.returncode == 0 and again.stdout.startswith("already watched")
 
-    listed = atlas(env, "watch", "list")
+    listed = run_cli("watch", "list", env=env)
     assert listed.returncode == 0
     for channel in channels:
         assert channel.id in listed.stdout
     assert "3 channel(s) watched" in listed.stdout
 
-    removed = atlas(env, "watch", "remove", by_id.id)
+    removed = run_cli("watch", "remove", by_id.id, env=env)
     assert removed.returncode == 0 and f"removed {by_id.id}" in removed.stdout
     assert f"atlas forget {by_id.id}" in removed.stdout  # data stays until retention
-    bad = atlas(env, "watch", "remove", "@handle")
+    bad = run_cli("watch", "remove", "@handle", env=env)
     assert bad.returncode == 2 and "expected 'UC' followed by 22 characters" in bad.stderr
     with psycopg.connect(database_dsn) as conn:
         watched = {r[0] for r in conn.execute("SELECT channel_id FROM watchlist")}

@@ -3,17 +3,16 @@ database, the simulator, a local vault and a controllable clock."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import psycopg
 import pyarrow as pa
 import pytest
-from atlas_simulator import SimulatorServer
+from atlas_simulator import ManualClock, SimulatorServer
+from youtube_helpers import sim_env
 
 from atlas_core.config import Settings, load_settings
 from atlas_core.database import DatabaseManager
@@ -30,6 +29,9 @@ from atlas_core.pipeline.forget import forget_channel
 from atlas_core.pipeline.retention import apply_retention
 from atlas_core.storage import LocalVault, VaultError
 from atlas_core.storage.parquet import decode
+
+if TYPE_CHECKING:
+    from conftest import RunCli
 
 START = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
@@ -52,20 +54,8 @@ def _settings(dsn: str, home: Path, sim: SimulatorServer, **extra: object) -> Se
 
 
 @pytest.fixture
-async def svc(database_dsn: str, tmp_path: Path, sim: SimulatorServer) -> AsyncIterator[Services]:
-    settings = _settings(database_dsn, tmp_path, sim)
-    db = DatabaseManager(settings=settings)
-    clock = {"now": START}
-
-    async with Services.open(
-        settings,
-        db=db,
-        vault=LocalVault(tmp_path / "vault"),
-        clock=lambda: clock["now"],
-    ) as services:
-        services.clock_state = clock  # type: ignore[attr-defined]
-        yield services
-    await db.close()
+def svc_clock() -> ManualClock:
+    return ManualClock(START)
 
 
 async def _populate(svc: Services, sim: SimulatorServer) -> list[str]:
@@ -122,7 +112,7 @@ def _vault_traces(vault: LocalVault, root: Path, needles: list[str]) -> list[str
 
 
 async def test_retention_refreshes_watched_and_deletes_the_rest(
-    svc: Services, sim: SimulatorServer, tmp_path: Path
+    svc: Services, svc_clock: ManualClock, sim: SimulatorServer, tmp_path: Path
 ) -> None:
     kept, dropped = await _populate(svc, sim)
     dropped_videos = await _video_ids(svc, dropped)
@@ -132,7 +122,7 @@ async def test_retention_refreshes_watched_and_deletes_the_rest(
         await conn.execute("DELETE FROM watchlist WHERE channel_id = %s", (dropped,))
     assert list((tmp_path / "vault").glob("*/dt=2026-11-20"))
     now = START + timedelta(days=31)
-    svc.clock_state["now"] = now  # type: ignore[attr-defined]
+    svc_clock.set(now)
     before = await audit(svc.settings, svc.db, svc.vault, now=now)
     assert {r.name for r in before if r.status == BROKEN} >= {
         "data refreshed within 30 days (III.E.4)",
@@ -208,7 +198,7 @@ async def test_retention_does_nothing_outside_compliance_mode_unless_set(
 
 
 async def test_source_deleted_video_is_purged_after_the_grace_period(
-    svc: Services, sim: SimulatorServer, tmp_path: Path
+    svc: Services, svc_clock: ManualClock, sim: SimulatorServer, tmp_path: Path
 ) -> None:
     channels = await _populate(svc, sim)
     victim = (await _video_ids(svc, channels[0]))[0]
@@ -217,12 +207,12 @@ async def test_source_deleted_video_is_purged_after_the_grace_period(
     assert victim in snap.missing
     assert (tmp_path / "vault" / "evidence" / victim).exists()
     real_now = datetime.now(UTC)  # the missing mark is stamped by the database clock
-    svc.clock_state["now"] = real_now + timedelta(days=6)  # type: ignore[attr-defined]
+    svc_clock.set(real_now + timedelta(days=6))
     early = await apply_retention(svc)
     assert early.purged_missing == {"channels": 0, "videos": 0}
     assert await _video_ids(svc, channels[0]) and victim in await _video_ids(svc, channels[0])
 
-    svc.clock_state["now"] = real_now + timedelta(days=8)  # type: ignore[attr-defined]
+    svc_clock.set(real_now + timedelta(days=8))
     run = await apply_retention(svc)
 
     assert run.purged_missing == {"channels": 0, "videos": 1}
@@ -295,29 +285,13 @@ async def test_forget_removes_every_trace_and_survives_an_interruption(
     assert audits[0][1]["deleted"]["videos"] == len(videos)
 
 
-def _atlas(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    base = {k: v for k, v in os.environ.items() if k not in Settings.model_fields}
-    return subprocess.run(
-        [sys.executable, "-m", "atlas_core.cli", *args],
-        env={**base, **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
 PLANTED = "UC" + "p" * 21 + "A"
 
 
 async def test_atlas_compliance_fails_on_an_old_snapshot_and_passes_after_retention(
-    database_dsn: str, tmp_path: Path, sim: SimulatorServer
+    run_cli: RunCli, database_dsn: str, tmp_path: Path, sim: SimulatorServer
 ) -> None:
-    env = {
-        "DATABASE_URL": database_dsn,
-        "ATLAS_HOME": str(tmp_path),
-        "YOUTUBE_API_BASE_URL": sim.base_url,
-        "YOUTUBE_API_KEY_POOL_JSON": '["pk"]',
-    }
+    env = sim_env(database_dsn, sim, ["pk"], home=tmp_path)
     now = datetime.now(UTC)
     with psycopg.connect(database_dsn, autocommit=True) as conn:
         conn.execute(
@@ -328,7 +302,7 @@ async def test_atlas_compliance_fails_on_an_old_snapshot_and_passes_after_retent
             "INSERT INTO channel_stats_log (channel_id, timestamp, view_count) VALUES (%s, %s, 1)",
             (PLANTED, now - timedelta(days=31)),
         )
-    failing = _atlas(env, "compliance")
+    failing = run_cli("compliance", env=env)
     assert failing.returncode == 1, failing.stderr
     assert "BROKEN" in failing.stdout and "channel_stats_log" in failing.stdout
 
@@ -339,19 +313,19 @@ async def test_atlas_compliance_fails_on_an_old_snapshot_and_passes_after_retent
     await db.close()
     assert run.counts["channel_stats_log"] == 1
 
-    passing = _atlas(env, "compliance")
+    passing = run_cli("compliance", env=env)
     assert passing.returncode == 0, passing.stdout + passing.stderr
     assert "all rules hold" in passing.stdout
 
-    preview = _atlas(env, "forget", "--dry-run", PLANTED)
+    preview = run_cli("forget", "--dry-run", PLANTED, env=env)
     assert preview.returncode == 0 and f"would delete {PLANTED}: 1 row(s)" in preview.stdout
-    forgot = _atlas(env, "forget", PLANTED)
+    forgot = run_cli("forget", PLANTED, env=env)
     assert forgot.returncode == 0 and f"forgot {PLANTED}: 1 row(s)" in forgot.stdout
     with psycopg.connect(database_dsn) as conn:
         assert conn.execute("SELECT count(*) FROM channels").fetchone() == (0,)
-    typo = _atlas(env, "forget", "UCplanted")  # malformed: refused, one line, exit 2
+    typo = run_cli("forget", "UCplanted", env=env)  # malformed: refused, one line, exit 2
     assert typo.returncode == 2 and "not a channel id" in typo.stderr
-    unknown = _atlas(env, "forget", PLANTED)  # forgotten already: nothing stored
+    unknown = run_cli("forget", PLANTED, env=env)  # forgotten already: nothing stored
     assert unknown.returncode == 0 and f"unknown {PLANTED}: nothing stored" in unknown.stdout
 
 
@@ -408,14 +382,14 @@ async def test_an_unwatched_channel_is_never_stored_in_compliance_mode(
 
 
 async def test_a_terminated_channel_is_purged_after_the_grace_period(
-    svc: Services, sim: SimulatorServer, tmp_path: Path
+    svc: Services, svc_clock: ManualClock, sim: SimulatorServer, tmp_path: Path
 ) -> None:
     gone, kept = await _populate(svc, sim)
     videos = await _video_ids(svc, gone)
     del sim.world.channels[gone]  # YouTube terminated it
     refreshed = await refresh_channels(svc)
     assert refreshed.missing == [gone]
-    svc.clock_state["now"] = datetime.now(UTC) + timedelta(days=8)  # type: ignore[attr-defined]
+    svc_clock.set(datetime.now(UTC) + timedelta(days=8))
 
     run = await apply_retention(svc)
 

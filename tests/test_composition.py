@@ -106,6 +106,7 @@ def test_definitions_are_collected_from_their_modules() -> None:
         "hunt_reuploads",
         "refresh_stats",
         "retention_job",
+        "sync_websub_subscriptions",
         "weekly_channel_reports_job",
     } <= jobs
     assert {s.name for s in defs.schedules or []} == {
@@ -122,6 +123,7 @@ def test_definitions_are_collected_from_their_modules() -> None:
         "ops_failure_alert",
         "watchlist_sensor",
         "websub_pushes",
+        "websub_subscriptions",
     }
 
 

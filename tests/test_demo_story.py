@@ -61,6 +61,18 @@ EXPECTED = {
 }
 
 
+def demo_world(clock: ManualClock) -> SimulatorServer:
+    """``atlas demo``'s world and story on ``clock``, with the tests' key."""
+    return SimulatorServer(
+        seed=SEED,
+        keys=[KEY],
+        clock=clock,
+        channels=DEMO_CHANNELS,
+        videos=DEMO_VIDEOS,
+        story=DEMO_STORY,
+    )
+
+
 @pytest.fixture
 def clock() -> ManualClock:
     return ManualClock(START)
@@ -144,14 +156,7 @@ def subject_of(request: Recorded) -> str:
 async def test_the_demo_story_alerts_each_beat_once_and_nothing_else(
     database_dsn: str, tmp_path: Path, clock: ManualClock, sink: WebhookSink, phase: float
 ) -> None:
-    with SimulatorServer(
-        seed=SEED,
-        keys=[KEY],
-        clock=clock,
-        channels=DEMO_CHANNELS,
-        videos=DEMO_VIDEOS,
-        story=DEMO_STORY,
-    ) as sim:
+    with demo_world(clock) as sim:
         settings = story_settings(database_dsn, tmp_path / "home", sim, sink)
         db = DatabaseManager(settings=settings, min_size=1, max_size=4, timeout=10)
         try:

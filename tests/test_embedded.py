@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import textwrap
-from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import psycopg
 import pytest
-from test_cli import atlas
 
 from atlas_core.config import load_settings
 from atlas_core.database import DatabaseManager
@@ -27,80 +24,78 @@ from atlas_core.embedded import (
     stop_server,
 )
 
-
-@pytest.fixture
-def home() -> Iterator[Path]:
-    """A fresh ATLAS_HOME outside pytest's 0700 folders (the server may run as `pgserver`)."""
-    path = Path(tempfile.mkdtemp(prefix="atlas-test-embedded-"))
-    yield path
-    stop_server(path, mode="immediate")
-    shutil.rmtree(path, ignore_errors=True)
+if TYPE_CHECKING:
+    from conftest import RunCli
 
 
-def test_db_start_status_stop(home: Path) -> None:
-    env = {"ATLAS_HOME": str(home)}
-    down = atlas("db", "status", env=env)
+def test_db_start_status_stop(run_cli: RunCli, fresh_home: Path) -> None:
+    env = {"ATLAS_HOME": str(fresh_home)}
+    down = run_cli("db", "status", env=env)
     assert down.returncode == 1 and "not running" in down.stdout
-    started = atlas("db", "start", env=env)
+    started = run_cli("db", "start", env=env)
     assert started.returncode == 0, started.stderr
     assert started.stdout.startswith("started:")
-    status = server_status(home)
+    status = server_status(fresh_home)
     assert status.running and status.pid is not None
     # pid, log and socket all under ATLAS_HOME
-    assert (pgdata_dir(home) / "postmaster.pid").read_text().split()[0] == str(status.pid)
-    assert status.log.is_relative_to(home) and status.log.exists()
-    assert status.socket_dir is not None and status.socket_dir.is_relative_to(home)
-    again = atlas("db", "start", env=env)
+    assert (pgdata_dir(fresh_home) / "postmaster.pid").read_text().split()[0] == str(status.pid)
+    assert status.log.is_relative_to(fresh_home) and status.log.exists()
+    assert status.socket_dir is not None and status.socket_dir.is_relative_to(fresh_home)
+    again = run_cli("db", "start", env=env)
     assert again.returncode == 0 and again.stdout.startswith("already running:")
-    assert server_status(home).pid == status.pid
-    shown = atlas("db", "status", env=env)
+    assert server_status(fresh_home).pid == status.pid
+    shown = run_cli("db", "status", env=env)
     assert shown.returncode == 0 and f"pid {status.pid}" in shown.stdout
-    with psycopg.connect(embedded_dsn(home)) as conn:
+    with psycopg.connect(embedded_dsn(fresh_home)) as conn:
         assert conn.execute("SELECT current_database()").fetchone() == ("atlas",)
-    stopped = atlas("db", "stop", env=env)
+    stopped = run_cli("db", "stop", env=env)
     assert stopped.returncode == 0 and f"stopped embedded PostgreSQL (pid {status.pid})" in (
         stopped.stdout
     )
-    assert not server_status(home).running
-    assert not (pgdata_dir(home) / "postmaster.pid").exists()
-    assert atlas("db", "stop", env=env).returncode == 0  # stopping a stopped server is fine
+    assert not server_status(fresh_home).running
+    assert not (pgdata_dir(fresh_home) / "postmaster.pid").exists()
+    assert run_cli("db", "stop", env=env).returncode == 0  # stopping a stopped server is fine
 
 
-async def test_library_only_connects_and_says_what_to_run(home: Path) -> None:
+async def test_library_only_connects_and_says_what_to_run(
+    run_cli: RunCli, fresh_home: Path
+) -> None:
     with pytest.raises(EmbeddedServerNotRunning, match="atlas db start"):
-        embedded_dsn(home)
-    manager = DatabaseManager(settings=load_settings(_env_file=None, ATLAS_HOME=home))
+        embedded_dsn(fresh_home)
+    manager = DatabaseManager(settings=load_settings(_env_file=None, ATLAS_HOME=fresh_home))
     with pytest.raises(EmbeddedServerNotRunning, match="atlas db start"):
         await manager.initialize()
     assert await manager.health_check() is False
-    assert not pgdata_dir(home).exists()  # nothing was initialised, nothing started
-    health = atlas("health", env={"ATLAS_HOME": str(home)})
+    assert not pgdata_dir(fresh_home).exists()  # nothing was initialised, nothing started
+    health = run_cli("health", env={"ATLAS_HOME": str(fresh_home)})
     assert (
         health.returncode == 1 and "DOWN" in health.stdout and "atlas db start" in (health.stderr)
     )
-    assert not server_status(home).running
+    assert not server_status(fresh_home).running
 
 
-def test_a_writing_command_starts_it_and_leaves_it_running(home: Path) -> None:
-    done = atlas("migrate", env={"ATLAS_HOME": str(home)})
+def test_a_writing_command_starts_it_and_leaves_it_running(
+    run_cli: RunCli, fresh_home: Path
+) -> None:
+    done = run_cli("migrate", env={"ATLAS_HOME": str(fresh_home)})
     assert done.returncode == 0, done.stderr
     assert "embedded PostgreSQL started" in done.stderr
-    assert server_status(home).running  # a service now: it outlived the command
-    again = atlas("migrate", env={"ATLAS_HOME": str(home)})
+    assert server_status(fresh_home).running  # a service now: it outlived the command
+    again = run_cli("migrate", env={"ATLAS_HOME": str(fresh_home)})
     assert again.returncode == 0 and "up to date" in again.stdout
     assert "embedded PostgreSQL" not in again.stderr  # logged only when it starts or stops
 
 
-def test_data_survives_a_restart(home: Path) -> None:
-    start_server(home)
-    with psycopg.connect(embedded_dsn(home), autocommit=True) as conn:
+def test_data_survives_a_restart(fresh_home: Path) -> None:
+    start_server(fresh_home)
+    with psycopg.connect(embedded_dsn(fresh_home), autocommit=True) as conn:
         conn.execute("CREATE TABLE kept (v text)")
         conn.execute("INSERT INTO kept VALUES ('survives')")
-    assert stop_server(home)
-    first = server_status(home)
+    assert stop_server(fresh_home)
+    first = server_status(fresh_home)
     assert not first.running
-    assert start_server(home).started
-    with psycopg.connect(embedded_dsn(home)) as conn:
+    assert start_server(fresh_home).started
+    with psycopg.connect(embedded_dsn(fresh_home)) as conn:
         assert conn.execute("SELECT v FROM kept").fetchone() == ("survives",)
 
 
@@ -123,9 +118,9 @@ HOLDER = textwrap.dedent(
 )
 
 
-def _hold_then_sigterm(home: Path) -> str:
+def _hold_then_sigterm(fresh_home: Path) -> str:
     holder = subprocess.Popen(
-        [sys.executable, "-c", HOLDER, str(home)], stdout=subprocess.PIPE, text=True
+        [sys.executable, "-c", HOLDER, str(fresh_home)], stdout=subprocess.PIPE, text=True
     )
     assert holder.stdout is not None
     said = holder.stdout.readline().strip()
@@ -134,40 +129,40 @@ def _hold_then_sigterm(home: Path) -> str:
     return said
 
 
-def test_sigterm_stops_a_server_the_process_started(home: Path) -> None:
-    assert _hold_then_sigterm(home) == "started"
-    assert not server_status(home).running  # not orphaned
+def test_sigterm_stops_a_server_the_process_started(fresh_home: Path) -> None:
+    assert _hold_then_sigterm(fresh_home) == "started"
+    assert not server_status(fresh_home).running  # not orphaned
 
 
-def test_sigterm_leaves_a_server_the_process_did_not_start(home: Path) -> None:
-    pid = start_server(home).pid
-    assert _hold_then_sigterm(home) == "joined"
-    assert server_status(home).running and server_status(home).pid == pid
+def test_sigterm_leaves_a_server_the_process_did_not_start(fresh_home: Path) -> None:
+    pid = start_server(fresh_home).pid
+    assert _hold_then_sigterm(fresh_home) == "joined"
+    assert server_status(fresh_home).running and server_status(fresh_home).pid == pid
 
 
-def test_dagster_sensors_skip_with_one_clear_line_when_the_server_is_down(home: Path) -> None:
+def test_dagster_sensors_skip_with_one_clear_line_when_the_server_is_down(fresh_home: Path) -> None:
     from dagster import DagsterInstance, SkipReason, build_sensor_context
 
     from atlas_assets.assets.alerts import alerts_sensor
     from atlas_assets.resources import DatabaseResource
     from atlas_assets.sensors import watchlist_sensor
 
-    database = DatabaseResource(atlas_home=str(home))
+    database = DatabaseResource(atlas_home=str(fresh_home))
     with DagsterInstance.ephemeral() as instance:
         for sensor in (watchlist_sensor, alerts_sensor):
             context = build_sensor_context(instance=instance, resources={"database": database})
             result = sensor(context)
             assert isinstance(result, SkipReason), sensor.name
             assert "not running: start it with `atlas db start`" in (result.skip_message or "")
-    assert not pgdata_dir(home).exists()  # a Dagster process never starts (or initialises) it
+    assert not pgdata_dir(fresh_home).exists()  # a Dagster process never starts (or initialises) it
 
 
-def test_a_pid_file_naming_another_process_is_stale(home: Path) -> None:
+def test_a_pid_file_naming_another_process_is_stale(fresh_home: Path) -> None:
     """Any process that is not this home's server (here: the test itself) is a stranger."""
-    pgdata = pgdata_dir(home)
+    pgdata = pgdata_dir(fresh_home)
     pgdata.mkdir(parents=True)
     lines = [str(os.getpid()), str(pgdata), "0", "5432", str(pgdata), "", "0 0", "ready"]
     (pgdata / "postmaster.pid").write_text("\n".join(lines) + "\n")
-    assert not server_status(home).running
-    assert stop_server(home) is False  # nothing signalled, the stale file removed
+    assert not server_status(fresh_home).running
+    assert stop_server(fresh_home) is False  # nothing signalled, the stale file removed
     assert not (pgdata / "postmaster.pid").exists()

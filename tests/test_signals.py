@@ -56,6 +56,14 @@ async def test_one_spike_alerts_once_and_is_remembered_in_columns(
         again = await scan_anomalies(svc)
     assert [a.video_id for a in again.alerted] == []
     assert _subjects(database_dsn) == [(VIDEO, T0)]
+    # The asset's table keeps both spikes seen, and which one alerted; a re-run adds nothing.
+    async with Services.open(settings, vault=vault, clock=lambda: T0 + hour) as svc:
+        await scan_anomalies(svc)
+    with psycopg.connect(database_dsn, options="-c timezone=UTC") as conn:
+        table = conn.execute(
+            "SELECT video_id, at, views_per_hour, alerted FROM velocity_anomalies ORDER BY at"
+        ).fetchall()
+    assert table == [(VIDEO, T0, 1_000.0, True), (VIDEO, T0 + hour, 3_900.0, False)]
 
 
 def test_migration_0028_backfills_subjects_from_older_keys(database_dsn: str) -> None:

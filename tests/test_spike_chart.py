@@ -13,12 +13,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from atlas_simulator import DEMO_STORY, ManualClock, SimulatorServer
+from atlas_simulator import ManualClock
 from atlas_simulator.demo import alert_line
 from atlas_simulator.inbox import DiscordInbox, InboxMessage
-from atlas_simulator.story import DEMO_CHANNELS, DEMO_VIDEOS
 from PIL import Image
-from test_demo_story import KEY, SEED, START, Demo
+from test_demo_story import KEY, START, Demo, demo_world
 
 from atlas_core.analysis import charts
 from atlas_core.config import load_settings
@@ -49,14 +48,7 @@ async def test_the_spike_alert_carries_its_chart_saved_beside_it(
     messages: list[InboxMessage] = []
     with (
         DiscordInbox(messages.append, tmp_path / "home" / "alerts") as inbox,
-        SimulatorServer(
-            seed=SEED,
-            keys=[KEY],
-            clock=clock,
-            channels=DEMO_CHANNELS,
-            videos=DEMO_VIDEOS,
-            story=DEMO_STORY,
-        ) as sim,
+        demo_world(clock) as sim,
     ):
         settings = load_settings(
             _env_file=None,

@@ -1,5 +1,6 @@
 """YouTube push notifications (WebSub): the protocol, the receiver, subscriptions against the
-simulator acting as the hub, and the sensor that turns pushes into discovery runs."""
+simulator acting as the hub (a job's work, launched by its sensor), and the sensor that turns
+pushes into discovery runs."""
 
 from __future__ import annotations
 
@@ -14,14 +15,15 @@ from atlas_simulator.hub import TOPIC
 from dagster import (
     DagsterInstance,
     PartitionKeyRange,
+    RunRequest,
     SensorResult,
     SkipReason,
     build_sensor_context,
 )
 from youtube_helpers import START, sim_settings
 
-from atlas_assets.resources import DatabaseResource, WebSubResource, forget_settings
-from atlas_assets.sensors import websub_sensor
+from atlas_assets.resources import DatabaseResource, WebSubResource
+from atlas_assets.websub import sync_websub_job, websub_pushes, websub_subscriptions
 from atlas_core.config import ConfigError, Settings, load_settings
 from atlas_core.database import DatabaseManager
 from atlas_core.pipeline.websub import WebSubReceiver, sync_subscriptions
@@ -292,45 +294,74 @@ async def test_a_hub_that_refuses_is_reported_and_retried_later(
         await db.close()
 
 
-def test_the_sensor_launches_discovery_of_pushed_channels(
-    database_dsn: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    database = {
-        "database": DatabaseResource(database_url=database_dsn),
-        "websub": WebSubResource(),
-    }
+def test_the_sensor_launches_discovery_of_pushed_channels(database_dsn: str) -> None:
+    off = {"database": DatabaseResource(database_url=database_dsn), "websub": WebSubResource()}
     instance = DagsterInstance.ephemeral()
-    off = websub_sensor(build_sensor_context(instance=instance, resources=database))
-    assert isinstance(off, SkipReason) and "WEBSUB_CALLBACK_URL" in (off.skip_message or "")
+    for sensor in (websub_pushes, websub_subscriptions):
+        skipped = sensor(build_sensor_context(instance=instance, resources=off))
+        assert isinstance(skipped, SkipReason)
+        assert "WEBSUB_CALLBACK_URL" in (skipped.skip_message or "")
 
-    monkeypatch.setenv("WEBSUB_CALLBACK_URL", "https://atlas.example.org/websub")
-    monkeypatch.setenv("WEBSUB_SECRET", SECRET)
-    forget_settings()  # Settings are read once per process: read the changed environment
+    websub = WebSubResource(callback_url="https://atlas.example.org/websub", secret=SECRET)
+    resources = {"database": DatabaseResource(database_url=database_dsn), "websub": websub}
     keys = [f"UC{c * 21}{n}A" for n, c in enumerate("abc")]
     _watch(database_dsn, keys)
     instance.add_dynamic_partitions("channels", keys)
     with psycopg.connect(database_dsn) as conn:
-        # Subscribed with live leases: the sensor has nothing to ask of the hub.
-        conn.execute(
-            "INSERT INTO websub_subscriptions (channel_id, requested_at, verified_at,"
-            " lease_expires_at) SELECT unnest(%s::text[]), now(), now(), now() + interval '5d'",
-            (keys,),
-        )
         conn.execute(
             "INSERT INTO websub_pushes (channel_id, video_id, deleted) VALUES"
             " (%s, 'aaaaaaaaaaA', false), (%s, 'bbbbbbbbbbA', true), (%s, 'ccccccccccA', false)",
             (keys[0], keys[1], keys[2]),
         )
-    result = websub_sensor(build_sensor_context(instance=instance, resources=database))
+    result = websub_pushes(build_sensor_context(instance=instance, resources=resources))
     assert isinstance(result, SensorResult)
     # A removal needs no discovery; the two uploads are one run naming their channels.
     [request] = result.run_requests or []
     assert request.partition_key_range == PartitionKeyRange(keys[0], keys[2])
     assert request.run_config["ops"]["videos"]["config"]["channel_ids"] == [keys[0], keys[2]]
-    again = websub_sensor(
-        build_sensor_context(instance=instance, cursor=result.cursor, resources=database)
+    again = websub_pushes(
+        build_sensor_context(instance=instance, cursor=result.cursor, resources=resources)
     )
     assert isinstance(again, SkipReason) and "no new pushes" in (again.skip_message or "")
+
+
+def test_hub_requests_are_a_bounded_job_the_sensor_launches_while_some_are_owed(
+    database_dsn: str, sim: SimulatorServer
+) -> None:
+    """The sensor only reads the database; the job asks the hub, at most ``limit`` requests a
+    run, and the sensor launches runs until every watched channel holds a lease."""
+    base = sim_settings(database_dsn, sim, WEBSUB_SECRET=SECRET)
+    with WebSubReceiver(base) as receiver:  # verifications recorded at the real time
+        websub = WebSubResource(callback_url=receiver.url, hub_url=sim.hub_url, secret=SECRET)
+        resources = {"database": DatabaseResource(database_url=database_dsn), "websub": websub}
+        watched = list(sim.world.channels)[:3]
+        _watch(database_dsn, watched)
+        instance = DagsterInstance.ephemeral()
+        two_a_run = {"ops": {"sync_subscriptions": {"config": {"limit": 2}}}}
+        subscribed: list[int] = []
+        for _ in range(3):
+            tick = websub_subscriptions(
+                build_sensor_context(instance=instance, resources=resources)
+            )
+            if isinstance(tick, SkipReason):
+                break
+            assert isinstance(tick, RunRequest)
+            assert sim.hub.subscriptions == {} or len(subscribed) > 0  # the sensor asked nothing
+            run = sync_websub_job.execute_in_process(
+                run_config=two_a_run, resources=resources, instance=instance
+            )
+            assert run.success and run.dagster_run.tags["atlas/lane"] == "websub"
+            sim.hub.settle()
+            subscribed.append(len(sim.hub.subscriptions))
+        assert subscribed == [2, 3]  # bounded: two requests, then the one left
+        assert {s.channel_id for s in sim.hub.subscriptions.values()} == set(watched)
+        assert isinstance(tick, SkipReason) and "no hub request owed" in (tick.skip_message or "")
+        leases = _rows(
+            database_dsn,
+            "SELECT count(*) FROM websub_subscriptions"
+            " WHERE lease_expires_at > now() + interval '1 day'",
+        )
+        assert leases == [(3,)]
 
 
 def test_a_granted_lease_is_read_safely_and_clamped_to_an_hour_to_ten_days() -> None:

@@ -1,4 +1,5 @@
 """A Discord webhook stand-in on 127.0.0.1: records every request, replays scripted replies.
+Bodies are read with the demo inbox's parser (``atlas_simulator.inbox.parse_post``).
 
     with WebhookSink() as sink:
         url = sink.url()                           # http://127.0.0.1:PORT/api/webhooks/123/secret-token
@@ -17,18 +18,18 @@ reply's ``delay`` holds the answer back (for timeouts); closing the sink ends su
 
 from __future__ import annotations
 
-import email.policy
 import json
 import threading
 import time
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from email.parser import BytesParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from atlas_simulator.background import BackgroundServer
+from atlas_simulator.inbox import parse_post
 
 DEFAULT_PATH = "/api/webhooks/123/secret-token"
 
@@ -69,38 +70,15 @@ class Recorded:
     @property
     def json(self) -> Any:
         """The JSON body, or a multipart request's ``payload_json`` (Discord's attachments)."""
-        if self.headers.get("content-type", "").startswith("multipart/"):
-            payload, _ = parse_multipart(self.headers["content-type"], self.body)
-            return payload
-        return json.loads(self.body) if self.body else None
+        return parse_post(self.headers.get("content-type", ""), self.body)[0]
 
     @property
     def files(self) -> dict[str, tuple[str, bytes]]:
         """A multipart request's files: form field -> (file name, bytes)."""
-        if not self.headers.get("content-type", "").startswith("multipart/"):
-            return {}
-        return parse_multipart(self.headers["content-type"], self.body)[1]
+        return parse_post(self.headers.get("content-type", ""), self.body)[1]
 
 
-def parse_multipart(content_type: str, body: bytes) -> tuple[Any, dict[str, tuple[str, bytes]]]:
-    """(payload_json parsed, {field: (filename, bytes)}) of a multipart/form-data body."""
-    message = BytesParser(policy=email.policy.HTTP).parsebytes(
-        f"Content-Type: {content_type}\r\n\r\n".encode() + body
-    )
-    payload: Any = None
-    files: dict[str, tuple[str, bytes]] = {}
-    for part in message.iter_parts():
-        name = part.get_param("name", header="content-disposition")
-        data = part.get_payload(decode=True) or b""
-        filename = part.get_filename()
-        if filename:
-            files[str(name)] = (filename, data)
-        elif name == "payload_json":
-            payload = json.loads(data)
-    return payload, files
-
-
-class WebhookSink:
+class WebhookSink(BackgroundServer):
     """A real HTTP server in a background thread; use it as a context manager."""
 
     def __init__(self) -> None:
@@ -109,19 +87,13 @@ class WebhookSink:
         self._queues: dict[str | None, deque[Reply]] = {}
         self._arrived = threading.Condition(self._lock)
         self._closing = threading.Event()
-        self._server = _QuietServer(("127.0.0.1", 0), _handler_for(self))
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        )
         self._message_ids = 0
-
-    @property
-    def port(self) -> int:
-        return int(self._server.server_address[1])
+        server = _QuietServer(("127.0.0.1", 0), _handler_for(self))
+        super().__init__(server, name="webhook-sink", poll_interval=0.02)
 
     def url(self, path: str = DEFAULT_PATH) -> str:
         """A webhook URL on this sink, e.g. ``http://127.0.0.1:PORT/api/webhooks/123/secret-token``."""
-        return f"http://127.0.0.1:{self.port}/{path.lstrip('/')}"
+        return f"{self.address}/{path.lstrip('/')}"
 
     def script(self, *replies: Reply, path: str | None = None) -> None:
         """Queue replies for requests to ``path`` (any path if None), used in order."""
@@ -146,26 +118,11 @@ class WebhookSink:
                 raise AssertionError(f"expected {count} requests, got {len(self._requests)}")
             return list(self._requests)
 
-    def start(self) -> WebhookSink:
-        self._thread.start()
-        return self
+    def stop(self) -> None:
+        self._closing.set()  # replies held back by a scripted delay end at once
+        super().stop()
 
-    def close(self) -> None:
-        self._closing.set()
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
-
-    def __enter__(self) -> WebhookSink:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
+    close = stop  # bench/soak.py's name for it
 
     def _next_reply(
         self, path: str, query: dict[str, list[str]], body: bytes, headers: Mapping[str, str]
@@ -184,11 +141,7 @@ class WebhookSink:
                 return Reply(204, headers=reply.headers, delay=reply.delay)
             self._message_ids += 1
             content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), "")
-            if content_type.startswith("multipart/"):
-                parsed = parse_multipart(content_type, body)[0] or {}
-            else:
-                parsed = json.loads(body) if body else {}
-            embeds = parsed.get("embeds", [])
+            embeds = parse_post(content_type, body)[0].get("embeds", [])
             message = {"id": str(self._message_ids), "type": 0, "channel_id": "1", "embeds": embeds}
             return Reply(200, message, reply.headers, reply.delay)
 

@@ -1,5 +1,5 @@
-"""Shared pieces of the YouTube tests: settings for a simulator, a recording sleep, and a
-checker of response bodies against YouTube's discovery document."""
+"""Shared pieces of the YouTube tests: settings (or a process's environment) for a simulator, a
+recording sleep, and a checker of response bodies against YouTube's discovery document."""
 
 from __future__ import annotations
 
@@ -34,6 +34,19 @@ def sim_settings(
     }
     values.update(overrides)
     return load_settings(**values)
+
+
+def sim_env(
+    database_dsn: str, sim: SimulatorServer, keys: list[str], home: Path | None = None
+) -> dict[str, str]:
+    """The settings of an ``atlas`` process (or a Dagster run) on the test's database, calling
+    the simulator with ``keys``; ``home`` is its ATLAS_HOME."""
+    env = {
+        "DATABASE_URL": database_dsn,
+        "YOUTUBE_API_BASE_URL": sim.base_url,
+        "YOUTUBE_API_KEY_POOL_JSON": json.dumps(keys),
+    }
+    return env if home is None else {**env, "ATLAS_HOME": str(home)}
 
 
 class RecordingSleep:

@@ -5,7 +5,8 @@ scan = await scan_anomalies(svc, factor=3.0, min_views_per_hour=100)
 Two rules: the two-interval rule (``velocity_anomalies``) and, for videos of channels whose
 views jumped in the last tick, the channel-confirmed rule (``channel_confirmed_spikes``),
 which catches a spike on its first snapshot instead of the second. A video alerted within
-``EPISODE`` before is the same spike still under way and is not alerted again.
+``EPISODE`` before is the same spike still under way and is not alerted again. Every spike
+found is kept in ``velocity_anomalies`` (with whether it alerted): the asset's table.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from atlas_core.pipeline.reports import store_spike_chart
 from atlas_core.pipeline.services import Services
 from atlas_core.store.outbox import enqueue_alert
 from atlas_core.store.planning import channel_view_history
-from atlas_core.store.signals import alerted_at, mark_alert_subject
+from atlas_core.store.signals import FoundSpike, alerted_at, mark_alert_subject, record_spikes
 from atlas_core.utils import as_utc
 
 SCAN_WINDOW = timedelta(hours=3)  # a missed tick or two is still scanned by the next
@@ -55,9 +56,14 @@ async def scan_anomalies(
                 if a.video_id not in seen
             ]
         earlier = await alerted_at(conn, _KEY, sorted({a.video_id for a in found}))
-    found = [
-        a for a in found if not any(a.at - EPISODE <= t < a.at for t in earlier.get(a.video_id, ()))
-    ]
+    spotted, found = (
+        found,
+        [
+            a
+            for a in found
+            if not any(a.at - EPISODE <= t < a.at for t in earlier.get(a.video_id, ()))
+        ],
+    )
     # One alert per (video, snapshot): the outbox key and the event's entity "video@timestamp".
     keys = {f"{a.video_id}@{a.at:%Y%m%dT%H%M%S}"[:50]: a for a in found}
     charts = {k: await store_spike_chart(svc, a, factor) for k, a in keys.items()}  # evidence/
@@ -67,6 +73,21 @@ async def scan_anomalies(
             if await enqueue_alert(conn, anomaly_alert(key, anomaly, charts[key])):
                 await mark_alert_subject(conn, f"{_KEY}{key}", anomaly.video_id, anomaly.at)
                 fresh[key] = anomaly
+        alerted = {(a.video_id, a.at) for a in fresh.values()}
+        await record_spikes(  # every spike seen, the ones inside an earlier episode too
+            conn,
+            [
+                FoundSpike(
+                    a.video_id,
+                    a.at,
+                    a.rate,
+                    a.previous_rate,
+                    a.channel_confirmed,
+                    (a.video_id, a.at) in alerted,
+                )
+                for a in spotted
+            ],
+        )
     for key, anomaly in fresh.items():
         await svc.events.emit(
             "video.velocity_anomaly",

@@ -1,7 +1,10 @@
 """YouTube push notifications, end to end: keep the hub subscribed to every watched channel,
 and receive its pushes into the queue the ``websub_pushes`` sensor turns into discovery runs.
+In Dagster, the hub requests are the ``sync_websub_subscriptions`` job's work (launched by the
+``websub_subscriptions`` sensor when :func:`subscription_requests_due` says some are owed).
 
     result = await sync_subscriptions(db, settings, now)   # subscribe/renew/unsubscribe
+    owed = subscription_requests_due(dsn, now)             # sync: is a sync pass worth a run?
     with WebSubReceiver(settings, host="0.0.0.0", port=8090) as receiver:   # or .serve()
         ...                                                  # receiver.url is the callback
 
@@ -35,6 +38,7 @@ from atlas_core.factories import build_database
 from atlas_core.store.watchlist import is_watched
 from atlas_core.store.websub import (
     confirm_intent,
+    count_subscription_changes,
     record_intents,
     record_pushes,
     record_verified,
@@ -60,6 +64,7 @@ logger = logging.getLogger(__name__)
 RENEW_WITHIN = timedelta(days=1)  # renew a lease this long before it ends
 RETRY_AFTER = timedelta(hours=1)  # re-request a subscription the hub never verified
 PENDING_FOR = timedelta(days=1)  # a request's verification is accepted this long after it
+SYNC_LIMIT = 200  # hub requests per pass (one job run), at most
 BAD_SIGNATURE_SUMMARY_SECONDS = 60.0  # one summary line per period, however many arrive
 Clock = Callable[[], datetime]
 
@@ -79,12 +84,13 @@ async def sync_subscriptions(
     settings: Settings,
     now: datetime,
     *,
-    limit: int = 200,
+    limit: int = SYNC_LIMIT,
     concurrency: int = 8,
 ) -> SubscriptionSync:
     """Subscribe watched channels that have no live lease (or one ending within a day),
     unsubscribe channels taken off the watchlist; at most ``limit`` requests a pass, so a
-    10,000-channel watchlist is subscribed over a few sensor ticks. The hub verifies each
+    10,000-channel watchlist is subscribed over a few passes (``pending`` says how many
+    requests are left for the next). The hub verifies each
     request at the callback (``WebSubReceiver``), which records the lease it grants."""
     async with db.get_connection() as conn:
         subscribe, unsubscribe = await subscription_changes(conn, now, RENEW_WITHIN, RETRY_AFTER)
@@ -121,6 +127,12 @@ async def sync_subscriptions(
     if result.failed:
         logger.warning("websub: %d subscription requests failed", len(result.failed))
     return result
+
+
+def subscription_requests_due(dsn: str, now: datetime) -> int:
+    """How many hub requests a :func:`sync_subscriptions` pass at ``now`` would send (before its
+    ``limit``), read over a short synchronous connection: a sensor's cheap question."""
+    return count_subscription_changes(dsn, now, RENEW_WITHIN, RETRY_AFTER)
 
 
 def receiver_app(settings: Settings, clock: Clock = utc_now) -> Starlette:

@@ -23,8 +23,7 @@ from datetime import datetime, timedelta
 from psycopg import AsyncConnection
 from psycopg.types.json import Jsonb
 
-from atlas_core.notifications.alert import Alert
-from atlas_core.notifications.levels import AlertChannel, AlertLevel
+from atlas_core.alerts_model import Alert, AlertChannel, AlertLevel
 from atlas_core.store.connect import connect
 
 ERROR_LIMIT = 1000

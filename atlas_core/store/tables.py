@@ -16,7 +16,14 @@ from dataclasses import dataclass
 from psycopg import AsyncConnection, sql
 
 KNOWN_TABLES = frozenset(
-    {"channels", "channel_stats_log", "videos", "video_stats_log", "video_vectors"}
+    {
+        "channels",
+        "channel_stats_log",
+        "videos",
+        "video_stats_log",
+        "video_vectors",
+        "velocity_anomalies",
+    }
 )
 EXACT_BELOW = 1_000_000
 

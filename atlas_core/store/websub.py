@@ -6,7 +6,8 @@
         verified = await confirm_intent(conn, "subscribe", "UC...", token, now, since=cutoff)
         await record_verified(conn, "UC...", now, lease_seconds=432000)
         stored = await record_pushes(conn, pushes, now)     # only watched channels' pushes
-    pushes = read_pushes_after(dsn, after_id=cursor)        # sync, for the sensor
+    pushes = read_pushes_after(dsn, after_id=cursor)        # sync, for the sensors
+    due = count_subscription_changes(dsn, now, renew_within, retry)   # sync: requests owed
 
 A verification is confirmed only for a pending intent whose token matches (the token itself
 is never stored, only its sha256). Pushes are a queue, not history: the ``websub_pushes``
@@ -45,6 +46,27 @@ class StoredPush:
     deleted: bool
 
 
+# Watched channels needing a (re)subscribe request: none yet, a lease ending within the renewal
+# window, or a request the hub left unverified past the retry delay.
+_TO_SUBSCRIBE = """SELECT w.channel_id FROM watchlist w
+       LEFT JOIN websub_subscriptions s ON s.channel_id = w.channel_id
+       WHERE s.channel_id IS NULL
+          OR (s.lease_expires_at IS NOT NULL AND s.lease_expires_at < %(renew)s
+              AND s.requested_at < %(retry)s)
+          OR ((s.verified_at IS NULL OR s.verified_at < s.requested_at)
+              AND s.requested_at < %(retry)s)"""
+# Subscribed channels no longer watched; an unsubscribe awaiting verification is re-sent after
+# the retry delay.
+_TO_UNSUBSCRIBE = """SELECT s.channel_id FROM websub_subscriptions s
+       WHERE NOT EXISTS (SELECT 1 FROM watchlist w WHERE w.channel_id = s.channel_id)
+         AND NOT (s.pending_mode IS NOT DISTINCT FROM 'unsubscribe'
+                  AND s.pending_at >= %(retry)s)"""
+
+
+def _windows(now: datetime, renew_within: timedelta, retry_after: timedelta) -> dict[str, datetime]:
+    return {"renew": now + renew_within, "retry": now - retry_after}
+
+
 async def subscription_changes(
     conn: AsyncConnection, now: datetime, renew_within: timedelta, retry_after: timedelta
 ) -> tuple[list[str], list[str]]:
@@ -52,27 +74,25 @@ async def subscription_changes(
 
     A watched channel needs a request when it has none, when its lease ends within
     ``renew_within``, or when a request went unverified for ``retry_after``."""
-    cur = await conn.execute(
-        """SELECT w.channel_id FROM watchlist w
-           LEFT JOIN websub_subscriptions s ON s.channel_id = w.channel_id
-           WHERE s.channel_id IS NULL
-              OR (s.lease_expires_at IS NOT NULL AND s.lease_expires_at < %(renew)s
-                  AND s.requested_at < %(retry)s)
-              OR ((s.verified_at IS NULL OR s.verified_at < s.requested_at)
-                  AND s.requested_at < %(retry)s)
-           ORDER BY w.added_at, w.channel_id""",
-        {"renew": now + renew_within, "retry": now - retry_after},
-    )
+    params = _windows(now, renew_within, retry_after)
+    cur = await conn.execute(_TO_SUBSCRIBE + " ORDER BY w.added_at, w.channel_id", params)
     subscribe = [r[0] for r in await cur.fetchall()]
-    cur = await conn.execute(  # an unsubscribe awaiting verification is re-sent after retry
-        """SELECT s.channel_id FROM websub_subscriptions s
-           WHERE NOT EXISTS (SELECT 1 FROM watchlist w WHERE w.channel_id = s.channel_id)
-             AND NOT (s.pending_mode IS NOT DISTINCT FROM 'unsubscribe'
-                      AND s.pending_at >= %(retry)s)
-           ORDER BY s.channel_id""",
-        {"retry": now - retry_after},
-    )
+    cur = await conn.execute(_TO_UNSUBSCRIBE + " ORDER BY s.channel_id", params)
     return subscribe, [r[0] for r in await cur.fetchall()]
+
+
+def count_subscription_changes(
+    dsn: str, now: datetime, renew_within: timedelta, retry_after: timedelta
+) -> int:
+    """How many hub requests :func:`subscription_changes` would ask for, over a short
+    synchronous connection (for the sensor that launches the subscription job)."""
+    with connect(dsn) as conn:
+        row = conn.execute(
+            f"SELECT (SELECT count(*) FROM ({_TO_SUBSCRIBE}) a)"
+            f" + (SELECT count(*) FROM ({_TO_UNSUBSCRIBE}) b)",
+            _windows(now, renew_within, retry_after),
+        ).fetchone()
+    return int(row[0]) if row else 0
 
 
 async def record_intents(

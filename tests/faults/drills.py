@@ -1,4 +1,4 @@
-"""Helpers of the fault drills: settings for the simulator, services on its frozen clock,
+"""Helpers of the fault drills: the simulator and settings for it, services on its frozen clock,
 row and ledger counts, and a trigger that fires a fault once a run has stored some rows."""
 
 from __future__ import annotations
@@ -24,6 +24,21 @@ TABLES = (
     "alert_outbox, youtube_quota_ledger, video_stats_log, channel_stats_log, videos, channels,"
     " channel_history, watchlist, system_events"
 )
+
+
+def simulator(videos: int = 180, **options: Any) -> SimulatorServer:
+    """The drills' simulator: two channels with ``videos`` uploads between them, no scripted
+    happenings, on the frozen clock (``START``), one key ``pk``; ``options`` override any of it
+    (``seed``, ``channels``, ``faults``, ``daily_quota``...)."""
+    values: dict[str, Any] = {
+        "seed": 3,
+        "keys": ["pk"],
+        "clock": lambda: START,
+        "channels": 2,
+        "videos": videos,
+        "happenings": False,
+    }
+    return SimulatorServer(**{**values, **options})
 
 
 def sim_settings(dsn: str, sim: SimulatorServer, home: Path, **overrides: Any) -> Settings:

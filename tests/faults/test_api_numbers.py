@@ -9,8 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import psycopg
-from atlas_simulator import SimulatorServer
-from drills import START, open_services, sim_settings, watch_all
+from drills import START, open_services, sim_settings, simulator, watch_all
 
 from atlas_core.notifications import AlertChannel, AlertLevel
 from atlas_core.notifications.embeds import Alert, alert_embed
@@ -31,9 +30,7 @@ def _rows(dsn: str, query: str, *args: object) -> list[tuple[object, ...]]:
 async def test_one_absurd_count_skips_one_item_and_the_batch_is_stored(
     database_dsn: str, tmp_path: Path, record_property: Callable[[str, object], None]
 ) -> None:
-    with SimulatorServer(
-        seed=3, keys=["pk"], clock=lambda: START, channels=2, videos=72, happenings=False
-    ) as sim:
+    with simulator(72) as sim:
         channel = sorted(sim.world.channels)[0]
         ids = sorted(v.id for v in sim.world.visible_videos(channel, START))
         huge, negative, long_title = (sim.world.videos[v] for v in ids[:3])

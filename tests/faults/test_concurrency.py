@@ -4,27 +4,25 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
-import pytest
-from atlas_simulator import Faults, SimulatorServer
+from atlas_simulator import Faults
 from drills import (
     START,
     count,
     ledger_units,
     open_services,
     sim_settings,
+    simulator,
     stats_rows,
     watch_all,
 )
 
 from atlas_core.config import Settings
-from atlas_core.embedded import embedded_dsn, server_status, stop_server
+from atlas_core.embedded import embedded_dsn, server_status
 from atlas_core.migrate import migrate
 from atlas_core.pipeline import snapshot_video_stats
 
@@ -32,15 +30,7 @@ from atlas_core.pipeline import snapshot_video_stats
 async def test_two_concurrent_refreshes_store_each_row_and_alert_once(
     database_dsn: str, tmp_path: Path, record_property: Callable[[str, object], None]
 ) -> None:
-    with SimulatorServer(
-        seed=3,
-        keys=["pk"],
-        clock=lambda: START,
-        channels=2,
-        videos=200,
-        happenings=False,
-        faults=Faults(latency=0.02),
-    ) as sim:
+    with simulator(200, faults=Faults(latency=0.02)) as sim:
         ids = sorted(sim.world.videos)
         gone = ids[:3]
         for video_id in gone:
@@ -65,14 +55,6 @@ async def test_two_concurrent_refreshes_store_each_row_and_alert_once(
     assert stats_rows(database_dsn) == len(ids) - len(gone)  # the same as_of: one row each
     assert count(database_dsn, missing) == len(gone)  # alerted once, not once per run
     assert ledger_units(database_dsn) == units  # both runs' calls are in the ledger
-
-
-@pytest.fixture
-def fresh_home() -> Iterator[Path]:
-    home = Path(tempfile.mkdtemp(prefix="atlas-faults-migrate-"))
-    yield home
-    stop_server(home, mode="immediate")
-    shutil.rmtree(home, ignore_errors=True)
 
 
 def test_three_concurrent_migrations_on_a_fresh_home_all_succeed(fresh_home: Path) -> None:

@@ -12,8 +12,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from atlas_simulator import SimulatorServer
-from drills import START, count, ledger_units, open_services, sim_settings, stats_rows
+from drills import count, ledger_units, open_services, sim_settings, simulator, stats_rows
 
 from atlas_core.pipeline import discover_videos, refresh_channels
 
@@ -57,9 +56,7 @@ def fired(dsn: str, table: str) -> int:
 async def test_discovery_keeps_its_paid_answer_when_the_connection_dies(
     drill_dsn: str, tmp_path: Path, kill_first_write: Callable[[str], None]
 ) -> None:
-    with SimulatorServer(
-        seed=3, keys=["pk"], clock=lambda: START, channels=2, videos=60, happenings=False
-    ) as sim:
+    with simulator(60) as sim:
         settings = sim_settings(drill_dsn, sim, tmp_path)
         channel_id = sorted(sim.world.channels)[0]
         uploads = len(sim.world.channels[channel_id].video_ids)
@@ -80,9 +77,7 @@ async def test_discovery_keeps_its_paid_answer_when_the_connection_dies(
 async def test_the_channel_refresh_keeps_its_paid_answer_when_the_connection_dies(
     drill_dsn: str, tmp_path: Path, kill_first_write: Callable[[str], None]
 ) -> None:
-    with SimulatorServer(
-        seed=3, keys=["pk"], clock=lambda: START, channels=3, videos=6, happenings=False
-    ) as sim:
+    with simulator(6, channels=3) as sim:
         settings = sim_settings(drill_dsn, sim, tmp_path)
         with psycopg.connect(drill_dsn) as conn:
             for cid in sim.world.channels:

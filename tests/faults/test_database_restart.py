@@ -6,13 +6,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from atlas_simulator import Faults, SimulatorServer
+from atlas_simulator import Faults
 from drills import (
-    START,
     WhenRows,
     ledger_units,
     open_services,
     sim_settings,
+    simulator,
     stats_rows,
     watch_all,
 )
@@ -31,15 +31,7 @@ async def test_a_restart_mid_refresh_loses_no_paid_batch(
 ) -> None:
     before = server_status(drill_home).pid
     faults = Faults(latency=0.1)  # calls take a moment, so the restart lands mid-run
-    with SimulatorServer(
-        seed=3,
-        keys=["pk"],
-        clock=lambda: START,
-        channels=2,
-        videos=400,
-        happenings=False,
-        faults=faults,
-    ) as sim:
+    with simulator(400, faults=faults) as sim:
         settings = sim_settings(drill_dsn, sim, tmp_path)
         async with open_services(settings, tmp_path) as svc:
             await watch_all(svc, sim)

@@ -12,12 +12,15 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import psycopg
 import pytest
-from test_cli import atlas
 
 from atlas_core.embedded import embedded_dsn, pgdata_dir, server_status, start_server, stop_server
+
+if TYPE_CHECKING:
+    from conftest import RunCli
 
 
 @pytest.fixture
@@ -54,7 +57,7 @@ def _alive_and_serving(home: Path, pid: int) -> bool:
     return status.running and status.pid == pid and serving
 
 
-def test_a_reused_pid_is_never_signalled(homes: tuple[Path, Path]) -> None:
+def test_a_reused_pid_is_never_signalled(run_cli: RunCli, homes: tuple[Path, Path]) -> None:
     mine, other = homes
     start_server(mine, "postgres")
     start_server(other, "postgres")
@@ -68,15 +71,15 @@ def test_a_reused_pid_is_never_signalled(homes: tuple[Path, Path]) -> None:
     _point_pid_file_at(mine, other_pid)  # ... and the pid now belongs to the other server
 
     env = {"ATLAS_HOME": str(mine)}
-    status = atlas("db", "status", env=env)
+    status = run_cli("db", "status", env=env)
     assert status.returncode == 1 and "not running" in status.stdout, status.stdout
 
-    stop = atlas("db", "stop", env=env)
+    stop = run_cli("db", "stop", env=env)
     assert stop.returncode == 0 and "Traceback" not in stop.stderr, stop.stderr
     assert _alive_and_serving(other, other_pid)  # the stranger was not signalled
 
     _point_pid_file_at_stale(mine, pid_file, other_pid)
-    started = atlas("db", "start", env=env)
+    started = run_cli("db", "start", env=env)
     assert started.returncode == 0 and "Traceback" not in started.stderr, started.stderr
     assert started.stdout.startswith("started:")
     assert started.stderr.count("stale") == 1  # one line about the stale file
@@ -84,9 +87,9 @@ def test_a_reused_pid_is_never_signalled(homes: tuple[Path, Path]) -> None:
     assert _alive_and_serving(other, other_pid)
 
     # Stopped for real, then the stale pid file again: stop never signals the other server.
-    assert atlas("db", "stop", env=env).returncode == 0
+    assert run_cli("db", "stop", env=env).returncode == 0
     _point_pid_file_at_stale(mine, pid_file, other_pid)
-    again = atlas("db", "stop", env=env)
+    again = run_cli("db", "stop", env=env)
     assert again.returncode == 0 and "Traceback" not in again.stderr, again.stderr
     assert _alive_and_serving(other, other_pid)
 

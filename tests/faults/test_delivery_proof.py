@@ -8,11 +8,11 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from outbox_helpers import WATCH, OpenSvc, alert, titles
+from outbox_helpers import WATCH, OpenSvc, alert, enqueue, titles
 from webhook_sink import Reply, WebhookSink
 
 from atlas_core.pipeline.alerts import deliver_alerts
-from atlas_core.store.outbox import enqueue_alert, outbox_counts
+from atlas_core.store.outbox import outbox_counts
 
 CAPTIVE_PORTAL = "<html><body>Please sign in to the guest Wi-Fi</body></html>"
 
@@ -31,9 +31,7 @@ async def test_only_a_discord_message_counts_as_delivered(
 ) -> None:
     sink.script(*[impostor] * 3, path=WATCH)  # every post of the first drain
     async with open_svc(max_attempts=1, retry_delay=0.01) as svc:
-        async with svc.db.get_connection() as conn:
-            for n in range(3):
-                await enqueue_alert(conn, alert(n))
+        await enqueue(svc, *(alert(n) for n in range(3)))
         now = datetime.now(UTC)
         first = await deliver_alerts(svc, now=now)
         async with svc.db.get_connection() as conn:

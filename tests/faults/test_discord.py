@@ -9,12 +9,12 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from outbox_helpers import HUNT, OPS, WATCH, OpenSvc, alert, rows, titles
+from outbox_helpers import HUNT, OPS, WATCH, OpenSvc, alert, enqueue, rows, titles
 from webhook_sink import NOT_FOUND, Reply, WebhookSink, rate_limited
 
 from atlas_core.notifications import AlertChannel, escape_markdown
 from atlas_core.pipeline.alerts import deliver_alerts
-from atlas_core.store.outbox import enqueue_alert, outbox_counts
+from atlas_core.store.outbox import outbox_counts
 
 
 @pytest.mark.parametrize(
@@ -31,9 +31,7 @@ async def test_every_alert_is_delivered_despite_a_failing_discord(
 ) -> None:
     sink.script(first, path=WATCH)
     async with open_svc(timeout=0.3, max_attempts=2, retry_delay=0.01, max_wait=1.0) as svc:
-        async with svc.db.get_connection() as conn:
-            for n in range(3):
-                await enqueue_alert(conn, alert(n))
+        await enqueue(svc, *(alert(n) for n in range(3)))
         now = datetime.now(UTC)
         await deliver_alerts(svc, now=now)
         await deliver_alerts(svc, now=now + timedelta(hours=1))  # the retry, if one was due
@@ -53,8 +51,7 @@ async def test_failed_posts_are_retried_by_later_drains_with_backoff(
 ) -> None:
     sink.script(Reply(500), path=WATCH)
     async with open_svc() as svc:
-        async with svc.db.get_connection() as conn:
-            await enqueue_alert(conn, alert(1))
+        await enqueue(svc, alert(1))
         now = datetime.now(UTC)
         first = await deliver_alerts(svc, now=now)
         assert (first.delivered, first.failed) == (0, 1)
@@ -74,10 +71,7 @@ async def test_a_hung_webhook_is_tried_once_per_drain_and_other_channels_still_g
 ) -> None:
     sink.script(Reply(200, delay=2.0), path=WATCH)
     async with open_svc(timeout=0.3) as svc:
-        async with svc.db.get_connection() as conn:
-            for n in range(3):
-                await enqueue_alert(conn, alert(n))
-            await enqueue_alert(conn, alert(9, AlertChannel.HUNT))
+        await enqueue(svc, *(alert(n) for n in range(3)), alert(9, AlertChannel.HUNT))
         result = await deliver_alerts(svc)
     assert len(sink.requests) == 2  # one hung watch post, one hunt post
     assert (result.delivered, result.failed) == (1, 3)
@@ -91,8 +85,7 @@ async def test_an_old_undeliverable_alert_is_given_up_with_an_ops_alert(
     sink.script(NOT_FOUND, path=WATCH)
     later = datetime.now(UTC) + timedelta(hours=25)
     async with open_svc() as svc:
-        async with svc.db.get_connection() as conn:
-            await enqueue_alert(conn, alert(1))
+        await enqueue(svc, alert(1))
         result = await deliver_alerts(svc, now=later)
         assert result.given_up == 1
         assert await svc.events.recorded("alert.given_up", ["1"]) == {"1"}
@@ -110,9 +103,9 @@ async def test_two_concurrent_drainers_post_each_alert_once(
 ) -> None:
     sink.script(*[Reply(200, {"id": "1"}, delay=0.02) for _ in range(40)], path=HUNT)
     async with open_svc(batch=5) as one, open_svc(batch=5) as two:  # small claims: shared
-        async with one.db.get_connection() as conn:
-            for n in range(40):
-                await enqueue_alert(conn, alert(n, AlertChannel.HUNT, image_path=f"x/{n}.jpg"))
+        await enqueue(
+            one, *(alert(n, AlertChannel.HUNT, image_path=f"x/{n}.jpg") for n in range(40))
+        )
         a, b = await asyncio.gather(deliver_alerts(one), deliver_alerts(two))
     assert a.delivered + b.delivered == 40 and a.delivered and b.delivered
     posted = sorted(r.json["embeds"][0]["title"] for r in sink.delivered(HUNT))
@@ -128,8 +121,7 @@ async def test_hostile_youtube_text_cannot_ping_or_format(
     shown = escape_markdown(hostile)
     assert "@everyone" not in shown and "**" not in shown and "](" not in shown
     async with open_svc() as svc:
-        async with svc.db.get_connection() as conn:
-            await enqueue_alert(conn, alert(1, fields={"title": shown}))
+        await enqueue(svc, alert(1, fields={"title": shown}))
         await deliver_alerts(svc)
     [request] = sink.delivered(WATCH)
     body = request.json

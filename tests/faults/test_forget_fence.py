@@ -14,7 +14,7 @@ from pathlib import Path
 
 import psycopg
 from atlas_simulator import SimulatorServer
-from drills import START, open_services, sim_settings
+from drills import START, open_services, sim_settings, simulator
 from psycopg import sql
 
 from atlas_core.pipeline import (
@@ -87,9 +87,7 @@ async def _forget_while_held(svc: Services, sim: SimulatorServer, run: object, t
 async def test_a_refresh_in_flight_does_not_bring_back_a_forgotten_channel(
     database_dsn: str, tmp_path: Path
 ) -> None:
-    with SimulatorServer(
-        seed=5, keys=["pk"], clock=lambda: START, channels=2, videos=20, happenings=False
-    ) as sim:
+    with simulator(20, seed=5) as sim:
         target, other = sorted(sim.world.channels)
         settings = sim_settings(database_dsn, sim, tmp_path)
         async with open_services(settings, tmp_path) as svc:
@@ -104,9 +102,7 @@ async def test_a_refresh_in_flight_does_not_bring_back_a_forgotten_channel(
 async def test_a_first_discovery_in_flight_stores_nothing_of_a_forgotten_channel(
     database_dsn: str, tmp_path: Path
 ) -> None:
-    with SimulatorServer(
-        seed=6, keys=["pk"], clock=lambda: START, channels=2, videos=40, happenings=False
-    ) as sim:
+    with simulator(40, seed=6) as sim:
         target = sorted(sim.world.channels)[0]
         videos = [v.id for v in sim.world.videos.values() if v.channel_id == target]
         assert videos
@@ -127,9 +123,7 @@ async def test_a_stats_snapshot_in_flight_skips_the_forgotten_videos_and_keeps_t
 ) -> None:
     """One batch of stats for two channels' videos: the forgotten channel's rows are skipped,
     the other channel's stored (the batch does not fail on the deleted videos' foreign key)."""
-    with SimulatorServer(
-        seed=8, keys=["pk"], clock=lambda: START, channels=2, videos=30, happenings=False
-    ) as sim:
+    with simulator(30, seed=8) as sim:
         target, other = sorted(sim.world.channels)
         videos = [v.id for v in sim.world.videos.values() if v.channel_id == target]
         settings = sim_settings(database_dsn, sim, tmp_path)
@@ -229,9 +223,7 @@ def test_a_new_table_is_fenced_by_the_next_migration(database_dsn: str, tmp_path
 async def test_compliance_fails_on_a_planted_row_of_a_forgotten_channel(
     database_dsn: str, tmp_path: Path
 ) -> None:
-    with SimulatorServer(
-        seed=7, keys=["pk"], clock=lambda: START, channels=2, videos=10, happenings=False
-    ) as sim:
+    with simulator(10, seed=7) as sim:
         target = sorted(sim.world.channels)[0]
         settings = sim_settings(database_dsn, sim, tmp_path)
         async with open_services(settings, tmp_path) as svc:

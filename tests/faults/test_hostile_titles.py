@@ -6,8 +6,7 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
-from atlas_simulator import SimulatorServer
-from drills import START, open_services, sim_settings, watch_all
+from drills import open_services, sim_settings, simulator, watch_all
 from outbox_helpers import WATCH
 from webhook_sink import WebhookSink
 
@@ -44,9 +43,7 @@ async def test_a_hostile_channel_title_end_to_end(
 ) -> None:
     """From the API through the database and the outbox to Discord: one hostile title fails
     nothing, is stored sanitised, never reads as a rename, and cannot ping anyone."""
-    with SimulatorServer(
-        seed=3, keys=["pk"], clock=lambda: START, channels=2, videos=20, happenings=False
-    ) as sim:
+    with simulator(20) as sim:
         hostile, calm = sorted(sim.world.channels)
         sim.world.channels[hostile].title = HOSTILE
         notifier = DiscordNotifier({AlertChannel.SURVEILLANCE: sink.url(WATCH)})

@@ -13,7 +13,16 @@ from collections.abc import Callable
 from pathlib import Path
 
 from atlas_simulator import Faults, SimulatorServer
-from drills import START, WhenRows, ledger_units, open_services, sim_settings, stats_rows, watch_all
+from drills import (
+    START,
+    WhenRows,
+    ledger_units,
+    open_services,
+    sim_settings,
+    simulator,
+    stats_rows,
+    watch_all,
+)
 
 from atlas_core.pipeline import snapshot_video_stats
 
@@ -71,15 +80,7 @@ def _killed_refresh(dsn: str, home: Path, sim: SimulatorServer, ids: list[str]) 
 async def test_a_refresh_killed_mid_run_leaves_no_charged_unit_outside_the_ledger(
     database_dsn: str, tmp_path: Path, record_property: Callable[[str, object], None]
 ) -> None:
-    with SimulatorServer(
-        seed=3,
-        keys=["pk"],
-        clock=lambda: START,
-        channels=2,
-        videos=600,
-        happenings=False,
-        faults=Faults(latency=0.3),
-    ) as sim:
+    with simulator(600, faults=Faults(latency=0.3)) as sim:
         settings = sim_settings(database_dsn, sim, tmp_path, YOUTUBE_MAX_CONCURRENCY=CONCURRENCY)
         ids = sorted(sim.world.videos)
         async with open_services(settings, tmp_path) as svc:

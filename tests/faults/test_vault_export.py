@@ -6,8 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from atlas_simulator import SimulatorServer
-from drills import START, open_services, sim_settings, watch_all
+from drills import START, open_services, sim_settings, simulator, watch_all
 
 from atlas_core.pipeline import snapshot_video_stats
 from atlas_core.pipeline.exports import export_day, verify_day
@@ -22,9 +21,7 @@ async def test_a_vault_path_unwritable_mid_export_publishes_nothing_partial(
     first, second, *rest = list(EXPORTS)
     root = tmp_path / "vault"
     vault = LocalVault(root)
-    with SimulatorServer(
-        seed=3, keys=["pk"], clock=lambda: START, channels=2, videos=120, happenings=False
-    ) as sim:
+    with simulator(120) as sim:
         settings = sim_settings(database_dsn, sim, tmp_path)
         async with open_services(settings, tmp_path, vault=vault) as svc:
             await watch_all(svc, sim)

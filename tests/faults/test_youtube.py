@@ -5,7 +5,8 @@ the ledger, and a re-run with the same as_of completes what a stopped run left."
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -16,24 +17,14 @@ from drills import (
     ledger_units,
     open_services,
     sim_settings,
+    simulator,
     stats_rows,
     watch_all,
 )
 
+from atlas_core.config import Settings
 from atlas_core.pipeline import Services, snapshot_video_stats
 from atlas_core.youtube import QuotaExhausted, YouTubeResponseError
-
-
-def simulator(**kw: object) -> SimulatorServer:
-    options: dict[str, object] = {
-        "seed": 3,
-        "keys": ["pk"],
-        "clock": lambda: START,
-        "channels": 2,
-        "videos": 180,
-        "happenings": False,
-    }
-    return SimulatorServer(**{**options, **kw})  # type: ignore[arg-type]
 
 
 def settle(sim: SimulatorServer) -> None:
@@ -52,9 +43,13 @@ def sim() -> Iterator[SimulatorServer]:
 
 
 @pytest.fixture
-async def svc(database_dsn: str, tmp_path: Path, sim: SimulatorServer) -> AsyncIterator[Services]:
-    async with open_services(sim_settings(database_dsn, sim, tmp_path), tmp_path) as services:
-        yield services
+def svc_settings(database_dsn: str, sim: SimulatorServer, tmp_path: Path) -> Settings:
+    return sim_settings(database_dsn, sim, tmp_path)  # the shared svc on the drills' settings
+
+
+@pytest.fixture
+def svc_clock() -> Callable[[], datetime]:
+    return lambda: START
 
 
 async def test_quota_stop_mid_snapshot_keeps_the_batches_already_fetched(
