@@ -449,10 +449,10 @@ def _stop(processes: dict[str, subprocess.Popen[bytes]], port: int | None = None
     after 30 s is killed."""
     daemon = processes.get("dagster-daemon")
     if daemon is not None:
-        _interrupt([daemon])
+        interrupt([daemon])
     if port is not None and processes.get("dagster-webserver") is not None:
         _finish_runs(port)
-    _interrupt([p for p in reversed(processes.values()) if p is not daemon])
+    interrupt([p for p in reversed(processes.values()) if p is not daemon])
 
 
 def _finish_runs(port: int) -> None:
@@ -478,11 +478,13 @@ def _terminate(port: int, run_id: str) -> None:
     _graphql(port, 'mutation { terminateRun(runId: "' + run_id + '") { __typename } }')
 
 
-def _interrupt(processes: list[subprocess.Popen[bytes]]) -> None:
+def interrupt(processes: list[subprocess.Popen[bytes]], grace: float = 30.0) -> None:
+    """SIGINT to each process still running, then up to ``grace`` seconds for all of them to
+    exit; one still running after that is killed."""
     for process in processes:
         if process.poll() is None:
             process.send_signal(signal.SIGINT)
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + grace
     for process in processes:
         try:
             process.wait(timeout=max(deadline - time.monotonic(), 0.1))

@@ -20,9 +20,9 @@ import time
 
 import cv2
 import numpy as np
-from reupload import build
+from reupload import build, prepared_frames
 
-from atlas_core.vision.compare import Frame, compare_frames
+from atlas_core.vision.compare import compare_frames
 from atlas_core.vision.preprocess import prepare
 
 
@@ -56,15 +56,11 @@ def main() -> None:
     parser.add_argument("--template-groups", type=int, default=20)
     args = parser.parse_args()
     pairs = build(args.size, args.seed, args.template_groups)
-    frames: dict[bytes, Frame] = {}
+    frames = prepared_frames(pairs)
     raw: dict[bytes, tuple] = {}
-    for _, _, a, b in pairs:
-        for img in (a, b):
-            if img not in frames:
-                frames[img] = Frame.of(img)
-                frames[img].mirror  # noqa: B018  # the candidate side's mirror keypoints
-                gray = prepare(img).gray
-                raw[img] = (orb500(gray), orb500(np.ascontiguousarray(gray[:, ::-1])))
+    for img in frames:
+        gray = prepare(img).gray
+        raw[img] = (orb500(gray), orb500(np.ascontiguousarray(gray[:, ::-1])))
     new, old = [], []
     for _, _, a, b in pairs:  # interleaved: both see the same load
         t0 = time.perf_counter()

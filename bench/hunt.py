@@ -52,8 +52,14 @@ from reupload import jpeg
 from atlas_core.config import load_settings
 from atlas_core.database import DatabaseManager
 from atlas_core.embedded import started_dsn, stop_server
-from atlas_core.pipeline import Services, discover_videos, embed_new_videos, refresh_channels
+from atlas_core.pipeline import (
+    Services,
+    discover_channels,
+    embed_new_videos,
+    refresh_channels,
+)
 from atlas_core.pipeline.vectors import HUNT_GATE
+from atlas_core.pipeline.watch import watch_channels
 from atlas_core.storage import LocalVault
 from atlas_core.storage.evidence import evidence_prefix
 from atlas_core.vision.embedder import PerceptualEmbedder
@@ -115,12 +121,10 @@ async def hunt(dsn: str, args: argparse.Namespace, home: Path) -> None:
         db = DatabaseManager(settings=settings)
         vault = BackgroundVault(home / "vault", frames)
         async with Services.open(settings, db=db, vault=vault) as svc:
-            async with svc.db.get_connection() as conn:
-                for cid in sim.world.channels:
-                    await conn.execute("INSERT INTO watchlist (channel_id) VALUES (%s)", (cid,))
+            channels = list(sim.world.channels)
+            await watch_channels(svc.db, svc.youtube, channels)
             await refresh_channels(svc)
-            for cid in sim.world.channels:
-                await discover_videos(svc, cid)
+            await discover_channels(svc, channels)
             # YouTube serves thumbnails from its CDN: the simulator's drawing (cached per
             # image) is done before the clock starts, so the fetch stage times HTTP only.
             for v in sim.world.videos.values():

@@ -479,6 +479,17 @@ async def end_to_end(
     return recall, sum(false_kind.values()), template_pairs, dict(false_kind)
 
 
+def prepared_frames(pairs: list) -> dict[bytes, Frame]:
+    """Each image of ``pairs`` prepared once, with its mirror keypoints (the candidate side's)."""
+    frames: dict[bytes, Frame] = {}
+    for _, _, a, b in pairs:
+        for img in (a, b):
+            if img not in frames:
+                frames[img] = Frame.of(img)
+                frames[img].mirror  # noqa: B018
+    return frames
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--size", type=float, default=1.0, help="scale of the set (1 = default)")
@@ -494,12 +505,7 @@ def main() -> None:
     args = parser.parse_args()
     pairs = build(args.size, args.seed, args.template_groups)
     t0 = time.perf_counter()
-    frames: dict[bytes, Frame] = {}
-    for _, _, a, b in pairs:
-        for img in (a, b):
-            if img not in frames:
-                frames[img] = Frame.of(img)
-                frames[img].mirror  # noqa: B018  # the candidate side's mirror keypoints
+    frames = prepared_frames(pairs)
     prep_ms = 1000 * (time.perf_counter() - t0) / len(frames)
     results, times = score_pairs(pairs, frames)
     report_pairs(pairs, results, args.show_errors)

@@ -34,7 +34,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -53,7 +52,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
 from atlas_simulator import SimulatorServer  # noqa: E402
-from atlas_simulator.demo import every, free_port, seed_watchlist, wait_for_code_server  # noqa: E402
+from atlas_simulator.demo import (  # noqa: E402
+    every,
+    free_port,
+    interrupt,
+    seed_watchlist,
+    wait_for_code_server,
+)
 from atlas_simulator.story import DISCOVER_EVERY_HOURS, REFRESH_EVERY_HOURS, Beat  # noqa: E402
 from atlas_simulator.story import every_minutes as cron_minutes  # noqa: E402
 from webhook_sink import Reply, WebhookSink  # noqa: E402
@@ -112,19 +117,6 @@ def start(
 ) -> subprocess.Popen[bytes]:
     log = (logs / f"{name}.log").open("ab")
     return subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
-
-
-def stop(processes: list[subprocess.Popen[bytes]]) -> None:
-    for process in processes:
-        if process.poll() is None:
-            process.send_signal(signal.SIGINT)
-    deadline = time.monotonic() + 60
-    for process in processes:
-        try:
-            process.wait(timeout=max(deadline - time.monotonic(), 0.1))
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 class HeldClock:
@@ -382,7 +374,7 @@ def main() -> int:
         if daemon.poll() is None:
             rss.append(psutil.Process(daemon.pid).memory_info().rss / 2**20)
     finally:
-        stop(list(reversed(processes)))
+        interrupt(list(reversed(processes)), grace=60)
 
     figures = measure(args, home, dsn, sink, sim, story, sim_start, wall0, t0, outage_at, rss)
     sim.stop()

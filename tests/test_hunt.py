@@ -19,9 +19,15 @@ from atlas_assets.assets.vision import hunt_sensor, video_vectors
 from atlas_assets.jobs import refresh_job
 from atlas_assets.resources import DatabaseResource
 from atlas_core.notifications import AlertChannel, escape_markdown
-from atlas_core.pipeline import Services, discover_videos, embed_new_videos, refresh_channels
+from atlas_core.pipeline import (
+    Services,
+    discover_channels,
+    embed_new_videos,
+    refresh_channels,
+)
 from atlas_core.pipeline.alerts import deliver_alerts
 from atlas_core.pipeline.vectors import hunt_reuploads
+from atlas_core.pipeline.watch import watch_channels
 
 START = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 HUNT = "/api/webhooks/2/hunt"
@@ -43,12 +49,10 @@ def svc_webhooks(sink: WebhookSink) -> dict[AlertChannel, str]:
 async def test_hunt_names_the_original_once_with_evidence(
     svc: Services, sim: SimulatorServer, sink: WebhookSink
 ) -> None:
-    async with svc.db.get_connection() as conn:
-        for cid in sim.world.channels:
-            await conn.execute("INSERT INTO watchlist (channel_id) VALUES (%s)", (cid,))
+    channels = list(sim.world.channels)
+    await watch_channels(svc.db, svc.youtube, channels)
     await refresh_channels(svc)
-    for cid in sim.world.channels:
-        await discover_videos(svc, cid)
+    await discover_channels(svc, channels)
     run = await embed_new_videos(svc)
     await deliver_alerts(svc)
     copies = {
@@ -105,10 +109,9 @@ async def test_the_original_is_the_earlier_upload_even_when_stored_later(
     owner = sim.world.videos[original].channel_id
     assert copier != owner
     for cid in (copier, owner):  # one channel at a time: the copy is stored and embedded first
-        async with svc.db.get_connection() as conn:
-            await conn.execute("INSERT INTO watchlist (channel_id) VALUES (%s)", (cid,))
+        await watch_channels(svc.db, svc.youtube, [cid])
         await refresh_channels(svc)
-        await discover_videos(svc, cid)
+        await discover_channels(svc, [cid])
         run = await embed_new_videos(svc)
     await deliver_alerts(svc)
     assert any({m.video_id, m.match_video_id} == {copy, original} for m in run.matches)
