@@ -97,9 +97,13 @@ def build_youtube(
 def build_embedder(settings: Settings) -> Embedder:
     """The frame embedder: the ONNX model at ``VISION_MODEL_PATH``, else the perceptual one.
     Loading a model is slow and can fail: only the vision step asks for it."""
-    from atlas_core.vision.embedder import build_embedder as embedder_for
+    if not settings.VISION_MODEL_PATH:
+        from atlas_core.vision.embedder import PerceptualEmbedder
 
-    return embedder_for(settings.VISION_MODEL_PATH)
+        return PerceptualEmbedder()
+    from atlas_core.vision.onnx_embedder import OnnxEmbedder
+
+    return OnnxEmbedder(settings.VISION_MODEL_PATH)
 
 
 def build_http(settings: Settings) -> httpx.AsyncClient:

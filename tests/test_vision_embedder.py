@@ -12,8 +12,9 @@ from PIL import Image
 from vision_images import jpeg, letterbox, scene
 
 from atlas_core.config import load_settings
+from atlas_core.factories import build_embedder
 from atlas_core.pipeline.vectors import embed_rows
-from atlas_core.vision.embedder import MIRROR_OFFSET, PerceptualEmbedder, build_embedder
+from atlas_core.vision.embedder import MIRROR_OFFSET, PerceptualEmbedder
 from atlas_core.vision.onnx_embedder import OnnxEmbedder
 
 
@@ -65,10 +66,10 @@ def test_onnx_embedder_errors_name_the_problem(tmp_path: Path) -> None:
 
 
 def test_settings_choose_the_embedder(tmp_path: Path) -> None:
-    assert isinstance(build_embedder(None), PerceptualEmbedder)
+    assert isinstance(build_embedder(load_settings(_env_file=None)), PerceptualEmbedder)
     path = tiny_model(tmp_path / "m.onnx")
     settings = load_settings(_env_file=None, VISION_MODEL_PATH=str(path))
-    assert isinstance(build_embedder(settings.VISION_MODEL_PATH), OnnxEmbedder)
+    assert isinstance(build_embedder(settings), OnnxEmbedder)
     other = tiny_model(tmp_path / "m2.onnx", side=16)
     assert OnnxEmbedder(other).name != OnnxEmbedder(path).name  # version = weights hash
 

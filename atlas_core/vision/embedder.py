@@ -94,13 +94,3 @@ def unit(vector: np.ndarray) -> np.ndarray:
         return np.full(DIMENSION, 1.0 / np.sqrt(DIMENSION), np.float32)
     result: np.ndarray = (vector / norm).astype(np.float32)
     return result
-
-
-def build_embedder(model_path: str | None) -> Embedder:
-    """The configured embedder: an ``OnnxEmbedder`` when a model path is set (VISION_MODEL_PATH),
-    else the default ``PerceptualEmbedder``."""
-    if not model_path:
-        return PerceptualEmbedder()
-    from atlas_core.vision.onnx_embedder import OnnxEmbedder
-
-    return OnnxEmbedder(model_path)
