@@ -159,7 +159,7 @@ async def test_retention_refreshes_watched_and_deletes_the_rest(
 
 
 async def test_retention_deletes_aged_compare_frames_with_their_vectors(
-    svc: Services, sim: SimulatorServer
+    svc: Services, svc_clock: ManualClock, sim: SimulatorServer
 ) -> None:
     await _populate(svc, sim)
     async with svc.db.get_connection() as conn:
@@ -168,7 +168,7 @@ async def test_retention_deletes_aged_compare_frames_with_their_vectors(
         cur = await conn.execute("SELECT count(*) FROM compare_frames")
         (frames,) = await cur.fetchone()  # type: ignore[misc]
     assert frames > 0
-    svc.clock_state["now"] = START + timedelta(days=31)  # type: ignore[attr-defined]
+    svc_clock.set(START + timedelta(days=31))
 
     run = await apply_retention(svc)
 
