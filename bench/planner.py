@@ -272,7 +272,7 @@ async def run(
             due = plan_discovery(states, now=now, units_available=allowance)
 
             async def discover(cid: str, now: datetime = now) -> None:
-                new_ids = await yt.uploads(cid, by_channel[cid])
+                new_ids = (await yt.uploads(cid, by_channel[cid])).ids
                 last_checked[cid] = now
                 if not new_ids:
                     return

@@ -44,7 +44,7 @@ async def run(dsn: str, sim: SimulatorServer, clock: ManualClock, concurrency: i
         start, calls0 = time.perf_counter(), yt.requests_sent
         channels = await yt.channels(channel_ids)
         uploads = await asyncio.gather(*(yt.uploads(c.id, set()) for c in channels.found))
-        video_ids = [v for ids in uploads for v in ids]
+        video_ids = [v for new in uploads for v in new.ids]
         discovery_s, discovery_calls = time.perf_counter() - start, yt.requests_sent - calls0
         discovery_units = await yt.units_spent_today()
 

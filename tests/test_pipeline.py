@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import math
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 
@@ -61,6 +63,17 @@ async def test_a_vanished_watched_channel_is_reported_once(
     assert [a["title"] for a in alerts] == ["Watched channels disappeared"]
     assert GONE in json.dumps(alerts)
     assert await svc.events.recorded("channel.missing", [GONE]) == {GONE}
+
+
+async def test_concurrent_discoveries_on_one_client_each_report_only_their_own_units(
+    svc: Services, sim: SimulatorServer
+) -> None:
+    channel_ids = list(sim.world.channels)
+    await _watch(svc, channel_ids)
+    found = await asyncio.gather(*(discover_videos(svc, cid) for cid in channel_ids))
+    for discovery in found:  # channels.list, one uploads page, videos.list per 50 new ids
+        assert discovery.units == 2 + math.ceil(len(discovery.new_ids) / 50), discovery
+    assert sum(d.units for d in found) == sim.units_used() == await svc.youtube.units_spent_today()
 
 
 async def test_past_days_export_keeps_that_days_channels(

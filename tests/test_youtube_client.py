@@ -184,17 +184,18 @@ async def test_uploads_pages_fifty_at_a_time_and_stops_at_the_first_known_id(
         assert len(newest_first) > 100
         async with client_for(sim, database_dsn, db, clock) as yt:
             everything = await yt.uploads(channel_id, set())
-            assert everything == newest_first
+            assert everything.ids == newest_first
             pages = sim.api_requests("playlistItems")
+            assert everything.units == len(sim.api_requests()) == 1 + len(pages)
             assert len(pages) == math.ceil(len(newest_first) / 50)
             assert all(p.params["maxResults"] == "50" for p in pages)
             assert len(sim.api_requests("channels")) == 1  # the uploads playlist, looked up once
 
             before = len(sim.api_requests())
             known = set(newest_first[60:])
-            assert await yt.uploads(channel_id, known) == newest_first[:60]
+            assert (await yt.uploads(channel_id, known)).ids == newest_first[:60]
             assert len(sim.api_requests()) - before == 2  # pages 1 and 2, not page 3
-            assert await yt.uploads(channel_id, {newest_first[0]}) == []
+            assert (await yt.uploads(channel_id, {newest_first[0]})).ids == []
             assert len(sim.api_requests("channels")) == 1  # cached
 
 
@@ -203,9 +204,9 @@ async def test_new_uploads_appear_as_the_clock_moves(
 ) -> None:
     await yt.channels(list(sim.world.channels))  # caches every uploads playlist
     thief = next(h.channel_id for h in sim.world.happenings if h.kind == "reupload")
-    known = set(await yt.uploads(thief, set()))
+    known = set((await yt.uploads(thief, set())).ids)
     clock.advance(hours=13)
-    new = await yt.uploads(thief, known)
+    new = (await yt.uploads(thief, known)).ids
     expected = {
         h.video_id
         for h in sim.world.happenings
@@ -216,8 +217,9 @@ async def test_new_uploads_appear_as_the_clock_moves(
 
 
 async def test_uploads_of_an_unknown_channel_raise_channel_not_found(yt: YouTubeClient) -> None:
-    with pytest.raises(ChannelNotFound, match="UCxxxxxxxxxxxxxxxxxxxxxA"):
+    with pytest.raises(ChannelNotFound, match="UCxxxxxxxxxxxxxxxxxxxxxA") as raised:
         await yt.uploads("UC" + "x" * 21 + "A", set())
+    assert raised.value.units == 1  # the channels.list lookup that found nothing
 
 
 async def test_resolve_channel_accepts_ids_handles_and_urls(
@@ -494,7 +496,7 @@ async def test_an_item_without_an_id_is_skipped_and_the_rest_kept(
     sim.inject("itemWithoutId")
     result = await yt.videos(ids)
     assert len(result.found) == 4 and len(result.missing) == 1
-    [problem] = yt.skipped_items
+    [problem] = result.problems
     assert "videos.list" in problem and "no usable id" in problem
 
 
@@ -512,4 +514,4 @@ async def test_the_ledger_equals_the_simulators_count_under_faults_and_a_quota_s
                 await yt.videos(ids)
             # The simulator's quota check races under concurrency, so it may allow a 7th call.
             spent = sim.units_used()
-            assert yt.units_spent == await yt.units_spent_today() == spent >= 6
+            assert await yt.units_spent_today() == spent >= 6

@@ -98,11 +98,9 @@ async def report_missing_channels(svc: Services, channel_ids: list[str]) -> list
 async def refresh_channels(svc: Services) -> ChannelsRefresh:
     async with svc.db.get_connection() as conn:
         ids = await watchlist_ids(conn)
-    before = svc.youtube.units_spent
-    skipped = len(svc.youtube.skipped_items)
     result = await svc.youtube.channels(ids)
     observed = svc.youtube.observed_at()
-    await svc.record_skipped_items(skipped)
+    await svc.record_skipped_items(result.problems)
     renames = await store_channels(svc, result.found)
     now = svc.clock()
     rows = [(c.id, now, c.view_count, c.subscriber_count, c.video_count) for c in result.found]
@@ -123,6 +121,6 @@ async def refresh_channels(svc: Services) -> ChannelsRefresh:
         snapshots=snapshots,
         renamed=renames,
         missing=result.missing,
-        units=svc.youtube.units_spent - before,
+        units=result.units,
         titles={c.id: c.title for c in result.found},
     )

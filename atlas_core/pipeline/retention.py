@@ -74,12 +74,11 @@ async def apply_retention(svc: Services) -> RetentionRun:
     days = svc.settings.retention_days
     if days is None:
         return RetentionRun(applied=False)
-    before = svc.youtube.units_spent
     now = svc.clock()
     cutoff = now - timedelta(days=days)
     async with svc.db.get_connection() as conn:
         stale = await stale_metadata(conn, cutoff)
-    refreshed, gone_channels, gone_videos = await _refresh(
+    refreshed, gone_channels, gone_videos, units = await _refresh(
         svc, stale.watched_channels, stale.watched_videos, now
     )
     grace_cutoff = now - timedelta(days=svc.settings.MISSING_GRACE_DAYS)
@@ -124,7 +123,7 @@ async def apply_retention(svc: Services) -> RetentionRun:
         counts=counts,
         refreshed=refreshed,
         purged_missing=purged,
-        units=svc.youtube.units_spent - before,
+        units=units,
     )
     if any(purged.values()):
         await svc.events.emit(
@@ -148,14 +147,16 @@ async def apply_retention(svc: Services) -> RetentionRun:
 
 async def _refresh(
     svc: Services, channel_ids: list[str], video_ids: list[str], now: datetime
-) -> tuple[Counts, list[str], list[str]]:
+) -> tuple[Counts, list[str], list[str], int]:
     """Refresh stale metadata of watched channels and videos (one call per 50 ids); returns
-    (counts, channels the API no longer has, videos the API no longer has)."""
+    (counts, channels the API no longer has, videos the API no longer has, units spent)."""
+    units = 0
     refreshed: Counts = {"channels": 0, "videos": 0}
     gone_channels: list[str] = []
     gone_videos: list[str] = []
     if channel_ids:
         result = await svc.youtube.channels(channel_ids)
+        units += result.units
         await store_channels(svc, result.found)
         async with svc.db.get_connection() as conn:
             await write_channel_stats(
@@ -169,6 +170,7 @@ async def _refresh(
         gone_channels = list(result.missing)
     if video_ids:
         result_v = await svc.youtube.videos(video_ids)
+        units += result_v.units
         async with svc.db.get_connection() as conn:
             await upsert_videos(conn, [video_row(v) for v in result_v.found], now)
             await write_video_stats(
@@ -177,4 +179,4 @@ async def _refresh(
             )
         refreshed["videos"] = len(result_v.found)
         gone_videos = list(result_v.missing)
-    return refreshed, gone_channels, gone_videos
+    return refreshed, gone_channels, gone_videos, units

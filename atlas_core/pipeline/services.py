@@ -6,7 +6,7 @@ async with Services.open(settings) as svc:   # the db pool; clients built when f
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
@@ -116,13 +116,11 @@ class Services:
     def events(self) -> EventBus:
         return EventBus(self.db)
 
-    async def record_skipped_items(self, since: int) -> int:
-        """Record a ``youtube.item_skipped`` event for each malformed API item the client
-        skipped after the first ``since``; returns the client's new count."""
-        skipped = self.youtube.skipped_items
-        for problem in skipped[since:]:
+    async def record_skipped_items(self, problems: Sequence[str]) -> None:
+        """Record a ``youtube.item_skipped`` event for each malformed API item a call skipped
+        (its result's ``problems``)."""
+        for problem in problems:
             await self.events.emit("youtube.item_skipped", None, {"problem": problem})
-        return len(skipped)
 
     async def aclose(self) -> None:
         """Close what this object built (the YouTube client flushes its quota count)."""

@@ -101,7 +101,6 @@ async def embed_new_videos(svc: Services, limit: int = 500) -> VectorsRun:
     transaction, then stage 1 for the whole batch in one round trip and stage 2 only for the
     candidates within ``HUNT_GATE`` (cosine distance). Logs its progress every
     PROGRESS_EVERY videos."""
-    before = svc.youtube.units_spent
     async with svc.db.get_connection() as conn:
         pending = await videos_without_vectors(conn, limit)
     # Thumbnail URLs come from the API (one call per 50 videos), never guessed.
@@ -165,7 +164,7 @@ async def embed_new_videos(svc: Services, limit: int = 500) -> VectorsRun:
         videos=embedded,
         vectors=vectors,
         matches=matches,
-        units=svc.youtube.units_spent - before,
+        units=details.units if details else 0,
         stages={k: round(v, 4) for k, v in stages.items()},
         comparisons=counts["comparisons"],
         gated=counts["gated"],

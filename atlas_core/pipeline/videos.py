@@ -85,7 +85,7 @@ def video_row(video: Video) -> VideoRow:
 
 
 async def discover_videos(svc: Services, channel_id: str) -> Discovery:
-    before = svc.youtube.units_spent
+    units = 0
     async with svc.db.get_connection() as conn:
         known = await known_video_ids(conn, channel_id)
         have_channel = bool(await channel_titles(conn, [channel_id]))
@@ -96,18 +96,18 @@ async def discover_videos(svc: Services, channel_id: str) -> Discovery:
     try:
         if not have_channel:  # first sight of this channel: store it before its videos
             channels = await svc.youtube.channels([channel_id])
+            units += channels.units
+            await svc.record_skipped_items(channels.problems)
             if not channels.found:
                 raise ChannelNotFound(channel_id)
             await store_channels(svc, channels.found)
-        new_ids = await svc.youtube.uploads(channel_id, known, playlist)
-    except ChannelNotFound:
+        uploads = await svc.youtube.uploads(channel_id, known, playlist)
+    except ChannelNotFound as exc:
         await report_missing_channels(svc, [channel_id])
-        return Discovery(
-            channel_id, [], missing=[channel_id], units=svc.youtube.units_spent - before
-        )
-    skipped = len(svc.youtube.skipped_items)
-    details = await svc.youtube.videos(new_ids)
-    await svc.record_skipped_items(skipped)
+        return Discovery(channel_id, [], missing=[channel_id], units=units + exc.units)
+    details = await svc.youtube.videos(uploads.ids)
+    units += uploads.units + details.units
+    await svc.record_skipped_items(details.problems)
     observed, now = svc.youtube.observed_at(), svc.clock()
     # A video listed in the uploads playlist belongs to this channel even if a re-fetch
     # reports another owner; only keep the ones that do.
@@ -135,7 +135,7 @@ async def discover_videos(svc: Services, channel_id: str) -> Discovery:
         channel_id=channel_id,
         new_ids=added,
         missing=details.missing,
-        units=svc.youtube.units_spent - before,
+        units=units,
         titles={v.id: v.title for v in mine},
     )
 
@@ -156,7 +156,7 @@ async def snapshot_video_stats(svc: Services, ids: Sequence[str] | None = None) 
     """Statistics of the given videos (a plan from ``plan_video_refresh``), or of every tracked
     video; the same call refreshes titles, durations and topics, so stored metadata never goes
     stale."""
-    before = svc.youtube.units_spent
+    units = 0
     if ids is None:
         async with svc.db.get_connection() as conn:
             ids = await tracked_video_ids(conn)
@@ -164,13 +164,13 @@ async def snapshot_video_stats(svc: Services, ids: Sequence[str] | None = None) 
     rows = fetched = 0
     missing: list[str] = []
     newly_missing: list[str] = []
-    skipped = len(svc.youtube.skipped_items)
     batches = svc.youtube.video_batches(ids)
     try:
         async with aclosing(batches):  # a failed write cancels the calls still in flight
             async for batch in batches:
                 observed = svc.youtube.observed_at()
-                skipped = await svc.record_skipped_items(skipped)
+                units += batch.units
+                await svc.record_skipped_items(batch.problems)
 
                 async def write(
                     conn: AsyncConnection,
@@ -216,7 +216,7 @@ async def snapshot_video_stats(svc: Services, ids: Sequence[str] | None = None) 
         videos=len(ids),
         rows=rows,
         missing=missing,
-        units=svc.youtube.units_spent - before,
+        units=units,
     )
 
 

@@ -3,14 +3,16 @@
     async with YouTubeClient(settings, db) as yt:
         channel_id = await yt.resolve_channel("@SomeHandle")
         channels = await yt.channels([channel_id])          # .found, .missing
-        new_ids = await yt.uploads(channel_id, known_ids=set())
-        videos = await yt.videos(new_ids)                   # .found, .missing
+        new = await yt.uploads(channel_id, known_ids=set())  # .ids, .units
+        videos = await yt.videos(new.ids)                   # .found, .missing, .units
         spent = await yt.units_spent_today()
 
 Every id lookup goes 50 to a call; uploads come from the channel's uploads playlist, never
 search.list. Each call is written to the quota ledger at its documented cost BEFORE it is
 sent (write-ahead) and refunded when YouTube did not charge it; a result carries its cost
-(``.units``, and ``last_call_units`` for any public call). Transient
+(``.units``; a :class:`ChannelNotFound` too; ``last_call_units`` for any public call) and the
+malformed items it skipped (``.problems``), so concurrent callers sharing one client each
+count only their own. Transient
 faults (429, 5xx, rateLimitExceeded, timeouts, dropped connections) are retried with
 exponential backoff and jitter; quotaExceeded moves to the next key when compliance mode
 is off; a rejected key raises :class:`YouTubeConfigError`. The key travels in the
@@ -45,7 +47,7 @@ from atlas_core.youtube.errors import (
     YouTubeResponseError,
     YouTubeUnavailable,
 )
-from atlas_core.youtube.models import ChannelsResult, VideosResult
+from atlas_core.youtube.models import ChannelsResult, Uploads, VideosResult
 from atlas_core.youtube.parsing import parse_channel, parse_channel_ref, parse_video
 from atlas_core.youtube.quota import Clock, KeyPool, QuotaLedger, Reservation, quota_day
 
@@ -98,6 +100,9 @@ def _flushing(method: _F) -> _F:
         token = _COST.set(tally)
         try:
             return await method(self, *args, **kwargs)
+        except ChannelNotFound as exc:
+            exc.units = tally[0]
+            raise
         finally:
             _COST.reset(token)
             self.last_call_units = tally[0]
@@ -159,9 +164,6 @@ class YouTubeClient:
         )(self._attempt)
         self._uploads_playlists: dict[str, str] = {}
         self.requests_sent = 0  # HTTP requests, retries included
-        # Items skipped because they were malformed (YouTubeResponseError messages); the
-        # pipeline records them as events.
-        self.skipped_items: list[str] = []
         self._served_at: datetime | None = None
         self.last_call_units = 0  # what the latest public call cost (results carry it too)
 
@@ -218,7 +220,7 @@ class YouTubeClient:
         """Channels by id, 50 a call (1 unit each). Ids YouTube does not return are missing."""
         wanted = _unique(ids)
         items = await self._batched("channels.list", CHANNEL_PARTS, wanted)
-        parsed, skipped = self._parse_items(items, parse_channel)
+        parsed, skipped, problems = self._parse_items(items, parse_channel)
         found = {c.id: c for c in parsed}
         for channel in found.values():
             if channel.uploads_playlist_id:
@@ -228,6 +230,7 @@ class YouTubeClient:
             missing=[i for i in wanted if i not in found and i not in skipped],
             skipped=[i for i in wanted if i in skipped and i not in found],
             units=_cost_so_far(),
+            problems=problems,
         )
 
     @_flushing
@@ -266,7 +269,7 @@ class YouTubeClient:
     @_flushing
     async def uploads(
         self, channel_id: str, known_ids: set[str], playlist_id: str | None = None
-    ) -> list[str]:
+    ) -> Uploads:
         """Video ids of the channel's uploads, newest first, up to the first id in ``known_ids``.
 
         Pages the uploads playlist 50 at a time (1 unit a page); pass ``playlist_id`` when it
@@ -292,12 +295,12 @@ class YouTubeClient:
                 if video_id is None:
                     continue
                 if video_id in known_ids:
-                    return new
+                    return Uploads(new, _cost_so_far())
                 if video_id not in new:
                     new.append(video_id)
             token = page.get("nextPageToken")
             if not token:
-                return new
+                return Uploads(new, _cost_so_far())
 
     @_flushing
     async def resolve_channel(self, ref: str) -> str:
@@ -332,11 +335,6 @@ class YouTubeClient:
         else:
             self._pool.refund(held)
 
-    @property
-    def units_spent(self) -> int:
-        """Quota units this client has spent since it was created (other clients excluded)."""
-        return self._pool.units_charged
-
     async def units_spent_today(self) -> int:
         """Quota units spent today (Pacific day), all keys and all processes, from the ledger."""
         await self.flush_quota()
@@ -346,31 +344,33 @@ class YouTubeClient:
 
     def _parse_items(
         self, items: list[Any], parse: Callable[[Any], _T]
-    ) -> tuple[list[_T], set[str]]:
-        """(each item parsed, ids of the items skipped). A malformed item (no id, a count
-        that is not one) is skipped, logged and kept in skipped_items (the pipeline records a
-        ``youtube.item_skipped`` event); the rest of the batch is kept."""
+    ) -> tuple[list[_T], set[str], list[str]]:
+        """(each item parsed, ids of the items skipped, why each was skipped). A malformed
+        item (no id, a count that is not one) is skipped and logged, and its problem returned
+        (the pipeline records a ``youtube.item_skipped`` event); the rest of the batch is kept."""
         parsed: list[_T] = []
         skipped: set[str] = set()
+        problems: list[str] = []
         for item in items:
             try:
                 parsed.append(parse(item))
             except YouTubeResponseError as exc:
                 logger.warning("%s; item skipped", exc)
-                self.skipped_items.append(str(exc))
+                problems.append(str(exc))
                 raw = item.get("id") if isinstance(item, dict) else None
                 if isinstance(raw, str):
                     skipped.add(raw)
-        return parsed, skipped
+        return parsed, skipped, problems
 
     def _videos_result(self, wanted: list[str], items: list[Any], units: int) -> VideosResult:
-        parsed, skipped = self._parse_items(items, parse_video)
+        parsed, skipped, problems = self._parse_items(items, parse_video)
         found = {v.id: v for v in parsed}
         return VideosResult(
             found=[found[i] for i in wanted if i in found],
             missing=[i for i in wanted if i not in found and i not in skipped],
             skipped=[i for i in wanted if i in skipped and i not in found],
             units=units,
+            problems=problems,
         )
 
     async def _uploads_playlist(self, channel_id: str) -> str:

@@ -49,6 +49,7 @@ class ChannelNotFound(YouTubeError, LookupError):
             "check the id, handle or URL"
         )
         self.ref = ref
+        self.units = 0  # what the call that found out cost (set by the client)
 
 
 class YouTubeRequestError(YouTubeError):

@@ -52,21 +52,34 @@ class Video:
 @dataclass(frozen=True, slots=True)
 class ChannelsResult:
     """channels(ids): the channels found, the ids YouTube did not return, the ids it returned
-    malformed (skipped, a ``youtube.item_skipped`` event each), and the units the call cost."""
+    malformed (skipped), why each malformed item was skipped (``problems``, a
+    ``youtube.item_skipped`` event each), and the units the call cost."""
 
     found: list[Channel]
     missing: list[str]
     skipped: list[str] = field(default_factory=list)
     units: int = 0
+    problems: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
 class VideosResult:
     """videos(ids): the videos found, the ids YouTube did not return (deleted or private), the
-    ids it returned malformed (skipped: neither stored nor reported missing), and the units the
-    call cost."""
+    ids it returned malformed (skipped: neither stored nor reported missing), why each
+    malformed item was skipped (``problems``, a ``youtube.item_skipped`` event each), and the
+    units the call cost."""
 
     found: list[Video]
     missing: list[str]
     skipped: list[str] = field(default_factory=list)
+    units: int = 0
+    problems: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Uploads:
+    """uploads(channel_id, known_ids): the new video ids, newest first, and the units the
+    call cost (the playlist pages, plus the channel lookup when the playlist was not known)."""
+
+    ids: list[str]
     units: int = 0

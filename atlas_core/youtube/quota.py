@@ -147,7 +147,6 @@ class KeyPool:
         self._lock = asyncio.Lock()
         self._flush_lock = asyncio.Lock()
         self._pending: dict[tuple[date, int], list[int]] = {}  # refunds: [units, calls] <= 0
-        self.units_charged = 0  # by this pool, whatever other processes spend
 
     def __repr__(self) -> str:
         return f"<KeyPool keys={len(self._keys)} spent={sorted(self._spent)}>"
@@ -199,19 +198,16 @@ class KeyPool:
                 await write
             except Exception:
                 raise asyncio.CancelledError from None
-            self.units_charged += units
             self.refund(held)
             raise
         if exhausted and held.day == self._day:
             self._spent.add(index)  # another process found this key exhausted
-        self.units_charged += units
         return held
 
     def refund(self, held: Reservation) -> None:
         """The reserved call was not charged by YouTube (it never reached it, or YouTube
         refused it before doing work): give its units back, in memory (synchronous: it cannot
         fail or be cancelled); :meth:`flush` writes the refund."""
-        self.units_charged -= held.units
         tally = self._pending.setdefault((held.day, held.index), [0, 0])
         tally[0] -= held.units
         tally[1] -= 1
