@@ -18,6 +18,7 @@ from atlas_core.notifications import Alert, AlertChannel, AlertLevel
 from atlas_core.pipeline.channels import report_missing_channels, store_channels
 from atlas_core.pipeline.services import Services
 from atlas_core.store.channels import channel_titles
+from atlas_core.store.discovery_lock import discovery_lock
 from atlas_core.store.outbox import enqueue_alert
 from atlas_core.store.planning import mark_checked
 from atlas_core.store.stats import write_video_stats
@@ -85,6 +86,13 @@ def video_row(video: Video) -> VideoRow:
 
 
 async def discover_videos(svc: Services, channel_id: str) -> Discovery:
+    """New uploads of one channel; a second discovery of the same channel (another run, a
+    backfill) waits for this one, then finds only what arrived since."""
+    async with discovery_lock(svc.db, channel_id):
+        return await _discover_videos(svc, channel_id)
+
+
+async def _discover_videos(svc: Services, channel_id: str) -> Discovery:
     units = 0
     async with svc.db.get_connection() as conn:
         known = await known_video_ids(conn, channel_id)
