@@ -26,8 +26,10 @@ from atlas_core.pipeline import (
     refresh_channels,
 )
 from atlas_core.pipeline.alerts import deliver_alerts
-from atlas_core.pipeline.vectors import hunt_reuploads
+from atlas_core.pipeline.vectors import COMPARE_AT_MOST, hunt_reuploads
 from atlas_core.pipeline.watch import watch_channels
+from atlas_core.store.vectors import compare_frames_of
+from atlas_core.vision.compare import FRAME_VERSION
 
 START = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 HUNT = "/api/webhooks/2/hunt"
@@ -78,6 +80,15 @@ async def test_hunt_names_the_original_once_with_evidence(
     assert all(e.get("image", {}).get("url", "").startswith("attachment://") for e in embeds)
     image = Image.open(io.BytesIO(svc.vault.fetch_bytes(paths[0]) or b""))
     assert image.format == "JPEG" and image.width > image.height
+    # Every embedded video's compare frame was stored with its rows (a later video's hunt
+    # reads it, never prepares it), and stage 2 kept to its budget per video.
+    async with svc.db.get_connection() as conn:
+        cur = await conn.execute("SELECT DISTINCT video_id FROM video_vectors")
+        embedded = [r[0] for r in await cur.fetchall()]
+        stored = await compare_frames_of(conn, embedded, FRAME_VERSION)
+    assert len(embedded) == run.videos > len(copies)
+    assert set(stored) == set(embedded)
+    assert 0 < run.comparisons <= COMPARE_AT_MOST * run.videos
 
     # Re-runs and concurrent runs never alert the same pair again.
     again = await embed_new_videos(svc)

@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from atlas_core.notifications import Alert, AlertChannel, AlertLevel, escape_markdown
 from atlas_core.pipeline.services import Services
@@ -46,6 +49,7 @@ from atlas_core.vision.frames import FrameFailure, fetch_frames_checked
 from atlas_core.vision.preprocess import decode, trim_borders
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -133,25 +137,36 @@ async def embed_new_videos(svc: Services, limit: int = 500) -> VectorsRun:
             else:
                 await _thumbnail_failed(svc, video.id, failures)
         t0 = time.perf_counter()
-        # Decoding and embedding is CPU work: keep it off the event loop.
-        made = await asyncio.to_thread(_embed_batch, svc.embedder, ready)
+        # Decoding, embedding and preparing the compare frame is CPU work: off the event
+        # loop, a video per thread.
+        made = await asyncio.gather(*(_embed_video(svc.embedder, v, f) for v, f in ready))
         t1 = time.perf_counter()
         stages["embed"] += t1 - t0
         done: list[tuple[str, dict[int, bytes], list[VectorRow]]] = []
-        for (video_id, frames), rows in zip(ready, made, strict=True):
-            if isinstance(rows, str):  # one bad video must not stall the queue for the others
-                await _thumbnail_failed(svc, video_id, failures_of[video_id], undecodable=rows)
+        prepared: dict[str, Frame] = {}
+        blobs: dict[str, bytes] = {}
+        for (video_id, frames), embedded_video in zip(ready, made, strict=True):
+            if isinstance(embedded_video, str):  # one bad video must not stall the others
+                await _thumbnail_failed(
+                    svc, video_id, failures_of[video_id], undecodable=embedded_video
+                )
                 continue
             # Evidence first: a video only counts as done once its frames are in the vault.
             await asyncio.to_thread(svc.vault.store_visual_evidence, video_id, frames)
+            rows, frame, blob = embedded_video
             done.append((video_id, dict(frames), rows))
+            if frame is not None and blob is not None:
+                prepared[video_id], blobs[video_id] = frame, blob
         async with svc.db.get_connection() as conn, conn.transaction():
             for video_id, _, rows in done:
                 vectors += await write_vectors(conn, rows, svc.embedder.name)
                 await clear_thumbnail_attempts(conn, video_id)
+                if video_id in blobs:
+                    # Its compare frame, for when it is another video's candidate.
+                    await write_compare_frame(conn, video_id, 0, FRAME_VERSION, blobs[video_id])
         stages["store"] += time.perf_counter() - t1
         embedded += len(done)
-        matches += await hunt_batch(svc, done, stages=stages, counts=counts)
+        matches += await hunt_batch(svc, done, stages=stages, counts=counts, prepared=prepared)
         logger.info(
             "hunt: %d/%d videos (%d embedded, %d suspected re-uploads, %.1fs)",
             min(start + BATCH, len(found)),
@@ -171,17 +186,41 @@ async def embed_new_videos(svc: Services, limit: int = 500) -> VectorsRun:
     )
 
 
-def _embed_batch(
-    embedder: Embedder, videos: list[tuple[str, list[tuple[int, bytes]]]]
-) -> list[list[VectorRow] | str]:
-    """Each video's rows (``embed_rows``), or why its frames could not be decoded."""
-    out: list[list[VectorRow] | str] = []
-    for video_id, frames in videos:
+# CPU work (embedding, preparing and comparing frames) runs on this many threads at once
+# (OpenCV and NumPy release the GIL).
+CPU_THREADS = max(1, os.cpu_count() or 1)
+_CPU = ThreadPoolExecutor(CPU_THREADS, thread_name_prefix="atlas-hunt")
+
+
+async def _on_cpu(fn: Callable[..., T], *args: Any) -> T:
+    return await asyncio.get_running_loop().run_in_executor(_CPU, fn, *args)
+
+
+Embedded = tuple[list[VectorRow], Frame | None, bytes | None]
+
+
+async def _embed_video(
+    embedder: Embedder, video_id: str, frames: list[tuple[int, bytes]]
+) -> Embedded | str:
+    """A video's rows (``embed_rows``) and its frame 0 prepared for ``compare`` (with its
+    mirror's keypoints) and serialised to keep, or why its frames could not be decoded."""
+
+    def work() -> Embedded | str:
         try:
-            out.append(embed_rows(embedder, video_id, frames))
+            rows = embed_rows(embedder, video_id, frames)
         except ValueError as exc:
-            out.append(str(exc))
-    return out
+            return str(exc)
+        first = dict(frames).get(0) or frames[0][1]
+        try:
+            frame: Frame | None = Frame.of(first)
+        except ValueError:
+            frame = None
+        if frame is None:
+            return rows, None, None
+        frame.mirror  # noqa: B018 - computed once here, not in every comparison's thread
+        return rows, frame, frame.to_bytes()
+
+    return await _on_cpu(work)
 
 
 def embed_rows(
@@ -201,17 +240,23 @@ def embed_rows(
 
 
 async def compare_frames_for(
-    svc: Services, video_ids: list[str], own: dict[str, bytes] | None = None
+    svc: Services,
+    video_ids: list[str],
+    own: dict[str, bytes] | None = None,
+    ready: dict[str, Frame] | None = None,
 ) -> dict[str, Frame]:
-    """The prepared compare frames of videos: from ``compare_frames``, else prepared from
-    ``own`` (frame 0 bytes at hand) or the vault's evidence, once, then kept in the table."""
-    if not video_ids:
-        return {}
+    """The prepared compare frames of videos: ``ready`` ones as given, else from
+    ``compare_frames``, else prepared from ``own`` (frame 0 bytes at hand) or the vault's
+    evidence, once, then kept in the table."""
+    ready = ready or {}
+    out: dict[str, Frame] = {v: ready[v] for v in video_ids if v in ready}
+    wanted = [v for v in dict.fromkeys(video_ids) if v not in out]
+    if not wanted:
+        return out
     async with svc.db.get_connection() as conn:
-        blobs = await compare_frames_of(conn, video_ids, FRAME_VERSION)
-    out: dict[str, Frame] = {}
+        blobs = await compare_frames_of(conn, wanted, FRAME_VERSION)
     missing: list[str] = []
-    for video_id in video_ids:
+    for video_id in wanted:
         blob = blobs.get(video_id)
         try:
             if blob is not None:
@@ -250,6 +295,10 @@ async def compare_frames_for(
 # eleven kinds and their combinations) every copy stage 1 kept in its top 20 was within
 # 0.45 of its original (99% within 0.30).
 HUNT_GATE = 0.5
+# ... and on at most this many other videos per new video, nearest first: a copy's original
+# is among its nearest few (bench/ann.py prints the rank), and every comparison costs
+# ~10 ms of CPU (bench/hunt.py).
+COMPARE_AT_MOST = 8
 
 
 async def hunt_reuploads(
@@ -272,11 +321,13 @@ async def hunt_batch(
     k: int = CANDIDATES,
     stages: dict[str, float] | None = None,
     counts: dict[str, int] | None = None,
+    prepared: dict[str, Frame] | None = None,
 ) -> list[Match]:
     """Stage 1: other channels' nearest frames (HNSW, top-k per own frame, all the videos'
-    queries in one round trip). Stage 2: ``compare`` decides, on prepared frames (from
-    ``compare_frames``, else prepared once and kept), for each other video within
-    ``HUNT_GATE`` whose pair is not recorded yet.
+    queries in one round trip). Stage 2: ``compare`` decides, on prepared frames (``prepared``,
+    else from ``compare_frames``, else prepared once and kept), for each video's nearest
+    ``COMPARE_AT_MOST`` other videos within ``HUNT_GATE`` whose pair is not recorded yet; the
+    whole batch's comparisons run side by side on ``CPU_THREADS`` threads.
     The original is the video published first (this one, when its date is earlier, though it
     was stored later: a channel added to the watchlist after its copier); each pair alerts
     once, ever. ``stages``/``counts``: seconds per stage and comparisons, added to."""
@@ -296,71 +347,87 @@ async def hunt_batch(
         ]
         candidates = await candidates_for(conn, queries, k, embedder=svc.embedder.name)
         nearest: dict[tuple[str, str], Candidate] = {}
-        for c in candidates:  # sorted by distance: each pair's nearest frames
+        for c in candidates:  # sorted by distance: each pair's nearest frames, nearest first
             nearest.setdefault((c.video_id, c.match_video_id), c)
-        best = {pair: c for pair, c in nearest.items() if c.distance <= HUNT_GATE}
-        known = await reupload_pairs_known(conn, list(best))
+        gated = [c for c in nearest.values() if c.distance <= HUNT_GATE]
+        known = await reupload_pairs_known(conn, [(c.video_id, c.match_video_id) for c in gated])
+    todo: dict[str, list[Candidate]] = {}
+    for c in gated:
+        mine = todo.setdefault(c.video_id, [])
+        if tuple(sorted((c.video_id, c.match_video_id))) in known:
+            continue
+        if len(mine) < COMPARE_AT_MOST:
+            mine.append(c)
     t1 = time.perf_counter()
     stages["ann"] = stages.get("ann", 0.0) + t1 - t0
-    counts["gated"] = counts.get("gated", 0) + len(nearest) - len(best)
+    kept = sum(len(m) for m in todo.values())
+    counts["gated"] = counts.get("gated", 0) + len(nearest) - kept
     try:
-        found: list[Match] = []
-        for video_id, frames, _ in videos:
-            mine = [c for (v, _), c in best.items() if v == video_id]
-            unknown = [c for c in mine if tuple(sorted((video_id, c.match_video_id))) not in known]
-            found += await _verify(svc, video_id, frames, unknown, counts)
-        return found
+        return await _verify(svc, videos, todo, prepared or {}, counts)
     finally:
         stages["compare"] = stages.get("compare", 0.0) + time.perf_counter() - t1
 
 
 async def _verify(
     svc: Services,
-    video_id: str,
-    frames: dict[int, bytes],
-    unknown: list[Candidate],
+    videos: list[tuple[str, dict[int, bytes], list[VectorRow]]],
+    todo: dict[str, list[Candidate]],
+    prepared: dict[str, Frame],
     counts: dict[str, int],
 ) -> list[Match]:
-    mine = frames.get(0) or next(iter(frames.values()), None)
-    if not unknown or mine is None:
+    """Stage 2 for a batch: every (video, candidate) pair of ``todo`` compared side by side,
+    then each duplicate reported."""
+    own = {
+        video_id: frames.get(0) or next(iter(frames.values()))
+        for video_id, frames, _ in videos
+        if todo.get(video_id) and frames
+    }
+    if not own:
         return []
-    prepared = await compare_frames_for(
-        svc, [video_id] + [c.match_video_id for c in unknown], own={video_id: mine}
-    )
-    frame = prepared.get(video_id)
-    if frame is None:
-        return []
-    pairs = [(c, prepared[c.match_video_id]) for c in unknown if c.match_video_id in prepared]
-    # The comparisons of one video run side by side (OpenCV and NumPy release the GIL).
+    wanted = list(own) + [c.match_video_id for v in own for c in todo[v]]
+    frames_of = await compare_frames_for(svc, wanted, own=own, ready=prepared)
+    pairs = [
+        (c, frames_of[c.match_video_id], frames_of[video_id])
+        for video_id in own
+        if video_id in frames_of
+        for c in todo[video_id]
+        if c.match_video_id in frames_of
+    ]
     results = await asyncio.gather(
-        *(asyncio.to_thread(compare_frames, theirs, frame) for _, theirs in pairs)
+        *(_on_cpu(compare_frames, theirs, mine) for _, theirs, mine in pairs)
     )
     counts["comparisons"] = counts.get("comparisons", 0) + len(pairs)
     found: list[Match] = []
-    for (c, _), result in zip(pairs, results, strict=True):
-        if not result.duplicate:
-            continue
-        original = await asyncio.to_thread(
-            svc.vault.fetch_bytes, f"{evidence_prefix(c.match_video_id)}0.jpg"
-        )
-        if original is None:
-            continue
-        copy = mine
-        match = Match(video_id, c.frame_index, c.match_video_id, c.match_channel_id, c.distance)
-        async with svc.db.get_connection() as conn:
-            origins = await video_origins(conn, [video_id, c.match_video_id])
-        me, other = origins.get(video_id), origins.get(c.match_video_id)
-        if me and other and me.published_at and other.published_at:
-            if me.published_at < other.published_at:
-                # This video is the original: the one stored before it is the copy.
-                match = Match(
-                    c.match_video_id, c.match_frame_index, video_id, me.channel_id, c.distance
-                )
-                original, copy = copy, original
-        titles = {v: o.title for v, o in origins.items()}
-        await report_reupload(svc, match, original, copy, result, titles)
-        found.append(match)
+    for (c, _, _), result in zip(pairs, results, strict=True):
+        if result.duplicate:
+            match = await _report(svc, c, own[c.video_id], result)
+            found += [match] if match is not None else []
     return found
+
+
+async def _report(svc: Services, c: Candidate, mine: bytes, result: Comparison) -> Match | None:
+    """Report one pair ``compare`` called duplicates, the earlier-published video as the
+    original; None when the other video's evidence is gone from the vault."""
+    original = await asyncio.to_thread(
+        svc.vault.fetch_bytes, f"{evidence_prefix(c.match_video_id)}0.jpg"
+    )
+    if original is None:
+        return None
+    copy = mine
+    match = Match(c.video_id, c.frame_index, c.match_video_id, c.match_channel_id, c.distance)
+    async with svc.db.get_connection() as conn:
+        origins = await video_origins(conn, [c.video_id, c.match_video_id])
+    me, other = origins.get(c.video_id), origins.get(c.match_video_id)
+    if me and other and me.published_at and other.published_at:
+        if me.published_at < other.published_at:
+            # This video is the original: the one stored before it is the copy.
+            match = Match(
+                c.match_video_id, c.match_frame_index, c.video_id, me.channel_id, c.distance
+            )
+            original, copy = copy, original
+    titles = {v: o.title for v, o in origins.items()}
+    await report_reupload(svc, match, original, copy, result, titles)
+    return match
 
 
 async def report_reupload(
