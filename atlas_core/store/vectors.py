@@ -19,7 +19,7 @@ from atlas_core.store.connect import connect
 # embedder (PerceptualEmbedder.name). Plain values: the store does not import the vision
 # code (tests/test_architecture.py checks they agree).
 DIMENSION = 512
-DEFAULT_EMBEDDER = "perceptual-centre-32x16-v3"
+DEFAULT_EMBEDDER = "perceptual-centre-v-32x16-v4"
 
 VectorRow = tuple[str, int, np.ndarray, str]
 
@@ -115,8 +115,9 @@ class Candidate:
     distance: float
 
 
-# Rows at frame_index >= MIRROR_ROWS hold mirror images (vision.embedder.MIRROR_OFFSET). The
-# hunt queries a video's own frames only: a mirrored copy is near the original's mirror row.
+# Rows at frame_index >= MIRROR_ROWS hold mirror images (vision.embedder.MIRROR_OFFSET) and
+# other matched-only rows (zoomed centres at ZOOM_OFFSET and up). The hunt queries a video's
+# own frames only: a mirrored or cropped copy is near one of the original's other rows.
 MIRROR_ROWS = 1000
 
 # One stage-1 query: (video id, frame index, vector, the video's channel id).
