@@ -100,7 +100,7 @@ CANDIDATES = 20
 # bench/ann.py (embedder v4: 200 planted near-copies among 1,001,600 other-channel rows,
 # iterative scan, at load ~8 on 2 cores): copy recall@20 0.950 at ef_search 20, 0.960 at 40
 # and 60, 0.965 at 100, 0.970 at 200 (brute force 0.980); p50 per query 14.1, 12.5, 16.0,
-# 22.0, 33.5 ms (a second run: 13.5, 15.4, 15.9, 19.8 at 20/40/60/100: the load decides).
+# 22.0, 33.5 ms; at load ~6: 7.9, 9.9, 12.3, 17.1 ms at 20/40/60/100 (the load decides).
 # v3 had 0.865 at 40 (brute force 0.890).
 EF_SEARCH = 40
 MAX_SCAN_TUPLES = 40000
