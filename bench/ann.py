@@ -14,14 +14,16 @@ look-alike groups, YouTube-style thumbnails; each with its mirror), plus noise. 
 million drawn thumbnails would take hours on two cores.
 
 The planted copies are REAL: ``--copies`` originals (templates, thumbnails, photos) stored as
-the product stores them (``pipeline.vectors.embed_rows``: the frame and its mirror row), and on
+the product stores them (``pipeline.vectors.embed_rows``: the frame's own row and the rows that
+are only matched, ``embedder.frame_rows``: its mirror, zoomed centre and zoomed mirror), and on
 other channels each one's edited copy (crop up to 15%, rotation up to 5 degrees, borders,
 letterbox, text/logo/emoji overlays, colour and hue, blur, JPEG re-encoding, mirror and
 combinations), embedded the same way. They are removed again at the end.
 
 For each copy, ``store.vectors.candidates_other_channel`` runs as the hunt runs it (k=20 per
-query frame, other channels only, iterative scan) at each ``ef_search``: the copy recall@20
-(the original among the candidates) and p50/p95 milliseconds per index query. ``exact`` is the
+query frame, the copy's own row only, other channels only, iterative scan) at each
+``ef_search``: the copy recall@20 (the original among the candidates) and p50/p95
+milliseconds per index query. ``exact`` is the
 same ranking by brute force over every row: the embedder's own ceiling. The chosen ef_search
 is the smallest with p50 <= 10 ms whose recall is within 0.005 of the best measured, else the
 fastest within 0.02 of the best. Last line:

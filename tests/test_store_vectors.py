@@ -134,13 +134,14 @@ async def test_stage_one_queries_own_frames_in_one_batch_and_knows_pairs(
         ("orig", MIRROR_ROWS, flipped, "t"),  # the original's mirror row
         ("copy", 0, flipped, "t"),  # a mirrored copy: near the original's mirror row
         ("copy", MIRROR_ROWS, base, "t"),
+        ("copy", 2 * MIRROR_ROWS, unit(3), "t"),  # a zoomed row: matched, never queried
         ("other", 0, unit(3), "t"),
         ("sib", 0, unit(5), "t"),
     ]
     async with db.get_connection() as conn:
         await write_vectors(conn, rows)
         found = await candidates_other_channel(conn, "copy", k=2)
-        # Only the copy's own frame is queried (no mirror-row query), other channels only.
+        # Only the copy's own frame is queried (no mirror/zoom-row query), other channels only.
         assert {c.frame_index for c in found} == {0}
         assert (found[0].match_video_id, found[0].match_frame_index) == ("orig", MIRROR_ROWS)
         assert found[0].distance < 1e-5

@@ -14,7 +14,13 @@ from vision_images import jpeg, letterbox, scene
 from atlas_core.config import load_settings
 from atlas_core.factories import build_embedder
 from atlas_core.pipeline.vectors import embed_rows
-from atlas_core.vision.embedder import MIRROR_OFFSET, PerceptualEmbedder
+from atlas_core.vision.embedder import (
+    MIRROR_OFFSET,
+    ZOOM_OFFSET,
+    PerceptualEmbedder,
+    frame_rows,
+    trim_bars,
+)
 from atlas_core.vision.onnx_embedder import OnnxEmbedder
 
 
@@ -81,7 +87,7 @@ def test_perceptual_embedder_trims_bars_and_mirror_rows_match_mirrored_copies() 
     assert cos(vec, embedder.embed(jpeg(letterbox(original)))) > 0.95
     flipped = embedder.embed(jpeg(original.transpose(Image.Transpose.FLIP_LEFT_RIGHT)))
     rows = embed_rows(embedder, "v", [(0, jpeg(original))])
-    assert [r[1] for r in rows] == [0, MIRROR_OFFSET]
+    assert [r[1] for r in rows] == [0, MIRROR_OFFSET, ZOOM_OFFSET, ZOOM_OFFSET + MIRROR_OFFSET]
     assert cos(rows[0][2], vec) > 0.999
     assert cos(rows[1][2], flipped) > 0.98  # the mirror row: the decoded array flipped
     assert cos(vec, flipped) < 0.9
@@ -94,15 +100,21 @@ def test_mirror_row_from_the_flipped_array_and_copies_stay_near() -> None:
     flipped = embedder.embed_rgb(np.ascontiguousarray(rgb[:, ::-1]))
     assert cos(flipped, embed_rows(embedder, "v", [(0, jpeg(original))])[1][2]) > 0.99
     vec = embedder.embed(jpeg(original))
+    stored = [v for _, v in frame_rows(embedder, np.asarray(original))]
+
+    def nearest(edited: Image.Image) -> float:  # the copy's query row against every row
+        copy = embedder.embed(jpeg(edited, 50))
+        return max(cos(copy, row) for row in stored)
+
     w, h = original.size
     centred = original.crop((int(0.05 * w), int(0.05 * h), int(0.95 * w), int(0.95 * h)))
     rotated = original.rotate(5, resample=Image.Resampling.BILINEAR)
     others = max(cos(vec, embedder.embed(jpeg(scene(s)))) for s in range(5, 12))
     for edited in (centred, rotated, letterbox(original)):
-        assert cos(vec, embedder.embed(jpeg(edited, 50))) > 0.9 > 0.2 > others
+        assert nearest(edited) > 0.9 > 0.5 > others
     # A crop from two sides only shifts the picture: further, still far nearer than others.
     one_sided = original.crop((int(0.1 * w), int(0.05 * h), w, h))
-    assert cos(vec, embedder.embed(jpeg(one_sided, 50))) > 0.5 > others
+    assert nearest(one_sided) > 0.5 > others
 
 
 def test_one_pass_mirror_row_equals_embedding_the_flipped_array() -> None:
@@ -119,3 +131,39 @@ def test_the_store_knows_where_mirror_rows_start() -> None:
 
     assert MIRROR_ROWS == MIRROR_OFFSET  # the hunt queries rows below it only
     assert DEFAULT_EMBEDDER == PerceptualEmbedder.name
+
+
+def test_bars_are_cut_in_pairs_and_a_flat_backdrop_is_picture() -> None:
+    rgb = np.asarray(scene(7))
+    boxed = np.asarray(letterbox(scene(7)))
+    assert trim_bars(boxed).shape == (270, 480, 3)  # the two 45-line black bars
+    framed = np.full((400, 700, 3), (200, 40, 90), np.uint8)
+    framed[20:380, 30:670] = rgb
+    assert trim_bars(framed).shape == rgb.shape  # an added border, all four sides
+    # A flat backdrop reaching the top edge is picture: cutting it would depend on how far a
+    # copy's rotation or crop lets it reach (preprocess.trim_borders cuts it).
+    backdrop = rgb.copy()
+    backdrop[:120] = (40, 200, 210)
+    assert trim_bars(backdrop).shape == rgb.shape
+    with pytest.raises(ValueError, match="expected an RGB array"):
+        trim_bars(rgb[:, :, 0])
+
+
+def test_hue_turns_and_crops_stay_near_one_of_the_originals_rows() -> None:
+    embedder = PerceptualEmbedder()
+    original = scene(8)
+    rows = frame_rows(embedder, np.asarray(original))
+    assert [o for o, _ in rows] == [0, MIRROR_OFFSET, ZOOM_OFFSET, ZOOM_OFFSET + MIRROR_OFFSET]
+    base, zoom = rows[0][1], rows[2][1]
+    others = max(cos(base, embedder.embed(jpeg(scene(s)))) for s in range(20, 30))
+    # A hue turn keeps brightness (the largest of R, G, B): the copy stays where it was.
+    hsv = np.asarray(original.convert("HSV")).copy()
+    hsv[..., 0] = (hsv[..., 0].astype(int) + 30) % 256
+    turned = Image.fromarray(hsv, "HSV").convert("RGB")
+    assert cos(base, embedder.embed(jpeg(turned))) > 0.98 > others
+    # A 12% crop: the copy's own row is nearer the original's zoomed row than its base row.
+    w, h = original.size
+    cropped = original.crop((int(0.05 * w), int(0.07 * h), int(0.93 * w), int(0.95 * h)))
+    copy = embedder.embed(jpeg(cropped, 60))
+    assert cos(copy, zoom) > cos(copy, base)
+    assert cos(copy, zoom) > 0.9 > others

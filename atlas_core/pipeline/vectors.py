@@ -44,9 +44,9 @@ from atlas_core.store.vectors import (
 )
 from atlas_core.store.videos import video_origins
 from atlas_core.vision.compare import FRAME_VERSION, Comparison, Frame, compare_frames
-from atlas_core.vision.embedder import EMBED_DECODE, MIRROR_OFFSET, Embedder, embed_with_mirror
+from atlas_core.vision.embedder import EMBED_DECODE, MIRROR_OFFSET, Embedder, frame_rows
 from atlas_core.vision.frames import FrameFailure, fetch_frames_checked
-from atlas_core.vision.preprocess import decode, trim_borders
+from atlas_core.vision.preprocess import decode
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -226,16 +226,14 @@ async def _embed_video(
 def embed_rows(
     embedder: Embedder, video_id: str, frames: list[tuple[int, bytes]]
 ) -> list[VectorRow]:
-    """Each frame's row, plus its mirror image's at ``MIRROR_OFFSET + index``: one decoding
-    at a reduced scale (JPEG DCT scaling), the mirror embedded from the flipped array (never
-    re-encoded)."""
+    """Each frame's rows (``embedder.frame_rows``: its own at ``index``, the matched-only
+    ones such as its mirror at ``MIRROR_OFFSET + index``): one decoding at a reduced scale
+    (JPEG DCT scaling), never re-encoded."""
     source = f"thumbnail:{embedder.name}"
     rows: list[VectorRow] = []
     for index, image in frames:
-        rgb = trim_borders(decode(image, at_least=EMBED_DECODE))  # bars trimmed once for both
-        vector, mirror = embed_with_mirror(embedder, rgb)
-        rows.append((video_id, index, vector, source))
-        rows.append((video_id, MIRROR_OFFSET + index, mirror, source))
+        rgb = decode(image, at_least=EMBED_DECODE)
+        rows += [(video_id, offset + index, v, source) for offset, v in frame_rows(embedder, rgb)]
     return rows
 
 

@@ -19,7 +19,7 @@ from atlas_core.store.connect import connect
 # embedder (PerceptualEmbedder.name). Plain values: the store does not import the vision
 # code (tests/test_architecture.py checks they agree).
 DIMENSION = 512
-DEFAULT_EMBEDDER = "perceptual-centre-32x16-v3"
+DEFAULT_EMBEDDER = "perceptual-centre-v-32x16-v4"
 
 VectorRow = tuple[str, int, np.ndarray, str]
 
@@ -97,10 +97,11 @@ async def videos_without_vectors(conn: AsyncConnection, limit: int = 500) -> lis
 # Stage 1 of the hunt: a generous top-k, served by the HNSW index with the channel filter
 # applied during the scan (pgvector >= 0.8 iterative scans keep scanning until k rows pass).
 CANDIDATES = 20
-# bench/ann.py (200 planted near-copies among 1,000,800 other-channel rows, iterative scan, at
-# load ~15 on 2 cores): copy recall@20 0.865 at ef_search 20 and 40, 0.870 at 100, 0.880 at
-# 200 (brute force 0.890: the misses are the descriptor's); p50 per query 17.8, 14.4, 28.2,
-# 39.6 ms.
+# bench/ann.py (embedder v4: 200 planted near-copies among 1,001,600 other-channel rows,
+# iterative scan, at load ~8 on 2 cores): copy recall@20 0.950 at ef_search 20, 0.960 at 40
+# and 60, 0.965 at 100, 0.970 at 200 (brute force 0.980); p50 per query 14.1, 12.5, 16.0,
+# 22.0, 33.5 ms; at load ~6: 7.9, 9.9, 12.3, 17.1 ms at 20/40/60/100 (the load decides).
+# v3 had 0.865 at 40 (brute force 0.890).
 EF_SEARCH = 40
 MAX_SCAN_TUPLES = 40000
 
@@ -115,8 +116,9 @@ class Candidate:
     distance: float
 
 
-# Rows at frame_index >= MIRROR_ROWS hold mirror images (vision.embedder.MIRROR_OFFSET). The
-# hunt queries a video's own frames only: a mirrored copy is near the original's mirror row.
+# Rows at frame_index >= MIRROR_ROWS hold mirror images (vision.embedder.MIRROR_OFFSET) and
+# other matched-only rows (zoomed centres at ZOOM_OFFSET and up). The hunt queries a video's
+# own frames only: a mirrored or cropped copy is near one of the original's other rows.
 MIRROR_ROWS = 1000
 
 # One stage-1 query: (video id, frame index, vector, the video's channel id).
