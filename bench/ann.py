@@ -54,7 +54,7 @@ from index import (
     timed_candidates,
 )
 
-from atlas_core.pipeline.vectors import embed_rows
+from atlas_core.pipeline.vectors import COMPARE_AT_MOST, embed_rows
 from atlas_core.store.vectors import CANDIDATES, EF_SEARCH, write_vectors
 from atlas_core.vision.embedder import PerceptualEmbedder
 
@@ -192,6 +192,7 @@ async def run(args: argparse.Namespace) -> None:
             for cid, _, _ in pairs:  # warm the cache as a running hunt has it
                 await timed_candidates(conn, cid, embedder.name, efs[0])
             results = []
+            ranks: list[int] = []  # the original's place among the candidate videos, from 0
             try:
                 for ef in efs:
                     hits, per_query = [], []
@@ -199,6 +200,8 @@ async def run(args: argparse.Namespace) -> None:
                         ids, ms, frames = await timed_candidates(conn, cid, embedder.name, ef)
                         hits.append(oid in ids)
                         per_query.append(ms / frames)
+                        if oid in ids:
+                            ranks.append(ids.index(oid))
                     recall = float(np.mean(hits))
                     p50, p95 = np.percentile(per_query, [50, 95])
                     print(
@@ -222,6 +225,14 @@ async def run(args: argparse.Namespace) -> None:
     for edit, hs in sorted(per_edit.items(), key=lambda kv: np.mean(kv[1])):
         print(f"  {edit:32s} {np.mean(hs):.3f} (n={len(hs)})")
     print(f"product EF_SEARCH={EF_SEARCH}; chosen ef_search={chosen[0]}")
+    # Stage 2 compares each new video with its COMPARE_AT_MOST nearest other videos only.
+    within = float(np.mean(np.array(ranks) < COMPARE_AT_MOST)) if ranks else float("nan")
+    first = float(np.mean(np.array(ranks) == 0)) if ranks else float("nan")
+    print(
+        f"originals found (all ef_search): {len(ranks)}; the nearest other video: {first:.3f}; "
+        f"within COMPARE_AT_MOST={COMPARE_AT_MOST}: {within:.4f}; "
+        f"worst place {max(ranks, default=-1) + 1}"
+    )
     print(
         f"ann_copy_recall_at_20={chosen[1]:.4f} p50_ms={chosen[2]:.2f} ef_search={chosen[0]} "
         f"n={n} exact_recall_at_20={exact:.4f}"
