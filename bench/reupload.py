@@ -11,17 +11,19 @@ thumbnails (gradient, a face, shapes, a big outlined title) and designed thumbna
 cut-out, titles in the system's TrueType fonts at many sizes and places). Each base is
 re-uploaded with ordinary edits (JPEG q20-40, letterbox, downscale, 5-15% crop, mirror,
 colour shift, hue turn, text/"FULL VIDEO"/logo/emoji overlays, border, 1-5 degree rotation,
-blur, and combinations). Negatives: copies of other bases, the old same-template pairs,
-other crops of one photo, flat images, and template negatives (``--template-groups`` groups
-of three per kind: same background with other titles, same layout with other palettes,
-stock backgrounds shared across channels).
+blur, and combinations), and the YouTube simulator's own re-uploads
+(``simulator_alteration_1``: crop and mirror; ``_2``: border, turn and badge; both
+colour-shifted, JPEG q20-40; reported apart as ``simulator_recall``). Negatives: copies of
+other bases, the old same-template pairs, other crops of one photo, flat images, and
+template negatives (``--template-groups`` groups of three per kind: same background with
+other titles, same layout with other palettes, stock backgrounds shared across channels).
 
 Pairs: recall per edit, false duplicates and recall at 99% precision per negative type,
 milliseconds to prepare an image and to compare prepared frames (as the hunt does). End to
 end: every image a video on its own channel in a real HNSW index (plus ``--background``
 vectors); each copy and each template image is hunted as the product hunts (stage 1, then
 ``compare`` on every candidate). Last line: ``reupload_e2e_recall=<r> false_duplicates=<n>
-template_negatives=<m> compare_recall=<pairs> compare_p50_ms=<ms>``.
+template_negatives=<m> compare_recall=<pairs> simulator_recall=<r> compare_p50_ms=<ms>``.
 """
 
 from __future__ import annotations
@@ -37,11 +39,11 @@ from collections.abc import Callable
 
 import numpy as np
 import templates as tpl
+from atlas_simulator.thumbnails import video_thumbnail as sim_thumbnail
 from PIL import Image, ImageDraw, ImageEnhance, ImageFilter, ImageFont
 
 from atlas_core.vision.compare import Comparison, Frame, compare_frames
-from atlas_core.vision.embedder import MIRROR_OFFSET, PerceptualEmbedder
-from atlas_core.vision.preprocess import decode, trim_borders
+from atlas_core.vision.embedder import PerceptualEmbedder
 
 W, H = 640, 360
 PHOTOS = [
@@ -334,6 +336,16 @@ def build(size: float, seed: int, template_groups: int = 8) -> list[tuple[str, b
         a = flat(rng, float(rng.uniform(0, 4)))
         pairs.append(("neg_flat", False, jpeg(a), jpeg(flat(rng, float(rng.uniform(0, 4))))))
         pairs.append(("neg_flat", False, jpeg(a), jpeg(e_jpeg(rng, a))))
+    # The YouTube simulator's own re-uploads (the soak and the demo rely on them): alteration
+    # 1 crops and mirrors, 2 borders, turns and brands; both shift colours and re-encode.
+    names = ["maxresdefault", "sddefault", "hqdefault", "hq1", "hq2", "mq3", "sd1"]
+    for i in range(3 * n):
+        source = f"bench{seed}v{i}"
+        for alteration in (1, 2):
+            name = names[int(rng.integers(0, len(names)))]
+            original = sim_thumbnail(source, name, seed=seed)
+            copy = sim_thumbnail(source, name, seed=seed, alteration=alteration)
+            pairs.append((f"simulator_alteration_{alteration}", True, original, copy))
     return pairs
 
 
@@ -417,6 +429,7 @@ async def end_to_end(
     from index import Video, background, load_index, scratch_index
     from pgvector.psycopg import register_vector_async
 
+    from atlas_core.pipeline.vectors import COMPARE_AT_MOST, HUNT_GATE, embed_rows
     from atlas_core.store.vectors import candidates_other_channel
 
     embedder = PerceptualEmbedder()
@@ -436,12 +449,10 @@ async def end_to_end(
     videos = []
     seeds = []
     for img, vid in ids.items():
-        rgb = decode(img, at_least=320)
-        trimmed = trim_borders(rgb)
-        v = embedder.embed_rgb(trimmed)
-        m = embedder.embed_rgb(np.ascontiguousarray(trimmed[:, ::-1]))
-        seeds.append(v)
-        videos.append(Video(vid, "UC" + vid, [(0, v), (MIRROR_OFFSET, m)]))
+        # The rows the hunt stores (``embed_rows``: the frame, its mirror, its zoomed centre).
+        rows = embed_rows(embedder, vid, [(0, img)])
+        seeds.append(rows[0][2])
+        videos.append(Video(vid, "UC" + vid, [(frame, v) for _, frame, v, _ in rows]))
     rng = np.random.default_rng(seed)
     bg = background(np.array(seeds), background_rows, rng)
     videos += [Video(f"bg{j:08d}", f"UCbg{j // 100:08d}", [(0, bg[j])]) for j in range(len(bg))]
@@ -459,18 +470,21 @@ async def end_to_end(
             print(f"end to end: {rows:,} vectors ({len(ids)} images), HNSW {took['hnsw_s']:.0f}s")
             for img in hunted:
                 cands = await candidates_other_channel(conn, ids[img], embedder=embedder.name)
-                seen: set[str] = set()
+                # As the hunt does: the nearest COMPARE_AT_MOST other videos within HUNT_GATE.
+                seen: list[str] = []
                 for c in cands:
-                    if c.match_video_id in seen or c.match_video_id not in by_id:
-                        continue
-                    seen.add(c.match_video_id)
-                    stored = by_id[c.match_video_id]
+                    if c.match_video_id not in seen and c.distance <= HUNT_GATE:
+                        seen.append(c.match_video_id)
+                for match_id in seen[:COMPARE_AT_MOST]:
+                    if match_id not in by_id:
+                        continue  # a background row (a synthetic vector, no image)
+                    stored = by_id[match_id]
                     if not compare_frames(frames[stored], frames[img]).duplicate:
                         continue
                     if ident[stored] == ident[img]:
                         found.add((img, stored))
                     else:
-                        pair = frozenset((ids[img], c.match_video_id))
+                        pair = frozenset((ids[img], match_id))
                         if pair not in false_pairs:
                             false_pairs.add(pair)
                             false_kind[kind_of.get(img, kind_of.get(stored, "other"))] += 1
@@ -509,8 +523,14 @@ def main() -> None:
     prep_ms = 1000 * (time.perf_counter() - t0) / len(frames)
     results, times = score_pairs(pairs, frames)
     report_pairs(pairs, results, args.show_errors)
-    found = [r.duplicate for r, (_, label, _, _) in zip(results, pairs, strict=True) if label]
+    found = [
+        r.duplicate
+        for r, (kind, label, _, _) in zip(results, pairs, strict=True)
+        if label and not kind.startswith("simulator_")
+    ]
     compare_recall = float(np.mean(found))
+    sim = [r.duplicate for r, p in zip(results, pairs, strict=True) if p[0].startswith("simulator")]
+    simulator_recall = float(np.mean(sim))
     p50 = float(np.percentile(times, 50))
     print(f"ms_per_image_prepared={prep_ms:.1f} (decode, trim, keypoints and mirror keypoints)")
     print(
@@ -518,7 +538,10 @@ def main() -> None:
         f"mean={np.mean(times):.1f} p95={np.percentile(times, 95):.1f}"
     )
     if args.no_index:
-        print(f"compare_recall={compare_recall:.4f} compare_p50_ms={p50:.1f}")
+        print(
+            f"compare_recall={compare_recall:.4f} simulator_recall={simulator_recall:.4f} "
+            f"compare_p50_ms={p50:.1f}"
+        )
         return
     recall, false, template_pairs, by_kind = asyncio.run(
         end_to_end(pairs, frames, args.background, args.seed, args.database_url)
@@ -527,7 +550,7 @@ def main() -> None:
     print(
         f"reupload_e2e_recall={recall:.4f} false_duplicates={false} "
         f"template_negatives={template_pairs} compare_recall={compare_recall:.4f} "
-        f"compare_p50_ms={p50:.1f}"
+        f"simulator_recall={simulator_recall:.4f} compare_p50_ms={p50:.1f}"
     )
 
 

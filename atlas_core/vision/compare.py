@@ -191,8 +191,9 @@ def _match(a: _Features, b: _Features) -> tuple[np.ndarray, np.ndarray]:
 
 def _tile_means(planes: list[np.ndarray], grid: tuple[int, int]) -> np.ndarray:
     """Means over the tiles of a grid of three planes at once: (rows, cols, 3)."""
-    out: np.ndarray = cv2.resize(np.dstack(planes), grid, interpolation=cv2.INTER_AREA)
-    return out
+    # Plane by plane: interleaving them first costs more than the means.
+    means = [cv2.resize(p, grid, interpolation=cv2.INTER_AREA) for p in planes]
+    return np.stack(means, axis=-1)
 
 
 @dataclass(frozen=True)
