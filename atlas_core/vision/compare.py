@@ -33,6 +33,7 @@ For many comparisons against one image, or against stored ones, prepare each ima
 from __future__ import annotations
 
 import io
+import zipfile
 from dataclasses import dataclass, field, replace
 
 import cv2
@@ -146,14 +147,19 @@ class Frame:
         out = io.BytesIO()
         des = self.features.descriptors
         same = p.untrimmed is p.gray or np.array_equal(p.untrimmed, p.gray)
-        np.savez_compressed(
-            out,
-            gray=p.gray,
-            untrimmed=np.empty((0, 0), np.uint8) if same else p.untrimmed,
-            meta=np.array([p.quality, *p.original_shape, *p.trimmed_shape], np.float64),
-            keypoints=self.features.keypoints,
-            descriptors=des if des is not None else np.empty((0, 32), np.uint8),
-        )
+        arrays = {
+            "gray": p.gray,
+            "untrimmed": np.empty((0, 0), np.uint8) if same else p.untrimmed,
+            "meta": np.array([p.quality, *p.original_shape, *p.trimmed_shape], np.float64),
+            "keypoints": self.features.keypoints,
+            "descriptors": des if des is not None else np.empty((0, 32), np.uint8),
+        }
+        # An .npz (``np.load`` reads it) deflated at level 1: about the size of
+        # ``np.savez_compressed``'s level 6 at a third of its time (every embedded video pays it).
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as z:
+            for name, array in arrays.items():
+                with z.open(f"{name}.npy", "w") as f:
+                    np.lib.format.write_array(f, np.asanyarray(array), allow_pickle=False)
         return out.getvalue()
 
     @classmethod
