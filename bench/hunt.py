@@ -66,12 +66,13 @@ from atlas_core.store.vectors import (
     CANDIDATES,
     Query,
     candidates_for,
+    is_query_row,
     videos_without_vectors,
     write_compare_frame,
 )
 from atlas_core.store.videos import video_origins
 from atlas_core.vision.compare import FRAME_VERSION, Frame
-from atlas_core.vision.embedder import MIRROR_OFFSET, PerceptualEmbedder
+from atlas_core.vision.embedder import PerceptualEmbedder
 from atlas_core.vision.frames import fetch_frames_checked
 
 
@@ -130,7 +131,7 @@ async def warm_background_frames(svc: Services, vault: BackgroundVault) -> int:
         )
         rows = embed_rows(svc.embedder, video.id, frames)
         channel = origins[video.id].channel_id if video.id in origins else None
-        queries += [(video.id, f, v, channel) for _, f, v, _ in rows if f < MIRROR_OFFSET]
+        queries += [(video.id, f, v, channel) for _, f, v, _ in rows if is_query_row(f)]
     async with svc.db.get_connection() as conn:
         found = await candidates_for(conn, queries, CANDIDATES, embedder=svc.embedder.name)
         wanted = sorted({c.match_video_id for c in found if c.match_video_id.startswith("bg")})

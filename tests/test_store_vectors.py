@@ -15,6 +15,7 @@ from atlas_core.store.vectors import (
     clear_thumbnail_attempts,
     compare_frames_of,
     hunt_queue,
+    is_query_row,
     nearest_other_channel,
     record_reupload_pair,
     record_thumbnail_failure,
@@ -134,17 +135,22 @@ async def test_stage_one_queries_own_frames_in_one_batch_and_knows_pairs(
         ("orig", MIRROR_ROWS, flipped, "t"),  # the original's mirror row
         ("copy", 0, flipped, "t"),  # a mirrored copy: near the original's mirror row
         ("copy", MIRROR_ROWS, base, "t"),
-        ("copy", 2 * MIRROR_ROWS, unit(3), "t"),  # a zoomed row: matched, never queried
+        ("copy", 2 * MIRROR_ROWS, unit(3), "t"),  # its zoomed centre: queried too
+        ("copy", 3 * MIRROR_ROWS, unit(2), "t"),  # the zoomed centre's mirror: never queried
         ("other", 0, unit(3), "t"),
         ("sib", 0, unit(5), "t"),
     ]
     async with db.get_connection() as conn:
         await write_vectors(conn, rows)
         found = await candidates_other_channel(conn, "copy", k=2)
-        # Only the copy's own frame is queried (no mirror/zoom-row query), other channels only.
-        assert {c.frame_index for c in found} == {0}
-        assert (found[0].match_video_id, found[0].match_frame_index) == ("orig", MIRROR_ROWS)
-        assert found[0].distance < 1e-5
+        # The copy's frame and zoomed centre are queried (not its mirror rows), other
+        # channels only.
+        assert {c.frame_index for c in found} == {0, 2 * MIRROR_ROWS}
+        assert all(is_query_row(f) for f in (0, 2 * MIRROR_ROWS, 2 * MIRROR_ROWS + 3))
+        assert not any(is_query_row(f) for f in (MIRROR_ROWS, 3 * MIRROR_ROWS, MIRROR_ROWS + 3))
+        own = min((c for c in found if c.frame_index == 0), key=lambda c: c.distance)
+        assert (own.match_video_id, own.match_frame_index) == ("orig", MIRROR_ROWS)
+        assert own.distance < 1e-5
         assert {c.match_channel_id for c in found} == {"UCa"}
         # Many videos' queries at once: each query keeps its own video and frame.
         stored = await vectors_of(conn, "orig")

@@ -129,7 +129,8 @@ def test_one_pass_mirror_row_equals_embedding_the_flipped_array() -> None:
 def test_the_store_knows_where_mirror_rows_start() -> None:
     from atlas_core.store.vectors import DEFAULT_EMBEDDER, MIRROR_ROWS
 
-    assert MIRROR_ROWS == MIRROR_OFFSET  # the hunt queries rows below it only
+    assert MIRROR_ROWS == MIRROR_OFFSET  # the hunt queries frames and zoomed centres only
+    assert 2 * MIRROR_ROWS == ZOOM_OFFSET
     assert DEFAULT_EMBEDDER == PerceptualEmbedder.name
 
 

@@ -31,6 +31,7 @@ from atlas_core.store.vectors import (
     clear_thumbnail_attempts,
     compare_frames_of,
     drop_other_embedders,
+    is_query_row,
     record_reupload_pair,
     record_thumbnail_failure,
     record_vector_skip,
@@ -44,7 +45,7 @@ from atlas_core.store.vectors import (
 )
 from atlas_core.store.videos import video_origins
 from atlas_core.vision.compare import FRAME_VERSION, Comparison, Frame, compare_frames
-from atlas_core.vision.embedder import EMBED_DECODE, MIRROR_OFFSET, Embedder, frame_rows
+from atlas_core.vision.embedder import EMBED_DECODE, Embedder, frame_rows
 from atlas_core.vision.frames import FrameFailure, fetch_frames_checked
 from atlas_core.vision.preprocess import decode
 
@@ -341,7 +342,7 @@ async def hunt_batch(
             (video_id, frame, vector, channels.get(video_id))
             for video_id, _, rows in videos
             for _, frame, vector, _ in rows
-            if frame < MIRROR_OFFSET
+            if is_query_row(frame)
         ]
         candidates = await candidates_for(conn, queries, k, embedder=svc.embedder.name)
         nearest: dict[tuple[str, str], Candidate] = {}

@@ -11,8 +11,8 @@ L2-normalised. Decoded at a reduced scale (JPEG DCT scaling), a frame and its ot
 few milliseconds. Brightness and contrast changes, re-encoding, small shifts and rotations move
 it little, so a re-upload's thumbnail lands within a small cosine distance of the original's.
 
-Each stored frame has several rows (``frame_rows``); only the frame's own row (offset 0) is
-ever queried, the others are there to be found:
+Each stored frame has several rows (``frame_rows``); the frame's own row (offset 0) and its
+zoomed centre are queried (``store.vectors.is_query_row``), the mirrors only found:
 - ``MIRROR_OFFSET + i``: frame i flipped left-right (a mirrored re-upload),
 - ``ZOOM_OFFSET + i`` and ``ZOOM_OFFSET + MIRROR_OFFSET + i``: the descriptor of frame i's
   centre zoomed in by 10% (5% more margin on each side) and its mirror, so a copy cropped by
@@ -37,11 +37,12 @@ from atlas_core.vision.preprocess import (
 
 DIMENSION = 512
 # Frame rows ``MIRROR_OFFSET + i`` hold the descriptor of frame i flipped left-right, so a
-# mirrored re-upload is near one of the original's rows. Rows at or above it are never
-# queried (store.vectors.MIRROR_ROWS): they are matched only.
+# mirrored re-upload is near one of the original's rows. Mirror rows are never queried
+# (store.vectors.is_query_row): they are matched only.
 MIRROR_OFFSET = 1000
 # Rows ``ZOOM_OFFSET + i`` (and ``ZOOM_OFFSET + MIRROR_OFFSET + i``, mirrored) hold frame i's
-# zoomed-in centre: a cropped copy's own row is near them.
+# zoomed-in centre: a cropped copy's own row is near them, and the zoomed centre of a copy
+# with a border or letterbox added is near the original's own row.
 ZOOM_OFFSET = 2000
 
 
