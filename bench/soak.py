@@ -287,6 +287,11 @@ def main() -> int:
         "YOUTUBE_API_KEY_POOL_JSON": json.dumps([sim.world.api_keys[0]]),
         "REFRESH_CRON": every(cron_minutes(REFRESH_EVERY_HOURS, args.speed)),
         "DISCOVERY_CRON": every(cron_minutes(DISCOVER_EVERY_HOURS, args.speed)),
+        # Atlas plans discovery on wall time (a channel at most hourly by its learned cadence)
+        # while the world runs --speed times faster; checking every channel every tick is what
+        # those hourly checks would see of a simulated hour, and Atlas does it when the reserve
+        # affords one check per channel an hour (200 x 24 = 4,800 units a day).
+        "PLANNER_RESERVE_UNITS": str(max(2_000, 25 * args.channels)),
         **{f"DISCORD_WEBHOOK_{c.upper()}": sink.url(p) for c, p in CHANNELS.items()},
     }
     settings = load_settings(
