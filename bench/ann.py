@@ -55,7 +55,7 @@ from index import (
 )
 
 from atlas_core.pipeline.vectors import COMPARE_AT_MOST, embed_rows
-from atlas_core.store.vectors import CANDIDATES, EF_SEARCH, write_vectors
+from atlas_core.store.vectors import CANDIDATES, EF_SEARCH, is_query_row, write_vectors
 from atlas_core.vision.embedder import PerceptualEmbedder
 
 PLANT = "plant"
@@ -109,25 +109,26 @@ def planted(
 
 def exact_hits(bg: np.ndarray, videos: list, pairs: list, k: int) -> list[bool]:
     """Brute force over every row: is the original among the k nearest other-channel videos
-    of the copy's query row (frame 0)?"""
+    of the copy's query rows (``is_query_row``: its frame and zoomed centre), as stage 1
+    asks?"""
     ids = [v[0] for v in videos for _ in v[2]]
     mat = np.array([r[2] for v in videos for r in v[2]], np.float32)
     rows = {v[0]: v[2] for v in videos}
-    queries = np.array([rows[c][0][2] for c, _, _ in pairs], np.float32)
-    # The k best background rows of each query (one row per background video), chunked.
-    best = np.full((len(pairs), k), -2.0, np.float32)
-    for start in range(0, len(bg), 100_000):
-        sims = queries @ bg[start : start + 100_000].T
-        part = np.partition(sims, -k, axis=1)[:, -k:] if sims.shape[1] > k else sims
-        best = np.sort(np.concatenate([best, part], axis=1), axis=1)[:, -k:]
     hits = []
-    for q, (cid, oid, _) in enumerate(pairs):
-        sims = mat @ queries[q]
+    for cid, oid, _ in pairs:
+        queries = np.array([r[2] for r in rows[cid] if is_query_row(r[1])], np.float32)
+        # The k best background videos (one row each) by their best similarity to a query.
+        best = np.full(k, -2.0, np.float32)
+        for start in range(0, len(bg), 100_000):
+            sims = (queries @ bg[start : start + 100_000].T).max(axis=0)
+            part = np.partition(sims, -k)[-k:] if len(sims) > k else sims
+            best = np.sort(np.concatenate([best, part]))[-k:]
+        sims = (mat @ queries.T).max(axis=1)
         per_video: dict[str, float] = {}
         for vid, s in zip(ids, sims, strict=True):
             if vid != cid:
                 per_video[vid] = max(per_video.get(vid, -2.0), float(s))
-        others = sorted(list(per_video.values()) + list(best[q]), reverse=True)[:k]
+        others = sorted(list(per_video.values()) + list(best), reverse=True)[:k]
         hits.append(per_video[oid] >= others[-1])
     return hits
 
