@@ -379,7 +379,10 @@ def main() -> int:
         if daemon.poll() is None:
             rss.append(psutil.Process(daemon.pid).memory_info().rss / 2**20)
     finally:
-        interrupt(list(reversed(processes)), grace=60)
+        # The daemon first, and wait for it: while it runs it may launch a queued run on the
+        # code server, which fails to start once that server is shutting down.
+        interrupt([daemon], grace=60)
+        interrupt([p for p in reversed(processes) if p is not daemon], grace=60)
 
     figures = measure(args, home, dsn, sink, sim, story, sim_start, wall0, t0, outage_at, rss)
     sim.stop()
