@@ -292,6 +292,9 @@ def main() -> int:
         # those hourly checks would see of a simulated hour, and Atlas does it when the reserve
         # affords one check per channel an hour (200 x 24 = 4,800 units a day).
         "PLANNER_RESERVE_UNITS": str(max(2_000, 25 * args.channels)),
+        # ... and it budgets units per wall-clock day: a simulated day passes --speed times
+        # faster, so its budget is --speed days' (the simulator's own quota is unbounded).
+        "YOUTUBE_DAILY_UNIT_BUDGET": str(int(10_000 * max(1.0, args.speed))),
         **{f"DISCORD_WEBHOOK_{c.upper()}": sink.url(p) for c, p in CHANNELS.items()},
     }
     settings = load_settings(
