@@ -144,8 +144,7 @@ async def embed_new_videos(svc: Services, limit: int = 500) -> VectorsRun:
         t1 = time.perf_counter()
         stages["embed"] += t1 - t0
         done: list[tuple[str, dict[int, bytes], list[VectorRow]]] = []
-        prepared: dict[str, Frame] = {}
-        blobs: dict[str, bytes] = {}
+        kept: dict[str, tuple[Frame, bytes]] = {}  # compare frames, and their stored bytes
         for (video_id, frames), embedded_video in zip(ready, made, strict=True):
             if isinstance(embedded_video, str):  # one bad video must not stall the others
                 await _thumbnail_failed(
@@ -154,19 +153,20 @@ async def embed_new_videos(svc: Services, limit: int = 500) -> VectorsRun:
                 continue
             # Evidence first: a video only counts as done once its frames are in the vault.
             await asyncio.to_thread(svc.vault.store_visual_evidence, video_id, frames)
-            rows, frame, blob = embedded_video
+            rows, frame = embedded_video
             done.append((video_id, dict(frames), rows))
-            if frame is not None and blob is not None:
-                prepared[video_id], blobs[video_id] = frame, blob
+            if frame is not None:
+                kept[video_id] = frame
         async with svc.db.get_connection() as conn, conn.transaction():
             for video_id, _, rows in done:
                 vectors += await write_vectors(conn, rows, svc.embedder.name)
                 await clear_thumbnail_attempts(conn, video_id)
-                if video_id in blobs:
+                if video_id in kept:
                     # Its compare frame, for when it is another video's candidate.
-                    await write_compare_frame(conn, video_id, 0, FRAME_VERSION, blobs[video_id])
+                    await write_compare_frame(conn, video_id, 0, FRAME_VERSION, kept[video_id][1])
         stages["store"] += time.perf_counter() - t1
         embedded += len(done)
+        prepared = {video_id: frame for video_id, (frame, _) in kept.items()}
         matches += await hunt_batch(svc, done, stages=stages, counts=counts, prepared=prepared)
         logger.info(
             "hunt: %d/%d videos (%d embedded, %d suspected re-uploads, %.1fs)",
@@ -197,7 +197,12 @@ async def _on_cpu(fn: Callable[..., T], *args: Any) -> T:
     return await asyncio.get_running_loop().run_in_executor(_CPU, fn, *args)
 
 
-Embedded = tuple[list[VectorRow], Frame | None, bytes | None]
+def first_frame(frames: dict[int, bytes]) -> bytes:
+    """The frame a video is compared by: frame 0 (its best thumbnail), else its first."""
+    return frames.get(0) or next(iter(frames.values()))
+
+
+Embedded = tuple[list[VectorRow], tuple[Frame, bytes] | None]
 
 
 async def _embed_video(
@@ -211,15 +216,12 @@ async def _embed_video(
             rows = embed_rows(embedder, video_id, frames)
         except ValueError as exc:
             return str(exc)
-        first = dict(frames).get(0) or frames[0][1]
         try:
-            frame: Frame | None = Frame.of(first)
+            frame = Frame.of(first_frame(dict(frames)))
         except ValueError:
-            frame = None
-        if frame is None:
-            return rows, None, None
+            return rows, None
         frame.mirror  # noqa: B018 - computed once here, not in every comparison's thread
-        return rows, frame, frame.to_bytes()
+        return rows, (frame, frame.to_bytes())
 
     return await _on_cpu(work)
 
@@ -227,8 +229,8 @@ async def _embed_video(
 def embed_rows(
     embedder: Embedder, video_id: str, frames: list[tuple[int, bytes]]
 ) -> list[VectorRow]:
-    """Each frame's rows (``embedder.frame_rows``: its own at ``index``, the matched-only
-    ones such as its mirror at ``MIRROR_OFFSET + index``): one decoding at a reduced scale
+    """Each frame's rows (``embedder.frame_rows``: its own at ``index``, the others at their
+    offsets, such as its mirror at ``MIRROR_OFFSET + index``): one decoding at a reduced scale
     (JPEG DCT scaling), never re-encoded."""
     source = f"thumbnail:{embedder.name}"
     rows: list[VectorRow] = []
@@ -378,7 +380,7 @@ async def _verify(
     """Stage 2 for a batch: every (video, candidate) pair of ``todo`` compared side by side,
     then each duplicate reported."""
     own = {
-        video_id: frames.get(0) or next(iter(frames.values()))
+        video_id: first_frame(frames)
         for video_id, frames, _ in videos
         if todo.get(video_id) and frames
     }
