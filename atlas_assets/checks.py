@@ -91,12 +91,14 @@ async def quota_headroom_today(
 ) -> AssetCheckResult:
     keys = max(1, len(youtube.settings().api_keys))
     now = utc_now()
+    day = quota_day(now)
     async with database_only(database) as db:
-        used = await QuotaLedger(db).units(quota_day(now))
+        used = await QuotaLedger(db).units(day)
     headroom = quota_headroom(used, keys * YOUTUBE_DAILY_UNITS_PER_KEY, now)
     return AssetCheckResult(
         passed=headroom.enough,
         metadata={
+            "quota_day": day.isoformat(),
             "units_used": headroom.used,
             "units_projected": headroom.projected,
             "units_capacity": headroom.capacity,

@@ -26,8 +26,6 @@ from atlas_core.pipeline.exports import verify_day
 from atlas_core.storage import build_vault
 from atlas_core.youtube.quota import quota_day
 
-NOW = datetime.now(UTC)
-
 
 async def _awaited(value: Awaitable[object]) -> object:
     return await value
@@ -64,14 +62,20 @@ def test_quota_headroom_fails_when_the_days_rate_overruns(database_dsn: str) -> 
     database = DatabaseResource(database_url=database_dsn)
     youtube = YouTubeResource(api_key_pool_json=json.dumps(["k1"]), compliance_mode=True)
     assert _result(quota_headroom_today(database=database, youtube=youtube)).passed
+    # The check reads the clock when it runs; the quota day may turn over (midnight in
+    # Los Angeles) between here and there, so the spend is written for both days.
+    now = datetime.now(UTC)
+    days = sorted({quota_day(now), quota_day(now + timedelta(hours=1))})
     with psycopg.connect(database_dsn) as conn:
-        conn.execute(
-            "INSERT INTO youtube_quota_ledger (quota_day, key_fingerprint, key_index, units)"
-            " VALUES (%s, 'abcdefabcdef', 0, 9990)",
-            (quota_day(NOW),),
-        )
+        for day in days:
+            conn.execute(
+                "INSERT INTO youtube_quota_ledger (quota_day, key_fingerprint, key_index, units)"
+                " VALUES (%s, 'abcdefabcdef', 0, 9990)",
+                (day,),
+            )
     overrun = _result(quota_headroom_today(database=database, youtube=youtube))
     assert overrun.metadata["units_used"].value == 9990
+    assert date.fromisoformat(str(overrun.metadata["quota_day"].value)) in days
     # 9,990 units already spent: unless the day is almost over, the rate overruns 10,000.
     assert overrun.passed == (overrun.metadata["units_projected"].value <= 10_000)
     assert overrun.metadata["units_capacity"].value == 10_000
