@@ -172,3 +172,41 @@ def test_prepared_frames_round_trip_and_decide_alike() -> None:
     assert abs(direct.score - cached.score) < 1e-6
     with pytest.raises(ValueError, match="not a stored compare frame"):
         Frame.from_bytes(b"junk")
+
+
+def _striped_template(title: str, xy: tuple[int, int]) -> Image.Image:
+    """A channel's design: a busy striped background and a face, its title in one colour."""
+    im = Image.new("RGB", (640, 360), (200, 40, 50))
+    d = ImageDraw.Draw(im)
+    for x in range(-400, 700, 36):
+        d.polygon([(x, 0), (x + 18, 0), (x + 378, 360), (x + 360, 360)], fill=(230, 120, 60))
+    d.ellipse((430, 120, 590, 280), fill=(90, 110, 140), outline="black", width=4)
+    d.ellipse((480, 220, 540, 260), fill="black")
+    yellow = (250, 240, 90)
+    d.text(
+        xy,
+        title,
+        font=ImageFont.load_default(size=34),
+        fill=yellow,
+        stroke_width=1,
+        stroke_fill=yellow,
+    )
+    return im
+
+
+def test_a_title_in_its_own_colour_tells_two_videos_of_one_design_apart() -> None:
+    """The stripes are as busy as the titles, so grey detail alone finds them alike; the
+    original's title colour, missing where the other video shows stripes, does not."""
+    a = _striped_template("GUIDE FIRST", (40, 40))
+    b = _striped_template("EPIC FAIL", (60, 290))
+    result = compare(jpeg(a), jpeg(b))
+    assert not result.duplicate, result
+    assert result.coloured >= 2 and "own colours" in result.reason
+    # A re-upload adding its own caption box in a new colour is still a copy of it.
+    copy = a.copy()
+    d = ImageDraw.Draw(copy)
+    d.rounded_rectangle((420, 300, 610, 345), radius=8, fill=(30, 30, 220))
+    d.text((432, 306), "FULL VIDEO", font=ImageFont.load_default(size=28), fill="white")
+    copy = copy.crop((10, 6, 630, 354)).resize((480, 270))
+    for level in (90, 50):
+        assert compare(jpeg(a), jpeg(copy, level)).duplicate

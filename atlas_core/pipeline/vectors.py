@@ -43,7 +43,7 @@ from atlas_core.store.vectors import (
     write_compare_frame,
     write_vectors,
 )
-from atlas_core.store.videos import video_origins
+from atlas_core.store.videos import VideoOrigin, video_origins
 from atlas_core.vision.compare import FRAME_VERSION, Comparison, Frame, compare_frames
 from atlas_core.vision.embedder import EMBED_DECODE, Embedder, frame_rows
 from atlas_core.vision.frames import FrameFailure, fetch_frames_checked
@@ -388,15 +388,22 @@ async def _verify(
         return []
     wanted = list(own) + [c.match_video_id for v in own for c in todo[v]]
     frames_of = await compare_frames_for(svc, wanted, own=own, ready=prepared)
+    async with svc.db.get_connection() as conn:
+        origins = await video_origins(conn, wanted)
+    # ``compare`` asks whether the candidate is an edited copy of the original, and looks
+    # for the original's own content in the candidate: the earlier-published video is the
+    # original (the new one, when a channel added later holds the source of a stored copy).
     pairs = [
         (c, frames_of[c.match_video_id], frames_of[video_id])
+        if not _published_first(origins, video_id, c.match_video_id)
+        else (c, frames_of[video_id], frames_of[c.match_video_id])
         for video_id in own
         if video_id in frames_of
         for c in todo[video_id]
         if c.match_video_id in frames_of
     ]
     results = await asyncio.gather(
-        *(_on_cpu(compare_frames, theirs, mine) for _, theirs, mine in pairs)
+        *(_on_cpu(compare_frames, original, copy) for _, original, copy in pairs)
     )
     counts["comparisons"] = counts.get("comparisons", 0) + len(pairs)
     found: list[Match] = []
@@ -405,6 +412,14 @@ async def _verify(
             match = await _report(svc, c, own[c.video_id], result)
             found += [match] if match is not None else []
     return found
+
+
+def _published_first(origins: dict[str, VideoOrigin], video_id: str, other_id: str) -> bool:
+    """Whether ``video_id`` was published before ``other_id`` (False when either is unknown)."""
+    me, other = origins.get(video_id), origins.get(other_id)
+    if not (me and other and me.published_at and other.published_at):
+        return False
+    return me.published_at < other.published_at
 
 
 async def _report(svc: Services, c: Candidate, mine: bytes, result: Comparison) -> Match | None:
@@ -419,14 +434,11 @@ async def _report(svc: Services, c: Candidate, mine: bytes, result: Comparison) 
     match = Match(c.video_id, c.frame_index, c.match_video_id, c.match_channel_id, c.distance)
     async with svc.db.get_connection() as conn:
         origins = await video_origins(conn, [c.video_id, c.match_video_id])
-    me, other = origins.get(c.video_id), origins.get(c.match_video_id)
-    if me and other and me.published_at and other.published_at:
-        if me.published_at < other.published_at:
-            # This video is the original: the one stored before it is the copy.
-            match = Match(
-                c.match_video_id, c.match_frame_index, c.video_id, me.channel_id, c.distance
-            )
-            original, copy = copy, original
+    if _published_first(origins, c.video_id, c.match_video_id):
+        # This video is the original: the one stored before it is the copy.
+        me = origins[c.video_id]
+        match = Match(c.match_video_id, c.match_frame_index, c.video_id, me.channel_id, c.distance)
+        original, copy = copy, original
     titles = {v: o.title for v, o in origins.items()}
     await report_reupload(svc, match, original, copy, result, titles)
     return match

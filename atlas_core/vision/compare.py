@@ -21,6 +21,11 @@ How it decides:
    background; two videos made from one template (a shared background or stock photo,
    another title) conflict where their titles are, and other crops of one photo or other
    images of one layout disagree almost everywhere.
+   Colour tells the two apart where grey detail does not (a title no busier than a busy
+   background): a tile of the original mostly in colours rare in what the two images share
+   (its title's) that the candidate shows only in shared colours (the background) is the
+   original's own content gone, another conflict; a re-uploader's overlay is the reverse.
+   So the earlier-published video goes in as the original.
 A duplicate needs: enough RANSAC inliers (or, when too few keypoints match, the plain
 full-frame alignment), both images mostly covered by the other, and score >= THRESHOLD.
 Unrelated pairs end early: too few ratio-test matches means no RANSAC and no tiles, and the
@@ -39,7 +44,7 @@ from dataclasses import dataclass, field, replace
 import cv2
 import numpy as np
 
-from atlas_core.vision.preprocess import WORK_SIZE, Prepared, prepare
+from atlas_core.vision.preprocess import COLOUR_LEVELS, WORK_SIZE, Prepared, prepare
 
 THRESHOLD = 0.9  # decision score for a duplicate (bench/reupload.py, tuning seeds 1-9)
 MIN_QUALITY = 0.04  # below: featureless, never a duplicate
@@ -58,6 +63,14 @@ AGREE_NCC = 0.7
 # template, where a re-uploader's overlay mostly covers plain background.
 CONFLICT_WEIGHT = 8.0
 CONFLICT_DETAIL = 1.5
+# A colour is rare in an image below this share of the pixels both images share; a tile with
+# at least RARE_TILE of its pixels in rare colours holds the image's own content (a title),
+# one with less than COMMON_TILE shows the shared design (bench/reupload.py, seeds 1-9).
+RARE = 0.01
+RARE_TILE = 0.15
+COMMON_TILE = 0.1
+# Fewer such tiles are not counted: a lone one is as likely an edge the copy's edits moved.
+COLOURED_MIN = 2
 RATIO = 0.8
 RANSAC_PX = 5.0
 MAX_STRETCH = 1.35  # largest ratio of the fitted transform's two scales
@@ -66,7 +79,7 @@ FEATURES = 300  # ORB keypoints per image (matching cost grows with their square
 COARSE = (32, 18)  # the early check's grid, and the correlation it needs
 COARSE_NCC = 0.5
 # Stored frames (``Frame.to_bytes``) made with other settings are prepared again.
-FRAME_VERSION = f"orb{FEATURES}-work{WORK_SIZE}-v2"
+FRAME_VERSION = f"orb{FEATURES}-work{WORK_SIZE}-v3"
 
 
 def _detector() -> cv2.ORB:
@@ -92,6 +105,9 @@ class Comparison:
     share: float = 0.0  # share of textured tiles that agree
     conflicts: int = 0  # tiles where both images are detailed (a title, a face), and differ
     textured: int = 0  # the original's textured tiles in the covered area
+    # Of the conflicts: tiles where the original's own colours (rare in what the two share:
+    # a title's, an emblem's) are missing from the candidate, which shows shared ones there.
+    coloured: int = 0
 
 
 @dataclass(frozen=True)
@@ -151,6 +167,7 @@ class Frame:
             "gray": p.gray,
             "untrimmed": np.empty((0, 0), np.uint8) if same else p.untrimmed,
             "meta": np.array([p.quality, *p.original_shape, *p.trimmed_shape], np.float64),
+            "colour": p.colour,
             "keypoints": self.features.keypoints,
             "descriptors": des if des is not None else np.empty((0, 32), np.uint8),
         }
@@ -168,6 +185,7 @@ class Frame:
         try:
             with np.load(io.BytesIO(data)) as z:
                 gray, untrimmed, meta = z["gray"], z["untrimmed"], z["meta"]
+                colour = z["colour"]
                 kps, des = z["keypoints"], z["descriptors"]
         except (OSError, ValueError, KeyError) as exc:
             raise ValueError(f"not a stored compare frame ({len(data)} bytes): {exc}") from None
@@ -177,6 +195,7 @@ class Frame:
             original_shape=(int(meta[1]), int(meta[2])),
             trimmed_shape=(int(meta[3]), int(meta[4])),
             untrimmed=untrimmed if untrimmed.size else gray,
+            colour=colour,
         )
         return cls(prepared, _Features(kps, des if len(des) else None))
 
@@ -207,13 +226,20 @@ class _Agreement:
     share: float  # share of textured tiles that agree
     conflicts: int  # tiles where both images are detailed (a title, a face), and differ
     textured: int  # the original's textured tiles in the covered area
+    coloured: int = 0  # of the conflicts: the original's rare colours gone (``_rarity``)
 
     @property
     def score(self) -> float:
         return max(0.0, self.share - CONFLICT_WEIGHT * self.conflicts / max(1, self.textured))
 
 
-def _tiles_agreement(a: np.ndarray, b: np.ndarray, mask: np.ndarray, sigma: float) -> _Agreement:
+def _tiles_agreement(
+    a: np.ndarray,
+    b: np.ndarray,
+    mask: np.ndarray,
+    sigma: float,
+    colours: tuple[np.ndarray, np.ndarray] | None = None,
+) -> _Agreement:
     """How the original ``a`` and the aligned candidate ``b`` (``_half``-sized) agree in the
     covered ``mask``, tile by tile: locally normalised correlation, the best of one-pixel
     shifts, so colour shifts, re-encoding, blur and small misalignments do not matter."""
@@ -258,8 +284,58 @@ def _tiles_agreement(a: np.ndarray, b: np.ndarray, mask: np.ndarray, sigma: floa
     typical_a = float(np.median(ea[ta])) if ta.any() else 0.0
     typical_b = float(np.median(eb[tb])) if tb.any() else 0.0
     detailed = (ea > CONFLICT_DETAIL * typical_a) & (eb > CONFLICT_DETAIL * typical_b)
-    conflicts = int((~agree & ta & tb & detailed).sum())
-    return _Agreement(share, conflicts, int(ta.sum()))
+    conflict = ~agree & ta & tb & detailed
+    conflicts = int(conflict.sum())
+    coloured = 0
+    base = _Agreement(share, conflicts, int(ta.sum()))
+    # Looked at only where it can change the decision (it only lowers the score).
+    if colours is not None and base.score >= THRESHOLD:
+        # The original's own colours gone: a tile of the original that is mostly colours rare
+        # in what both images share (a title's, an emblem's) differs from the candidate, which
+        # shows only shared colours there (its background: another video of the template,
+        # its title elsewhere). A re-uploader's overlay is the other way round: rare colours
+        # of the candidate's over the original's shared ones.
+        shared = agree & valid
+        ra = _rarity(colours[0], m, shared, grid) / k
+        rb = _rarity(colours[1], m, shared, grid) / k
+        # Away from the candidate's edges: a crop or a turn cuts what lies at them (a frame).
+        edge = TILE_PX // 2
+        inner = cv2.erode(m, np.ones((2 * edge + 1, 2 * edge + 1), np.uint8))
+        inside = cv2.resize(inner, grid, interpolation=cv2.INTER_AREA) >= 0.999
+        own = ~agree & inside & (ta | tb) & (ra >= RARE_TILE) & (rb < COMMON_TILE)
+        coloured = int((own & ~conflict).sum())
+        coloured = coloured if coloured >= COLOURED_MIN else 0
+    return _Agreement(share, conflicts + coloured, int(ta.sum()), coloured)
+
+
+def _rarity(
+    labels: np.ndarray,
+    m: np.ndarray,
+    shared: np.ndarray,
+    grid: tuple[int, int],
+) -> np.ndarray:
+    """Per tile: the mean weight ``m`` of its pixels whose colour is rare in the tiles
+    ``shared`` (both images agree there): a title's colour, not its background's."""
+    t = TILE_PX
+    tiles = np.kron(shared, np.ones((t, t))).astype(np.float32)
+    h, w = labels.shape
+    in_shared = cv2.copyMakeBorder(
+        tiles, 0, h - tiles.shape[0], 0, w - tiles.shape[1], cv2.BORDER_CONSTANT, value=0
+    )
+    weight = in_shared * m
+    n = COLOUR_LEVELS
+    counts = np.bincount(labels.ravel(), weights=weight.ravel(), minlength=n**3)[: n**3]
+    hist = counts.reshape(n, n, n) / max(1.0, float(weight.sum()))
+    # A colour next to a common one is common too (JPEG, blur, antialiasing).
+    padded = np.pad(hist, 1)
+    near = np.zeros_like(hist)
+    for dz in range(3):
+        for dy in range(3):
+            for dx in range(3):
+                near = np.maximum(near, padded[dz : dz + n, dy : dy + n, dx : dx + n])
+    rare = (near.ravel() < RARE)[labels]
+    out: np.ndarray = cv2.resize(rare.astype(np.float32) * m, grid, interpolation=cv2.INTER_AREA)
+    return out
 
 
 @dataclass(frozen=True)
@@ -290,6 +366,7 @@ def _evaluate(
     cand: np.ndarray,
     native: float,
     matrix: np.ndarray,
+    colours: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[_Agreement, float]:
     """(agreement, min coverage) of ``cand`` warped by ``matrix`` onto ``orig`` (both grey at
     the working size; compared at half of it). ``native``: the candidate's work-size pixels
@@ -310,7 +387,13 @@ def _evaluate(
     inverse = cv2.invertAffineTransform(half)
     back = cv2.warpAffine(np.ones((h, w), np.uint8), inverse, (cw, ch), flags=cv2.INTER_NEAREST)
     coverage = min(float(mask.mean()), float(back.mean()))
-    return _tiles_agreement(small_o, warped, mask, sigma), coverage
+    pair = None
+    if colours is not None and colours[0].size and colours[1].size:
+        near = cv2.INTER_NEAREST
+        co = cv2.resize(colours[0], (w, h), interpolation=near)
+        cc = cv2.resize(colours[1], (cw, ch), interpolation=near)
+        pair = (co, cv2.warpAffine(cc, half, (w, h), flags=near))
+    return _tiles_agreement(small_o, warped, mask, sigma, pair), coverage
 
 
 def _native(p: Prepared, untrimmed: bool = False) -> float:
@@ -321,7 +404,12 @@ def _native(p: Prepared, untrimmed: bool = False) -> float:
 
 
 def _fit(
-    orig: Frame, cf: _Features, cand: np.ndarray, native: float, mirrored: bool
+    orig: Frame,
+    cf: _Features,
+    cand: np.ndarray,
+    native: float,
+    mirrored: bool,
+    cand_colour: np.ndarray | None = None,
 ) -> _Fit | None:
     of = orig.features
     src, dst = _match(cf, of)
@@ -345,7 +433,8 @@ def _fit(
         or np.linalg.det(matrix[:, :2]) <= 0
     ):
         return None
-    agreement, coverage = _evaluate(orig.prepared.gray, cand, native, matrix)
+    colours = None if cand_colour is None else (orig.prepared.colour, cand_colour)
+    agreement, coverage = _evaluate(orig.prepared.gray, cand, native, matrix, colours)
     pts = np.hstack([dst[keep], src[keep]]).astype(np.float64)
     if mirrored:
         pts[:, 2] = cand.shape[1] - 1 - pts[:, 2]
@@ -356,18 +445,20 @@ def _full_frame(orig: Prepared, cand: Prepared, mirrored: bool) -> list[_Fit]:
     """Align the frames edge to edge (for copies too blurred or small for keypoints): the
     trimmed frames, and the whole frames in case trimming cut uniform content unequally."""
     fits = []
-    for o, c, native in (
-        (orig, cand.gray, _native(cand)),
-        (replace(orig, gray=orig.untrimmed), cand.untrimmed, _native(cand, untrimmed=True)),
+    for o, c, native, cc in (
+        (orig, cand.gray, _native(cand), cand.colour),
+        (replace(orig, gray=orig.untrimmed), cand.untrimmed, _native(cand, untrimmed=True), None),
     ):
         if mirrored:
             c = np.ascontiguousarray(c[:, ::-1])
+            cc = None if cc is None else np.ascontiguousarray(cc[:, ::-1])
         oh, ow = o.gray.shape
         ch, cw = c.shape
         if abs(np.log((ow / oh) / (cw / ch))) > MAX_FULL_FRAME_ASPECT:
             continue
         matrix = np.array([[ow / cw, 0.0, 0.0], [0.0, oh / ch, 0.0]], dtype=np.float64)
-        agreement, coverage = _evaluate(o.gray, c, native, matrix)
+        colours = None if cc is None else (o.colour, cc)
+        agreement, coverage = _evaluate(o.gray, c, native, matrix, colours)
         fits.append(_Fit(agreement, coverage, 0, mirrored, np.empty((0, 4)), True))
     return fits
 
@@ -375,12 +466,13 @@ def _full_frame(orig: Prepared, cand: Prepared, mirrored: bool) -> list[_Fit]:
 def _fits(original: Frame, candidate: Frame) -> list[_Fit]:
     o, c = original.prepared, candidate.prepared
     native = _native(c)
-    direct = _fit(original, candidate.features, c.gray, native, False)
+    direct = _fit(original, candidate.features, c.gray, native, False, c.colour)
     fits = [direct] if direct is not None else []
     # A copy found as it is needs no look at its mirror image.
     if direct is None or direct.coverage < MIN_COVERAGE or direct.score < THRESHOLD:
         flipped = np.ascontiguousarray(c.gray[:, ::-1])
-        mirror = _fit(original, candidate.mirror, flipped, native, True)
+        flipped_colour = np.ascontiguousarray(c.colour[:, ::-1])
+        mirror = _fit(original, candidate.mirror, flipped, native, True, flipped_colour)
         fits += [mirror] if mirror is not None else []
     # Edge-to-edge alignment when keypoints give no usable fit: copies too blurred or small
     # for them, or repeated patterns (letters) luring RANSAC to a wrong fit. A cheap look at
@@ -426,6 +518,12 @@ def compare_frames(original: Frame, candidate: Frame) -> Comparison:
         reason = f"images overlap too little (coverage {best.coverage:.2f})"
     elif duplicate:
         reason = "aligned content agrees"
+    elif a.coloured and a.share >= THRESHOLD:
+        reason = (
+            f"shared design, the original's own colours (a title, an emblem) missing in "
+            f"{a.coloured} places: another video in the same template (score {score:.2f} "
+            f"< {THRESHOLD})"
+        )
     elif a.conflicts and score >= 0.75:
         reason = (
             f"shared background, detail differs in {a.conflicts} places (a title, a face): "
@@ -445,6 +543,7 @@ def compare_frames(original: Frame, candidate: Frame) -> Comparison:
         share=round(a.share, 4),
         conflicts=a.conflicts,
         textured=a.textured,
+        coloured=a.coloured,
     )
 
 

@@ -13,7 +13,7 @@ are compared on the same content.
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
@@ -145,6 +145,9 @@ class Prepared:
     original_shape: tuple[int, int]  # (H, W) as decoded
     trimmed_shape: tuple[int, int]  # (H, W) after trimming bars
     untrimmed: np.ndarray  # uint8 grey of the whole image, longest side WORK_SIZE
+    # Each pixel of ``gray``'s colour, quantised (``colour_labels``): what is rare in an
+    # image (a title's colour) is found with it. Empty when not computed.
+    colour: np.ndarray = field(default_factory=lambda: np.empty((0, 0), np.uint16))
 
 
 def prepare(image: bytes | np.ndarray) -> Prepared:
@@ -160,4 +163,15 @@ def prepare(image: bytes | np.ndarray) -> Prepared:
         original_shape=(rgb.shape[0], rgb.shape[1]),
         trimmed_shape=(trimmed.shape[0], trimmed.shape[1]),
         untrimmed=gray if trimmed is rgb else resize_long_side(to_gray(rgb)),
+        colour=colour_labels(resize_long_side(trimmed)),
     )
+
+
+COLOUR_LEVELS = 8  # per channel: 512 colours
+
+
+def colour_labels(rgb: np.ndarray) -> np.ndarray:
+    """Each pixel's colour as one of COLOUR_LEVELS**3 labels (uint16)."""
+    q = (rgb.astype(np.uint16) * COLOUR_LEVELS) >> 8
+    labels: np.ndarray = (q[..., 0] * COLOUR_LEVELS + q[..., 1]) * COLOUR_LEVELS + q[..., 2]
+    return labels
