@@ -462,6 +462,7 @@ async def end_to_end(
     found: set[tuple[bytes, bytes]] = set()
     false_pairs: set[frozenset[str]] = set()
     false_kind: dict[str, int] = defaultdict(int)
+    decided: dict[frozenset[str], bool] = {}
     with scratch_index(database_url) as dsn:
         async with await psycopg.AsyncConnection.connect(dsn, autocommit=True) as conn:
             await register_vector_async(conn)
@@ -479,7 +480,14 @@ async def end_to_end(
                     if match_id not in by_id:
                         continue  # a background row (a synthetic vector, no image)
                     stored = by_id[match_id]
-                    if not compare_frames(frames[stored], frames[img]).duplicate:
+                    # As the hunt does: the earlier-published video is the original (here the
+                    # image first seen: an original before its copies, a template's members in
+                    # order), so a pair hunted from both sides is decided once.
+                    first, later = sorted((stored, img), key=lambda x: ids[x])
+                    key = frozenset((ids[first], ids[later]))
+                    if key not in decided:
+                        decided[key] = compare_frames(frames[first], frames[later]).duplicate
+                    if not decided[key]:
                         continue
                     if ident[stored] == ident[img]:
                         found.add((img, stored))
