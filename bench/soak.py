@@ -119,6 +119,30 @@ def start(
     return subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
 
 
+def descendants(processes: list[subprocess.Popen[bytes]]) -> list[psutil.Process]:
+    """Every process the given ones started (code servers, run workers), still running."""
+    family = []
+    for p in processes:
+        try:
+            family += psutil.Process(p.pid).children(recursive=True)
+        except psutil.NoSuchProcess:
+            continue
+    return family
+
+
+def reap(family: list[psutil.Process], grace: float = 10.0) -> None:
+    """Kill what outlived its parent's shutdown (a gRPC code server ignores SIGTERM), so a
+    soak leaves no process behind."""
+    _, alive = psutil.wait_procs(family, timeout=grace)
+    for process in alive:
+        print(f"soak: killing {process.pid} left running after shutdown", file=sys.stderr)
+        try:
+            process.kill()
+        except psutil.NoSuchProcess:
+            continue
+    psutil.wait_procs(alive, timeout=grace)
+
+
 class HeldClock:
     """The simulator's clock, held at its start until :meth:`release` (then wall time less
     the hold): the scripted world waits while Atlas onboards the watchlist."""
@@ -384,8 +408,10 @@ def main() -> int:
     finally:
         # The daemon first, and wait for it: while it runs it may launch a queued run on the
         # code server, which fails to start once that server is shutting down.
+        family = descendants(processes)
         interrupt([daemon], grace=60)
         interrupt([p for p in reversed(processes) if p is not daemon], grace=60)
+        reap(family)
 
     figures = measure(args, home, dsn, sink, sim, story, sim_start, wall0, t0, outage_at, rss)
     sim.stop()

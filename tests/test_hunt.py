@@ -26,7 +26,7 @@ from atlas_core.pipeline import (
     refresh_channels,
 )
 from atlas_core.pipeline.alerts import deliver_alerts
-from atlas_core.pipeline.vectors import COMPARE_AT_MOST, hunt_reuploads
+from atlas_core.pipeline.vectors import BATCH, COMPARE_AT_MOST, hunt_reuploads
 from atlas_core.pipeline.watch import watch_channels
 from atlas_core.store.vectors import compare_frames_of
 from atlas_core.vision.compare import FRAME_VERSION
@@ -36,9 +36,10 @@ HUNT = "/api/webhooks/2/hunt"
 
 
 @pytest.fixture
-def sim() -> Iterator[SimulatorServer]:
+def sim(request: pytest.FixtureRequest) -> Iterator[SimulatorServer]:
+    videos = getattr(request, "param", 12)  # a test may ask for a larger world
     clock = ManualClock(START)
-    with SimulatorServer(seed=11, keys=["pk"], clock=clock, channels=3, videos=12) as s:
+    with SimulatorServer(seed=11, keys=["pk"], clock=clock, channels=3, videos=videos) as s:
         clock.advance(hours=6)  # after both re-uploads
         yield s
 
@@ -162,3 +163,27 @@ def test_hunt_sensor_requests_a_run_for_new_videos_once(database_dsn: str) -> No
     assert isinstance(again, SkipReason) and "already requested" in (again.skip_message or "")
     assert "video_vectors" not in str(refresh_job.selection)  # a refresh never waits on it
     assert video_vectors.op.pool == "vision"
+
+
+@pytest.mark.parametrize("sim", [70], indirect=True)
+async def test_a_hunt_over_several_batches_finds_every_copy_and_logs_each_batch(
+    svc: Services, sim: SimulatorServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Each batch's hunt runs while the next batch is embedded and stored: copies are still
+    all found, nothing else, and progress is logged once per batch."""
+    channels = list(sim.world.channels)
+    await watch_channels(svc.db, svc.youtube, channels)
+    await refresh_channels(svc)
+    await discover_channels(svc, channels)
+    with caplog.at_level("INFO", logger="atlas_core.pipeline.vectors"):
+        run = await embed_new_videos(svc)
+    copies = {
+        frozenset((h.video_id, h.detail.removeprefix("copy of ")))
+        for h in sim.world.happenings
+        if h.kind == "reupload"
+    }
+    assert run.videos > 2 * BATCH and copies
+    assert {frozenset((m.video_id, m.match_video_id)) for m in run.matches} == copies
+    progress = [r.getMessage() for r in caplog.records if r.getMessage().startswith("hunt: ")]
+    assert len(progress) == -(-run.videos // BATCH)
+    assert progress[-1].startswith(f"hunt: {run.videos}/{run.videos} videos")

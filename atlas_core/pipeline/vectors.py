@@ -104,8 +104,8 @@ async def embed_new_videos(svc: Services, limit: int = 500) -> VectorsRun:
     """Embed the frames of videos without vectors and hunt each for re-uploads, BATCH videos
     at a time: thumbnails fetched concurrently, embedded in a worker thread, stored in one
     transaction, then stage 1 for the whole batch in one round trip and stage 2 only for the
-    candidates within ``HUNT_GATE`` (cosine distance). Logs its progress every
-    PROGRESS_EVERY videos."""
+    candidates within ``HUNT_GATE`` (cosine distance). A batch's hunt runs while the next
+    batch is fetched, embedded and stored. Logs its progress every PROGRESS_EVERY videos."""
     async with svc.db.get_connection() as conn:
         pending = await videos_without_vectors(conn, limit)
     # Thumbnail URLs come from the API (one call per 50 videos), never guessed.
@@ -115,7 +115,14 @@ async def embed_new_videos(svc: Services, limit: int = 500) -> VectorsRun:
     matches: list[Match] = []
     embedded = 0
     started = time.monotonic()
-    stages = {"fetch": 0.0, "embed": 0.0, "store": 0.0, "ann": 0.0, "compare": 0.0}
+    stages = {
+        "fetch": 0.0,
+        "embed": 0.0,
+        "evidence": 0.0,
+        "store": 0.0,
+        "ann": 0.0,
+        "compare": 0.0,
+    }
     counts = {"comparisons": 0, "gated": 0}
     gate = asyncio.Semaphore(FETCHES_AT_ONCE)
 
@@ -125,57 +132,86 @@ async def embed_new_videos(svc: Services, limit: int = 500) -> VectorsRun:
                 svc.http, video.thumbnails, svc.settings.COMPLIANCE_MODE
             )
 
-    for start in range(0, len(found), BATCH):
-        batch = found[start : start + BATCH]
-        t0 = time.perf_counter()
-        fetched = await asyncio.gather(*(fetch(v) for v in batch))
-        stages["fetch"] += time.perf_counter() - t0
-        ready: list[tuple[str, list[tuple[int, bytes]]]] = []
-        failures_of = {v.id: failures for v, (_, failures) in zip(batch, fetched, strict=True)}
-        for video, (frames, failures) in zip(batch, fetched, strict=True):
-            if frames:
-                ready.append((video.id, frames))
-            else:
-                await _thumbnail_failed(svc, video.id, failures)
-        t0 = time.perf_counter()
-        # Decoding, embedding and preparing the compare frame is CPU work: off the event
-        # loop, a video per thread.
-        made = await asyncio.gather(*(_embed_video(svc.embedder, v, f) for v, f in ready))
-        t1 = time.perf_counter()
-        stages["embed"] += t1 - t0
-        done: list[tuple[str, dict[int, bytes], list[VectorRow]]] = []
-        kept: dict[str, tuple[Frame, bytes]] = {}  # compare frames, and their stored bytes
-        for (video_id, frames), embedded_video in zip(ready, made, strict=True):
-            if isinstance(embedded_video, str):  # one bad video must not stall the others
-                await _thumbnail_failed(
-                    svc, video_id, failures_of[video_id], undecodable=embedded_video
-                )
-                continue
-            # Evidence first: a video only counts as done once its frames are in the vault.
-            await asyncio.to_thread(svc.vault.store_visual_evidence, video_id, frames)
-            rows, frame = embedded_video
-            done.append((video_id, dict(frames), rows))
-            if frame is not None:
-                kept[video_id] = frame
-        async with svc.db.get_connection() as conn, conn.transaction():
-            for video_id, _, rows in done:
-                vectors += await write_vectors(conn, rows, svc.embedder.name)
-                await clear_thumbnail_attempts(conn, video_id)
-                if video_id in kept:
-                    # Its compare frame, for when it is another video's candidate.
-                    await write_compare_frame(conn, video_id, 0, FRAME_VERSION, kept[video_id][1])
-        stages["store"] += time.perf_counter() - t1
-        embedded += len(done)
-        prepared = {video_id: frame for video_id, (frame, _) in kept.items()}
-        matches += await hunt_batch(svc, done, stages=stages, counts=counts, prepared=prepared)
+    hunting: asyncio.Task[list[Match]] | None = None
+    hunted_upto = 0
+
+    async def finish_hunt() -> None:
+        nonlocal hunting
+        if hunting is None:
+            return
+        task, hunting = hunting, None
+        matches.extend(await task)
         logger.info(
             "hunt: %d/%d videos (%d embedded, %d suspected re-uploads, %.1fs)",
-            min(start + BATCH, len(found)),
+            hunted_upto,
             len(found),
             embedded,
             len(matches),
             time.monotonic() - started,
         )
+
+    try:
+        for start in range(0, len(found), BATCH):
+            batch = found[start : start + BATCH]
+            t0 = time.perf_counter()
+            fetched = await asyncio.gather(*(fetch(v) for v in batch))
+            stages["fetch"] += time.perf_counter() - t0
+            ready: list[tuple[str, list[tuple[int, bytes]]]] = []
+            failures_of = {v.id: failures for v, (_, failures) in zip(batch, fetched, strict=True)}
+            for video, (frames, failures) in zip(batch, fetched, strict=True):
+                if frames:
+                    ready.append((video.id, frames))
+                else:
+                    await _thumbnail_failed(svc, video.id, failures)
+            t0 = time.perf_counter()
+            # Decoding, embedding and preparing the compare frame is CPU work: off the event
+            # loop, a video per thread.
+            made = await asyncio.gather(*(_embed_video(svc.embedder, v, f) for v, f in ready))
+            t1 = time.perf_counter()
+            stages["embed"] += t1 - t0
+            done: list[tuple[str, dict[int, bytes], list[VectorRow]]] = []
+            kept: dict[str, tuple[Frame, bytes]] = {}  # compare frames, and their stored bytes
+            for (video_id, frames), embedded_video in zip(ready, made, strict=True):
+                if isinstance(embedded_video, str):  # one bad video must not stall the others
+                    await _thumbnail_failed(
+                        svc, video_id, failures_of[video_id], undecodable=embedded_video
+                    )
+                    continue
+                # Evidence first: a video only counts as done once its frames are in the vault.
+                t2 = time.perf_counter()
+                await asyncio.to_thread(svc.vault.store_visual_evidence, video_id, frames)
+                stages["evidence"] += time.perf_counter() - t2
+                rows, frame = embedded_video
+                done.append((video_id, dict(frames), rows))
+                if frame is not None:
+                    kept[video_id] = frame
+            t2 = time.perf_counter()
+            async with svc.db.get_connection() as conn, conn.transaction():
+                for video_id, _, rows in done:
+                    vectors += await write_vectors(conn, rows, svc.embedder.name)
+                    await clear_thumbnail_attempts(conn, video_id)
+                    if video_id in kept:
+                        # Its compare frame, for when it is another video's candidate.
+                        await write_compare_frame(
+                            conn, video_id, 0, FRAME_VERSION, kept[video_id][1]
+                        )
+            stages["store"] += time.perf_counter() - t2
+            embedded += len(done)
+            prepared = {video_id: frame for video_id, (frame, _) in kept.items()}
+            # The previous batch's hunt ends before this one's starts (its rows are stored: each
+            # batch's stage 1 sees the batches before it), and this batch's hunt runs while the
+            # next batch is fetched, embedded and stored (index inserts are the database's work,
+            # comparisons ours).
+            await finish_hunt()
+            hunting = asyncio.create_task(
+                hunt_batch(svc, done, stages=stages, counts=counts, prepared=prepared)
+            )
+            hunted_upto = min(start + BATCH, len(found))
+        await finish_hunt()
+    finally:
+        if hunting is not None:  # this run failed or was cancelled: so is the hunt in flight
+            hunting.cancel()
+            await asyncio.gather(hunting, return_exceptions=True)
     return VectorsRun(
         videos=embedded,
         vectors=vectors,
