@@ -284,7 +284,12 @@ def _tiles_agreement(
     typical_a = float(np.median(ea[ta])) if ta.any() else 0.0
     typical_b = float(np.median(eb[tb])) if tb.any() else 0.0
     detailed = (ea > CONFLICT_DETAIL * typical_a) & (eb > CONFLICT_DETAIL * typical_b)
-    conflict = ~agree & ta & tb & detailed
+    # Away from the edges of what the candidate covers: there a turned copy shows its fill
+    # (the corners a rotation leaves), and a crop cuts what lies at them (a frame line).
+    edge = TILE_PX // 2
+    inner = cv2.erode(m, np.ones((2 * edge + 1, 2 * edge + 1), np.uint8))
+    inside = cv2.resize(inner, grid, interpolation=cv2.INTER_AREA) >= 0.999
+    conflict = ~agree & ta & tb & detailed & inside
     conflicts = int(conflict.sum())
     coloured = 0
     base = _Agreement(share, conflicts, int(ta.sum()))
@@ -298,10 +303,6 @@ def _tiles_agreement(
         shared = agree & valid
         ra = _rarity(colours[0], m, shared, grid) / k
         rb = _rarity(colours[1], m, shared, grid) / k
-        # Away from the candidate's edges: a crop or a turn cuts what lies at them (a frame).
-        edge = TILE_PX // 2
-        inner = cv2.erode(m, np.ones((2 * edge + 1, 2 * edge + 1), np.uint8))
-        inside = cv2.resize(inner, grid, interpolation=cv2.INTER_AREA) >= 0.999
         own = ~agree & inside & (ta | tb) & (ra >= RARE_TILE) & (rb < COMMON_TILE)
         coloured = int((own & ~conflict).sum())
         coloured = coloured if coloured >= COLOURED_MIN else 0
