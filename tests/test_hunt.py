@@ -165,8 +165,8 @@ def test_hunt_sensor_requests_a_run_for_new_videos_once(database_dsn: str) -> No
     assert video_vectors.op.pool == "vision"
 
 
-# Seed 11's larger world holds a re-upload turned and branded over the original's corner
-# shapes, which compare misses (README, "The hunt"): this test is about batches.
+# Seed 11's larger world holds a re-upload turned then framed, whose fill corners conflict
+# with the original's top row, which compare misses (README): this test is about batches.
 @pytest.mark.parametrize("sim", [{"seed": 12, "videos": 70}], indirect=True)
 async def test_a_hunt_over_several_batches_finds_every_copy_and_logs_each_batch(
     svc: Services, sim: SimulatorServer, caplog: pytest.LogCaptureFixture
