@@ -445,7 +445,7 @@ async def _verify(
     found: list[Match] = []
     for (c, _, _), result in zip(pairs, results, strict=True):
         if result.duplicate:
-            match = await _report(svc, c, own[c.video_id], result)
+            match = await _report(svc, c, own[c.video_id], result, origins)
             found += [match] if match is not None else []
     return found
 
@@ -458,9 +458,16 @@ def _published_first(origins: dict[str, VideoOrigin], video_id: str, other_id: s
     return me.published_at < other.published_at
 
 
-async def _report(svc: Services, c: Candidate, mine: bytes, result: Comparison) -> Match | None:
-    """Report one pair ``compare`` called duplicates, the earlier-published video as the
-    original; None when the other video's evidence is gone from the vault."""
+async def _report(
+    svc: Services,
+    c: Candidate,
+    mine: bytes,
+    result: Comparison,
+    origins: dict[str, VideoOrigin],
+) -> Match | None:
+    """Report one pair ``compare`` called duplicates, the earlier-published video (by
+    ``origins``, the batch's) as the original; None when the other video's evidence is gone
+    from the vault."""
     original = await asyncio.to_thread(
         svc.vault.fetch_bytes, f"{evidence_prefix(c.match_video_id)}0.jpg"
     )
@@ -468,14 +475,12 @@ async def _report(svc: Services, c: Candidate, mine: bytes, result: Comparison) 
         return None
     copy = mine
     match = Match(c.video_id, c.frame_index, c.match_video_id, c.match_channel_id, c.distance)
-    async with svc.db.get_connection() as conn:
-        origins = await video_origins(conn, [c.video_id, c.match_video_id])
     if _published_first(origins, c.video_id, c.match_video_id):
         # This video is the original: the one stored before it is the copy.
         me = origins[c.video_id]
         match = Match(c.match_video_id, c.match_frame_index, c.video_id, me.channel_id, c.distance)
         original, copy = copy, original
-    titles = {v: o.title for v, o in origins.items()}
+    titles = {v: origins[v].title for v in (c.video_id, c.match_video_id) if v in origins}
     await report_reupload(svc, match, original, copy, result, titles)
     return match
 
