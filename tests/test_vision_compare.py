@@ -210,3 +210,43 @@ def test_a_title_in_its_own_colour_tells_two_videos_of_one_design_apart() -> Non
     copy = copy.crop((10, 6, 630, 354)).resize((480, 270))
     for level in (90, 50):
         assert compare(jpeg(a), jpeg(copy, level)).duplicate
+
+
+def _rays_template(title: str) -> Image.Image:
+    """A channel's design: sun rays in two colours and a face, its title drawn in one of the
+    rays' own colours at the template's place."""
+    blue, yellow = (60, 40, 230), (240, 230, 20)
+    im = Image.new("RGB", (640, 360), yellow)
+    d = ImageDraw.Draw(im)
+    cx, cy = 300, 190
+    for k in range(16):
+        t0, t1 = 2 * np.pi * k / 16, 2 * np.pi * (k + 0.5) / 16
+        far = 900
+        d.polygon(
+            [
+                (cx, cy),
+                (cx + far * np.cos(t0), cy + far * np.sin(t0)),
+                (cx + far * np.cos(t1), cy + far * np.sin(t1)),
+            ],
+            fill=blue,
+        )
+    d.ellipse((30, 130, 190, 290), fill=(180, 220, 140), outline="black", width=5)
+    d.ellipse((80, 220, 140, 270), fill="black")
+    d.text((300, 20), title, font=ImageFont.load_default(size=40), fill=blue)
+    return im
+
+
+def test_another_title_in_the_designs_own_colour_is_not_a_duplicate() -> None:
+    """Rays are as busy as letters in edges and the title shares their colour, so neither
+    grey detail nor colour tells the two videos apart; their letters' corners do."""
+    a = _rays_template("NOOB TINY LIVE")
+    b = _rays_template("10 HUGE FINAL")
+    result = compare(jpeg(a), jpeg(b))
+    assert not result.duplicate, result
+    assert result.lettered >= 1 and "lettering differs" in result.reason
+    # A re-upload of it with its own badge, cropped and re-encoded, is still a copy.
+    copy = a.copy()
+    ImageDraw.Draw(copy).rounded_rectangle((540, 280, 620, 340), radius=10, fill=(200, 30, 30))
+    copy = copy.crop((16, 10, 624, 350)).resize((480, 270))
+    for level in (90, 50):
+        assert compare(jpeg(a), jpeg(copy, level)).duplicate

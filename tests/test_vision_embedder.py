@@ -168,3 +168,22 @@ def test_hue_turns_and_crops_stay_near_one_of_the_originals_rows() -> None:
     copy = embedder.embed(jpeg(cropped, 60))
     assert cos(copy, zoom) > cos(copy, base)
     assert cos(copy, zoom) > 0.9 > others
+
+
+def test_a_letterbox_around_a_turned_dark_border_is_still_cut() -> None:
+    """The simulator's second re-upload: a dark border, a small turn, then letterboxed to
+    4:3. The black bar meets the border's dark grey at once (no step into the picture within
+    the bar colour's tolerance), which is still the bar's end: a fading backdrop drifts."""
+    embedder = PerceptualEmbedder()
+    original = scene(9)
+    turned = Image.new("RGB", (700, 400), (20, 20, 20))
+    turned.paste(original, (30, 20))
+    turned = turned.resize((640, 360)).rotate(3, fillcolor=(20, 20, 20))
+    boxed = np.asarray(letterbox(turned))
+    assert trim_bars(boxed).shape[0] == 270  # the two 45-line bars, not the frame
+    # The rows the hunt queries (its own and the zoomed centre) find the original's rows.
+    copy = [v for o, v in frame_rows(embedder, boxed) if o in (0, ZOOM_OFFSET)]
+    stored = [v for _, v in frame_rows(embedder, np.asarray(original))]
+    others = [v for s in range(20, 30) for _, v in frame_rows(embedder, np.asarray(scene(s)))]
+    best = max(cos(c, v) for c in copy for v in stored)
+    assert best > 0.9 > 0.6 > max(cos(c, v) for c in copy for v in others)

@@ -19,7 +19,7 @@ from atlas_core.store.connect import connect
 # embedder (PerceptualEmbedder.name). Plain values: the store does not import the vision
 # code (tests/test_architecture.py checks they agree).
 DIMENSION = 512
-DEFAULT_EMBEDDER = "perceptual-centre-v-32x16-v4"
+DEFAULT_EMBEDDER = "perceptual-centre-v-32x16-v5"
 
 VectorRow = tuple[str, int, np.ndarray, str]
 

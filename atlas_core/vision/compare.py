@@ -71,6 +71,13 @@ RARE_TILE = 0.15
 COMMON_TILE = 0.1
 # Fewer such tiles are not counted: a lone one is as likely an edge the copy's edits moved.
 COLOURED_MIN = 2
+# Letters are corners: a tile where both images hold far more corner (the structure tensor's
+# smaller eigenvalue) than their typical tile, and differ, is two titles on one design even
+# when the design is as busy as the title in edges (rays, stripes, dots), which the detail
+# rule above misses. CORNER_DETAIL x the typical tile, counted from CORNER_MIN tiles on
+# (bench/reupload.py, seeds 4-5: no copy of an original lost, 32 of 45 such pairs caught).
+CORNER_DETAIL = 4.0
+CORNER_MIN = 3
 RATIO = 0.8
 RANSAC_PX = 5.0
 MAX_STRETCH = 1.35  # largest ratio of the fitted transform's two scales
@@ -108,6 +115,9 @@ class Comparison:
     # Of the conflicts: tiles where the original's own colours (rare in what the two share:
     # a title's, an emblem's) are missing from the candidate, which shows shared ones there.
     coloured: int = 0
+    # Of the conflicts: tiles where both images hold far more corners than their typical tile
+    # (letters: two titles) and differ.
+    lettered: int = 0
 
 
 @dataclass(frozen=True)
@@ -227,6 +237,7 @@ class _Agreement:
     conflicts: int  # tiles where both images are detailed (a title, a face), and differ
     textured: int  # the original's textured tiles in the covered area
     coloured: int = 0  # of the conflicts: the original's rare colours gone (``_rarity``)
+    lettered: int = 0  # of the conflicts: both far more cornered than their typical tile
 
     @property
     def score(self) -> float:
@@ -291,9 +302,18 @@ def _tiles_agreement(
     inside = cv2.resize(inner, grid, interpolation=cv2.INTER_AREA) >= 0.999
     conflict = ~agree & ta & tb & detailed & inside
     conflicts = int(conflict.sum())
-    coloured = 0
+    coloured = lettered = 0
     base = _Agreement(share, conflicts, int(ta.sum()))
-    # Looked at only where it can change the decision (it only lowers the score).
+    differ = ~agree & inside & (ta | tb)
+    # Looked at only where it can change the decision (they only lower the score).
+    if base.score >= THRESHOLD:
+        ca, cb = _corners(a, m, grid, k, ta), _corners(b, m, grid, k, tb)
+        letters = differ & (ca > CORNER_DETAIL) & (cb > CORNER_DETAIL)
+        if int(letters.sum()) >= CORNER_MIN:
+            lettered = int((letters & ~conflict).sum())
+            differ &= ~letters
+        base = _Agreement(share, conflicts + lettered, int(ta.sum()))
+    differ &= ~conflict
     if colours is not None and base.score >= THRESHOLD:
         # The original's own colours gone: a tile of the original that is mostly colours rare
         # in what both images share (a title's, an emblem's) differs from the candidate, which
@@ -303,10 +323,21 @@ def _tiles_agreement(
         shared = agree & valid
         ra = _rarity(colours[0], m, shared, grid) / k
         rb = _rarity(colours[1], m, shared, grid) / k
-        own = ~agree & inside & (ta | tb) & (ra >= RARE_TILE) & (rb < COMMON_TILE)
-        coloured = int((own & ~conflict).sum())
+        coloured = int((differ & (ra >= RARE_TILE) & (rb < COMMON_TILE)).sum())
         coloured = coloured if coloured >= COLOURED_MIN else 0
-    return _Agreement(share, conflicts + coloured, int(ta.sum()), coloured)
+    return _Agreement(share, conflicts + lettered + coloured, int(ta.sum()), coloured, lettered)
+
+
+def _corners(
+    img: np.ndarray, m: np.ndarray, grid: tuple[int, int], k: np.ndarray, textured: np.ndarray
+) -> np.ndarray:
+    """Per tile: the mean corner strength (the structure tensor's smaller eigenvalue) in
+    the covered area ``m``, in units of the image's typical ``textured`` tile."""
+    strength = cv2.cornerMinEigenVal(img, 3)
+    tiles: np.ndarray = cv2.resize(strength * m, grid, interpolation=cv2.INTER_AREA) / k
+    typical = float(np.median(tiles[textured])) if textured.any() else 0.0
+    out: np.ndarray = tiles / max(typical, 1e-6)
+    return out
 
 
 def _rarity(
@@ -525,6 +556,11 @@ def compare_frames(original: Frame, candidate: Frame) -> Comparison:
             f"{a.coloured} places: another video in the same template (score {score:.2f} "
             f"< {THRESHOLD})"
         )
+    elif a.lettered and a.share >= THRESHOLD:
+        reason = (
+            f"shared design, lettering differs in {a.lettered} places (another title): "
+            f"another video in the same template (score {score:.2f} < {THRESHOLD})"
+        )
     elif a.conflicts and score >= 0.75:
         reason = (
             f"shared background, detail differs in {a.conflicts} places (a title, a face): "
@@ -545,6 +581,7 @@ def compare_frames(original: Frame, candidate: Frame) -> Comparison:
         conflicts=a.conflicts,
         textured=a.textured,
         coloured=a.coloured,
+        lettered=a.lettered,
     )
 
 

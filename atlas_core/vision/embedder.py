@@ -84,7 +84,7 @@ class PerceptualEmbedder:
     """Tiny-image perceptual vector of the trimmed frame's blurred centre: 32x16 brightness
     cells, centred, unit length."""
 
-    name = "perceptual-centre-v-32x16-v4"
+    name = "perceptual-centre-v-32x16-v5"
 
     def embed(self, image: bytes) -> np.ndarray:
         return self.embed_rgb(decode(image, at_least=EMBED_DECODE))
@@ -156,9 +156,14 @@ def _bar(lines: np.ndarray, limit: int) -> tuple[int, bool]:
     depth = int(np.argmax(stop))
     if depth == 0 or depth >= limit:
         return 0, False
+    # A step: the picture starts (most of a line away from the bar's colour), or the bar
+    # meets another uniform band at once (a border drawn inside a letterbox): a flat
+    # background fading into the picture drifts line by line instead.
+    jump = float(np.abs(own[depth] - own[depth - 1]).max())
+    abrupt = jump > BAR_DRIFT and bool(close[depth] >= BAR_SHARE)
     inner = head[depth : depth + STEP_LINES]
     away = (np.abs(inner - colour).max(axis=2) > BAR_TOLERANCE).mean(axis=1)
-    return depth, bool(away.max() >= STEP_SHARE)
+    return depth, abrupt or bool(away.max() >= STEP_SHARE)
 
 
 def trim_bars(rgb: np.ndarray) -> np.ndarray:
