@@ -250,3 +250,20 @@ def test_another_title_in_the_designs_own_colour_is_not_a_duplicate() -> None:
     copy = copy.crop((16, 10, 624, 350)).resize((480, 270))
     for level in (90, 50):
         assert compare(jpeg(a), jpeg(copy, level)).duplicate
+
+
+def test_a_caption_in_new_colours_over_the_originals_title_is_still_a_copy() -> None:
+    """A re-uploader's "FULL VIDEO" band lands on the original's own title: both tiles are
+    detailed and differ, as two titles would, but the band is in colours the original does
+    not have, so it is the copy's overlay, not another video's title."""
+    original = _titled(scene(24), "MY FIRST\nBIG RACE", (40, 220))
+    copy = original.copy()
+    d = ImageDraw.Draw(copy)
+    d.rectangle((30, 250, 330, 300), fill=(200, 0, 0))
+    d.text((40, 254), "FULL VIDEO", font=ImageFont.load_default(size=40), fill=(255, 255, 0))
+    copy = copy.crop((12, 8, 630, 352))
+    result = compare(jpeg(original), jpeg(copy, 60))
+    assert result.duplicate, result
+    # Two videos on that background, each with its own title in white, still conflict.
+    other = _titled(scene(24), "WORST DAY\nEVER", (40, 220))
+    assert not compare(jpeg(original), jpeg(other)).duplicate

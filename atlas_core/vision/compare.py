@@ -78,6 +78,11 @@ COLOURED_MIN = 2
 # (bench/reupload.py, seeds 4-5: no copy of an original lost, 32 of 45 such pairs caught).
 CORNER_DETAIL = 4.0
 CORNER_MIN = 3
+# A colour the original shows on less than this share of its covered pixels is not its own:
+# a candidate's tile with RARE_TILE of its pixels in such colours is its own overlay, which
+# costs nothing, unless such tiles cover more than OVERLAY_MAX of the image (recoloured).
+ABSENT = 0.002
+OVERLAY_MAX = 0.2
 RATIO = 0.8
 RANSAC_PX = 5.0
 MAX_STRETCH = 1.35  # largest ratio of the fitted transform's two scales
@@ -301,14 +306,26 @@ def _tiles_agreement(
     inner = cv2.erode(m, np.ones((2 * edge + 1, 2 * edge + 1), np.uint8))
     inside = cv2.resize(inner, grid, interpolation=cv2.INTER_AREA) >= 0.999
     conflict = ~agree & ta & tb & detailed & inside
-    conflicts = int(conflict.sum())
-    coloured = lettered = 0
-    base = _Agreement(share, conflicts, int(ta.sum()))
     differ = ~agree & inside & (ta | tb)
-    # Looked at only where it can change the decision (they only lower the score).
+    coloured = lettered = 0
+    # Looked at only where they can change the decision (they only lower the score).
+    overlay = np.zeros_like(differ)
+    if colours is not None and share >= THRESHOLD and differ.any():
+        # A re-uploader's caption, logo or emoji is drawn in colours the original does not
+        # have (over its title too); another video of one template writes in the template's
+        # own colours. Such tiles of the candidate cost nothing.
+        absent = _tile_share(colours[1], m, _near(colours[0], m) < ABSENT, grid) / k
+        overlay = absent >= RARE_TILE
+        # ...in one place: a candidate in new colours all over is recoloured (another
+        # palette of a template, a hue turn), which says nothing of any one tile.
+        if overlay.sum() > OVERLAY_MAX * max(1, int((inside & valid).sum())):
+            overlay = np.zeros_like(differ)
+        conflict &= ~overlay
+    conflicts = int(conflict.sum())
+    base = _Agreement(share, conflicts, int(ta.sum()))
     if base.score >= THRESHOLD:
         ca, cb = _corners(a, m, grid, k, ta), _corners(b, m, grid, k, tb)
-        letters = differ & (ca > CORNER_DETAIL) & (cb > CORNER_DETAIL)
+        letters = differ & ~overlay & (ca > CORNER_DETAIL) & (cb > CORNER_DETAIL)
         if int(letters.sum()) >= CORNER_MIN:
             lettered = int((letters & ~conflict).sum())
             differ &= ~letters
@@ -354,19 +371,32 @@ def _rarity(
     in_shared = cv2.copyMakeBorder(
         tiles, 0, h - tiles.shape[0], 0, w - tiles.shape[1], cv2.BORDER_CONSTANT, value=0
     )
-    weight = in_shared * m
+    return _tile_share(labels, m, _near(labels, in_shared * m) < RARE, grid)
+
+
+def _near(labels: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """Each colour's share of the ``weight``-ed pixels, a colour next to a common one counted
+    as common too (JPEG, blur, antialiasing): (COLOUR_LEVELS**3,)."""
     n = COLOUR_LEVELS
     counts = np.bincount(labels.ravel(), weights=weight.ravel(), minlength=n**3)[: n**3]
     hist = counts.reshape(n, n, n) / max(1.0, float(weight.sum()))
-    # A colour next to a common one is common too (JPEG, blur, antialiasing).
     padded = np.pad(hist, 1)
     near = np.zeros_like(hist)
     for dz in range(3):
         for dy in range(3):
             for dx in range(3):
                 near = np.maximum(near, padded[dz : dz + n, dy : dy + n, dx : dx + n])
-    rare = (near.ravel() < RARE)[labels]
-    out: np.ndarray = cv2.resize(rare.astype(np.float32) * m, grid, interpolation=cv2.INTER_AREA)
+    out: np.ndarray = near.ravel()
+    return out
+
+
+def _tile_share(
+    labels: np.ndarray, m: np.ndarray, chosen: np.ndarray, grid: tuple[int, int]
+) -> np.ndarray:
+    """Per tile: the summed weight ``m`` of its pixels whose colour is ``chosen`` (a boolean
+    per colour label), as ``cv2.resize`` sums a grid (divide by the tile's weight)."""
+    picked = chosen[labels].astype(np.float32) * m
+    out: np.ndarray = cv2.resize(picked, grid, interpolation=cv2.INTER_AREA)
     return out
 
 
