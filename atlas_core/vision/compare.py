@@ -78,6 +78,7 @@ COLOURED_MIN = 2
 # (bench/reupload.py, seeds 4-5: no copy of an original lost, 32 of 45 such pairs caught).
 CORNER_DETAIL = 4.0
 CORNER_MIN = 3
+LETTERED_SCORE = 0.85  # the most a pair with two titles scores (below THRESHOLD)
 # A colour the original shows on less than this share of its covered pixels is not its own:
 # a candidate's tile with RARE_TILE of its pixels in such colours is its own overlay, which
 # costs nothing, unless such tiles cover more than OVERLAY_MAX of the image (recoloured).
@@ -242,11 +243,13 @@ class _Agreement:
     conflicts: int  # tiles where both images are detailed (a title, a face), and differ
     textured: int  # the original's textured tiles in the covered area
     coloured: int = 0  # of the conflicts: the original's rare colours gone (``_rarity``)
-    lettered: int = 0  # of the conflicts: both far more cornered than their typical tile
+    lettered: int = 0  # tiles of two titles: both far more cornered than their typical tile
 
     @property
     def score(self) -> float:
-        return max(0.0, self.share - CONFLICT_WEIGHT * self.conflicts / max(1, self.textured))
+        score = max(0.0, self.share - CONFLICT_WEIGHT * self.conflicts / max(1, self.textured))
+        # Two titles are two videos, however much of the design they share.
+        return min(score, LETTERED_SCORE) if self.lettered else score
 
 
 def _tiles_agreement(
@@ -327,9 +330,10 @@ def _tiles_agreement(
         ca, cb = _corners(a, m, grid, k, ta), _corners(b, m, grid, k, tb)
         letters = differ & ~overlay & (ca > CORNER_DETAIL) & (cb > CORNER_DETAIL)
         if int(letters.sum()) >= CORNER_MIN:
-            lettered = int((letters & ~conflict).sum())
+            lettered = int(letters.sum())
+            conflicts = int((conflict & ~letters).sum()) + lettered
             differ &= ~letters
-        base = _Agreement(share, conflicts + lettered, int(ta.sum()))
+        base = _Agreement(share, conflicts, int(ta.sum()), 0, lettered)
     differ &= ~conflict
     if colours is not None and base.score >= THRESHOLD:
         # The original's own colours gone: a tile of the original that is mostly colours rare
@@ -342,7 +346,7 @@ def _tiles_agreement(
         rb = _rarity(colours[1], m, shared, grid) / k
         coloured = int((differ & (ra >= RARE_TILE) & (rb < COMMON_TILE)).sum())
         coloured = coloured if coloured >= COLOURED_MIN else 0
-    return _Agreement(share, conflicts + lettered + coloured, int(ta.sum()), coloured, lettered)
+    return _Agreement(share, conflicts + coloured, int(ta.sum()), coloured, lettered)
 
 
 def _corners(
