@@ -67,7 +67,10 @@ class Embedder(Protocol):
 # 0.938; plus bars cut only when they are bars (trim_bars) 0.972; brightness taken after
 # shrinking, blur 5.0: 0.978 (v4). The remaining misses: overlays on low-contrast pictures,
 # strong saturation shifts, rotation+crop combinations. bench/ann.py at 1M rows: brute force 0.980
-# (v3: 0.890), HNSW at ef_search 40: 0.960 (v3: 0.865).
+# (v3: 0.890), HNSW at ef_search 40: 0.960 (v3: 0.865). v5: a bar meeting another flat band
+# at once (a letterbox around a copy's added border) is cut too; the simulator's bordered,
+# turned and letterboxed re-uploads came 0.2-0.85 from their originals, now 0.04-0.18.
+# Blur 6.5 or 8, or margins 12%/17%, changed exact recall by at most 2 of 600 copies.
 CENTRE_MARGIN = 0.10
 ZOOM_MARGIN = 0.15  # the zoomed rows' margin: 10% more of the frame cut than the base row's
 CELL_BLUR = 5.0  # sigma, in pixels of the 128 x 72 intermediate image
