@@ -267,3 +267,27 @@ def test_a_caption_in_new_colours_over_the_originals_title_is_still_a_copy() -> 
     # Two videos on that background, each with its own title in white, still conflict.
     other = _titled(scene(24), "WORST DAY\nEVER", (40, 220))
     assert not compare(jpeg(original), jpeg(other)).duplicate
+
+
+def _two_tone(light: tuple[int, int, int], dark: tuple[int, int, int], title: str) -> Image.Image:
+    """Stripes of two colours close in grey, a face and a title on a bar."""
+    im = Image.new("RGB", (640, 360), light)
+    d = ImageDraw.Draw(im)
+    for x in range(-400, 700, 30):
+        d.polygon([(x, 0), (x + 15, 0), (x + 375, 360), (x + 360, 360)], fill=dark)
+    d.ellipse((40, 120, 200, 280), fill=(90, 200, 120), outline="black", width=4)
+    d.rectangle((280, 40, 600, 110), fill=(40, 60, 200))
+    d.text((300, 50), title, font=ImageFont.load_default(size=44), fill="white")
+    return im
+
+
+def test_a_hue_turned_copy_is_judged_in_brightness_too() -> None:
+    """A hue turn changes grey unevenly: two stripe colours near in grey stop differing, and
+    the stripes vanish from the copy's grey. Every colour turned by one hue, the copy is also
+    judged in brightness (the largest of R, G, B), which a hue turn keeps."""
+    original = _two_tone((250, 200, 60), (245, 175, 70), "WIN ABOUT")
+    for turn in (31, 40):  # of 256: about 44 and 56 degrees
+        assert compare(jpeg(original), jpeg(_hue(original, turn), 80)).duplicate
+    # Another video of the design in its own palette and title is not judged that way.
+    other = _two_tone((120, 200, 250), (100, 170, 240), "LAST DAY")
+    assert not compare(jpeg(original), jpeg(other)).duplicate

@@ -84,6 +84,9 @@ LETTERED_SCORE = 0.85  # the most a pair with two titles scores (below THRESHOLD
 # costs nothing, unless such tiles cover more than OVERLAY_MAX of the image (recoloured).
 ABSENT = 0.002
 OVERLAY_MAX = 0.2
+# A candidate whose coloured pixels mostly (this share) turned by one hue is a hue-turned
+# copy: it is judged in brightness too.
+HUE_TURNED = 0.8
 RATIO = 0.8
 RANSAC_PX = 5.0
 MAX_STRETCH = 1.35  # largest ratio of the fitted transform's two scales
@@ -92,7 +95,7 @@ FEATURES = 300  # ORB keypoints per image (matching cost grows with their square
 COARSE = (32, 18)  # the early check's grid, and the correlation it needs
 COARSE_NCC = 0.5
 # Stored frames (``Frame.to_bytes``) made with other settings are prepared again.
-FRAME_VERSION = f"orb{FEATURES}-work{WORK_SIZE}-v3"
+FRAME_VERSION = f"orb{FEATURES}-work{WORK_SIZE}-v4"
 
 
 def _detector() -> cv2.ORB:
@@ -184,6 +187,7 @@ class Frame:
             "untrimmed": np.empty((0, 0), np.uint8) if same else p.untrimmed,
             "meta": np.array([p.quality, *p.original_shape, *p.trimmed_shape], np.float64),
             "colour": p.colour,
+            "bright": p.bright,
             "keypoints": self.features.keypoints,
             "descriptors": des if des is not None else np.empty((0, 32), np.uint8),
         }
@@ -201,7 +205,7 @@ class Frame:
         try:
             with np.load(io.BytesIO(data)) as z:
                 gray, untrimmed, meta = z["gray"], z["untrimmed"], z["meta"]
-                colour = z["colour"]
+                colour, bright = z["colour"], z["bright"]
                 kps, des = z["keypoints"], z["descriptors"]
         except (OSError, ValueError, KeyError) as exc:
             raise ValueError(f"not a stored compare frame ({len(data)} bytes): {exc}") from None
@@ -212,6 +216,7 @@ class Frame:
             trimmed_shape=(int(meta[3]), int(meta[4])),
             untrimmed=untrimmed if untrimmed.size else gray,
             colour=colour,
+            bright=bright,
         )
         return cls(prepared, _Features(kps, des if len(des) else None))
 
@@ -258,10 +263,72 @@ def _tiles_agreement(
     mask: np.ndarray,
     sigma: float,
     colours: tuple[np.ndarray, np.ndarray] | None = None,
+    brights: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> _Agreement:
     """How the original ``a`` and the aligned candidate ``b`` (``_half``-sized) agree in the
-    covered ``mask``, tile by tile: locally normalised correlation, the best of one-pixel
-    shifts, so colour shifts, re-encoding, blur and small misalignments do not matter."""
+    covered ``mask``, tile by tile (``_agreement``). A candidate whose colours are the
+    original's turned by one hue is judged in brightness too (``brights``, the largest of R,
+    G, B, which a hue turn keeps), where grey can lose a pattern of two colours that were
+    close in it."""
+    grey = _agreement(a, b, mask, sigma, colours)
+    if brights is None or colours is None or grey.share >= THRESHOLD:
+        return grey
+    if _hue_turned(colours, mask) < HUE_TURNED:
+        return grey
+    bright = _agreement(brights[0], brights[1], mask, sigma, colours)
+    return bright if bright.score > grey.score else grey
+
+
+def _hue_turned(colours: tuple[np.ndarray, np.ndarray], mask: np.ndarray) -> float:
+    """Whether the candidate's colours are the original's turned by one hue: the share of the
+    original's hues (15-degree bins with enough coloured pixels) whose pixels turned by the
+    most common turn (within 30 degrees, and at least 30 degrees from none). Near 1 for a
+    hue-turned copy; low for another palette of a template, each colour replaced by its own."""
+    hue, chroma = _HUES
+    ha, hb = hue[colours[0]], hue[colours[1]]
+    keep = (mask > 0) & (chroma[colours[0]] >= 64) & (chroma[colours[1]] >= 64)
+    if keep.sum() < 100:
+        return 0.0
+    source = (ha[keep] // 15).astype(np.int64)
+    turn = ((hb[keep] - ha[keep]) % 360.0 // 15).astype(np.int64)
+    turns = []
+    for b in np.unique(source):
+        own = turn[source == b]
+        if len(own) >= 30:
+            turns.append(int(np.bincount(own, minlength=24).argmax()))
+    if len(turns) < 3:
+        return 0.0
+    counts = np.bincount(np.array(turns), minlength=24)
+    near = counts + np.roll(counts, 1) + np.roll(counts, -1)
+    best = int(np.argmax(near))
+    if best in (0, 1, 23):
+        return 0.0  # no turn
+    return float(near[best] / len(turns))
+
+
+def _label_hues() -> tuple[np.ndarray, np.ndarray]:
+    """Hue (degrees) and chroma (max - min) of each colour label's bin centre."""
+    n = COLOUR_LEVELS
+    centre = (np.arange(n) * 256 + 128) // n
+    r, g, b = np.meshgrid(centre, centre, centre, indexing="ij")
+    rgb = np.stack([r, g, b], axis=-1).reshape(-1, 1, 3).astype(np.uint8)
+    hsv = cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV_FULL).reshape(-1, 3).astype(np.float32)
+    flat = rgb.reshape(-1, 3).astype(np.int16)
+    return hsv[:, 0] * 360.0 / 256.0, (flat.max(axis=1) - flat.min(axis=1)).astype(np.float32)
+
+
+_HUES = _label_hues()
+
+
+def _agreement(
+    a: np.ndarray,
+    b: np.ndarray,
+    mask: np.ndarray,
+    sigma: float,
+    colours: tuple[np.ndarray, np.ndarray] | None = None,
+) -> _Agreement:
+    """Tile by tile: locally normalised correlation, the best of one-pixel shifts, so colour
+    shifts, re-encoding, blur and small misalignments do not matter; then the conflicts."""
     a = cv2.GaussianBlur(a.astype(np.float32), (0, 0), sigma)
     b = cv2.GaussianBlur(b.astype(np.float32), (0, 0), sigma)
     # Keep clear of the candidate's edges: blur smears what lies beyond them (fill left by a
@@ -433,6 +500,7 @@ def _evaluate(
     native: float,
     matrix: np.ndarray,
     colours: tuple[np.ndarray, np.ndarray] | None = None,
+    brights: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[_Agreement, float]:
     """(agreement, min coverage) of ``cand`` warped by ``matrix`` onto ``orig`` (both grey at
     the working size; compared at half of it). ``native``: the candidate's work-size pixels
@@ -459,7 +527,11 @@ def _evaluate(
         co = cv2.resize(colours[0], (w, h), interpolation=near)
         cc = cv2.resize(colours[1], (cw, ch), interpolation=near)
         pair = (co, cv2.warpAffine(cc, half, (w, h), flags=near))
-    return _tiles_agreement(small_o, warped, mask, sigma, pair), coverage
+    light = None
+    if brights is not None and brights[0].size and brights[1].size:
+        bo, bc = _half(brights[0]), _half(brights[1])
+        light = (bo, cv2.warpAffine(bc, half, (w, h), flags=cv2.INTER_LINEAR))
+    return _tiles_agreement(small_o, warped, mask, sigma, pair, light), coverage
 
 
 def _native(p: Prepared, untrimmed: bool = False) -> float:
@@ -476,6 +548,7 @@ def _fit(
     native: float,
     mirrored: bool,
     cand_colour: np.ndarray | None = None,
+    cand_bright: np.ndarray | None = None,
 ) -> _Fit | None:
     of = orig.features
     src, dst = _match(cf, of)
@@ -500,7 +573,8 @@ def _fit(
     ):
         return None
     colours = None if cand_colour is None else (orig.prepared.colour, cand_colour)
-    agreement, coverage = _evaluate(orig.prepared.gray, cand, native, matrix, colours)
+    brights = None if cand_bright is None else (orig.prepared.bright, cand_bright)
+    agreement, coverage = _evaluate(orig.prepared.gray, cand, native, matrix, colours, brights)
     pts = np.hstack([dst[keep], src[keep]]).astype(np.float64)
     if mirrored:
         pts[:, 2] = cand.shape[1] - 1 - pts[:, 2]
@@ -511,20 +585,23 @@ def _full_frame(orig: Prepared, cand: Prepared, mirrored: bool) -> list[_Fit]:
     """Align the frames edge to edge (for copies too blurred or small for keypoints): the
     trimmed frames, and the whole frames in case trimming cut uniform content unequally."""
     fits = []
-    for o, c, native, cc in (
-        (orig, cand.gray, _native(cand), cand.colour),
-        (replace(orig, gray=orig.untrimmed), cand.untrimmed, _native(cand, untrimmed=True), None),
+    whole = replace(orig, gray=orig.untrimmed)
+    for o, c, native, cc, cb in (
+        (orig, cand.gray, _native(cand), cand.colour, cand.bright),
+        (whole, cand.untrimmed, _native(cand, untrimmed=True), None, None),
     ):
         if mirrored:
             c = np.ascontiguousarray(c[:, ::-1])
             cc = None if cc is None else np.ascontiguousarray(cc[:, ::-1])
+            cb = None if cb is None else np.ascontiguousarray(cb[:, ::-1])
         oh, ow = o.gray.shape
         ch, cw = c.shape
         if abs(np.log((ow / oh) / (cw / ch))) > MAX_FULL_FRAME_ASPECT:
             continue
         matrix = np.array([[ow / cw, 0.0, 0.0], [0.0, oh / ch, 0.0]], dtype=np.float64)
         colours = None if cc is None else (o.colour, cc)
-        agreement, coverage = _evaluate(o.gray, c, native, matrix, colours)
+        brights = None if cb is None else (o.bright, cb)
+        agreement, coverage = _evaluate(o.gray, c, native, matrix, colours, brights)
         fits.append(_Fit(agreement, coverage, 0, mirrored, np.empty((0, 4)), True))
     return fits
 
@@ -532,13 +609,16 @@ def _full_frame(orig: Prepared, cand: Prepared, mirrored: bool) -> list[_Fit]:
 def _fits(original: Frame, candidate: Frame) -> list[_Fit]:
     o, c = original.prepared, candidate.prepared
     native = _native(c)
-    direct = _fit(original, candidate.features, c.gray, native, False, c.colour)
+    direct = _fit(original, candidate.features, c.gray, native, False, c.colour, c.bright)
     fits = [direct] if direct is not None else []
     # A copy found as it is needs no look at its mirror image.
     if direct is None or direct.coverage < MIN_COVERAGE or direct.score < THRESHOLD:
         flipped = np.ascontiguousarray(c.gray[:, ::-1])
         flipped_colour = np.ascontiguousarray(c.colour[:, ::-1])
-        mirror = _fit(original, candidate.mirror, flipped, native, True, flipped_colour)
+        flipped_bright = np.ascontiguousarray(c.bright[:, ::-1])
+        mirror = _fit(
+            original, candidate.mirror, flipped, native, True, flipped_colour, flipped_bright
+        )
         fits += [mirror] if mirror is not None else []
     # Edge-to-edge alignment when keypoints give no usable fit: copies too blurred or small
     # for them, or repeated patterns (letters) luring RANSAC to a wrong fit. A cheap look at

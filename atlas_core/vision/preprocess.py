@@ -148,6 +148,9 @@ class Prepared:
     # Each pixel of ``gray``'s colour, quantised (``colour_labels``): what is rare in an
     # image (a title's colour) is found with it. Empty when not computed.
     colour: np.ndarray = field(default_factory=lambda: np.empty((0, 0), np.uint16))
+    # ``gray``'s brightness (the largest of R, G, B): a hue turn leaves it as it was, where it
+    # changes grey. Empty when not computed.
+    bright: np.ndarray = field(default_factory=lambda: np.empty((0, 0), np.uint8))
 
 
 def prepare(image: bytes | np.ndarray) -> Prepared:
@@ -157,13 +160,15 @@ def prepare(image: bytes | np.ndarray) -> Prepared:
     trimmed = trim_borders(rgb)
     gray = resize_long_side(to_gray(trimmed))
     q = quality(gray) if min(trimmed.shape[:2]) >= MIN_SIDE else 0.0
+    small = resize_long_side(trimmed)
     return Prepared(
         gray=gray,
         quality=q,
         original_shape=(rgb.shape[0], rgb.shape[1]),
         trimmed_shape=(trimmed.shape[0], trimmed.shape[1]),
         untrimmed=gray if trimmed is rgb else resize_long_side(to_gray(rgb)),
-        colour=colour_labels(resize_long_side(trimmed)),
+        colour=colour_labels(small),
+        bright=np.ascontiguousarray(small.max(axis=2)),
     )
 
 
