@@ -146,7 +146,7 @@ class Frame:
     mirror image, computed when first needed). Serialisable, to keep beside the image:
 
         frame = Frame.of(jpeg_bytes)
-        blob = frame.to_bytes()            # ~40-80 kB
+        blob = frame.to_bytes()            # ~60-120 kB
         same = Frame.from_bytes(blob)
     """
 
