@@ -25,7 +25,10 @@ How it decides:
    background): a tile of the original mostly in colours rare in what the two images share
    (its title's) that the candidate shows only in shared colours (the background) is the
    original's own content gone, another conflict; a re-uploader's overlay is the reverse.
-   So the earlier-published video goes in as the original.
+   So the earlier-published video goes in as the original. Letters are corners: tiles where
+   both images are far more cornered than their typical tile, and differ, are two titles.
+   A candidate's tiles in colours the original lacks are its own overlay and cost nothing.
+   A copy whose colours all turned by one hue is judged in brightness too.
 A duplicate needs: enough RANSAC inliers (or, when too few keypoints match, the plain
 full-frame alignment), both images mostly covered by the other, and score >= THRESHOLD.
 Unrelated pairs end early: too few ratio-test matches means no RANSAC and no tiles, and the
@@ -75,7 +78,7 @@ COLOURED_MIN = 2
 # smaller eigenvalue) than their typical tile, and differ, is two titles on one design even
 # when the design is as busy as the title in edges (rays, stripes, dots), which the detail
 # rule above misses. CORNER_DETAIL x the typical tile, counted from CORNER_MIN tiles on
-# (bench/reupload.py, seeds 4-5: no copy of an original lost, 32 of 45 such pairs caught).
+# (bench/reupload.py, seeds 4-5: same-background false duplicates 31+20 -> 8+8, no copy lost).
 CORNER_DETAIL = 4.0
 CORNER_MIN = 3
 LETTERED_SCORE = 0.85  # the most a pair with two titles scores (below THRESHOLD)
@@ -84,8 +87,8 @@ LETTERED_SCORE = 0.85  # the most a pair with two titles scores (below THRESHOLD
 # costs nothing, unless such tiles cover more than OVERLAY_MAX of the image (recoloured).
 ABSENT = 0.002
 OVERLAY_MAX = 0.2
-# A candidate whose coloured pixels mostly (this share) turned by one hue is a hue-turned
-# copy: it is judged in brightness too.
+# A candidate where this share of the original's hues (15-degree bins) turned by one hue is
+# a hue-turned copy: it is judged in brightness too (``_hue_turned``).
 HUE_TURNED = 0.8
 RATIO = 0.8
 RANSAC_PX = 5.0
@@ -280,7 +283,7 @@ def _tiles_agreement(
 
 
 def _hue_turned(colours: tuple[np.ndarray, np.ndarray], mask: np.ndarray) -> float:
-    """Whether the candidate's colours are the original's turned by one hue: the share of the
+    """How far the candidate's colours are the original's turned by one hue: the share of the
     original's hues (15-degree bins with enough coloured pixels) whose pixels turned by the
     most common turn (within 30 degrees, and at least 30 degrees from none). Near 1 for a
     hue-turned copy; low for another palette of a template, each colour replaced by its own."""
