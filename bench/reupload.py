@@ -481,17 +481,23 @@ async def end_to_end(
                 for c in cands:
                     if c.match_video_id not in seen and c.distance <= HUNT_GATE:
                         seen.append(c.match_video_id)
+                # As the hunt does: the other images near this one are the look-alikes a
+                # duplicate is checked against (``compare_frames``' references).
+                near = [by_id[m] for m in seen[:COMPARE_AT_MOST] if m in by_id]
                 for match_id in seen[:COMPARE_AT_MOST]:
                     if match_id not in by_id:
                         continue  # a background row (a synthetic vector, no image)
                     stored = by_id[match_id]
+                    references = [frames[x] for x in near if x is not stored]
                     # As the hunt does: the earlier-published video is the original (here the
                     # image first seen: an original before its copies, a template's members in
                     # order), so a pair hunted from both sides is decided once.
                     first, later = sorted((stored, img), key=lambda x: ids[x])
                     key = frozenset((ids[first], ids[later]))
                     if key not in decided:
-                        decided[key] = compare_frames(frames[first], frames[later]).duplicate
+                        decided[key] = compare_frames(
+                            frames[first], frames[later], references
+                        ).duplicate
                     if not decided[key]:
                         continue
                     if ident[stored] == ident[img]:

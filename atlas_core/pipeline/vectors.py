@@ -429,21 +429,29 @@ async def _verify(
     # ``compare`` asks whether the candidate is an edited copy of the original, and looks
     # for the original's own content in the candidate: the earlier-published video is the
     # original (the new one, when a channel added later holds the source of a stored copy).
-    pairs = [
-        (c, frames_of[c.match_video_id], frames_of[video_id])
-        if not _published_first(origins, video_id, c.match_video_id)
-        else (c, frames_of[video_id], frames_of[c.match_video_id])
+    # The video's other candidates are the look-alikes a duplicate is checked against: another
+    # video of the same design agrees with the original no better than they do.
+    near = {
+        video_id: [
+            frames_of[c.match_video_id] for c in todo[video_id] if c.match_video_id in frames_of
+        ]
         for video_id in own
         if video_id in frames_of
+    }
+    pairs = [
+        (c, frames_of[c.match_video_id], frames_of[video_id], near[video_id])
+        if not _published_first(origins, video_id, c.match_video_id)
+        else (c, frames_of[video_id], frames_of[c.match_video_id], near[video_id])
+        for video_id in near
         for c in todo[video_id]
         if c.match_video_id in frames_of
     ]
     results = await asyncio.gather(
-        *(_on_cpu(compare_frames, original, copy) for _, original, copy in pairs)
+        *(_on_cpu(compare_frames, original, copy, others) for _, original, copy, others in pairs)
     )
     counts["comparisons"] = counts.get("comparisons", 0) + len(pairs)
     found: list[Match] = []
-    for (c, _, _), result in zip(pairs, results, strict=True):
+    for (c, _, _, _), result in zip(pairs, results, strict=True):
         if result.duplicate:
             match = await _report(svc, c, own[c.video_id], result, origins)
             found += [match] if match is not None else []

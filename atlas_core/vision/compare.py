@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 import cv2
@@ -87,6 +88,20 @@ LETTERED_SCORE = 0.85  # the most a pair with two titles scores (below THRESHOLD
 # costs nothing, unless such tiles cover more than OVERLAY_MAX of the image (recoloured).
 ABSENT = 0.002
 OVERLAY_MAX = 0.2
+# Look-alikes: other videos near the candidate (stage 1's other neighbours), given as
+# ``references``. Where a look-alike differs from the original (tile NCC below
+# LOOKALIKE_NCC: the original's own title, face, foreground), a copy shows the original's
+# content and agrees far better than the look-alike does; another video of the same design
+# agrees no better (its own title, or the design, there too). At least LOOKALIKE_MIN such
+# tiles, and the candidate's median NCC there ahead of the look-alike's by less than
+# LOOKALIKE_MARGIN: not a copy. At most REFERENCES look-alikes are aligned, and only for a pair
+# that would otherwise be a duplicate (bench/reupload.py seeds 4-5, same-background pairs
+# with a third video of their design: 10 of 14 caught; 495 copies of template videos with
+# their design's other videos as look-alikes: none lost, the nearest at a margin of 0.24).
+LOOKALIKE_NCC = 0.8
+LOOKALIKE_MIN = 4
+LOOKALIKE_MARGIN = 0.13
+REFERENCES = 8
 # A candidate where this share of the original's hues (15-degree bins) turned by one hue is
 # a hue-turned copy: it is judged in brightness too (``_hue_turned``).
 HUE_TURNED = 0.8
@@ -252,6 +267,11 @@ class _Agreement:
     textured: int  # the original's textured tiles in the covered area
     coloured: int = 0  # of the conflicts: the original's rare colours gone (``_rarity``)
     lettered: int = 0  # tiles of two titles: both far more cornered than their typical tile
+    # Per tile of the original's grid: the best NCC, the tiles well inside the covered area,
+    # and those judged (the original's textured tiles there, the candidate's overlay left out).
+    ncc: np.ndarray | None = field(default=None, repr=False, compare=False)
+    inside: np.ndarray | None = field(default=None, repr=False, compare=False)
+    judged: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     @property
     def score(self) -> float:
@@ -423,7 +443,10 @@ def _agreement(
         rb = _rarity(colours[1], m, shared, grid) / k
         coloured = int((differ & (ra >= RARE_TILE) & (rb < COMMON_TILE)).sum())
         coloured = coloured if coloured >= COLOURED_MIN else 0
-    return _Agreement(share, conflicts + coloured, int(ta.sum()), coloured, lettered)
+    judged = ta & inside & ~overlay
+    return _Agreement(
+        share, conflicts + coloured, int(ta.sum()), coloured, lettered, ncc, inside, judged
+    )
 
 
 def _corners(
@@ -657,8 +680,15 @@ def _coarse_alike(o: Prepared, c: Prepared, mirrored: bool) -> bool:
     return False
 
 
-def compare_frames(original: Frame, candidate: Frame) -> Comparison:
-    """``compare`` on frames already prepared (to reuse one side many times, or a stored one)."""
+def compare_frames(
+    original: Frame, candidate: Frame, references: Sequence[Frame] = ()
+) -> Comparison:
+    """``compare`` on frames already prepared (to reuse one side many times, or a stored one).
+
+    ``references``: other videos near the candidate (the hunt's other stage-1 neighbours),
+    nearest first. A pair that would be a duplicate is not when the candidate agrees with
+    the original no better than one of them does where that one differs from the original
+    (``_lookalike``): another video of the same design, not a copy."""
     q = min(original.prepared.quality, candidate.prepared.quality)
     if q < MIN_QUALITY:
         return Comparison(False, 0.0, q, "featureless image (flat, near-uniform or tiny)")
@@ -670,8 +700,20 @@ def compare_frames(original: Frame, candidate: Frame) -> Comparison:
     score = best.score if valid else best.score * 0.5
     duplicate = bool(valid) and score >= THRESHOLD
     a = best.agreement
+    lookalike = None
+    if duplicate and references:
+        others = [r for r in references if r is not original and r is not candidate]
+        lookalike = _lookalike(original, a, others[:REFERENCES])
+        if lookalike is not None:
+            duplicate, score = False, min(score, LETTERED_SCORE)
     if not valid:
         reason = f"images overlap too little (coverage {best.coverage:.2f})"
+    elif lookalike is not None:
+        reason = (
+            f"agrees with the original no better than another video near it does, where that "
+            f"one differs ({lookalike[0]} places, median NCC {lookalike[1]:+.2f} ahead < "
+            f"{LOOKALIKE_MARGIN}): another video in the same design (score {score:.2f})"
+        )
     elif duplicate:
         reason = "aligned content agrees"
     elif a.coloured and a.share >= THRESHOLD:
@@ -707,6 +749,33 @@ def compare_frames(original: Frame, candidate: Frame) -> Comparison:
         coloured=a.coloured,
         lettered=a.lettered,
     )
+
+
+def _lookalike(
+    original: Frame, pair: _Agreement, references: Sequence[Frame]
+) -> tuple[int, float] | None:
+    """(tiles, median NCC lead) when a reference shows the candidate up as a look-alike: where
+    the reference differs from the original (tile NCC below LOOKALIKE_NCC: the original's own
+    content), the candidate agrees with the original better by less than LOOKALIKE_MARGIN in
+    the median, over at least LOOKALIKE_MIN such tiles. None when no reference does (a
+    reference of another layout differs everywhere and a copy agrees far better anyway; another
+    copy of the original differs almost nowhere)."""
+    if pair.ncc is None or pair.judged is None:
+        return None
+    for reference in references:
+        fits = [f for f in _fits(original, reference) if f.coverage >= MIN_COVERAGE]
+        if not fits:
+            continue
+        ref = max(fits, key=lambda f: f.score).agreement
+        if ref.ncc is None or ref.inside is None or ref.ncc.shape != pair.ncc.shape:
+            continue  # judged on another grid (the untrimmed frames)
+        own = pair.judged & ref.inside & (ref.ncc < LOOKALIKE_NCC)
+        if int(own.sum()) < LOOKALIKE_MIN:
+            continue
+        lead = float(np.median(pair.ncc[own] - ref.ncc[own]))
+        if lead < LOOKALIKE_MARGIN:
+            return int(own.sum()), lead
+    return None
 
 
 def compare_prepared(original: Prepared, candidate: Prepared) -> Comparison:
