@@ -90,17 +90,20 @@ ABSENT = 0.002
 OVERLAY_MAX = 0.2
 # Look-alikes: other videos near the candidate (stage 1's other neighbours), given as
 # ``references``. Where a look-alike differs from the original (tile NCC below
-# LOOKALIKE_NCC: the original's own title, face, foreground), a copy shows the original's
-# content and agrees far better than the look-alike does; another video of the same design
-# agrees no better (its own title, or the design, there too). At least LOOKALIKE_MIN such
-# tiles, and the candidate's median NCC there ahead of the look-alike's by less than
-# LOOKALIKE_MARGIN: not a copy. At most REFERENCES look-alikes are aligned, and only for a pair
-# that would otherwise be a duplicate (bench/reupload.py seeds 4-5, same-background pairs
-# with a third video of their design: 10 of 14 caught; 495 copies of template videos with
-# their design's other videos as look-alikes: none lost, the nearest at a margin of 0.24).
+# LOOKALIKE_NCC: the original's own title, face, foreground), it agrees far less than on the
+# rest of the original; a copy shows the original's content there and agrees about as well as
+# elsewhere (an edit such as blur or a downscale lowers its agreement everywhere alike), while
+# another video of the same design drops there too. Not a copy: over at least LOOKALIKE_MIN
+# such tiles, the candidate's drop is at least LOOKALIKE_DROP of the look-alike's, and the
+# look-alike's at least LOOKALIKE_MIN_DROP. At most REFERENCES look-alikes are aligned, and
+# only for a pair that would otherwise be a duplicate. bench/reupload.py seeds 4-5: of the
+# same-background false duplicates with a third video of their design, 12 of 14 caught; 489
+# copies of template videos, with their design's other videos as look-alikes: none lost (the
+# largest drop 0.32 of the look-alike's).
 LOOKALIKE_NCC = 0.8
 LOOKALIKE_MIN = 4
-LOOKALIKE_MARGIN = 0.13
+LOOKALIKE_DROP = 0.4
+LOOKALIKE_MIN_DROP = 0.1
 REFERENCES = 8
 # A candidate where this share of the original's hues (15-degree bins) turned by one hue is
 # a hue-turned copy: it is judged in brightness too (``_hue_turned``).
@@ -686,9 +689,9 @@ def compare_frames(
     """``compare`` on frames already prepared (to reuse one side many times, or a stored one).
 
     ``references``: other videos near the candidate (the hunt's other stage-1 neighbours),
-    nearest first. A pair that would be a duplicate is not when the candidate agrees with
-    the original no better than one of them does where that one differs from the original
-    (``_lookalike``): another video of the same design, not a copy."""
+    nearest first. A pair that would be a duplicate is not when, where one of them differs
+    from the original, the candidate differs too (``_lookalike``): another video of the
+    same design, not a copy."""
     q = min(original.prepared.quality, candidate.prepared.quality)
     if q < MIN_QUALITY:
         return Comparison(False, 0.0, q, "featureless image (flat, near-uniform or tiny)")
@@ -710,9 +713,9 @@ def compare_frames(
         reason = f"images overlap too little (coverage {best.coverage:.2f})"
     elif lookalike is not None:
         reason = (
-            f"agrees with the original no better than another video near it does, where that "
-            f"one differs ({lookalike[0]} places, median NCC {lookalike[1]:+.2f} ahead < "
-            f"{LOOKALIKE_MARGIN}): another video in the same design (score {score:.2f})"
+            f"where another video near it differs from the original ({lookalike[0]} places), "
+            f"it differs too ({lookalike[1]:.2f} of that one's drop >= {LOOKALIKE_DROP}): "
+            f"another video in the same design (score {score:.2f})"
         )
     elif duplicate:
         reason = "aligned content agrees"
@@ -754,12 +757,12 @@ def compare_frames(
 def _lookalike(
     original: Frame, pair: _Agreement, references: Sequence[Frame]
 ) -> tuple[int, float] | None:
-    """(tiles, median NCC lead) when a reference shows the candidate up as a look-alike: where
-    the reference differs from the original (tile NCC below LOOKALIKE_NCC: the original's own
-    content), the candidate agrees with the original better by less than LOOKALIKE_MARGIN in
-    the median, over at least LOOKALIKE_MIN such tiles. None when no reference does (a
-    reference of another layout differs everywhere and a copy agrees far better anyway; another
-    copy of the original differs almost nowhere)."""
+    """(tiles, the candidate's drop as a share of the look-alike's) when a reference shows the
+    candidate up as another video of the original's design: where the reference differs from
+    the original (tile NCC below LOOKALIKE_NCC), the candidate's median agreement drops below
+    its median elsewhere by at least LOOKALIKE_DROP of the reference's drop. None when no
+    reference does: a reference of another layout does not align or differs everywhere, and
+    another copy of the original differs almost nowhere."""
     if pair.ncc is None or pair.judged is None:
         return None
     for reference in references:
@@ -769,12 +772,15 @@ def _lookalike(
         ref = max(fits, key=lambda f: f.score).agreement
         if ref.ncc is None or ref.inside is None or ref.ncc.shape != pair.ncc.shape:
             continue  # judged on another grid (the untrimmed frames)
-        own = pair.judged & ref.inside & (ref.ncc < LOOKALIKE_NCC)
-        if int(own.sum()) < LOOKALIKE_MIN:
+        judged = pair.judged & ref.inside
+        own = judged & (ref.ncc < LOOKALIKE_NCC)
+        rest = judged & ~own
+        if int(own.sum()) < LOOKALIKE_MIN or int(rest.sum()) < LOOKALIKE_MIN:
             continue
-        lead = float(np.median(pair.ncc[own] - ref.ncc[own]))
-        if lead < LOOKALIKE_MARGIN:
-            return int(own.sum()), lead
+        theirs = float(np.median(ref.ncc[rest]) - np.median(ref.ncc[own]))
+        mine = float(np.median(pair.ncc[rest]) - np.median(pair.ncc[own]))
+        if theirs >= LOOKALIKE_MIN_DROP and mine >= LOOKALIKE_DROP * theirs:
+            return int(own.sum()), mine / theirs
     return None
 
 
