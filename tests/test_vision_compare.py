@@ -304,3 +304,69 @@ def test_a_copy_whose_added_border_meets_the_picture_at_its_edge_is_still_a_copy
         copy = video_thumbnail(source, "hqdefault", seed=3, alteration=2)
         result = compare(original, copy)
         assert result.duplicate, (source, result)
+
+
+def _dotted(title: str) -> Image.Image:
+    """A design of halftone dots with a face and an emblem, the title drawn in the dots' own
+    colour: two titles differ little more than the dots do, tile by tile."""
+    im = Image.new("RGB", (640, 360), (120, 40, 170))
+    d = ImageDraw.Draw(im)
+    for y in range(0, 360, 16):
+        for x in range((y // 16) % 2 * 8, 640, 16):
+            d.ellipse((x, y, x + 9, y + 9), fill=(160, 70, 210))
+    d.ellipse((420, 100, 580, 260), fill=(220, 230, 140), outline="black", width=4)
+    d.rectangle((180, 150, 240, 180), fill=(210, 60, 160), outline="black", width=2)
+    d.text((40, 200), title, font=ImageFont.load_default(size=40), fill=(150, 60, 200))
+    return im
+
+
+DOTTED = ("LAST TRUTH", "HUGE TRIED", "CRAZY FAST", "WIN BIG NOW")
+
+
+def test_a_third_video_of_the_design_shows_up_another_title() -> None:
+    """Two videos of one dotted design: tile by tile the other title differs no more than the
+    dots do. A third video of the design near them (the hunt's other stage-1 neighbours) shows
+    where the original's own content is: there the other video differs as much as the third."""
+    frames = {t: Frame.of(jpeg(_dotted(t))) for t in DOTTED}
+    for i, original in enumerate(DOTTED):
+        for other in DOTTED[i + 1 :]:
+            third = next(t for t in DOTTED if t not in (original, other))
+            result = compare_frames(frames[original], frames[other], [frames[third]])
+            assert not result.duplicate, (original, other, result)
+            assert "another video in the same design" in result.reason
+            assert result.score < 0.9
+
+
+_EDITS_OF_A_DESIGN = {
+    "re-encoded": lambda im: im,
+    "blurred": lambda im: im.filter(ImageFilter.GaussianBlur(2)),
+    "turned": lambda im: im.rotate(3, resample=Image.Resampling.BILINEAR),
+    "downscaled": lambda im: im.resize((320, 180)),
+    "mirrored": lambda im: im.transpose(Image.Transpose.FLIP_LEFT_RIGHT),
+    "captioned": lambda im: _captioned(im),
+}
+
+
+def _captioned(im: Image.Image) -> Image.Image:
+    im = im.copy()
+    d = ImageDraw.Draw(im)
+    d.text(
+        (20, 300),
+        "FULL VIDEO",
+        font=ImageFont.load_default(size=36),
+        fill="yellow",
+        stroke_width=2,
+        stroke_fill="black",
+    )
+    return im
+
+
+@pytest.mark.parametrize("edit", sorted(_EDITS_OF_A_DESIGN))
+def test_a_copy_of_a_design_video_stays_a_copy_beside_its_look_alikes(edit: str) -> None:
+    """A blurred, turned or downscaled copy agrees less everywhere, the original's own title
+    no less than the rest; the design's other videos do not show it up."""
+    original = Frame.of(jpeg(_dotted(DOTTED[0])))
+    copy = Frame.of(jpeg(_EDITS_OF_A_DESIGN[edit](_dotted(DOTTED[0])), 40))
+    others = [Frame.of(jpeg(_dotted(t))) for t in DOTTED[1:]]
+    result = compare_frames(original, copy, others)
+    assert result.duplicate, (edit, result)
