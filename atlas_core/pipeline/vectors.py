@@ -429,8 +429,9 @@ async def _verify(
     # ``compare`` asks whether the candidate is an edited copy of the original, and looks
     # for the original's own content in the candidate: the earlier-published video is the
     # original (the new one, when a channel added later holds the source of a stored copy).
-    # The video's other candidates are the look-alikes a duplicate is checked against: another
-    # video of the same design agrees with the original no better than they do.
+    # The video's other candidates are the look-alikes a duplicate is checked against: where
+    # one differs from the original (its own title, face), another video of the same design
+    # differs too, and a copy does not (``compare_frames``' references).
     near = {
         video_id: [
             frames_of[c.match_video_id] for c in todo[video_id] if c.match_video_id in frames_of
