@@ -371,7 +371,7 @@ def _agreement(
     # meets its picture there, and a pixel of misalignment shows it in the outermost lines
     # (the simulator's bordered, turned re-uploads: 63 -> 71 of 80 found; bench/reupload.py
     # tuning seeds 4/5, compare recall 0.983/0.957 -> 0.989/0.968, no more false duplicates).
-    m = covered.copy()
+    m = np.array(covered, copy=True)
     m[:margin], m[-margin:], m[:, :margin], m[:, -margin:] = 0, 0, 0, 0
     h, w = a.shape
     grid = (w // TILE_PX, h // TILE_PX)
