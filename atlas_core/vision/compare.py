@@ -773,10 +773,8 @@ def _lookalike(
         if not fits:
             continue
         ref = max(fits, key=lambda f: f.score).agreement
-        if ref.ncc is None or ref.ncc.shape != pair.ncc.shape:
+        if ref.ncc is None or ref.judged is None or ref.ncc.shape != pair.ncc.shape:
             continue  # judged on another grid (the untrimmed frames)
-        if ref.judged is None:
-            continue
         # The reference's own overlay left out too: another copy of the original (its caption,
         # logo or badge in new colours) says nothing of the design.
         judged = pair.judged & ref.judged
