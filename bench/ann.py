@@ -20,8 +20,9 @@ other channels each one's edited copy (crop up to 15%, rotation up to 5 degrees,
 letterbox, text/logo/emoji overlays, colour and hue, blur, JPEG re-encoding, mirror and
 combinations), embedded the same way. They are removed again at the end.
 
-For each copy, ``store.vectors.candidates_other_channel`` runs as the hunt runs it (k=20 per
-query frame, the copy's own row only, other channels only, iterative scan) at each
+For each copy, ``store.vectors.candidates_for`` runs as the hunt runs it (k=20 per query row:
+the copy's frame, zoomed centre and shifted windows, ``queries_of``; other channels only,
+iterative scan) at each
 ``ef_search``: the copy recall@20 (the original among the candidates) and p50/p95
 milliseconds per index query. ``exact`` is the
 same ranking by brute force over every row: the embedder's own ceiling. The chosen ef_search
@@ -55,7 +56,14 @@ from index import (
 )
 
 from atlas_core.pipeline.vectors import COMPARE_AT_MOST, embed_rows
-from atlas_core.store.vectors import CANDIDATES, EF_SEARCH, is_query_row, write_vectors
+from atlas_core.store.vectors import (
+    CANDIDATES,
+    EF_SEARCH,
+    is_query_row,
+    is_stored_row,
+    queries_of,
+    write_vectors,
+)
 from atlas_core.vision.embedder import PerceptualEmbedder
 
 PLANT = "plant"
@@ -76,14 +84,16 @@ def draw_bases(rng: np.random.Generator, count: int) -> list:
 
 
 def seed_vectors(embedder: PerceptualEmbedder, groups: int, seed: int) -> np.ndarray:
-    """The embedder's rows (frame and mirror) of drawn thumbnails: the background's basis."""
+    """The embedder's stored rows (frame, mirror, zoomed) of drawn thumbnails: the
+    background's basis."""
     rng = np.random.default_rng(seed)
     rows = []
     for g in range(groups):
         images = tpl.template_group(rng, str(rng.choice(tpl.KINDS)))
         images.append(reupload.thumbnail(70_000 + g, reupload.title(rng)))
         for i, img in enumerate(images):
-            rows += [r[2] for r in embed_rows(embedder, "s", [(i, reupload.jpeg(img, 85))])]
+            made = embed_rows(embedder, "s", [(i, reupload.jpeg(img, 85))])
+            rows += [r[2] for r in made if is_stored_row(r[1])]
     return np.array(rows, np.float32)
 
 
@@ -109,10 +119,10 @@ def planted(
 
 def exact_hits(bg: np.ndarray, videos: list, pairs: list, k: int) -> list[bool]:
     """Brute force over every row: is the original among the k nearest other-channel videos
-    of the copy's query rows (``is_query_row``: its frame and zoomed centre), as stage 1
-    asks?"""
-    ids = [v[0] for v in videos for _ in v[2]]
-    mat = np.array([r[2] for v in videos for r in v[2]], np.float32)
+    of the copy's query rows (``is_query_row``: its frame, zoomed centre and shifted windows),
+    as stage 1 asks? Only stored rows (``is_stored_row``) are searched."""
+    ids = [v[0] for v in videos for r in v[2] if is_stored_row(r[1])]
+    mat = np.array([r[2] for v in videos for r in v[2] if is_stored_row(r[1])], np.float32)
     rows = {v[0]: v[2] for v in videos}
     hits = []
     for cid, oid, _ in pairs:
@@ -190,15 +200,18 @@ async def run(args: argparse.Namespace) -> None:
             exact = float(np.mean(exact_hits(bg, videos, pairs, CANDIDATES)))
             print(f"index rows={n:,}; exact (brute force) copy recall@{CANDIDATES}: {exact:.4f}")
             efs = [int(e) for e in args.ef.split(",")]
+            queries = {vid: queries_of(rows, channel) for vid, channel, rows in videos}
             for cid, _, _ in pairs:  # warm the cache as a running hunt has it
-                await timed_candidates(conn, cid, embedder.name, efs[0])
+                await timed_candidates(conn, queries[cid], embedder.name, efs[0])
             results = []
             ranks: list[int] = []  # the original's place among the candidate videos, from 0
             try:
                 for ef in efs:
                     hits, per_query = [], []
                     for cid, oid, _ in pairs:
-                        ids, ms, frames = await timed_candidates(conn, cid, embedder.name, ef)
+                        ids, ms, frames = await timed_candidates(
+                            conn, queries[cid], embedder.name, ef
+                        )
                         hits.append(oid in ids)
                         per_query.append(ms / frames)
                         if oid in ids:

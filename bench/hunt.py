@@ -66,7 +66,7 @@ from atlas_core.store.vectors import (
     CANDIDATES,
     Query,
     candidates_for,
-    is_query_row,
+    queries_of,
     videos_without_vectors,
     write_compare_frame,
 )
@@ -113,6 +113,23 @@ def ensure_index(args: argparse.Namespace, embedder: PerceptualEmbedder) -> Path
     return home
 
 
+async def queries_by_video(svc: Services, video_ids: list[str]) -> dict[str, list[Query]]:
+    """Each video's stage-1 queries as the hunt makes them: its published thumbnails fetched
+    (the simulator's, over HTTP), embedded (``embed_rows``), the query rows kept."""
+    async with svc.db.get_connection() as conn:
+        origins = await video_origins(conn, video_ids)
+    details = await svc.youtube.videos(video_ids)
+    out: dict[str, list[Query]] = {}
+    for video in details.found:
+        frames, _ = await fetch_frames_checked(
+            svc.http, video.thumbnails, svc.settings.COMPLIANCE_MODE
+        )
+        rows = embed_rows(svc.embedder, video.id, frames)
+        channel = origins[video.id].channel_id if video.id in origins else None
+        out[video.id] = queries_of(rows, channel)
+    return out
+
+
 async def warm_background_frames(svc: Services, vault: BackgroundVault) -> int:
     """Store the compare frames of the background videos stage 1 will offer the new videos.
 
@@ -122,16 +139,7 @@ async def warm_background_frames(svc: Services, vault: BackgroundVault) -> int:
     run) get theirs now, as their embedding would have stored them."""
     async with svc.db.get_connection() as conn:
         pending = await videos_without_vectors(conn, 100_000)
-        origins = await video_origins(conn, pending)
-    details = await svc.youtube.videos(pending)
-    queries: list[Query] = []
-    for video in details.found:
-        frames, _ = await fetch_frames_checked(
-            svc.http, video.thumbnails, svc.settings.COMPLIANCE_MODE
-        )
-        rows = embed_rows(svc.embedder, video.id, frames)
-        channel = origins[video.id].channel_id if video.id in origins else None
-        queries += [(video.id, f, v, channel) for _, f, v, _ in rows if is_query_row(f)]
+    queries = [q for qs in (await queries_by_video(svc, pending)).values() for q in qs]
     async with svc.db.get_connection() as conn:
         found = await candidates_for(conn, queries, CANDIDATES, embedder=svc.embedder.name)
         wanted = sorted({c.match_video_id for c in found if c.match_video_id.startswith("bg")})
@@ -176,12 +184,20 @@ async def hunt(dsn: str, args: argparse.Namespace, home: Path) -> None:
             t0 = time.perf_counter()
             run = await embed_new_videos(svc, limit=100_000)
             elapsed = time.perf_counter() - t0
+            copies = {
+                h.video_id: h.detail.removeprefix("copy of ")
+                for h in sim.world.happenings
+                if h.kind == "reupload"
+            }
+            # For stage 1 alone, below: the queries of up to 200 hunted videos and the copies.
+            async with svc.db.get_connection() as conn:
+                cur = await conn.execute(
+                    "SELECT DISTINCT video_id FROM video_vectors"
+                    " WHERE video_id NOT LIKE 'bg%%' LIMIT 200"
+                )
+                sample = [r[0] for r in await cur.fetchall()]
+            probes = await queries_by_video(svc, sorted(set(sample) | set(copies)))
         await db.close()
-        copies = {
-            h.video_id: h.detail.removeprefix("copy of ")
-            for h in sim.world.happenings
-            if h.kind == "reupload"
-        }
     found = {frozenset((m.video_id, m.match_video_id)) for m in run.matches}
     hunted = sum(1 for c, o in copies.items() if frozenset((c, o)) in found)
     n = max(1, run.videos)
@@ -198,14 +214,11 @@ async def hunt(dsn: str, args: argparse.Namespace, home: Path) -> None:
     hits, per_query, near = [], [], []
     async with await psycopg.AsyncConnection.connect(dsn, autocommit=True) as conn:
         await register_vector_async(conn)
-        cur = await conn.execute(
-            "SELECT DISTINCT video_id FROM video_vectors WHERE video_id NOT LIKE 'bg%%' LIMIT 200"
-        )
-        for (vid,) in await cur.fetchall():
-            _, ms, frames_queried = await timed_candidates(conn, vid, embedder.name)
-            per_query.append(ms / frames_queried)
+        for vid in (v for v in sample if probes.get(v)):
+            _, ms, queried = await timed_candidates(conn, probes[vid], embedder.name)
+            per_query.append(ms / queried)
         for copy, original in copies.items():
-            ids, _, _ = await timed_candidates(conn, copy, embedder.name)
+            ids, _, _ = await timed_candidates(conn, probes.get(copy, []), embedder.name)
             hits.append(original in ids)
             cur = await conn.execute(
                 """SELECT min(a.vector <=> b.vector) FROM video_vectors a, video_vectors b

@@ -2,7 +2,7 @@
 
     with scratch_index() as dsn:                       # embedded PostgreSQL, migrated
         await load_index(conn, videos)                 # COPY channels/videos/vectors, HNSW
-        found = await copy_hits(conn, "copy-id", "orig-id", ef_search=100)
+        ids, ms, n = await timed_candidates(conn, queries_of(rows, channel), embedder_name)
 
 Background vectors: a realistic index is mostly unrelated thumbnails. Embedding a million
 generated thumbnails would take hours, so ``background`` embeds a few thousand drawn ones and
@@ -30,7 +30,7 @@ from ingest import scratch_database
 
 from atlas_core.embedded import started_dsn, stop_server
 from atlas_core.migrate import migrate
-from atlas_core.store.vectors import candidates_other_channel
+from atlas_core.store.vectors import CANDIDATES, Query, candidates_for
 from atlas_core.vision.embedder import MIRROR_OFFSET
 
 
@@ -107,20 +107,23 @@ def with_mirror(vec: np.ndarray, mirror: np.ndarray) -> list[tuple[int, np.ndarr
 
 
 async def timed_candidates(
-    conn: psycopg.AsyncConnection, video_id: str, embedder: str, ef_search: int | None = None
+    conn: psycopg.AsyncConnection,
+    queries: Sequence[Query],
+    embedder: str,
+    ef_search: int | None = None,
 ) -> tuple[list[str], float, int]:
-    """The other-channel videos stage 1 returns for ``video_id`` (product settings; nearest
-    first), the milliseconds it took and the number of index queries (frames) it ran."""
+    """The other-channel videos stage 1 returns for one video's ``queries``
+    (``store.vectors.queries_of`` its rows, as the hunt queries; product settings; nearest
+    first), the milliseconds it took and the number of index queries it ran."""
     kwargs = {"ef_search": ef_search} if ef_search else {}
     t0 = time.perf_counter()
-    found = await candidates_other_channel(conn, video_id, embedder=embedder, **kwargs)
+    found = await candidates_for(conn, queries, CANDIDATES, embedder=embedder, **kwargs)
     ms = 1000 * (time.perf_counter() - t0)
     ids: list[str] = []
     for c in found:
         if c.match_video_id not in ids:
             ids.append(c.match_video_id)
-    frames = len({c.frame_index for c in found}) or 1
-    return ids, ms, frames
+    return ids, ms, max(1, len(queries))
 
 
 CACHE_ROOT = Path("/tmp/atlas-bench-cache")

@@ -428,14 +428,14 @@ async def end_to_end(
 ) -> tuple[float, int, int, dict[str, int]]:
     """Every image a video on its own channel in a real index (plus background vectors);
     each copy and each template image is hunted as the product hunts: stage 1
-    (``candidates_other_channel``) and ``compare`` on every candidate. Returns (recall of
+    (``candidates_for`` its query rows) and ``compare`` on every candidate. Returns (recall of
     originals, false duplicates, template pairs, false by kind: ``STOCK_REUSE`` among them)."""
     import psycopg
     from index import Video, background, load_index, scratch_index
     from pgvector.psycopg import register_vector_async
 
     from atlas_core.pipeline.vectors import COMPARE_AT_MOST, HUNT_GATE, embed_rows
-    from atlas_core.store.vectors import candidates_other_channel
+    from atlas_core.store.vectors import CANDIDATES, candidates_for, is_stored_row, queries_of
 
     embedder = PerceptualEmbedder()
     ident: dict[bytes, int] = {}
@@ -453,11 +453,15 @@ async def end_to_end(
     ids = {img: f"img{i:07d}" for i, img in enumerate(ident)}
     videos = []
     seeds = []
+    queries = {}
     for img, vid in ids.items():
-        # The rows the hunt stores (``embed_rows``: the frame, its mirror, its zoomed centre).
+        # The rows the hunt stores (``embed_rows``: the frame, its mirror, its zoomed centre)
+        # and queries (the frame, its zoomed centre and shifted windows).
         rows = embed_rows(embedder, vid, [(0, img)])
         seeds.append(rows[0][2])
-        videos.append(Video(vid, "UC" + vid, [(frame, v) for _, frame, v, _ in rows]))
+        stored = [(frame, v) for _, frame, v, _ in rows if is_stored_row(frame)]
+        videos.append(Video(vid, "UC" + vid, stored))
+        queries[vid] = queries_of(rows, "UC" + vid)
     rng = np.random.default_rng(seed)
     bg = background(np.array(seeds), background_rows, rng)
     videos += [Video(f"bg{j:08d}", f"UCbg{j // 100:08d}", [(0, bg[j])]) for j in range(len(bg))]
@@ -475,7 +479,9 @@ async def end_to_end(
             rows = sum(len(v.vectors) for v in videos)
             print(f"end to end: {rows:,} vectors ({len(ids)} images), HNSW {took['hnsw_s']:.0f}s")
             for img in hunted:
-                cands = await candidates_other_channel(conn, ids[img], embedder=embedder.name)
+                cands = await candidates_for(
+                    conn, queries[ids[img]], CANDIDATES, embedder=embedder.name
+                )
                 # As the hunt does: the nearest COMPARE_AT_MOST other videos within HUNT_GATE.
                 seen: list[str] = []
                 for c in cands:

@@ -10,13 +10,14 @@ import pytest
 from atlas_core.database import DatabaseManager
 from atlas_core.store.vectors import (
     MIRROR_ROWS,
+    QUERY_ONLY_ROWS,
     candidates_for,
-    candidates_other_channel,
     clear_thumbnail_attempts,
     compare_frames_of,
     hunt_queue,
     is_query_row,
     nearest_other_channel,
+    queries_of,
     record_reupload_pair,
     record_thumbnail_failure,
     reupload_pairs_known,
@@ -137,21 +138,27 @@ async def test_stage_one_queries_own_frames_in_one_batch_and_knows_pairs(
         ("copy", MIRROR_ROWS, base, "t"),
         ("copy", 2 * MIRROR_ROWS, unit(3), "t"),  # its zoomed centre: queried too
         ("copy", 3 * MIRROR_ROWS, unit(2), "t"),  # the zoomed centre's mirror: never queried
+        ("copy", QUERY_ONLY_ROWS, unit(6), "t"),  # a shifted window: queried, never stored
         ("other", 0, unit(3), "t"),
         ("sib", 0, unit(5), "t"),
     ]
     async with db.get_connection() as conn:
-        await write_vectors(conn, rows)
-        found = await candidates_other_channel(conn, "copy", k=2)
-        # The copy's frame and zoomed centre are queried (not its mirror rows), other
-        # channels only.
-        assert {c.frame_index for c in found} == {0, 2 * MIRROR_ROWS}
+        assert await write_vectors(conn, rows) == len(rows) - 1
+        assert [r[1] for r in await vectors_of(conn, "copy")] == [0, 1000, 2000, 3000]
+        copy = [r for r in rows if r[0] == "copy"]
+        found = await candidates_for(conn, queries_of(copy, "UCb"), k=2)
+        # The copy's frame, zoomed centre and shifted window are queried (not its mirror
+        # rows), other channels only.
+        assert {c.frame_index for c in found} == {0, 2 * MIRROR_ROWS, QUERY_ONLY_ROWS}
         assert all(is_query_row(f) for f in (0, 2 * MIRROR_ROWS, 2 * MIRROR_ROWS + 3))
         assert not any(is_query_row(f) for f in (MIRROR_ROWS, 3 * MIRROR_ROWS, MIRROR_ROWS + 3))
         own = min((c for c in found if c.frame_index == 0), key=lambda c: c.distance)
         assert (own.match_video_id, own.match_frame_index) == ("orig", MIRROR_ROWS)
         assert own.distance < 1e-5
         assert {c.match_channel_id for c in found} == {"UCa"}
+        assert not any(c.match_frame_index >= QUERY_ONLY_ROWS for c in found)
+        stored = await vectors_of(conn, "orig")
+        assert [r[1] for r in stored] == [0, MIRROR_ROWS]
         # Many videos' queries at once: each query keeps its own video and frame.
         stored = await vectors_of(conn, "orig")
         assert [r[1] for r in stored] == [0, MIRROR_ROWS]

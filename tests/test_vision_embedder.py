@@ -14,8 +14,11 @@ from vision_images import jpeg, letterbox, scene
 from atlas_core.config import load_settings
 from atlas_core.factories import build_embedder
 from atlas_core.pipeline.vectors import embed_rows
+from atlas_core.store.vectors import is_query_row, is_stored_row
 from atlas_core.vision.embedder import (
     MIRROR_OFFSET,
+    QUERY_ONLY_OFFSET,
+    SHIFT_OFFSETS,
     ZOOM_OFFSET,
     PerceptualEmbedder,
     frame_rows,
@@ -87,7 +90,8 @@ def test_perceptual_embedder_trims_bars_and_mirror_rows_match_mirrored_copies() 
     assert cos(vec, embedder.embed(jpeg(letterbox(original)))) > 0.95
     flipped = embedder.embed(jpeg(original.transpose(Image.Transpose.FLIP_LEFT_RIGHT)))
     rows = embed_rows(embedder, "v", [(0, jpeg(original))])
-    assert [r[1] for r in rows] == [0, MIRROR_OFFSET, ZOOM_OFFSET, ZOOM_OFFSET + MIRROR_OFFSET]
+    stored = [0, MIRROR_OFFSET, ZOOM_OFFSET, ZOOM_OFFSET + MIRROR_OFFSET]
+    assert [r[1] for r in rows] == stored + list(SHIFT_OFFSETS)
     assert cos(rows[0][2], vec) > 0.999
     assert cos(rows[1][2], flipped) > 0.98  # the mirror row: the decoded array flipped
     assert cos(vec, flipped) < 0.9
@@ -117,6 +121,27 @@ def test_mirror_row_from_the_flipped_array_and_copies_stay_near() -> None:
     assert nearest(one_sided) > 0.5 > others
 
 
+def test_a_copy_cropped_unevenly_is_found_by_a_shifted_window() -> None:
+    """A crop taken more from one side moves the picture's centre: the copy's own rows drift
+    from the original's, one of its shifted windows (queried, never stored) does not."""
+    embedder = PerceptualEmbedder()
+    others = [embedder.embed(jpeg(scene(s))) for s in range(20, 26)]
+    for s in range(3, 9):
+        original = scene(s)
+        w, h = original.size
+        rows = embed_rows(embedder, "o", [(0, jpeg(original))])
+        stored = [v for _, f, v, _ in rows if is_stored_row(f)]
+        assert len(stored) == 4  # the frame, its mirror, its zoomed centre and its mirror
+        for box in ((int(0.12 * w), int(0.1 * h), w, h), (0, 0, int(0.88 * w), int(0.9 * h))):
+            copy = embed_rows(embedder, "c", [(0, jpeg(original.crop(box), 60))])
+            queried = [(f, v) for _, f, v, _ in copy if is_query_row(f)]
+            plain = max(cos(v, o) for f, v in queried if is_stored_row(f) for o in stored)
+            shifted = max(cos(v, o) for f, v in queried if not is_stored_row(f) for o in stored)
+            unrelated = max(cos(v, o) for _, v in queried for o in others)
+            assert shifted > plain + 0.1, (s, box, plain, shifted)
+            assert shifted > unrelated, (s, box, shifted, unrelated)
+
+
 def test_one_pass_mirror_row_equals_embedding_the_flipped_array() -> None:
     embedder = PerceptualEmbedder()
     rgb = np.asarray(scene(6))
@@ -127,10 +152,14 @@ def test_one_pass_mirror_row_equals_embedding_the_flipped_array() -> None:
 
 
 def test_the_store_knows_where_mirror_rows_start() -> None:
-    from atlas_core.store.vectors import DEFAULT_EMBEDDER, MIRROR_ROWS
+    from atlas_core.store.vectors import DEFAULT_EMBEDDER, MIRROR_ROWS, QUERY_ONLY_ROWS
 
     assert MIRROR_ROWS == MIRROR_OFFSET  # the hunt queries frames and zoomed centres only
     assert 2 * MIRROR_ROWS == ZOOM_OFFSET
+    # ...and the shifted windows, which are never stored.
+    assert QUERY_ONLY_ROWS == QUERY_ONLY_OFFSET
+    assert all(is_query_row(o) and not is_stored_row(o) for o in SHIFT_OFFSETS)
+    assert all(is_stored_row(o) for o in (0, MIRROR_OFFSET, ZOOM_OFFSET + MIRROR_OFFSET + 7))
     assert DEFAULT_EMBEDDER == PerceptualEmbedder.name
 
 
@@ -154,7 +183,8 @@ def test_hue_turns_and_crops_stay_near_one_of_the_originals_rows() -> None:
     embedder = PerceptualEmbedder()
     original = scene(8)
     rows = frame_rows(embedder, np.asarray(original))
-    assert [o for o, _ in rows] == [0, MIRROR_OFFSET, ZOOM_OFFSET, ZOOM_OFFSET + MIRROR_OFFSET]
+    stored = [0, MIRROR_OFFSET, ZOOM_OFFSET, ZOOM_OFFSET + MIRROR_OFFSET]
+    assert [o for o, _ in rows] == stored + list(SHIFT_OFFSETS)
     base, zoom = rows[0][1], rows[2][1]
     others = max(cos(base, embedder.embed(jpeg(scene(s)))) for s in range(20, 30))
     # A hue turn keeps brightness (the largest of R, G, B): the copy stays where it was.

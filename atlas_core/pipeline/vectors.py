@@ -2,9 +2,9 @@
 
 run = await embed_new_videos(svc)
 
-The hunt: stage 1 takes each new video's nearest frames from other channels (HNSW top-k,
-``store.vectors.candidates_other_channel``); stage 2 is ``vision.compare`` on the original's
-stored frame and the new video's: it alone decides.
+The hunt: stage 1 takes each new video's nearest frames from other channels (HNSW top-k
+for each of its query rows, ``store.vectors.candidates_for``); stage 2 is ``vision.compare``
+on the original's stored frame and the new video's: it alone decides.
 """
 
 from __future__ import annotations
@@ -31,13 +31,12 @@ from atlas_core.store.vectors import (
     clear_thumbnail_attempts,
     compare_frames_of,
     drop_other_embedders,
-    is_query_row,
+    queries_of,
     record_reupload_pair,
     record_thumbnail_failure,
     record_vector_skip,
     reupload_pairs_known,
     thumbnail_attempts,
-    vectors_of,
     videos_needing_embedder,
     videos_without_vectors,
     write_compare_frame,
@@ -266,8 +265,9 @@ def embed_rows(
     embedder: Embedder, video_id: str, frames: list[tuple[int, bytes]]
 ) -> list[VectorRow]:
     """Each frame's rows (``embedder.frame_rows``: its own at ``index``, the others at their
-    offsets, such as its mirror at ``MIRROR_OFFSET + index``): one decoding at a reduced scale
-    (JPEG DCT scaling), never re-encoded."""
+    offsets, such as its mirror at ``MIRROR_OFFSET + index``; the query-only shifted windows
+    among them, which ``write_vectors`` leaves out): one decoding at a reduced scale (JPEG DCT
+    scaling), never re-encoded."""
     source = f"thumbnail:{embedder.name}"
     rows: list[VectorRow] = []
     for index, image in frames:
@@ -347,9 +347,9 @@ async def hunt_reuploads(
     stages: dict[str, float] | None = None,
     counts: dict[str, int] | None = None,
 ) -> list[Match]:
-    """Hunt one stored video (its rows are in ``video_vectors``): ``hunt_batch`` of one."""
-    async with svc.db.get_connection() as conn:
-        rows = await vectors_of(conn, video_id, svc.embedder.name)
+    """Hunt one stored video: ``hunt_batch`` of one, its query rows embedded again from
+    ``frames`` (the shifted windows are queried, never stored)."""
+    rows = await _on_cpu(embed_rows, svc.embedder, video_id, sorted(frames.items()))
     return await hunt_batch(svc, [(video_id, frames, rows)], k, stages, counts)
 
 
@@ -378,10 +378,7 @@ async def hunt_batch(
     async with svc.db.get_connection() as conn:
         channels = {o: v.channel_id for o, v in (await video_origins(conn, ids)).items()}
         queries = [
-            (video_id, frame, vector, channels.get(video_id))
-            for video_id, _, rows in videos
-            for _, frame, vector, _ in rows
-            if is_query_row(frame)
+            q for video_id, _, rows in videos for q in queries_of(rows, channels.get(video_id))
         ]
         candidates = await candidates_for(conn, queries, k, embedder=svc.embedder.name)
         nearest: dict[tuple[str, str], Candidate] = {}

@@ -3,6 +3,7 @@
 async with db.get_connection() as conn:
     await write_vectors(conn, [("vid", 0, vec, "thumbnail:hqdefault")])
     matches = await nearest_other_channel(conn, "vid", max_distance=0.05)
+    found = await candidates_for(conn, queries_of(rows, channel_id))  # the hunt's stage 1
 """
 
 from __future__ import annotations
@@ -37,7 +38,8 @@ async def write_vectors(
     conn: AsyncConnection, rows: Sequence[VectorRow], embedder: str = DEFAULT_EMBEDDER
 ) -> int:
     """Insert or replace frame vectors made by ``embedder`` (name and version); each must
-    have 512 finite values."""
+    have 512 finite values. Rows that are queries only (``is_stored_row`` false: a frame's
+    shifted windows) are checked and left out. Returns the rows written."""
     if not embedder or len(embedder) > 100:
         raise ValueError(f"embedder name {embedder!r}: expected 1-100 characters")
     for video_id, frame, vector, _ in rows:
@@ -46,6 +48,7 @@ async def write_vectors(
                 f"vector for {video_id} frame {frame} has shape {vector.shape}; "
                 f"expected {DIMENSION} finite values"
             )
+    rows = [row for row in rows if is_stored_row(row[1])]
     async with conn.cursor() as cur:
         await cur.executemany(
             """INSERT INTO video_vectors (video_id, embedder, frame_index, vector, source_type)
@@ -121,38 +124,38 @@ class Candidate:
 # mirror). The hunt queries the even blocks (the frame and its zoomed centre: a copy with a
 # border or letterbox added is near the original's own row through its zoomed centre) and
 # matches all: a mirrored copy is near the original's mirror rows, a cropped one near its
-# zoomed rows. bench/ann.py: the zoomed query adds 0.01 of exact recall@20.
+# zoomed rows. bench/ann.py: the zoomed query adds 0.01 of exact recall@20. Blocks from
+# 4 * MIRROR_ROWS on (the frame's centre window shifted four ways, even blocks: queried) are
+# queries only and never stored: an unevenly cropped copy's shifted window finds the original's
+# stored rows, and the index keeps four rows a frame.
 MIRROR_ROWS = 1000
+QUERY_ONLY_ROWS = 4 * MIRROR_ROWS
 
 
 def is_query_row(frame_index: int) -> bool:
-    """Whether stage 1 queries this row of a video (its frame or zoomed centre)."""
+    """Whether stage 1 queries this row of a video (its frame, zoomed centre, shifted
+    windows)."""
     return frame_index % (2 * MIRROR_ROWS) < MIRROR_ROWS
+
+
+def is_stored_row(frame_index: int) -> bool:
+    """Whether this row of a video is kept in ``video_vectors`` (all but the shifted windows,
+    which are only queried)."""
+    return frame_index < QUERY_ONLY_ROWS
 
 
 # One stage-1 query: (video id, frame index, vector, the video's channel id).
 Query = tuple[str, int, np.ndarray, str | None]
 
 
-async def candidates_other_channel(
-    conn: AsyncConnection,
-    video_id: str,
-    k: int = CANDIDATES,
-    ef_search: int = EF_SEARCH,
-    embedder: str = DEFAULT_EMBEDDER,
-) -> list[Candidate]:
-    """The ``k`` nearest frames (cosine) from other channels' videos, per query row of this
-    video (``is_query_row``: its mirror rows are not queried, the stored videos' mirror rows
-    answer for them)."""
-    cur = await conn.execute(
-        """SELECT q.frame_index, q.vector, v.channel_id FROM video_vectors q
-           JOIN videos v ON v.id = q.video_id
-           WHERE q.video_id = %s AND q.embedder = %s AND q.frame_index %% %s < %s
-           ORDER BY q.frame_index""",
-        (video_id, embedder, 2 * MIRROR_ROWS, MIRROR_ROWS),
-    )
-    queries = [(video_id, int(r[0]), r[1], r[2]) for r in await cur.fetchall()]
-    return await candidates_for(conn, queries, k, ef_search, embedder)
+def queries_of(rows: Sequence[VectorRow], channel_id: str | None) -> list[Query]:
+    """A video's stage-1 queries: its rows that are queried (``is_query_row``: its frames,
+    zoomed centres and shifted windows; not its mirrors), from ``channel_id``."""
+    return [
+        (video_id, frame, vector, channel_id)
+        for video_id, frame, vector, _ in rows
+        if is_query_row(frame)
+    ]
 
 
 async def candidates_for(
