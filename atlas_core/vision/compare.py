@@ -114,6 +114,8 @@ REFERENCES = 8
 # A candidate where this share of the original's hues (15-degree bins) turned by one hue is
 # a hue-turned copy: it is judged in brightness too (``_hue_turned``).
 HUE_TURNED = 0.8
+HUE_SPREAD = 25.0  # degrees: a hue's turn this near the common one is the same turn
+HUE_MIN_TURN = 10.0  # degrees: a smaller common turn is none (JPEG, a colour shift)
 RATIO = 0.8
 RANSAC_PX = 5.0
 MAX_STRETCH = 1.35  # largest ratio of the fitted transform's two scales
@@ -302,7 +304,7 @@ def _tiles_agreement(
     G, B, which a hue turn keeps), where grey can lose a pattern of two colours that were
     close in it."""
     grey = _agreement(a, b, mask, sigma, colours)
-    if brights is None or colours is None or grey.share >= THRESHOLD:
+    if brights is None or colours is None or grey.score >= THRESHOLD:
         return grey
     if _hue_turned(colours, mask) < HUE_TURNED:
         return grey
@@ -312,29 +314,31 @@ def _tiles_agreement(
 
 def _hue_turned(colours: tuple[np.ndarray, np.ndarray], mask: np.ndarray) -> float:
     """How far the candidate's colours are the original's turned by one hue: the share of the
-    original's hues (15-degree bins with enough coloured pixels) whose pixels turned by the
-    most common turn (within 30 degrees, and at least 30 degrees from none). Near 1 for a
-    hue-turned copy; low for another palette of a template, each colour replaced by its own."""
+    original's hues (15-degree bins with enough coloured pixels) whose pixels turned, at their
+    median, within HUE_SPREAD of the hues' median turn, when that turn is at least HUE_MIN_TURN
+    from none. Near 1 for a hue-turned copy; low for another palette of a template, each
+    colour replaced by its own. Medians, not the most common 15-degree step: a colour's hue
+    is known to a few degrees (``COLOUR_LEVELS``), and a 37-degree turn fell half in one
+    step, half in the next."""
     hue, chroma = _HUES
     ha, hb = hue[colours[0]], hue[colours[1]]
     keep = (mask > 0) & (chroma[colours[0]] >= 64) & (chroma[colours[1]] >= 64)
     if keep.sum() < 100:
         return 0.0
     source = (ha[keep] // 15).astype(np.int64)
-    turn = ((hb[keep] - ha[keep]) % 360.0 // 15).astype(np.int64)
+    turn = (hb[keep] - ha[keep] + 180.0) % 360.0 - 180.0  # -180..180 degrees
     turns = []
     for b in np.unique(source):
         own = turn[source == b]
         if len(own) >= 30:
-            turns.append(int(np.bincount(own, minlength=24).argmax()))
+            turns.append(float(np.median(own)))
     if len(turns) < 3:
         return 0.0
-    counts = np.bincount(np.array(turns), minlength=24)
-    near = counts + np.roll(counts, 1) + np.roll(counts, -1)
-    best = int(np.argmax(near))
-    if best in (0, 1, 23):
+    every = np.array(turns)
+    common = float(np.median(every))
+    if abs(common) < HUE_MIN_TURN:
         return 0.0  # no turn
-    return float(near[best] / len(turns))
+    return float(np.mean(np.abs(every - common) <= HUE_SPREAD))
 
 
 def _label_hues() -> tuple[np.ndarray, np.ndarray]:
