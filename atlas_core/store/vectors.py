@@ -125,7 +125,7 @@ class Candidate:
 # border or letterbox added is near the original's own row through its zoomed centre) and
 # matches all: a mirrored copy is near the original's mirror rows, a cropped one near its
 # zoomed rows. bench/ann.py: the zoomed query adds 0.01 of exact recall@20. Blocks from
-# 4 * MIRROR_ROWS on (the frame's centre window shifted four ways, even blocks: queried) are
+# 4 * MIRROR_ROWS on (the frame's centre window shifted left and right, even blocks: queried) are
 # queries only and never stored: an unevenly cropped copy's shifted window finds the original's
 # stored rows, and the index keeps four rows a frame.
 MIRROR_ROWS = 1000
