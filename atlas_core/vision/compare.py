@@ -116,6 +116,7 @@ REFERENCES = 8
 HUE_TURNED = 0.8
 HUE_SPREAD = 25.0  # degrees: a hue's turn this near the common one is the same turn
 HUE_MIN_TURN = 10.0  # degrees: a smaller common turn is none (JPEG, a colour shift)
+HUE_STEP = 2.5  # degrees: the resolution turns are measured to
 RATIO = 0.8
 RANSAC_PX = 5.0
 MAX_STRETCH = 1.35  # largest ratio of the fitted transform's two scales
@@ -326,15 +327,19 @@ def _hue_turned(colours: tuple[np.ndarray, np.ndarray], mask: np.ndarray) -> flo
     if keep.sum() < 100:
         return 0.0
     source = (ha[keep] // 15).astype(np.int64)
-    turn = (hb[keep] - ha[keep] + 180.0) % 360.0 - 180.0  # -180..180 degrees
-    turns = []
-    for b in np.unique(source):
-        own = turn[source == b]
-        if len(own) >= 30:
-            turns.append(float(np.median(own)))
-    if len(turns) < 3:
+    # Each hue bin's turns in a histogram of HUE_STEP-degree steps (one pass over the pixels):
+    # a bin's median turn is where its cumulative count passes half.
+    steps = int(360 / HUE_STEP)
+    turn = ((hb[keep] - ha[keep] + 180.0) % 360.0 / HUE_STEP).astype(np.int64)
+    hist = np.bincount(source * steps + np.minimum(turn, steps - 1), minlength=24 * steps)
+    hist = hist.reshape(24, steps)
+    counts = hist.sum(axis=1)
+    enough = counts >= 30
+    if int(enough.sum()) < 3:
         return 0.0
-    every = np.array(turns)
+    cumulative = np.cumsum(hist[enough], axis=1)
+    middle = np.argmax(cumulative >= (counts[enough, None] + 1) / 2, axis=1)
+    every = (middle + 0.5) * HUE_STEP - 180.0  # -180..180 degrees
     common = float(np.median(every))
     if abs(common) < HUE_MIN_TURN:
         return 0.0  # no turn
