@@ -28,7 +28,8 @@ How it decides:
    So the earlier-published video goes in as the original. Letters are corners: tiles where
    both images are far more cornered than their typical tile, and differ, are two titles.
    A candidate's tiles in colours the original lacks are its own overlay and cost nothing.
-   A copy whose colours all turned by one hue is judged in brightness too.
+   A copy whose colours all turned by one hue is judged in brightness too. Where the copy is
+   flat black or white over the original's detail, a colour edit clipped it: not judged.
 4. Given look-alikes (``references``: the hunt's other stage-1 neighbours), a pair that would
    be a duplicate is checked against each: where a look-alike differs from the original (its
    own content), a copy agrees about as well as elsewhere; another video of the same design
@@ -114,6 +115,13 @@ REFERENCES = 8
 # A candidate where this share of the original's hues (15-degree bins) turned by one hue is
 # a hue-turned copy: it is judged in brightness too (``_hue_turned``).
 HUE_TURNED = 0.8
+# A textured tile of the original that the candidate shows flat within CLIP_LEVEL of black or
+# white is not judged: a colour edit crushed the shadows or blew the highlights (a photo's
+# dark coat gone flat black), unless such tiles are over CLIP_MAX of the textured ones.
+# bench/reupload.py seed 101: two colour-shifted copies of the cameraman found again; seeds
+# 4-5: no decision changed.
+CLIP_LEVEL = 12
+CLIP_MAX = 0.3
 HUE_SPREAD = 25.0  # degrees: a hue's turn this near the common one is the same turn
 HUE_MIN_TURN = 10.0  # degrees: a smaller common turn is none (JPEG, a colour shift)
 HUE_STEP = 2.5  # degrees: the resolution turns are measured to
@@ -406,6 +414,14 @@ def _agreement(
     agree = ncc >= AGREE_NCC
     ta = valid & (np.sqrt(va) >= FLAT_STD)
     tb = valid & (np.sqrt(vb[len(vb) // 2]) >= FLAT_STD)  # the unshifted candidate
+    if CLIP_LEVEL > 0:
+        # Where the candidate is flat at black or white and the original has detail, a colour
+        # edit crushed the shadows or blew the highlights: what was there cannot be told, so
+        # the tile is not judged (unless such tiles are most of the picture).
+        level = mb[len(mb) // 2]
+        clipped = ta & ~tb & ((level <= CLIP_LEVEL) | (level >= 255 - CLIP_LEVEL))
+        if 0 < int(clipped.sum()) <= CLIP_MAX * int(ta.sum()):
+            ta = ta & ~clipped
     share = float(agree[ta].mean()) if ta.any() else 0.0
     # A conflict: both images are detailed here beyond their typical tile (a title, a face),
     # and differ. An overlay a re-uploader adds mostly lies over background or is small; two
