@@ -417,7 +417,7 @@ def _agreement(
     if CLIP_LEVEL > 0:
         # Where the candidate is flat at black or white and the original has detail, a colour
         # edit crushed the shadows or blew the highlights: what was there cannot be told, so
-        # the tile is not judged (unless such tiles are most of the picture).
+        # the tile is not judged (unless such tiles are over CLIP_MAX of the textured ones).
         level = mb[len(mb) // 2]
         clipped = ta & ~tb & ((level <= CLIP_LEVEL) | (level >= 255 - CLIP_LEVEL))
         if 0 < int(clipped.sum()) <= CLIP_MAX * int(ta.sum()):
