@@ -329,18 +329,12 @@ def _hue_turned(colours: tuple[np.ndarray, np.ndarray], mask: np.ndarray) -> flo
     colour replaced by its own. Medians, not the most common 15-degree step: a colour's hue
     is known to a few degrees (``COLOUR_LEVELS``), and a 37-degree turn fell half in one
     step, half in the next."""
-    hue, chroma = _HUES
-    ha, hb = hue[colours[0]], hue[colours[1]]
-    keep = (mask > 0) & (chroma[colours[0]] >= 64) & (chroma[colours[1]] >= 64)
-    if keep.sum() < 100:
+    labels = mask > 0
+    codes = _TURNS[colours[0][labels], colours[1][labels]]
+    hist = np.bincount(codes, minlength=_NOT_VIVID + 1)
+    if int(codes.size - hist[_NOT_VIVID]) < 100:
         return 0.0
-    source = (ha[keep] // 15).astype(np.int64)
-    # Each hue bin's turns in a histogram of HUE_STEP-degree steps (one pass over the pixels):
-    # a bin's median turn is where its cumulative count passes half.
-    steps = int(360 / HUE_STEP)
-    turn = ((hb[keep] - ha[keep] + 180.0) % 360.0 / HUE_STEP).astype(np.int64)
-    hist = np.bincount(source * steps + np.minimum(turn, steps - 1), minlength=24 * steps)
-    hist = hist.reshape(24, steps)
+    hist = hist[:_NOT_VIVID].reshape(24, -1)
     counts = hist.sum(axis=1)
     enough = counts >= 30
     if int(enough.sum()) < 3:
@@ -366,6 +360,25 @@ def _label_hues() -> tuple[np.ndarray, np.ndarray]:
 
 
 _HUES = _label_hues()
+
+
+def _turn_codes() -> np.ndarray:
+    """For each pair of colour labels (original's, candidate's): the original's 15-degree hue
+    bin and the turn to the candidate's hue in HUE_STEP steps, as one histogram index
+    (``bin * steps + step``); ``_NOT_VIVID`` where either colour is too grey to have a hue
+    (chroma below 64). One lookup per pixel instead of a pass per quantity."""
+    hue, chroma = _HUES
+    steps = int(360 / HUE_STEP)
+    ha, hb = hue[:, None], hue[None, :]
+    turn = ((hb - ha + 180.0) % 360.0 / HUE_STEP).astype(np.int64)
+    codes = (ha // 15).astype(np.int64) * steps + np.minimum(turn, steps - 1)
+    vivid = (chroma[:, None] >= 64) & (chroma[None, :] >= 64)
+    out: np.ndarray = np.where(vivid, codes, 24 * steps).astype(np.int32)
+    return out
+
+
+_TURNS = _turn_codes()
+_NOT_VIVID = int(360 / HUE_STEP) * 24
 
 
 def _agreement(
