@@ -408,3 +408,31 @@ def test_a_copy_of_a_design_video_stays_a_copy_beside_its_look_alikes(edit: str)
     others = [Frame.of(jpeg(_dotted(t))) for t in DOTTED[1:]]
     result = compare_frames(original, copy, others)
     assert result.duplicate, (edit, result)
+
+
+TWO_TONE = [(Path(__file__).parent / "data" / f"two_tone_{k}.jpg").read_bytes() for k in "abc"]
+
+
+def test_a_third_video_shows_up_a_title_that_differs_in_one_line() -> None:
+    """Three videos of one two-tone design (bench/reupload.py seed 102), each title in a
+    box of the design's colour: tile by tile, the second title differs from the first in one
+    line of the box, too little to move the median where the third's title differs. The pair
+    alone cannot tell them apart; beside the third, the second differs from the first only
+    where the third does: another video of the design."""
+    a, b, c = (Frame.of(x) for x in TWO_TONE)
+    assert compare_frames(a, b).duplicate  # the pixels of the pair alone
+    result = compare_frames(a, b, [c])
+    assert not result.duplicate, result
+    assert "elsewhere: another video in the same design" in result.reason, result.reason
+    assert result.score < 0.9
+
+
+@pytest.mark.parametrize("edit", sorted(_EDITS_OF_A_DESIGN))
+def test_a_copy_of_a_two_tone_video_stays_a_copy_beside_its_look_alikes(edit: str) -> None:
+    """Its edits (a caption over the picture among them) differ from the original where they
+    differ, not only where the design's other videos hold their titles."""
+    original = Image.open(io.BytesIO(TWO_TONE[0])).convert("RGB").resize((640, 360))
+    copy = Frame.of(jpeg(_EDITS_OF_A_DESIGN[edit](original), 40))
+    others = [Frame.of(x) for x in TWO_TONE[1:]]
+    result = compare_frames(Frame.of(TWO_TONE[0]), copy, others)
+    assert result.duplicate, (edit, result)
