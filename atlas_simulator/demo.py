@@ -300,7 +300,12 @@ def run_demo(port: int = 3000, sim_port: int = 8765, seed: int = 7, speed: float
         for embed in message.embeds or [{"title": "(message without embed)"}]:
             say(alert_line(message.channel, embed, message.files))
 
-    signal.signal(signal.SIGTERM, signal.default_int_handler)  # SIGTERM stops it like Ctrl-C
+    # Ctrl-C and SIGTERM stop it, once: `timeout` signals the process and then its group at
+    # once, and a second KeyboardInterrupt raised while the first is being handled would
+    # abandon Dagster half-stopped.
+    stop_once = _StopOnce()
+    signal.signal(signal.SIGINT, stop_once)
+    signal.signal(signal.SIGTERM, stop_once)
     database = hold_server(base)  # the embedded server, unless it already runs (then it stays up)
     sim = SimulatorServer(
         seed=seed,
@@ -427,14 +432,26 @@ def _serve(port: int, env: dict[str, str], log_path: Path) -> int:
             _stop(processes)
             return dead.returncode or 1
         except KeyboardInterrupt:
-            # One stop at a time: a second Ctrl-C (or a signal sent to the process and to its
-            # group, as `timeout` does) must not abandon Dagster half-stopped.
-            signal.signal(signal.SIGINT, signal.SIG_IGN)
-            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+            # One stop at a time (``_StopOnce``): later signals no longer interrupt.
             say("stopping Dagster ...")
             _stop(processes, port)
             say("stopped")
             return 0
+
+
+class _StopOnce:
+    """A signal handler that raises KeyboardInterrupt the first time only. Ignoring the
+    signals from inside the handler would not do: CPython reports a signal whose handler was
+    replaced while it was pending as "ignored due to race condition" on the console."""
+
+    def __init__(self) -> None:
+        self.stopping = False
+
+    def __call__(self, signum: int, frame: object) -> None:
+        if self.stopping:
+            return
+        self.stopping = True
+        raise KeyboardInterrupt
 
 
 # How long a stop waits for runs in flight to finish on their own (the demo's take seconds to
