@@ -15,6 +15,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from atlas_core.config import Settings
 from atlas_core.embedded import server_status, stop_server
 
@@ -158,3 +160,15 @@ def test_the_console_shows_escaped_titles_as_written() -> None:
 
     title = "Street food #445 | Forge (a-b) [c]: <d>"
     assert plain(f"Video `X` ({escape_markdown(title)})") == f"Video X ({title})"
+
+
+def test_the_demo_stops_once_however_many_signals_arrive() -> None:
+    """The first Ctrl-C or SIGTERM interrupts; one arriving while the demo stops (``timeout``
+    signals the process, then its group) does not interrupt the stop."""
+    from atlas_simulator.demo import _StopOnce
+
+    stop = _StopOnce()
+    with pytest.raises(KeyboardInterrupt):
+        stop(signal.SIGTERM, None)
+    assert stop(signal.SIGTERM, None) is None
+    assert stop(signal.SIGINT, None) is None

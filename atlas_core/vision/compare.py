@@ -385,12 +385,12 @@ def _turn_codes() -> np.ndarray:
     turn = ((hb - ha + 180.0) % 360.0 / HUE_STEP).astype(np.int64)
     codes = (ha // 15).astype(np.int64) * steps + np.minimum(turn, steps - 1)
     vivid = (chroma[:, None] >= 64) & (chroma[None, :] >= 64)
-    out: np.ndarray = np.where(vivid, codes, 24 * steps).astype(np.int32)
+    out: np.ndarray = np.where(vivid, codes, _NOT_VIVID).astype(np.int32)
     return out
 
 
+_NOT_VIVID = 24 * int(360 / HUE_STEP)  # past the last histogram bin
 _TURNS = _turn_codes()
-_NOT_VIVID = int(360 / HUE_STEP) * 24
 
 
 def _agreement(
