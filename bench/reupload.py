@@ -343,12 +343,14 @@ def build(size: float, seed: int, template_groups: int = 8) -> list[tuple[str, b
         pairs.append(("neg_flat", False, jpeg(a), jpeg(e_jpeg(rng, a))))
     # The YouTube simulator's own re-uploads (the soak and the demo rely on them): alteration
     # 1 crops and mirrors, 2 borders, turns and brands; both shift colours and re-encode.
+    # One rendition of each simulated video is its original, re-uploaded both ways: two
+    # renditions of one video (maxres, the letterboxed sd) are one video, not two.
     names = ["maxresdefault", "sddefault", "hqdefault", "hq1", "hq2", "mq3", "sd1"]
     for i in range(3 * n):
         source = f"bench{seed}v{i}"
+        name = names[int(rng.integers(0, len(names)))]
+        original = sim_thumbnail(source, name, seed=seed)
         for alteration in (1, 2):
-            name = names[int(rng.integers(0, len(names)))]
-            original = sim_thumbnail(source, name, seed=seed)
             copy = sim_thumbnail(source, name, seed=seed, alteration=alteration)
             pairs.append((f"simulator_alteration_{alteration}", True, original, copy))
     return pairs
