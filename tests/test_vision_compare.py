@@ -436,3 +436,53 @@ def test_a_copy_of_a_two_tone_video_stays_a_copy_beside_its_look_alikes(edit: st
     others = [Frame.of(x) for x in TWO_TONE[1:]]
     result = compare_frames(Frame.of(TWO_TONE[0]), copy, others)
     assert result.duplicate, (edit, result)
+
+
+FACE_DESIGN = [(Path(__file__).parent / "data" / f"face_design_{k}.jpg").read_bytes() for k in "ab"]
+
+
+def test_a_face_matching_its_own_mirror_image_does_not_make_two_videos_one() -> None:
+    """Two videos of one design (bench/reupload.py seed 102: a host's face on a gradient,
+    another title). Aligned as they are, their titles differ; the second's mirror image also
+    aligns, the face against itself, over half the frame, where the titles are not. A fit
+    covering so much less than a solid one is not the alignment."""
+    a, b = (Frame.of(x) for x in FACE_DESIGN)
+    result = compare_frames(a, b)
+    assert not result.duplicate, result
+    assert not result.mirrored and result.coverage > 0.9, result
+    assert result.score < 0.8
+
+
+@pytest.mark.parametrize("edit", ["mirrored", "mirrored and cropped"])
+def test_a_mirrored_copy_of_a_face_design_is_still_a_copy(edit: str) -> None:
+    """Its mirror fit covers the frame: nothing covers much more."""
+    original = Image.open(io.BytesIO(FACE_DESIGN[0])).convert("RGB").resize((640, 360))
+    copy = original.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+    if edit == "mirrored and cropped":
+        copy = copy.crop((40, 20, 600, 340))
+    result = compare_frames(Frame.of(FACE_DESIGN[0]), Frame.of(jpeg(copy, 40)))
+    assert result.duplicate and result.mirrored, result
+
+
+BOXED_TITLE = [(Path(__file__).parent / "data" / f"boxed_title_{k}.jpg").read_bytes() for k in "ab"]
+
+
+def test_a_faint_title_in_its_own_colour_tells_two_videos_of_one_design_apart() -> None:
+    """Two videos of one design (bench/reupload.py seed 101: dots, a host, the title in a
+    box). The box hides how far the titles differ: the tiles where the first's letters are
+    agree as well as a re-encoded copy's edge does (NCC 0.7-0.8). There the first's own
+    colour (its letters') is gone from the second, which shows only the design's: another
+    title, not a copy."""
+    a, b = (Frame.of(x) for x in BOXED_TITLE)
+    result = compare_frames(a, b)
+    assert not result.duplicate, result
+    assert result.coloured >= 2, result
+    assert "the original's own colours" in result.reason, result.reason
+
+
+@pytest.mark.parametrize("edit", sorted(_EDITS_OF_A_DESIGN))
+def test_a_copy_of_a_boxed_title_video_is_still_a_copy(edit: str) -> None:
+    original = Image.open(io.BytesIO(BOXED_TITLE[0])).convert("RGB").resize((640, 360))
+    copy = Frame.of(jpeg(_EDITS_OF_A_DESIGN[edit](original), 40))
+    result = compare_frames(Frame.of(BOXED_TITLE[0]), copy, [Frame.of(BOXED_TITLE[1])])
+    assert result.duplicate, (edit, result)
