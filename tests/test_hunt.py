@@ -26,9 +26,9 @@ from atlas_core.pipeline import (
     refresh_channels,
 )
 from atlas_core.pipeline.alerts import deliver_alerts
-from atlas_core.pipeline.vectors import BATCH, COMPARE_AT_MOST, hunt_reuploads
+from atlas_core.pipeline.vectors import BATCH, COMPARE_AT_MOST, embed_rows, hunt_reuploads
 from atlas_core.pipeline.watch import watch_channels
-from atlas_core.store.vectors import compare_frames_of
+from atlas_core.store.vectors import candidates_for, compare_frames_of, queries_of, write_vectors
 from atlas_core.vision.compare import FRAME_VERSION
 
 START = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -103,6 +103,42 @@ async def test_hunt_names_the_original_once_with_evidence(
     async with svc.db.get_connection() as conn:
         cur = await conn.execute("SELECT count(*) FROM reupload_pairs")
         assert await cur.fetchone() == (len(copies),)
+
+
+async def test_a_copy_of_a_copy_is_compared_with_the_original_it_does_not_come_near(
+    svc: Services, sim: SimulatorServer
+) -> None:
+    """A video copied many times has its copies nearer to a new copy than itself: they can
+    fill stage 1's nearest k. A neighbour recorded as a copy brings its original in."""
+    channels = list(sim.world.channels)
+    await watch_channels(svc.db, svc.youtube, channels)
+    await refresh_channels(svc)
+    await discover_channels(svc, channels)
+    await embed_new_videos(svc)
+    copy, original = next(
+        (h.video_id, h.detail.removeprefix("copy of "))
+        for h in sim.world.happenings
+        if h.kind == "reupload"
+    )
+    # A third channel uploads the copy again, as it is, and the original is out of stage 1's
+    # reach (its rows gone here; in the hunt, farther than the k nearest).
+    third = next(
+        c for c in channels if c not in {sim.world.videos[v].channel_id for v in (copy, original)}
+    )
+    image = svc.vault.fetch_bytes(f"evidence/{copy}/0.jpg")
+    assert image is not None
+    rows = embed_rows(svc.embedder, "again", [(0, image)])
+    async with svc.db.get_connection() as conn:
+        await conn.execute(
+            "INSERT INTO videos (id, channel_id, title, published_at) VALUES (%s, %s, %s, %s)",
+            ("again", third, "again", datetime(2026, 12, 1, tzinfo=UTC)),
+        )
+        await write_vectors(conn, rows, svc.embedder.name)
+        await conn.execute("DELETE FROM video_vectors WHERE video_id = %s", (original,))
+        near = await candidates_for(conn, queries_of(rows, third), embedder=svc.embedder.name)
+    assert original not in {c.match_video_id for c in near}
+    matches = await hunt_reuploads(svc, "again", {0: image})
+    assert {m.match_video_id for m in matches} == {copy, original}
 
 
 async def test_the_original_is_the_earlier_upload_even_when_stored_later(

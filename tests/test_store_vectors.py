@@ -17,6 +17,7 @@ from atlas_core.store.vectors import (
     hunt_queue,
     is_query_row,
     nearest_other_channel,
+    originals_of,
     queries_of,
     record_reupload_pair,
     record_thumbnail_failure,
@@ -171,3 +172,8 @@ async def test_stage_one_queries_own_frames_in_one_batch_and_knows_pairs(
         await record_reupload_pair(conn, "orig", "copy", 0.9)
         known = await reupload_pairs_known(conn, [("copy", "orig"), ("other", "orig")])
         assert known == {("copy", "orig")}
+        # The originals of recorded copies, the copy on either side of the sorted pair.
+        await record_reupload_pair(conn, "other", "again", 0.95)  # "again" < "other"
+        originals = await originals_of(conn, ["copy", "again", "orig", "unknown"])
+        assert originals == {"copy": ["orig"], "again": ["other"]}
+        assert await originals_of(conn, []) == {}

@@ -18,6 +18,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from psycopg import AsyncConnection
+
 from atlas_core.notifications import Alert, AlertChannel, AlertLevel, escape_markdown
 from atlas_core.pipeline.services import Services
 from atlas_core.storage.evidence import evidence_prefix, reupload_evidence_path, side_by_side
@@ -31,6 +33,7 @@ from atlas_core.store.vectors import (
     clear_thumbnail_attempts,
     compare_frames_of,
     drop_other_embedders,
+    originals_of,
     queries_of,
     record_reupload_pair,
     record_thumbnail_failure,
@@ -337,6 +340,11 @@ HUNT_GATE = 0.5
 # (bench/reupload.py end to end, 2,070 template images in the index: recall 0.81 comparing the
 # nearest 8, 0.93 comparing all 20), and every comparison costs ~10 ms of CPU.
 COMPARE_AT_MOST = CANDIDATES
+# A video's neighbours that are recorded copies bring their originals in too, at most this
+# many per video (nearest neighbour first): a video copied many times has its copies nearer to
+# a new copy than itself, and they can fill stage 1's top k (bench/reupload.py seed 102: two
+# of the three copies stage 1 lost, each beside copies of its original found before it).
+ORIGINALS_AT_MOST = 4
 
 
 async def hunt_reuploads(
@@ -385,13 +393,26 @@ async def hunt_batch(
         for c in candidates:  # sorted by distance: each pair's nearest frames, nearest first
             nearest.setdefault((c.video_id, c.match_video_id), c)
         gated = [c for c in nearest.values() if c.distance <= HUNT_GATE]
-        known = await reupload_pairs_known(conn, [(c.video_id, c.match_video_id) for c in gated])
+        extra = await _originals_of_copies(conn, gated, channels)
+        known = await reupload_pairs_known(
+            conn, [(c.video_id, c.match_video_id) for c in gated + extra]
+        )
     todo: dict[str, list[Candidate]] = {}
     for c in gated:
         mine = todo.setdefault(c.video_id, [])
         if tuple(sorted((c.video_id, c.match_video_id))) in known:
             continue
         if len(mine) < COMPARE_AT_MOST:
+            mine.append(c)
+    added: dict[str, int] = {}
+    for c in extra:
+        mine = todo.setdefault(c.video_id, [])
+        if tuple(sorted((c.video_id, c.match_video_id))) in known:
+            continue
+        if any(m.match_video_id == c.match_video_id for m in mine):
+            continue
+        if added.get(c.video_id, 0) < ORIGINALS_AT_MOST:
+            added[c.video_id] = added.get(c.video_id, 0) + 1
             mine.append(c)
     t1 = time.perf_counter()
     stages["ann"] = stages.get("ann", 0.0) + t1 - t0
@@ -401,6 +422,31 @@ async def hunt_batch(
         return await _verify(svc, videos, todo, prepared or {}, counts)
     finally:
         stages["compare"] = stages.get("compare", 0.0) + time.perf_counter() - t1
+
+
+async def _originals_of_copies(
+    conn: AsyncConnection, gated: list[Candidate], channels: dict[str, str]
+) -> list[Candidate]:
+    """The originals of the gated neighbours that are recorded copies, as candidates of the
+    video that neighbour is near (nearest first; on another channel than the video's own),
+    at the neighbour's distance."""
+    originals = await originals_of(conn, [c.match_video_id for c in gated])
+    if not originals:
+        return []
+    wanted = sorted({o for found in originals.values() for o in found})
+    origins = await video_origins(conn, wanted)
+    extra = []
+    for c in gated:
+        for original in originals.get(c.match_video_id, []):
+            origin = origins.get(original)
+            if origin is None or original == c.video_id:
+                continue
+            if origin.channel_id == channels.get(c.video_id):
+                continue
+            extra.append(
+                Candidate(c.video_id, c.frame_index, original, origin.channel_id, 0, c.distance)
+            )
+    return extra
 
 
 async def _verify(

@@ -280,6 +280,26 @@ async def reupload_pairs_known(
     return {(str(r[0]), str(r[1])) for r in await cur.fetchall()}
 
 
+async def originals_of(conn: AsyncConnection, video_ids: Sequence[str]) -> dict[str, list[str]]:
+    """For each of these videos recorded as the copy in a re-upload pair: its originals (the
+    pair's earlier-published video), in one query."""
+    if not video_ids:
+        return {}
+    ids = sorted(set(video_ids))
+    cur = await conn.execute(
+        """SELECT CASE WHEN original_id = video_a THEN video_b ELSE video_a END, original_id
+           FROM reupload_pairs WHERE video_a = ANY(%s) OR video_b = ANY(%s)
+           ORDER BY created_at, original_id""",
+        (ids, ids),
+    )
+    wanted = set(ids)
+    out: dict[str, list[str]] = {}
+    for copy, original in await cur.fetchall():
+        if str(copy) in wanted:
+            out.setdefault(str(copy), []).append(str(original))
+    return out
+
+
 async def nearest_other_channel(
     conn: AsyncConnection, video_id: str, max_distance: float, per_frame: int = 3
 ) -> list[Match]:
