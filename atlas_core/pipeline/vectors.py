@@ -372,7 +372,8 @@ async def hunt_batch(
     """Stage 1: other channels' nearest frames (HNSW, top-k per own frame, all the videos'
     queries in one round trip). Stage 2: ``compare`` decides, on prepared frames (``prepared``,
     else from ``compare_frames``, else prepared once and kept), for each video's nearest
-    ``COMPARE_AT_MOST`` other videos within ``HUNT_GATE`` whose pair is not recorded yet; the
+    ``COMPARE_AT_MOST`` other videos within ``HUNT_GATE`` whose pair is not recorded yet, and
+    the originals of those neighbours that are recorded copies (``ORIGINALS_AT_MOST``); the
     whole batch's comparisons run side by side on ``CPU_THREADS`` threads.
     The original is the video published first (this one, when its date is earlier, though it
     was stored later: a channel added to the watchlist after its copier); each pair alerts
