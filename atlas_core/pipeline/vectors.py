@@ -417,7 +417,7 @@ async def hunt_batch(
             mine.append(c)
     t1 = time.perf_counter()
     stages["ann"] = stages.get("ann", 0.0) + t1 - t0
-    kept = sum(len(m) for m in todo.values())
+    kept = sum(len(m) for m in todo.values()) - sum(added.values())  # stage 1's own
     counts["gated"] = counts.get("gated", 0) + len(nearest) - kept
     try:
         return await _verify(svc, videos, todo, prepared or {}, counts)
