@@ -12,7 +12,7 @@ from PIL import Image, ImageDraw, ImageEnhance, ImageFilter, ImageFont
 from vision_images import jpeg, letterbox, scene, template
 
 from atlas_core.vision import Comparison, compare
-from atlas_core.vision.compare import Frame, compare_frames
+from atlas_core.vision.compare import NEW_LETTERING_MIN, Frame, compare_frames
 from atlas_core.vision.preprocess import decode, prepare, quality, to_gray, trim_borders
 
 
@@ -486,3 +486,30 @@ def test_a_copy_of_a_boxed_title_video_is_still_a_copy(edit: str) -> None:
     copy = Frame.of(jpeg(_EDITS_OF_A_DESIGN[edit](original), 40))
     result = compare_frames(Frame.of(BOXED_TITLE[0]), copy, [Frame.of(BOXED_TITLE[1])])
     assert result.duplicate, (edit, result)
+
+
+TWO_TITLES = [(Path(__file__).parent / "data" / f"two_titles_{k}.jpg").read_bytes() for k in "ab"]
+
+
+def test_two_titles_whose_edges_do_not_line_up_are_two_videos() -> None:
+    """Two videos of one design (bench/reupload.py seed 101: dots, a host, a two-line title
+    in the colour of the design's own emblem). Thin letters over the dots keep every tile's
+    NCC high, and the title's colour is the design's too; but the first's letter edges have
+    no edge of the second's at their orientation nearby, and the other way round, in the
+    same tiles: two titles, not a copy."""
+    a, b = (Frame.of(x) for x in TWO_TITLES)
+    result = compare_frames(a, b)
+    assert not result.duplicate, result
+    assert result.lettered >= NEW_LETTERING_MIN, result
+    assert "lettering differs" in result.reason, result.reason
+
+
+@pytest.mark.parametrize("edit", sorted(_EDITS_OF_A_DESIGN))
+def test_a_copy_of_a_two_title_design_video_is_still_a_copy(edit: str) -> None:
+    """A copy's edges line up with the original's (a blurred or downscaled copy's are
+    weaker, not elsewhere); a caption adds edges of its own but does not remove the title's."""
+    original = Image.open(io.BytesIO(TWO_TITLES[0])).convert("RGB").resize((640, 360))
+    copy = Frame.of(jpeg(_EDITS_OF_A_DESIGN[edit](original), 40))
+    result = compare_frames(Frame.of(TWO_TITLES[0]), copy, [Frame.of(TWO_TITLES[1])])
+    assert result.duplicate, (edit, result)
+    assert result.lettered == 0, (edit, result)

@@ -29,6 +29,9 @@ How it decides:
    original's own content gone, another conflict; a re-uploader's overlay is the reverse.
    So the earlier-published video goes in as the original. Letters are corners: tiles where
    both images are far more cornered than their typical tile, and differ, are two titles.
+   Letters are edges too: where each image has strong colour edges with no edge of the
+   other's at their orientation nearby, side by side in several tiles, two titles were
+   written in one place (thin letters over dots or stripes, which keep the tiles' NCC).
    A candidate's tiles in colours the original lacks are its own overlay and cost nothing.
    A copy whose colours all turned by one hue is judged in brightness too. Where the copy is
    flat black or white over the original's detail, a colour edit clipped it: not judged.
@@ -96,6 +99,26 @@ COLOURED_NCC = 0.8
 CORNER_DETAIL = 4.0
 CORNER_MIN = 3
 LETTERED_SCORE = 0.85  # the most a pair with two titles scores (below THRESHOLD)
+# Letters are edges too: where each image has strong colour edges (a colour structure
+# tensor's magnitude, EDGE_STRONG) with no edge of the other's (EDGE_WEAK, so a copy's lower
+# contrast is no loss) within EDGE_REACH pixels at about the same orientation (EDGE_BINS over
+# 180 degrees, a bin either side), at the tile's best shift by EDGE_SHIFT pixels (what is
+# left of the fit's misalignment), there are two titles. A tile counts with NEW_EDGE_PX such
+# pixels of one image and the other image's in it or next to it; from NEW_LETTERING_MIN
+# tiles on, the pair is two videos. Thin letters over a busy design (dots, stripes), in
+# colours the design also uses, keep the tile NCC and the colour rules above unmoved; their
+# edges do not line up. A re-uploader's overlay covers some of the original's detail, but
+# over few tiles, or in colours the original lacks (not judged). bench/reupload.py seeds
+# 101/102, every pair the end-to-end hunt compared: 5 of 15 false duplicates gone (6 to 25
+# tiles), no copy of an original lost (the most one reached was 3 tiles); the simulator's
+# re-uploads of 60 videos decided as before. Tuned on those: not held out.
+EDGE_STRONG = 120.0
+EDGE_WEAK = 40.0
+EDGE_REACH = 2
+EDGE_BINS = 16
+EDGE_SHIFT = 3
+NEW_EDGE_PX = 6
+NEW_LETTERING_MIN = 6
 # A colour the original shows on less than this share of its covered pixels is not its own:
 # a candidate's tile with RARE_TILE of its pixels in such colours is its own overlay, which
 # costs nothing, unless such tiles cover more than OVERLAY_MAX of the image (recoloured).
@@ -377,12 +400,20 @@ def _hue_turned(colours: tuple[np.ndarray, np.ndarray], mask: np.ndarray) -> flo
     return float(np.mean(np.abs(every - common) <= HUE_SPREAD))
 
 
+def _label_rgb() -> np.ndarray:
+    """Each colour label's bin centre as float RGB: (COLOUR_LEVELS**3, 3)."""
+    n = COLOUR_LEVELS
+    centre = ((np.arange(n) * 256 + 128) // n).astype(np.float32)
+    r, g, b = np.meshgrid(centre, centre, centre, indexing="ij")
+    return np.stack([r, g, b], axis=-1).reshape(-1, 3)
+
+
+_LABEL_RGB = _label_rgb()
+
+
 def _label_hues() -> tuple[np.ndarray, np.ndarray]:
     """Hue (degrees) and chroma (max - min) of each colour label's bin centre."""
-    n = COLOUR_LEVELS
-    centre = (np.arange(n) * 256 + 128) // n
-    r, g, b = np.meshgrid(centre, centre, centre, indexing="ij")
-    rgb = np.stack([r, g, b], axis=-1).reshape(-1, 1, 3).astype(np.uint8)
+    rgb = _LABEL_RGB.astype(np.uint8).reshape(-1, 1, 3)
     hsv = cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV_FULL).reshape(-1, 3).astype(np.float32)
     flat = rgb.reshape(-1, 3).astype(np.int16)
     return hsv[:, 0] * 360.0 / 256.0, (flat.max(axis=1) - flat.min(axis=1)).astype(np.float32)
@@ -520,7 +551,82 @@ def _agreement(
         coloured = int(((differ | faint) & (ra >= RARE_TILE) & (rb < COMMON_TILE)).sum())
         coloured = coloured if coloured >= COLOURED_MIN else 0
     judged = ta & inside & ~overlay
-    return _Agreement(share, conflicts + coloured, int(ta.sum()), coloured, lettered, ncc, judged)
+    textured = int(ta.sum())
+    if colours is not None and NEW_LETTERING_MIN > 0:
+        if _Agreement(share, conflicts + coloured, textured, coloured, lettered).score >= THRESHOLD:
+            titles = _new_lettering(colours, m, sigma, grid, inside & valid & ~overlay)
+            if titles >= NEW_LETTERING_MIN:
+                lettered = max(lettered, titles)
+                conflicts += titles
+    return _Agreement(share, conflicts + coloured, textured, coloured, lettered, ncc, judged)
+
+
+def _new_lettering(
+    colours: tuple[np.ndarray, np.ndarray],
+    m: np.ndarray,
+    sigma: float,
+    grid: tuple[int, int],
+    where: np.ndarray,
+) -> int:
+    """Tiles (of ``where``) where each image has strong edges the other lacks, next to a
+    tile where the other has its own: two titles in one place (NEW_EDGE_PX, EDGE_STRONG)."""
+    inside = m > 0
+    (strong_a, near_a), (strong_b, near_b) = (_colour_edges(c, sigma) for c in colours)
+    a = where & (_lacking(np.where(inside, strong_a, -1), near_b, grid) >= NEW_EDGE_PX)
+    b = where & (_lacking(np.where(inside, strong_b, -1), near_a, grid) >= NEW_EDGE_PX)
+    around = np.ones((3, 3), np.uint8)
+    next_to_b = cv2.dilate(b.astype(np.uint8), around) > 0
+    next_to_a = cv2.dilate(a.astype(np.uint8), around) > 0
+    return min(int((a & next_to_b).sum()), int((b & next_to_a).sum()))
+
+
+def _lacking(strong: np.ndarray, near: np.ndarray, grid: tuple[int, int]) -> np.ndarray:
+    """Per tile: how many of one image's strong edge pixels (their orientation bins, -1
+    elsewhere) have no edge of the other's (``near``, per bin) at their orientation or a bin
+    either side, at the tile's best shift by EDGE_SHIFT pixels or none (what is left of the
+    fit's misalignment: a crop's zoom, a turn, over a large shape's outline)."""
+    cols, rows = grid
+    alike = near | np.roll(near, 1, axis=0) | np.roll(near, -1, axis=0)
+    s = EDGE_SHIFT
+    padded = np.pad(alike, ((0, 0), (s, s), (s, s)))
+    ys, xs = np.nonzero(strong >= 0)
+    keep = (ys < rows * TILE_PX) & (xs < cols * TILE_PX)
+    ys, xs = ys[keep], xs[keep]
+    bins = strong[ys, xs]
+    tile = (ys // TILE_PX) * cols + xs // TILE_PX
+    fewest = np.full(rows * cols, np.iinfo(np.int64).max)
+    for dy in (-s, 0, s):
+        for dx in (-s, 0, s):
+            lacking = padded[bins, ys + s + dy, xs + s + dx] == 0
+            fewest = np.minimum(fewest, np.bincount(tile[lacking], minlength=rows * cols))
+    out: np.ndarray = fewest.reshape(rows, cols)
+    return out
+
+
+def _colour_edges(labels: np.ndarray, sigma: float) -> tuple[np.ndarray, np.ndarray]:
+    """Of an image's colour labels: the strong edge pixels' orientation bins (-1 elsewhere),
+    and per orientation bin, where an edge of it (EDGE_WEAK) lies within EDGE_REACH."""
+    rgb = cv2.GaussianBlur(_LABEL_RGB[labels], (0, 0), sigma)
+    # The colour structure tensor: its larger eigenvalue is the edge's strength (in grey
+    # units), its eigenvector the edge's orientation.
+    channels = cv2.split(rgb)
+    gx = [cv2.Sobel(c, cv2.CV_32F, 1, 0) for c in channels]
+    gy = [cv2.Sobel(c, cv2.CV_32F, 0, 1) for c in channels]
+    jxx = gx[0] * gx[0] + gx[1] * gx[1] + gx[2] * gx[2]
+    jyy = gy[0] * gy[0] + gy[1] * gy[1] + gy[2] * gy[2]
+    jxy = gx[0] * gy[0] + gx[1] * gy[1] + gx[2] * gy[2]
+    diff = jxx - jyy
+    spread = cv2.sqrt(diff * diff + 4.0 * jxy * jxy)
+    strength = cv2.sqrt(np.maximum(jxx + jyy + spread, 0.0) * (1.0 / 6.0))
+    angle = cv2.phase(diff, 2.0 * jxy) * 0.5  # 0..pi
+    bins = np.minimum((angle * (EDGE_BINS / np.pi)).astype(np.int32), EDGE_BINS - 1)
+    strong = np.where(strength >= EDGE_STRONG, bins, -1)
+    weak = strength >= EDGE_WEAK
+    reach = np.ones((2 * EDGE_REACH + 1, 2 * EDGE_REACH + 1), np.uint8)
+    near = np.stack(
+        [cv2.dilate((weak & (bins == o)).astype(np.uint8), reach) for o in range(EDGE_BINS)]
+    )
+    return strong, near
 
 
 def _corners(
