@@ -103,7 +103,11 @@ def free_port() -> int:
 
 
 def port_is_free(port: int) -> bool:
+    """Whether a server can listen on ``port`` of 127.0.0.1. The probe binds as the
+    simulator and Dagster's webserver do (SO_REUSEADDR), so the connections a demo that has
+    just stopped leaves in TIME_WAIT do not count as the port in use."""
     with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind(("127.0.0.1", port))
         except OSError:

@@ -172,3 +172,24 @@ def test_the_demo_stops_once_however_many_signals_arrive() -> None:
         stop(signal.SIGTERM, None)
     assert stop(signal.SIGTERM, None) is None
     assert stop(signal.SIGINT, None) is None
+
+
+def test_a_port_left_in_time_wait_is_free_and_a_listening_one_is_not() -> None:
+    """Right after a demo stops, its ports hold connections in TIME_WAIT (the server closed
+    them first); the servers bind with SO_REUSEADDR, so the next demo must not refuse them."""
+    from atlas_simulator.demo import port_is_free
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    assert not port_is_free(port)  # listening: in use
+    client = socket.create_connection(("127.0.0.1", port))
+    accepted, _ = listener.accept()
+    accepted.close()  # the server closes first: its side ends in TIME_WAIT
+    client.recv(1)
+    client.close()
+    listener.close()
+    time.sleep(0.1)
+    with socket.socket() as plain:  # a bind without SO_REUSEADDR still fails here
+        with pytest.raises(OSError):
+            plain.bind(("127.0.0.1", port))
+    assert port_is_free(port)
