@@ -21,6 +21,7 @@ import json
 import logging
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -37,6 +38,7 @@ from atlas_core.config import WEBHOOK_SETTINGS, Settings
 from atlas_core.embedded import hold_server
 from atlas_core.factories import build_database, build_youtube, database_dsn, read_settings
 from atlas_core.migrate import migrate
+from atlas_core.store.tables import empty_all_tables, holds_channels
 from atlas_core.utils import run_sync
 
 if TYPE_CHECKING:
@@ -121,6 +123,50 @@ def prepare_dagster_home(path: Path) -> None:
     config = path / "dagster.yaml"
     if not config.exists() or config.read_text().startswith(_OURS.split(" (")[0]):
         config.write_text(DEMO_DAGSTER_YAML)
+
+
+# Marks a data folder as a demo's: the next demo clears what it holds (a simulated world
+# starts anew on every run, and a previous one's videos and stats would not match it).
+DEMO_MARKER = "demo-world.txt"
+_DAGSTER_STATE = ("storage", "history", "schedules")  # run history, sensor and schedule state
+
+
+class NotADemoFolder(Exception):
+    """The data folder holds Atlas data that no demo wrote: the demo leaves it alone."""
+
+
+def is_demo_folder(home: Path, dagster_home: Path) -> bool:
+    """Whether a demo wrote this data folder (its marker, or an older demo's dagster.yaml)."""
+    config = dagster_home / "dagster.yaml"
+    older = config.exists() and config.read_text().startswith(_OURS.split(" (")[0])
+    return (home / DEMO_MARKER).exists() or older
+
+
+def start_afresh(settings: Settings, dsn: str, dagster_home: Path, owned: bool) -> str | None:
+    """Clear a previous demo's world from the data folder: every Atlas table, the local vault
+    under it, the alert stand-in's files and Dagster's run, sensor and schedule state. None
+    when there was nothing to clear; NotADemoFolder when the database tracks channels and
+    the folder is not a demo's (``owned``, ``is_demo_folder`` before this run wrote to it)."""
+    if not holds_channels(dsn):
+        return None
+    home = settings.ATLAS_HOME.resolve()
+    if not owned:
+        raise NotADemoFolder(
+            f"{home} holds Atlas data that a demo did not write (channels are tracked there); "
+            "the demo's simulated world would not match it, and the demo does not clear it. "
+            "Set ATLAS_HOME to an empty folder for the demo"
+        )
+    tables = empty_all_tables(dsn)
+    folders = [home / "alerts"] + [dagster_home / name for name in _DAGSTER_STATE]
+    vault = settings.vault_path.resolve()
+    if settings.VAULT_PROVIDER == "local" and vault.is_relative_to(home):
+        folders.append(vault)
+    for folder in folders:
+        shutil.rmtree(folder, ignore_errors=True)
+    return (
+        f"a previous demo's world in {home} cleared ({tables} tables, the vault, alerts and "
+        "Dagster's run history): the simulated world starts anew on every run"
+    )
 
 
 async def seed_watchlist(settings: Settings, refs: list[str]) -> list[str]:
@@ -269,7 +315,7 @@ def banner(
     lines += [
         "Any time: in the UI, materialize vault_partitions for today's partition "
         f"({datetime.now(UTC):%Y-%m-%d}) to write today's Parquet files to the vault.",
-        "Ctrl-C stops everything; the data stays in the data folder.",
+        "Ctrl-C stops everything; the data stays in the data folder until the next demo.",
         "",
     ]
     return lines
@@ -325,8 +371,19 @@ def run_demo(port: int = 3000, sim_port: int = 8765, seed: int = 7, speed: float
         if inbox is not None:
             env.update({name: inbox.url(channel) for name, channel in WEBHOOKS.items()})
         settings = read_settings(**env)
+        owned = is_demo_folder(home, Path(env["DAGSTER_HOME"]))
         prepare_dagster_home(Path(env["DAGSTER_HOME"]))
-        applied = migrate(database_dsn(settings))
+        dsn = database_dsn(settings)
+        applied = migrate(dsn)
+        try:
+            cleared = start_afresh(settings, dsn, Path(env["DAGSTER_HOME"]), owned)
+        except NotADemoFolder as exc:
+            print(f"atlas demo: {exc}", file=sys.stderr)
+            return 2
+        (home / DEMO_MARKER).write_text(
+            "Written by `atlas demo`: this data folder holds a simulated world, which the next\n"
+            "`atlas demo` clears (the world starts anew on every run).\n"
+        )
         handles = [f"@{c.handle.lstrip('@')}" for c in sim.world.channels.values()]
         seeded = run_sync(lambda: seed_watchlist(settings, handles))
         dagster_log = logs / "dagster.log"
@@ -343,6 +400,8 @@ def run_demo(port: int = 3000, sim_port: int = 8765, seed: int = 7, speed: float
             world=sim.world,
         ):
             say(line)
+        if cleared:
+            say(cleared)
         say(f"database ready ({len(applied)} migration(s) applied); watchlist:")
         for line in seeded:
             say("  " + line)

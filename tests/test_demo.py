@@ -193,3 +193,45 @@ def test_a_port_left_in_time_wait_is_free_and_a_listening_one_is_not() -> None:
         with pytest.raises(OSError):
             plain.bind(("127.0.0.1", port))
     assert port_is_free(port)
+
+
+def test_a_demo_clears_a_previous_demos_world_and_never_a_users_data(
+    settings: Settings, database_dsn: str
+) -> None:
+    """The simulated world starts anew on every run: a previous run's channels, videos and
+    stats would not match it (its deleted videos, its view counts: dozens of false alerts).
+    So a demo's data folder is cleared on start; a folder the demo did not write is refused."""
+    from atlas_simulator.demo import DEMO_MARKER, NotADemoFolder, is_demo_folder, start_afresh
+
+    from atlas_core.store.connect import connect
+    from atlas_core.store.watchlist import read_watchlist_ids
+
+    home = settings.ATLAS_HOME.resolve()
+    dagster_home = home / "dagster"
+    assert start_afresh(settings, database_dsn, dagster_home, owned=False) is None  # empty
+
+    with connect(database_dsn) as conn:
+        conn.execute("INSERT INTO watchlist (channel_id, added_as) VALUES ('UCown', '@own')")
+    exported = settings.vault_path / "channels" / "date=2026-12-04" / "part-0.parquet"
+    exported.parent.mkdir(parents=True)
+    exported.write_bytes(b"PAR1")
+    assert not is_demo_folder(home, dagster_home)
+    with pytest.raises(NotADemoFolder, match="Set ATLAS_HOME to an empty folder"):
+        start_afresh(settings, database_dsn, dagster_home, is_demo_folder(home, dagster_home))
+    assert read_watchlist_ids(database_dsn) == ["UCown"] and exported.exists()
+
+    with connect(database_dsn) as conn:
+        migrations = conn.execute("SELECT count(*) FROM schema_migrations").fetchone()
+    (home / DEMO_MARKER).write_text("a demo's")
+    (dagster_home / "storage").mkdir(parents=True)
+    (dagster_home / "dagster.yaml").write_text("kept")
+    (home / "alerts").mkdir()
+    (home / "alerts" / "0001-reupload.jpg").write_bytes(b"jpeg")
+    said = start_afresh(settings, database_dsn, dagster_home, is_demo_folder(home, dagster_home))
+    assert said is not None and "starts anew" in said, said
+    assert read_watchlist_ids(database_dsn) == []
+    assert not exported.exists() and not (home / "alerts").exists()
+    assert not (dagster_home / "storage").exists() and (dagster_home / "dagster.yaml").exists()
+    with connect(database_dsn) as conn:  # the record of migrations stays: nothing re-runs
+        row = conn.execute("SELECT count(*) FROM schema_migrations").fetchone()
+    assert migrations is not None and row == migrations and migrations[0] > 0

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 from psycopg import AsyncConnection, sql
 
+from atlas_core.store.connect import connect
+
 KNOWN_TABLES = frozenset(
     {
         "channels",
@@ -57,3 +59,29 @@ async def row_count(conn: AsyncConnection, table: str, exact_below: int = EXACT_
 async def row_counts(conn: AsyncConnection, tables: Sequence[str]) -> dict[str, RowCount]:
     """``row_count`` of each table, in one connection."""
     return {table: await row_count(conn, table) for table in tables}
+
+
+_ATLAS_TABLES = (
+    "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() "
+    "AND tablename <> 'schema_migrations' ORDER BY tablename"
+)
+
+
+def holds_channels(dsn: str) -> bool:
+    """Whether the database tracks or has stored any channel."""
+    with connect(dsn) as conn:
+        row = conn.execute(
+            "SELECT EXISTS (SELECT 1 FROM watchlist) OR EXISTS (SELECT 1 FROM channels)"
+        ).fetchone()
+    return bool(row and row[0])
+
+
+def empty_all_tables(dsn: str) -> int:
+    """Empty every one of Atlas's tables in one transaction, the record of migrations kept
+    (for ``atlas demo``, whose simulated world starts anew on every run); how many."""
+    with connect(dsn) as conn:
+        names = [row[0] for row in conn.execute(_ATLAS_TABLES).fetchall()]
+        if names:
+            tables = sql.SQL(", ").join(sql.Identifier(name) for name in names)
+            conn.execute(sql.SQL("TRUNCATE {} CASCADE").format(tables))
+    return len(names)
