@@ -121,8 +121,12 @@ def prepare_dagster_home(path: Path) -> None:
     """Write the demo's dagster.yaml, replacing an older demo's but never a user's own."""
     path.mkdir(parents=True, exist_ok=True)
     config = path / "dagster.yaml"
-    if not config.exists() or config.read_text().startswith(_OURS.split(" (")[0]):
+    if not config.exists() or _written_by_a_demo(config):
         config.write_text(DEMO_DAGSTER_YAML)
+
+
+def _written_by_a_demo(config: Path) -> bool:
+    return config.exists() and config.read_text().startswith(_OURS.split(" (")[0])
 
 
 # Marks a data folder as a demo's: the next demo clears what it holds (a simulated world
@@ -135,26 +139,28 @@ class NotADemoFolder(Exception):
     """The data folder holds Atlas data that no demo wrote: the demo leaves it alone."""
 
 
-def is_demo_folder(home: Path, dagster_home: Path) -> bool:
-    """Whether a demo wrote this data folder (its marker, or an older demo's dagster.yaml)."""
-    config = dagster_home / "dagster.yaml"
-    older = config.exists() and config.read_text().startswith(_OURS.split(" (")[0])
-    return (home / DEMO_MARKER).exists() or older
+def demo_owns(settings: Settings, dagster_home: Path) -> bool:
+    """Whether the data is a demo's to clear: the embedded database under a data folder a
+    demo wrote (its marker, or an older demo's dagster.yaml). Never a ``DATABASE_URL``'s."""
+    home = settings.ATLAS_HOME.resolve()
+    written = (home / DEMO_MARKER).exists() or _written_by_a_demo(dagster_home / "dagster.yaml")
+    return settings.DATABASE_URL is None and written
 
 
 def start_afresh(settings: Settings, dsn: str, dagster_home: Path, owned: bool) -> str | None:
     """Clear a previous demo's world from the data folder: every Atlas table, the local vault
     under it, the alert stand-in's files and Dagster's run, sensor and schedule state. None
     when there was nothing to clear; NotADemoFolder when the database tracks channels and
-    the folder is not a demo's (``owned``, ``is_demo_folder`` before this run wrote to it)."""
+    the data is not a demo's (``owned``: ``demo_owns`` before this run wrote to the folder)."""
     if not holds_channels(dsn):
         return None
     home = settings.ATLAS_HOME.resolve()
     if not owned:
         raise NotADemoFolder(
-            f"{home} holds Atlas data that a demo did not write (channels are tracked there); "
-            "the demo's simulated world would not match it, and the demo does not clear it. "
-            "Set ATLAS_HOME to an empty folder for the demo"
+            f"the database for {home} holds Atlas data that a demo did not write (channels "
+            "are tracked there, or DATABASE_URL names a database of your own); the demo's "
+            "simulated world would not match it, and the demo does not clear it. Set "
+            "ATLAS_HOME to an empty folder and unset DATABASE_URL for the demo"
         )
     tables = empty_all_tables(dsn)
     folders = [home / "alerts"] + [dagster_home / name for name in _DAGSTER_STATE]
@@ -371,7 +377,7 @@ def run_demo(port: int = 3000, sim_port: int = 8765, seed: int = 7, speed: float
         if inbox is not None:
             env.update({name: inbox.url(channel) for name, channel in WEBHOOKS.items()})
         settings = read_settings(**env)
-        owned = is_demo_folder(home, Path(env["DAGSTER_HOME"]))
+        owned = demo_owns(settings, Path(env["DAGSTER_HOME"]))
         prepare_dagster_home(Path(env["DAGSTER_HOME"]))
         dsn = database_dsn(settings)
         applied = migrate(dsn)

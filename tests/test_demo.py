@@ -201,7 +201,7 @@ def test_a_demo_clears_a_previous_demos_world_and_never_a_users_data(
     """The simulated world starts anew on every run: a previous run's channels, videos and
     stats would not match it (its deleted videos, its view counts: dozens of false alerts).
     So a demo's data folder is cleared on start; a folder the demo did not write is refused."""
-    from atlas_simulator.demo import DEMO_MARKER, NotADemoFolder, is_demo_folder, start_afresh
+    from atlas_simulator.demo import DEMO_MARKER, NotADemoFolder, demo_owns, start_afresh
 
     from atlas_core.store.connect import connect
     from atlas_core.store.watchlist import read_watchlist_ids
@@ -215,9 +215,10 @@ def test_a_demo_clears_a_previous_demos_world_and_never_a_users_data(
     exported = settings.vault_path / "channels" / "date=2026-12-04" / "part-0.parquet"
     exported.parent.mkdir(parents=True)
     exported.write_bytes(b"PAR1")
-    assert not is_demo_folder(home, dagster_home)
+    embedded = settings.model_copy(update={"DATABASE_URL": None})  # the demo's own database
+    assert not demo_owns(embedded, dagster_home)
     with pytest.raises(NotADemoFolder, match="Set ATLAS_HOME to an empty folder"):
-        start_afresh(settings, database_dsn, dagster_home, is_demo_folder(home, dagster_home))
+        start_afresh(settings, database_dsn, dagster_home, demo_owns(embedded, dagster_home))
     assert read_watchlist_ids(database_dsn) == ["UCown"] and exported.exists()
 
     with connect(database_dsn) as conn:
@@ -227,7 +228,9 @@ def test_a_demo_clears_a_previous_demos_world_and_never_a_users_data(
     (dagster_home / "dagster.yaml").write_text("kept")
     (home / "alerts").mkdir()
     (home / "alerts" / "0001-reupload.jpg").write_bytes(b"jpeg")
-    said = start_afresh(settings, database_dsn, dagster_home, is_demo_folder(home, dagster_home))
+    assert not demo_owns(settings, dagster_home)  # a DATABASE_URL of the user's: never cleared
+    assert demo_owns(embedded, dagster_home)
+    said = start_afresh(settings, database_dsn, dagster_home, demo_owns(embedded, dagster_home))
     assert said is not None and "starts anew" in said, said
     assert read_watchlist_ids(database_dsn) == []
     assert not exported.exists() and not (home / "alerts").exists()
