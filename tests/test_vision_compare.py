@@ -546,3 +546,31 @@ def test_a_copy_beside_another_copy_captioned_in_the_same_place_is_still_a_copy(
     assert compare_frames(Frame.of(jpeg(original)), other_copy).duplicate
     result = compare_frames(Frame.of(jpeg(original)), copy, [other_copy])
     assert result.duplicate, result
+
+
+PALETTE_TITLES = [
+    (Path(__file__).parent / "data" / f"palette_titles_{k}.jpg").read_bytes() for k in "ab"
+]
+
+
+def test_a_long_new_title_over_a_short_one_is_another_video() -> None:
+    """Two videos of one layout in two palettes (bench/reupload.py held-out seed 104): the
+    same face and shapes, each title in a colour close in brightness to its background, so
+    in grey every tile agrees (score 1.0). The second title, in two long lines, covers the
+    first and explains its edges, so no tile holds both titles' own; but its own new edges
+    span far more tiles than a re-uploader's caption does: another video."""
+    a, b = (Frame.of(x) for x in PALETTE_TITLES)
+    for original, candidate in ((a, b), (b, a)):
+        result = compare_frames(original, candidate)
+        assert not result.duplicate, result
+        assert result.lettered >= NEW_LETTERING_MIN, result
+        assert "lettering differs" in result.reason, result.reason
+
+
+@pytest.mark.parametrize("edit", sorted(_EDITS_OF_A_DESIGN))
+def test_a_copy_of_a_palette_titled_video_is_still_a_copy(edit: str) -> None:
+    """Its captioned, blurred, turned, mirrored or downscaled copies add no title."""
+    original = Image.open(io.BytesIO(PALETTE_TITLES[1])).convert("RGB")
+    copy = Frame.of(jpeg(_EDITS_OF_A_DESIGN[edit](original), 40))
+    result = compare_frames(Frame.of(PALETTE_TITLES[1]), copy)
+    assert result.duplicate, (edit, result)
