@@ -202,6 +202,7 @@ SOLID_INLIERS = 24
 COVER_GAP = 0.3
 RATIO = 0.8
 RANSAC_PX = 5.0
+RANSAC_SEED = 0x5EED
 MAX_STRETCH = 1.35  # largest ratio of the fitted transform's two scales
 MAX_FULL_FRAME_ASPECT = 0.12  # full-frame fallback only for alike aspect ratios
 FEATURES = 300  # ORB keypoints per image (matching cost grows with their square)
@@ -798,7 +799,10 @@ def _fit(
     if len(src) < MIN_INLIERS:
         return None
     # Affine: a copy may be stretched (a border added, then resized to 16:9), but only a
-    # little, and never sheared or flipped (the mirror is tried separately).
+    # little, and never sheared or flipped (the mirror is tried separately). RANSAC draws from
+    # OpenCV's per-thread generator: seeded, a pair decides alike whatever was compared
+    # before it on the thread.
+    cv2.setRNGSeed(RANSAC_SEED)
     matrix, inl = cv2.estimateAffine2D(
         src, dst, method=cv2.RANSAC, ransacReprojThreshold=RANSAC_PX, maxIters=2000
     )
