@@ -568,8 +568,8 @@ def test_a_long_new_title_over_a_short_one_is_another_video() -> None:
 
 
 def test_a_pair_decides_alike_whatever_was_compared_before() -> None:
-    """RANSAC's random draws are seeded per fit: the same pair gets the same verdict and
-    score however many other pairs the thread compared first."""
+    """compare keeps no state between pairs (OpenCV's RANSAC draws from its own fixed-seed
+    generator): the same pair gets the same verdict and score whatever was compared first."""
     a, b = (Frame.of(x) for x in PALETTE_TITLES)
     first = compare_frames(b, a)
     for x, y in ((a, b), (b, a), (a, a)):

@@ -127,9 +127,8 @@ NEW_LETTERING_MIN = 8
 # frame): a whole new title, though in places it covers the other's (two layouts' palettes,
 # a long title in two lines over a short one, whose edges it happens to explain). The most a
 # re-uploader's caption, logo or sticker reached on bench/reupload.py seeds 101 and 104 was
-# 28 tiles; held-out seed 104: false duplicates 8 -> 6 end to end with the seeded RANSAC
-# (replaying the pairs, this rule alone: 7 -> 6), no copy lost on 101-104 nor of the
-# simulator's re-uploads.
+# 28 tiles; held-out seed 104: false duplicates 8 -> 6 end to end, no copy lost on 101-104
+# nor of the simulator's re-uploads.
 NEW_TITLE_TILES = 40
 # A colour the original shows on less than this share of its covered pixels is not its own:
 # a candidate's tile with RARE_TILE of its pixels in such colours is its own overlay, which
@@ -203,7 +202,6 @@ SOLID_INLIERS = 24
 COVER_GAP = 0.3
 RATIO = 0.8
 RANSAC_PX = 5.0
-RANSAC_SEED = 0x5EED
 MAX_STRETCH = 1.35  # largest ratio of the fitted transform's two scales
 MAX_FULL_FRAME_ASPECT = 0.12  # full-frame fallback only for alike aspect ratios
 FEATURES = 300  # ORB keypoints per image (matching cost grows with their square)
@@ -800,10 +798,7 @@ def _fit(
     if len(src) < MIN_INLIERS:
         return None
     # Affine: a copy may be stretched (a border added, then resized to 16:9), but only a
-    # little, and never sheared or flipped (the mirror is tried separately). RANSAC draws from
-    # OpenCV's per-thread generator: seeded, a pair decides alike whatever was compared
-    # before it on the thread.
-    cv2.setRNGSeed(RANSAC_SEED)
+    # little, and never sheared or flipped (the mirror is tried separately).
     matrix, inl = cv2.estimateAffine2D(
         src, dst, method=cv2.RANSAC, ransacReprojThreshold=RANSAC_PX, maxIters=2000
     )
