@@ -167,6 +167,32 @@ def test_a_shared_stock_background_with_another_title_is_not_a_duplicate() -> No
     assert compare(jpeg(a), jpeg(copy, 40)).duplicate
 
 
+def _small_caption(im: Image.Image, text: str, xy: tuple[int, int], fill: str) -> Image.Image:
+    im = im.copy()
+    font = ImageFont.load_default(size=28)
+    ImageDraw.Draw(im).text(xy, text, font=font, fill=fill, stroke_width=2, stroke_fill="black")
+    return im
+
+
+def test_two_windows_of_one_stock_photo_zoomed_apart_are_not_a_duplicate() -> None:
+    """Two channels' thumbnails on one stock photo, one zoomed in by a quarter, each with a
+    small caption the other one's window leaves out or shows background under: once aligned
+    they cover too little of each other for a re-upload (whose crop keeps 0.72 or more)."""
+    big = scene(20, (1280, 720))
+    a = _small_caption(big.resize((640, 360)), "10 EASY", (240, 20), "orange")
+    w, h = int(1280 * 0.74), int(720 * 0.74)
+    x, y = 1280 - w - 20, 720 - h - 10
+    window = big.crop((x, y, x + w, y + h)).resize((640, 360))
+    b = _small_caption(window, "Fast First", (40, 170), "cyan")
+    result = compare(jpeg(a), jpeg(b))
+    assert not result.duplicate, result
+    assert 0.5 < result.coverage < 0.6 and "overlap too little" in result.reason, result
+    # ...while a re-upload cropped by 15% each way, with its own caption, still is a copy
+    copy = _small_caption(a.crop((48, 27, 592, 333)), "FULL VIDEO", (300, 240), "yellow")
+    result = compare(jpeg(a), jpeg(copy, 40))
+    assert result.duplicate and result.coverage >= 0.7, result
+
+
 def test_prepared_frames_round_trip_and_decide_alike() -> None:
     original, copy = scene(22), scene(22).rotate(3, resample=Image.Resampling.BILINEAR)
     stored = Frame.from_bytes(Frame.of(jpeg(original)).to_bytes())
