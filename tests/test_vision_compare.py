@@ -140,14 +140,20 @@ def _overlay(im: Image.Image) -> Image.Image:
     return im
 
 
-def _titled(background: Image.Image, title: str, xy: tuple[int, int] = (30, 30)) -> Image.Image:
+def _titled(
+    background: Image.Image,
+    title: str,
+    xy: tuple[int, int] = (30, 30),
+    size: int = 44,
+    fill: str = "white",
+) -> Image.Image:
     im = background.copy()
     ImageDraw.Draw(im).text(
         xy,
         title,
-        font=ImageFont.load_default(size=44),
-        fill="white",
-        stroke_width=3,
+        font=ImageFont.load_default(size=size),
+        fill=fill,
+        stroke_width=3 if size > 30 else 2,
         stroke_fill="black",
     )
     return im
@@ -167,28 +173,21 @@ def test_a_shared_stock_background_with_another_title_is_not_a_duplicate() -> No
     assert compare(jpeg(a), jpeg(copy, 40)).duplicate
 
 
-def _small_caption(im: Image.Image, text: str, xy: tuple[int, int], fill: str) -> Image.Image:
-    im = im.copy()
-    font = ImageFont.load_default(size=28)
-    ImageDraw.Draw(im).text(xy, text, font=font, fill=fill, stroke_width=2, stroke_fill="black")
-    return im
-
-
 def test_two_windows_of_one_stock_photo_zoomed_apart_are_not_a_duplicate() -> None:
     """Two channels' thumbnails on one stock photo, one zoomed in by a quarter, each with a
     small caption the other one's window leaves out or shows background under: once aligned
     they cover too little of each other for a re-upload (whose crop keeps 0.72 or more)."""
     big = scene(20, (1280, 720))
-    a = _small_caption(big.resize((640, 360)), "10 EASY", (240, 20), "orange")
+    a = _titled(big.resize((640, 360)), "10 EASY", (240, 20), 28, "orange")
     w, h = int(1280 * 0.74), int(720 * 0.74)
     x, y = 1280 - w - 20, 720 - h - 10
     window = big.crop((x, y, x + w, y + h)).resize((640, 360))
-    b = _small_caption(window, "Fast First", (40, 170), "cyan")
+    b = _titled(window, "Fast First", (40, 170), 28, "cyan")
     result = compare(jpeg(a), jpeg(b))
     assert not result.duplicate, result
     assert 0.5 < result.coverage < 0.6 and "overlap too little" in result.reason, result
     # ...while a re-upload cropped by 15% each way, with its own caption, still is a copy
-    copy = _small_caption(a.crop((48, 27, 592, 333)), "FULL VIDEO", (300, 240), "yellow")
+    copy = _titled(a.crop((48, 27, 592, 333)), "FULL VIDEO", (300, 240), 28, "yellow")
     result = compare(jpeg(a), jpeg(copy, 40))
     assert result.duplicate and result.coverage >= 0.7, result
 
