@@ -592,6 +592,42 @@ def test_a_long_new_title_over_a_short_one_is_another_video() -> None:
     assert not compare_frames(b, a).duplicate  # the other way, the tiles already disagree
 
 
+def _boxed_design(title: str) -> Image.Image:
+    """A channel's design (bench/reupload.py held-out seed 104): a split background, a frame,
+    a face and a badge; the title in purple on a pale box, the only purple in the design."""
+    im = Image.new("RGB", (640, 360), (120, 210, 220))
+    d = ImageDraw.Draw(im)
+    d.polygon([(0, 0), (330, 0), (150, 360), (0, 360)], fill=(130, 120, 60))
+    d.rectangle((8, 8, 632, 352), outline=(160, 140, 170), width=6)
+    d.ellipse((40, 170, 240, 370), fill=(210, 110, 150), outline="black", width=4)
+    d.chord((40, 170, 240, 370), 180, 360, fill=(110, 75, 50), outline="black", width=4)
+    d.ellipse((110, 290, 170, 330), fill="black")
+    d.ellipse((70, 250, 100, 280), fill="white", outline="black", width=3)
+    d.rectangle((360, 190, 400, 210), fill=(250, 225, 235), outline="black", width=2)
+    font = ImageFont.load_default(size=30)
+    box = d.multiline_textbbox((270, 90), title, font=font, stroke_width=2)
+    d.rectangle((box[0] - 8, box[1] - 6, box[2] + 8, box[3] + 6), fill=(250, 225, 235))
+    purple, dark = (110, 30, 160), (60, 0, 90)
+    d.multiline_text((270, 90), title, font=font, fill=purple, stroke_width=2, stroke_fill=dark)
+    return im
+
+
+def test_a_longer_title_in_the_colour_of_a_short_one_is_another_video() -> None:
+    """The first video's short title is the design's only purple, too little of the image to
+    count as one of its colours, so the second video's longer purple title read as an overlay
+    drawn in new colours and cost nothing (score 0.96). Those colours are the first title's
+    own, right there: another title, not an overlay."""
+    a = _boxed_design("2 GO")
+    b = _boxed_design("CHEAP ONLY\nNEW FINAL")
+    result = compare(jpeg(a), jpeg(b))
+    assert not result.duplicate, result
+    assert result.conflicts >= 1, result
+    # Its cropped, re-encoded copy is still a copy (a caption in new colours over a title:
+    # test_a_caption_in_new_colours_over_the_originals_title_is_still_a_copy).
+    assert compare(jpeg(a), jpeg(a.crop((12, 8, 630, 352)), 40)).duplicate
+    assert compare(jpeg(b), jpeg(b.crop((12, 8, 630, 352)), 40)).duplicate
+
+
 def test_a_pair_decides_alike_whatever_was_compared_before() -> None:
     """compare keeps no state between pairs (OpenCV's RANSAC draws from its own fixed-seed
     generator): the same pair gets the same verdict and score whatever was compared first."""

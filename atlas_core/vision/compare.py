@@ -141,6 +141,12 @@ NEW_TITLE_TILES = 40
 # costs nothing, unless such tiles cover more than OVERLAY_MAX of the image (recoloured).
 ABSENT = 0.002
 OVERLAY_MAX = 0.2
+# ...but a colour the original shows on LOCAL_ABSENT of the pixels around the tile (the tile
+# and its eight neighbours) is its own there, however little of it the whole image has: a
+# short title, the only one in its colour, under another video's longer title in that colour
+# (bench/reupload.py replay, false duplicates per seed 101/102/103/104: 3/1/3/6 -> 0/1/1/2,
+# no copy lost).
+LOCAL_ABSENT = 0.01
 # Look-alikes: other videos near the candidate (stage 1's other neighbours), given as
 # ``references``. Where a look-alike differs from the original (tile NCC below
 # LOOKALIKE_NCC: the original's own title, face, foreground), it agrees far less than on the
@@ -551,8 +557,11 @@ def _agreement(
         # A re-uploader's caption, logo or emoji is drawn in colours the original does not
         # have (over its title too); another video of one template writes in the template's
         # own colours. Such tiles of the candidate cost nothing.
-        absent = _tile_share(colours[1], m, _near(colours[0], m) < ABSENT, grid) / k
+        rare = _near(colours[0], m) < ABSENT
+        absent = _tile_share(colours[1], m, rare, grid) / k
         overlay = absent >= RARE_TILE
+        if overlay.any():
+            overlay &= ~_theirs_here(colours, m, rare, overlay)
         # ...in one place: a candidate in new colours all over is recoloured (another
         # palette of a template, a hue turn), which says nothing of any one tile.
         if overlay.sum() > OVERLAY_MAX * max(1, int((inside & valid).sum())):
@@ -613,6 +622,28 @@ def _new_lettering(
     paired = min(int((a & next_to_b).sum()), int((b & next_to_a).sum()))
     alone = max(int(a.sum()), int(b.sum()))
     return max(paired, NEW_LETTERING_MIN if alone >= NEW_TITLE_TILES else 0)
+
+
+def _theirs_here(
+    colours: tuple[np.ndarray, np.ndarray],
+    m: np.ndarray,
+    rare: np.ndarray,
+    tiles: np.ndarray,
+) -> np.ndarray:
+    """Of ``tiles`` (the candidate's, RARE_TILE of them in colours ``rare`` in the original):
+    those left under RARE_TILE once the colours the original shows around the tile
+    (LOCAL_ABSENT) are taken as its own: the original's title there, not an overlay."""
+    out = np.zeros_like(tiles)
+    t = TILE_PX
+    original, candidate = colours
+    for r, c in np.argwhere(tiles):
+        around = (slice(max(0, (r - 1) * t), (r + 2) * t), slice(max(0, (c - 1) * t), (c + 2) * t))
+        new = rare & (_near(original[around], m[around]) < LOCAL_ABSENT)
+        tile = (slice(r * t, (r + 1) * t), slice(c * t, (c + 1) * t))
+        weight = m[tile]
+        share = float((new[candidate[tile]] * weight).sum()) / max(float(weight.sum()), 1e-6)
+        out[r, c] = share < RARE_TILE
+    return out
 
 
 def _lacking(strong: np.ndarray, near: np.ndarray, grid: tuple[int, int]) -> np.ndarray:
