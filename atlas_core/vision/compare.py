@@ -144,8 +144,8 @@ OVERLAY_MAX = 0.2
 # ...but a colour the original shows on LOCAL_ABSENT of the pixels around the tile (the tile
 # and its eight neighbours) is its own there, however little of it the whole image has: a
 # short title, the only one in its colour, under another video's longer title in that colour
-# (bench/reupload.py replay, false duplicates per seed 101/102/103/104: 3/1/3/6 -> 0/1/1/2,
-# no copy lost).
+# (bench/reupload.py end to end, false duplicates on seeds 101/102/103/104: 3/1/3/6 ->
+# 0/1/1/2, recall unchanged).
 LOCAL_ABSENT = 0.01
 # Look-alikes: other videos near the candidate (stage 1's other neighbours), given as
 # ``references``. Where a look-alike differs from the original (tile NCC below
