@@ -509,9 +509,7 @@ def _agreement(
 ) -> _Agreement:
     """Tile by tile: locally normalised correlation, the best of one-pixel shifts, so colour
     shifts, re-encoding, blur and small misalignments do not matter; then the conflicts.
-    ``in_colour``: tiles that disagree in grey are judged in colour too (COLOUR_EDIT); an
-    empty agreement (score 0, nothing more computed) when colour turns too few tiles for that
-    to count, and the grey one stands."""
+    ``in_colour``: tiles that disagree in grey are judged in colour too (COLOUR_EDIT)."""
     a = cv2.GaussianBlur(a.astype(np.float32), (0, 0), sigma)
     b = cv2.GaussianBlur(b.astype(np.float32), (0, 0), sigma)
     # Keep clear of the candidate's edges: blur smears what lies beyond them (fill left by a
@@ -555,9 +553,8 @@ def _agreement(
         dy, dx = np.divmod(nccs.argmax(axis=0), len(offsets))
         shift = (np.take(offsets, dy), np.take(offsets, dx))
         weighed = _colour_correlation(colours, m, sigma, low, shift) * COLOUR_WEIGHT
-        if (low & textured & (weighed >= AGREE_NCC)).sum() < COLOUR_EDIT * textured.sum():
-            return _Agreement(0.0, 0, 0)
-        ncc = np.maximum(ncc, weighed)
+        if (low & textured & (weighed >= AGREE_NCC)).sum() >= COLOUR_EDIT * textured.sum():
+            ncc = np.maximum(ncc, weighed)
     agree = ncc >= AGREE_NCC
     ta = valid & (np.sqrt(va) >= FLAT_STD)
     tb = valid & (np.sqrt(vb[len(vb) // 2]) >= FLAT_STD)  # the unshifted candidate
