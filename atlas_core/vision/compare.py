@@ -33,8 +33,6 @@ How it decides:
    other's at their orientation nearby, side by side in several tiles, two titles were
    written in one place (thin letters over dots or stripes, which keep the tiles' NCC).
    A candidate's tiles in colours the original lacks are its own overlay and cost nothing.
-   A pair short of the cut is judged in colour too (one colour map per tile), where an edit
-   recoloured the whole picture: many tiles that disagree in grey agree in colour.
    A copy whose colours all turned by one hue is judged in brightness too. Where the copy is
    flat black or white over the original's detail, a colour edit clipped it: not judged.
 4. Given look-alikes (``references``: the hunt's other stage-1 neighbours), a pair that would
@@ -195,22 +193,6 @@ REFERENCES = 8
 # A candidate where this share of the original's hues (15-degree bins) turned by one hue is
 # a hue-turned copy: it is judged in brightness too (``_hue_turned``).
 HUE_TURNED = 0.8
-# A colour edit can take away in grey what it keeps in colour (stripes of two colours that
-# a tint brings to one grey; a title whose hue turned from as bright as its background to far
-# brighter). A pair below THRESHOLD is judged in colour too: a tile that disagrees in grey
-# agrees when its colours correlate (the first canonical correlation of the two tiles' RGB,
-# the best of the one-pixel shifts, ``_colour_correlation``) at AGREE_NCC / COLOUR_WEIGHT:
-# fitting three weights a side finds more correlation than one grey does. Counted only when
-# that holds for at least COLOUR_EDIT of the original's textured tiles: an edit recolours the
-# whole picture, while a few tiles near AGREE_NCC tip either way in any pair (tiles of
-# another title over stripes, where colour sees more of the stripes and grey more of the
-# letters). bench/reupload.py end to end, every pair the hunt compared re-decided: seed 102
-# 3 copies more found (hue-turned, colour-edited, a captioned mirrored copy), seeds 101, 103,
-# 104 unchanged, no false duplicate more. On a tile or two (no COLOUR_EDIT) it found 1-5 copies
-# more a seed and 1-5 false duplicates more: tiles at the edge of two titles over stripes.
-COLOUR_WEIGHT = 0.9
-COLOUR_EDIT = 0.1
-COLOUR_RIDGE = 12.0  # added to each tile's colour covariance (RGB units squared)
 # A textured tile of the original that the candidate shows flat within CLIP_LEVEL of black or
 # white is not judged: a colour edit crushed the shadows or blew the highlights (a photo's
 # dark coat gone flat black), unless such tiles are over CLIP_MAX of the textured ones.
@@ -420,9 +402,6 @@ def _tiles_agreement(
     G, B, which a hue turn keeps), where grey can lose a pattern of two colours that were
     close in it."""
     grey = _agreement(a, b, mask, sigma, colours)
-    if colours is not None and grey.score < THRESHOLD:
-        in_colour = _agreement(a, b, mask, sigma, colours, in_colour=True)
-        grey = in_colour if in_colour.score > grey.score else grey
     if brights is None or colours is None or grey.score >= THRESHOLD:
         return grey
     if _hue_turned(colours, mask) < HUE_TURNED:
@@ -505,11 +484,9 @@ def _agreement(
     mask: np.ndarray,
     sigma: float,
     colours: tuple[np.ndarray, np.ndarray] | None = None,
-    in_colour: bool = False,
 ) -> _Agreement:
     """Tile by tile: locally normalised correlation, the best of one-pixel shifts, so colour
-    shifts, re-encoding, blur and small misalignments do not matter; then the conflicts.
-    ``in_colour``: tiles that disagree in grey are judged in colour too (COLOUR_EDIT)."""
+    shifts, re-encoding, blur and small misalignments do not matter; then the conflicts."""
     a = cv2.GaussianBlur(a.astype(np.float32), (0, 0), sigma)
     b = cv2.GaussianBlur(b.astype(np.float32), (0, 0), sigma)
     # Keep clear of the candidate's edges: blur smears what lies beyond them (fill left by a
@@ -543,18 +520,7 @@ def _agreement(
     va = np.maximum(own[..., 2] / k - ma * ma, 0.0)
     mb = means[..., 0] / k
     vb = np.maximum(means[..., 1] / k - mb * mb, 0.0)
-    nccs = (means[..., 2] / k - ma * mb) / np.sqrt((va + 4.0) * (vb + 4.0))
-    ncc = nccs.max(axis=0)
-    if in_colour and colours is not None:
-        textured = valid & (va >= FLAT_STD * FLAT_STD)
-        either = textured | (valid & (vb[len(vb) // 2] >= FLAT_STD * FLAT_STD))
-        low = either & (ncc < AGREE_NCC)
-        # Each tile's candidate where grey found it best aligned.
-        dy, dx = np.divmod(nccs.argmax(axis=0), len(offsets))
-        shift = (np.take(offsets, dy), np.take(offsets, dx))
-        weighed = _colour_correlation(colours, m, sigma, low, shift) * COLOUR_WEIGHT
-        if (low & textured & (weighed >= AGREE_NCC)).sum() >= COLOUR_EDIT * textured.sum():
-            ncc = np.maximum(ncc, weighed)
+    ncc = ((means[..., 2] / k - ma * mb) / np.sqrt((va + 4.0) * (vb + 4.0))).max(axis=0)
     agree = ncc >= AGREE_NCC
     ta = valid & (np.sqrt(va) >= FLAT_STD)
     tb = valid & (np.sqrt(vb[len(vb) // 2]) >= FLAT_STD)  # the unshifted candidate
@@ -634,47 +600,6 @@ def _agreement(
                 conflicts += titles
     gain = (eb + 1.0) / (ea + 1.0)
     return _Agreement(share, conflicts + coloured, textured, coloured, lettered, ncc, judged, gain)
-
-
-def _colour_correlation(
-    colours: tuple[np.ndarray, np.ndarray],
-    m: np.ndarray,
-    sigma: float,
-    tiles: np.ndarray,
-    shift: tuple[np.ndarray, np.ndarray],
-) -> np.ndarray:
-    """Per tile of ``tiles`` (0 elsewhere): the first canonical correlation of the two
-    images' colours (the labels' RGB, blurred by ``sigma``, weighted by the cover ``m``): the
-    correlation of the best-matched weighting of R, G and B on each side, so one colour map
-    for the tile (a tint, a hue turn, two colours made one grey) costs nothing. The candidate
-    is taken at each tile's ``shift`` (rows and columns into it padded by a pixel a side)."""
-    out = np.zeros(tiles.shape, np.float32)
-    where = np.argwhere(tiles)
-    if not len(where):
-        return out
-    t = TILE_PX
-    a = cv2.GaussianBlur(_LABEL_RGB[colours[0]], (0, 0), sigma)
-    b = cv2.GaussianBlur(_LABEL_RGB[colours[1]], (0, 0), sigma)
-    b = cv2.copyMakeBorder(b, 1, 1, 1, 1, cv2.BORDER_REPLICATE)
-    # Each chosen tile's pixels as rows: (tiles, TILE_PX**2, RGB).
-    ys = (where[:, 0, None] * t + np.arange(t)[None, :])[:, :, None]
-    xs = (where[:, 1, None] * t + np.arange(t)[None, :])[:, None, :]
-    w = m[ys, xs].reshape(len(where), t * t, 1)
-    w = w / np.maximum(w.sum(axis=1, keepdims=True), 1e-6)
-    pa = a[ys, xs].reshape(len(where), t * t, 3)
-    ca = pa - (pa * w).sum(axis=1, keepdims=True)
-    caw = np.swapaxes(ca * w, 1, 2)
-    ridge = np.eye(3, dtype=np.float32) * COLOUR_RIDGE
-    inv_a = np.linalg.inv(caw @ ca + ridge)
-    dy, dx = (s[where[:, 0], where[:, 1]] for s in shift)
-    pb = b[ys + dy[:, None, None], xs + dx[:, None, None]].reshape(len(where), t * t, 3)
-    cb = pb - (pb * w).sum(axis=1, keepdims=True)
-    sab = caw @ cb
-    inv_b = np.linalg.inv(np.swapaxes(cb * w, 1, 2) @ cb + ridge)
-    # The squared canonical correlations: the eigenvalues of Saa^-1 Sab Sbb^-1 Sba.
-    eig = np.linalg.eigvals(inv_a @ sab @ inv_b @ np.swapaxes(sab, 1, 2)).real
-    out[where[:, 0], where[:, 1]] = np.sqrt(np.clip(eig.max(axis=1), 0.0, 1.0))
-    return out
 
 
 def _new_lettering(
