@@ -191,7 +191,11 @@ ADDED_GAIN = 1.5
 ADDED_SHARE = 0.5
 REFERENCES = 8
 # A candidate where this share of the original's hues (15-degree bins) turned by one hue is
-# a hue-turned copy: it is judged in brightness too (``_hue_turned``).
+# a hue-turned copy: it is judged in brightness too (``_hue_turned``). Judging every pair
+# short of the cut in colour instead (per tile, the canonical correlation of the two tiles'
+# RGB, counted when it turned a tenth of the textured tiles or more) found 3 copies more on
+# seed 102 and none elsewhere, but made 4 false duplicates more over seeds 101-104 and
+# doubled compare's median time (bench/reupload.py end to end; commit 13f0d0b).
 HUE_TURNED = 0.8
 # A textured tile of the original that the candidate shows flat within CLIP_LEVEL of black or
 # white is not judged: a colour edit crushed the shadows or blew the highlights (a photo's
