@@ -872,18 +872,31 @@ def _fit(
         return None
     colours = None if cand_colour is None else (orig.prepared.colour, cand_colour)
     brights = None if cand_bright is None else (orig.prepared.bright, cand_bright)
-    agreement, coverage = _evaluate(orig.prepared.gray, cand, native, matrix, colours, brights)
-    if REFINE_FROM <= agreement.score < THRESHOLD:
-        # Near the cut: the keypoints' fit may be a few pixels off across the frame.
-        refined = _refine(orig.prepared.gray, cand, matrix)
-        if refined is not None:
-            again = _evaluate(orig.prepared.gray, cand, native, refined, colours, brights)
-            if again[0].score > agreement.score:
-                agreement, coverage = again
+    agreement, coverage = _judged(orig.prepared.gray, cand, native, matrix, colours, brights)
     pts = np.hstack([dst[keep], src[keep]]).astype(np.float64)
     if mirrored:
         pts[:, 2] = cand.shape[1] - 1 - pts[:, 2]
     return _Fit(agreement, coverage, count, mirrored, pts, False)
+
+
+def _judged(
+    orig: np.ndarray,
+    cand: np.ndarray,
+    native: float,
+    matrix: np.ndarray,
+    colours: tuple[np.ndarray, np.ndarray] | None,
+    brights: tuple[np.ndarray, np.ndarray] | None,
+) -> tuple[_Agreement, float]:
+    """``_evaluate`` at ``matrix``; near the cut (REFINE_FROM), at the fit refined on the
+    pixels too (``_refine``), the better of the two standing."""
+    agreement, coverage = _evaluate(orig, cand, native, matrix, colours, brights)
+    if REFINE_FROM <= agreement.score < THRESHOLD:
+        refined = _refine(orig, cand, matrix)
+        if refined is not None:
+            again = _evaluate(orig, cand, native, refined, colours, brights)
+            if again[0].score > agreement.score:
+                return again
+    return agreement, coverage
 
 
 def _refine(orig: np.ndarray, cand: np.ndarray, matrix: np.ndarray) -> np.ndarray | None:
@@ -929,7 +942,7 @@ def _full_frame(orig: Prepared, cand: Prepared, mirrored: bool) -> list[_Fit]:
         matrix = np.array([[ow / cw, 0.0, 0.0], [0.0, oh / ch, 0.0]], dtype=np.float64)
         colours = None if cc is None else (o.colour, cc)
         brights = None if cb is None else (o.bright, cb)
-        agreement, coverage = _evaluate(o.gray, c, native, matrix, colours, brights)
+        agreement, coverage = _judged(o.gray, c, native, matrix, colours, brights)
         fits.append(_Fit(agreement, coverage, 0, mirrored, np.empty((0, 4)), True))
     return fits
 
