@@ -227,7 +227,8 @@ RANSAC_PX = 5.0
 # mirrored re-upload: y-scale 0.877 fitted, 0.907 true). bench/reupload.py end to end, seeds
 # 101/102/103/104: recall 0.9848/0.9646/0.9545/0.9949 -> 0.9899/0.9798/0.9798/1.0000,
 # simulator recall 1.0 on all four; false duplicates 0/1/1/2 -> 1/2/1/2 (two titles on one
-# design that a sloppy fit had kept apart); compare p50 +1-2 ms (an ECC costs ~10 ms).
+# design that a sloppy fit had kept apart); compare p50 +1-2 ms (an ECC costs ~10 ms). Fresh
+# seeds 105/106: recall 0.9646/0.9747 -> 0.9747/0.9747, false duplicates 5/3 -> 5/4.
 REFINE_FROM = 0.5
 REFINE_ITERATIONS = 50
 REFINE_EPS = 1e-4
