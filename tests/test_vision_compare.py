@@ -366,7 +366,6 @@ def test_a_copy_whose_added_border_meets_the_picture_at_its_edge_is_still_a_copy
         assert result.duplicate, (source, result)
 
 
-
 def test_a_fit_near_the_cut_is_refined_on_the_pixels() -> None:
     """The simulator's re-uploads whose keypoint fit was a few pixels off across the frame (a
     crop's zoom fitted 3% short, a turn's shear): shapes' edges disagreed tile by tile and the
@@ -390,6 +389,7 @@ def test_a_fit_near_the_cut_is_refined_on_the_pixels() -> None:
         result = compare(original, copy)
         assert result.duplicate, (source, alteration, result)
         assert result.score >= 0.9
+
 
 def _dotted(title: str) -> Image.Image:
     """A design of halftone dots with a face and an emblem, the title drawn in the dots' own

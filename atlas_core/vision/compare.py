@@ -862,14 +862,7 @@ def _fit(
         return None
     keep = inl.ravel().astype(bool)
     count = int(keep.sum())
-    singular = np.linalg.svd(matrix[:, :2], compute_uv=False)
-    scale = float(np.sqrt(singular[0] * singular[1]))
-    if (
-        count < MIN_INLIERS
-        or not 0.25 <= scale <= 4.0
-        or singular[0] / singular[1] > MAX_STRETCH
-        or np.linalg.det(matrix[:, :2]) <= 0
-    ):
+    if count < MIN_INLIERS or not _plausible(matrix):
         return None
     colours = None if cand_colour is None else (orig.prepared.colour, cand_colour)
     brights = None if cand_bright is None else (orig.prepared.bright, cand_bright)
@@ -878,6 +871,19 @@ def _fit(
     if mirrored:
         pts[:, 2] = cand.shape[1] - 1 - pts[:, 2]
     return _Fit(agreement, coverage, count, mirrored, pts, False)
+
+
+def _plausible(matrix: np.ndarray) -> bool:
+    """Whether an affine fit (candidate onto original) is a copy's: a scale within 4x either
+    way, stretched at most MAX_STRETCH, never sheared into a reflection (the mirror is tried
+    separately)."""
+    singular = np.linalg.svd(matrix[:, :2], compute_uv=False)
+    scale = float(np.sqrt(singular[0] * singular[1]))
+    return bool(
+        0.25 <= scale <= 4.0
+        and singular[0] / singular[1] <= MAX_STRETCH
+        and np.linalg.det(matrix[:, :2]) > 0
+    )
 
 
 def _judged(
@@ -893,7 +899,7 @@ def _judged(
     agreement, coverage = _evaluate(orig, cand, native, matrix, colours, brights)
     if REFINE_FROM <= agreement.score < THRESHOLD:
         refined = _refine(orig, cand, matrix)
-        if refined is not None:
+        if refined is not None and _plausible(refined):
             again = _evaluate(orig, cand, native, refined, colours, brights)
             if again[0].score > agreement.score:
                 return again
