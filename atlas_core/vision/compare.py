@@ -909,7 +909,8 @@ def _judged(
 def _refine(orig: np.ndarray, cand: np.ndarray, matrix: np.ndarray) -> np.ndarray | None:
     """The fit ``matrix`` (candidate onto original, both grey at the working size) refined on
     the pixels: the affine transform that maximises their correlation (ECC), from ``matrix``
-    on. None when it does not converge (it then says nothing of the pair)."""
+    on, for at most REFINE_ITERATIONS steps. None when ECC fails (the correlation diverges):
+    the keypoints' fit then stands alone."""
     # ECC's warp maps the original's pixels onto the candidate's: the fit's inverse.
     warp = cv2.invertAffineTransform(matrix).astype(np.float32)
     criteria = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, REFINE_ITERATIONS, REFINE_EPS)
