@@ -4,6 +4,7 @@
     python bench/reupload.py --size 3              # three times as many bases
     python bench/reupload.py --seed 7              # a tuning draw (seeds 1-9); 101+ held out
     python bench/reupload.py --no-index            # pairs only
+    python bench/reupload.py --record r.pkl        # keep the decided pairs: bench/replay.py r.pkl
 
 Bases: photos that ship inside scikit-image (``skimage/data``, no network), synthetic
 thumbnails (gradient, a face, shapes, a big outlined title) and designed thumbnails
@@ -37,10 +38,12 @@ import argparse
 import asyncio
 import io
 import os
+import pickle
 import string
 import time
 from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import templates as tpl
@@ -421,17 +424,34 @@ def report_pairs(
     return at99
 
 
+@dataclass(frozen=True)
+class Decision:
+    """One pair the end-to-end hunt decided (``--record``), as ``bench/replay.py`` reads it:
+    the images (JPEG bytes, the earlier-seen one first), the look-alikes it was given, what
+    ``compare_frames`` said, and what the pair is: ``copy`` (one original), a template
+    negative's kind, ``STOCK_REUSE`` or ``other``."""
+
+    original: bytes
+    candidate: bytes
+    references: tuple[bytes, ...]
+    duplicate: bool
+    score: float
+    kind: str
+
+
 async def end_to_end(
     pairs: list[tuple[str, bool, bytes, bytes]],
     frames: dict[bytes, Frame],
     background_rows: int,
     seed: int,
     database_url: str | None,
+    record: list[Decision] | None = None,
 ) -> tuple[float, int, int, dict[str, int]]:
     """Every image a video on its own channel in a real index (plus background vectors);
     each copy and each template image is hunted as the product hunts: stage 1
     (``candidates_for`` its query rows) and ``compare`` on every candidate. Returns (recall of
-    originals, false duplicates, template pairs, false by kind: ``STOCK_REUSE`` among them)."""
+    originals, false duplicates, template pairs, false by kind: ``STOCK_REUSE`` among them).
+    ``record``: each pair decided is appended to it (``Decision``), for ``bench/replay.py``."""
     import psycopg
     from index import Video, background, load_index, scratch_index
     from pgvector.psycopg import register_vector_async
@@ -519,9 +539,15 @@ async def end_to_end(
                     first, later = sorted((stored, img), key=lambda x: ids[x])
                     key = frozenset((ids[first], ids[later]))
                     if key not in decided:
-                        decided[key] = compare_frames(
-                            frames[first], frames[later], references
-                        ).duplicate
+                        result = compare_frames(frames[first], frames[later], references)
+                        decided[key] = result.duplicate
+                        if record is not None:
+                            refs = tuple(x for x in near if x is not stored)
+                            same = ident[first] == ident[later]
+                            kind = "copy" if same else _false_kind(kind_of, first, later)
+                            record.append(
+                                Decision(first, later, refs, result.duplicate, result.score, kind)
+                            )
                     if not decided[key]:
                         continue
                     if ids[first] not in recorded[ids[later]]:
@@ -574,6 +600,11 @@ def main() -> None:
     parser.add_argument("--no-index", action="store_true", help="pairs only, no end to end")
     parser.add_argument("--database-url", help="a PostgreSQL server (default: embedded)")
     parser.add_argument("--show-errors", action="store_true")
+    parser.add_argument(
+        "--record",
+        metavar="PATH",
+        help="write every pair the end-to-end hunt decided to PATH (for bench/replay.py)",
+    )
     args = parser.parse_args()
     pairs = build(args.size, args.seed, args.template_groups)
     t0 = time.perf_counter()
@@ -601,9 +632,15 @@ def main() -> None:
             f"compare_p50_ms={p50:.1f}"
         )
         return
+    record: list[Decision] | None = [] if args.record else None
     recall, false, template_pairs, by_kind = asyncio.run(
-        end_to_end(pairs, frames, args.background, args.seed, args.database_url)
+        end_to_end(pairs, frames, args.background, args.seed, args.database_url, record)
     )
+    if args.record and record is not None:
+        with open(args.record, "wb") as f:
+            decisions = [vars(d) for d in record]  # plain dicts: readable without this module
+            pickle.dump({"seed": args.seed, "size": args.size, "decisions": decisions}, f)
+        print(f"recorded {len(record)} decisions to {args.record}")
     print(f"end-to-end false duplicates by kind: {by_kind or 'none'}")
     reuse = by_kind.get(STOCK_REUSE, 0)
     # Issue 20's target: recall >= 0.97 end to end, no false duplicate on >= 2,000 negatives.
