@@ -667,23 +667,28 @@ def _theirs_here(
 
 def _lacking(strong: np.ndarray, near: np.ndarray, grid: tuple[int, int]) -> np.ndarray:
     """Per tile: how many of one image's strong edge pixels (their orientation bins, -1
-    elsewhere) have no edge of the other's (``near``, per bin) at their orientation or a bin
-    either side, at the tile's best shift of up to EDGE_SHIFT pixels each way (what is left
-    of the fit's misalignment: a crop's zoom, a turn, over a large shape's outline)."""
+    elsewhere) have no edge of the other's (``near``: per pixel, a bit per orientation bin) at
+    their orientation or a bin either side, at the tile's best shift of up to EDGE_SHIFT
+    pixels each way (what is left of the fit's misalignment: a crop's zoom, a turn, over a
+    large shape's outline)."""
     cols, rows = grid
-    alike = near | np.roll(near, 1, axis=0) | np.roll(near, -1, axis=0)
+    # A bin's neighbours, either side (bins wrap round: 0 and 180 degrees are one).
+    top = EDGE_BINS - 1
+    alike = near | (near << 1) | (near >> top) | (near >> 1) | (near << top)
     s = EDGE_SHIFT
-    padded = np.pad(alike, ((0, 0), (s, s), (s, s)))
-    shifts = range(-s, s + 1)
+    padded = np.pad(alike, s)
+    width = padded.shape[1]
+    flat = padded.ravel()
     ys, xs = np.nonzero(strong >= 0)
     keep = (ys < rows * TILE_PX) & (xs < cols * TILE_PX)
     ys, xs = ys[keep], xs[keep]
-    bins = strong[ys, xs]
+    bins = strong[ys, xs].astype(np.uint16)
     tile = (ys // TILE_PX) * cols + xs // TILE_PX
+    at = (ys + s) * width + xs + s  # each pixel's place in ``padded``, unshifted
     fewest = np.full(rows * cols, np.iinfo(np.int64).max)
-    for dy in shifts:
-        for dx in shifts:
-            lacking = padded[bins, ys + s + dy, xs + s + dx] == 0
+    for dy in range(-s, s + 1):
+        for dx in range(-s, s + 1):
+            lacking = ((flat[at + (dy * width + dx)] >> bins) & 1) == 0
             fewest = np.minimum(fewest, np.bincount(tile[lacking], minlength=rows * cols))
     out: np.ndarray = fewest.reshape(rows, cols)
     return out
@@ -691,27 +696,32 @@ def _lacking(strong: np.ndarray, near: np.ndarray, grid: tuple[int, int]) -> np.
 
 def _colour_edges(labels: np.ndarray, sigma: float) -> tuple[np.ndarray, np.ndarray]:
     """Of an image's colour labels: the strong edge pixels' orientation bins (-1 elsewhere),
-    and per orientation bin, where an edge of it (EDGE_WEAK) lies within EDGE_REACH."""
-    rgb = cv2.GaussianBlur(_LABEL_RGB[labels], (0, 0), sigma)
+    and per pixel, a bit per orientation bin (uint16) set where an edge of it (EDGE_WEAK)
+    lies within EDGE_REACH."""
+    rgb = cv2.GaussianBlur(np.take(_LABEL_RGB, labels, axis=0), (0, 0), sigma)
     # The colour structure tensor: its larger eigenvalue is the edge's strength (in grey
     # units), its eigenvector the edge's orientation.
-    channels = cv2.split(rgb)
-    gx = [cv2.Sobel(c, cv2.CV_32F, 1, 0) for c in channels]
-    gy = [cv2.Sobel(c, cv2.CV_32F, 0, 1) for c in channels]
-    jxx = gx[0] * gx[0] + gx[1] * gx[1] + gx[2] * gx[2]
-    jyy = gy[0] * gy[0] + gy[1] * gy[1] + gy[2] * gy[2]
-    jxy = gx[0] * gy[0] + gx[1] * gy[1] + gx[2] * gy[2]
+    gx = cv2.Sobel(rgb, cv2.CV_32F, 1, 0)
+    gy = cv2.Sobel(rgb, cv2.CV_32F, 0, 1)
+    xx, yy, xy = gx * gx, gy * gy, gx * gy
+    jxx = xx[..., 0] + xx[..., 1] + xx[..., 2]
+    jyy = yy[..., 0] + yy[..., 1] + yy[..., 2]
+    jxy = xy[..., 0] + xy[..., 1] + xy[..., 2]
     diff = jxx - jyy
     spread = cv2.sqrt(diff * diff + 4.0 * jxy * jxy)
     strength = cv2.sqrt(np.maximum(jxx + jyy + spread, 0.0) * (1.0 / 6.0))
     angle = cv2.phase(diff, 2.0 * jxy) * 0.5  # 0..pi
     bins = np.minimum((angle * (EDGE_BINS / np.pi)).astype(np.int32), EDGE_BINS - 1)
     strong = np.where(strength >= EDGE_STRONG, bins, -1)
-    weak = strength >= EDGE_WEAK
-    reach = np.ones((2 * EDGE_REACH + 1, 2 * EDGE_REACH + 1), np.uint8)
-    near = np.stack(
-        [cv2.dilate((weak & (bins == o)).astype(np.uint8), reach) for o in range(EDGE_BINS)]
-    )
+    bits = np.where(strength >= EDGE_WEAK, np.left_shift(1, bins), 0).astype(np.uint16)
+    # Within EDGE_REACH: the bits of every pixel of the window around, or-ed.
+    r = EDGE_REACH
+    h, w = bits.shape
+    padded = np.pad(bits, r)
+    near = np.zeros_like(bits)
+    for dy in range(2 * r + 1):
+        for dx in range(2 * r + 1):
+            near |= padded[dy : dy + h, dx : dx + w]
     return strong, near
 
 
@@ -750,12 +760,12 @@ def _near(labels: np.ndarray, weight: np.ndarray) -> np.ndarray:
     n = COLOUR_LEVELS
     counts = np.bincount(labels.ravel(), weights=weight.ravel(), minlength=n**3)[: n**3]
     hist = counts.reshape(n, n, n) / max(1.0, float(weight.sum()))
-    padded = np.pad(hist, 1)
-    near = np.zeros_like(hist)
-    for dz in range(3):
-        for dy in range(3):
-            for dx in range(3):
-                near = np.maximum(near, padded[dz : dz + n, dy : dy + n, dx : dx + n])
+    # The largest share within one level on every channel: a 3x3x3 maximum, one axis at a time.
+    near = hist
+    for axis in range(3):
+        padded = np.moveaxis(np.pad(np.moveaxis(near, axis, 0), ((1, 1), (0, 0), (0, 0))), 0, 0)
+        along = np.maximum(np.maximum(padded[:-2], padded[1:-1]), padded[2:])
+        near = np.moveaxis(along, 0, axis)
     out: np.ndarray = near.ravel()
     return out
 
@@ -765,7 +775,7 @@ def _tile_share(
 ) -> np.ndarray:
     """Per tile: the summed weight ``m`` of its pixels whose colour is ``chosen`` (a boolean
     per colour label), as ``cv2.resize`` sums a grid (divide by the tile's weight)."""
-    picked = chosen[labels].astype(np.float32) * m
+    picked = np.take(chosen, labels).astype(np.float32) * m
     out: np.ndarray = cv2.resize(picked, grid, interpolation=cv2.INTER_AREA)
     return out
 
