@@ -761,12 +761,11 @@ def _near(labels: np.ndarray, weight: np.ndarray) -> np.ndarray:
     counts = np.bincount(labels.ravel(), weights=weight.ravel(), minlength=n**3)[: n**3]
     hist = counts.reshape(n, n, n) / max(1.0, float(weight.sum()))
     # The largest share within one level on every channel: a 3x3x3 maximum, one axis at a time.
-    near = hist
-    for axis in range(3):
-        padded = np.moveaxis(np.pad(np.moveaxis(near, axis, 0), ((1, 1), (0, 0), (0, 0))), 0, 0)
-        along = np.maximum(np.maximum(padded[:-2], padded[1:-1]), padded[2:])
-        near = np.moveaxis(along, 0, axis)
-    out: np.ndarray = near.ravel()
+    p = np.pad(hist, 1)
+    p = np.maximum(np.maximum(p[:-2], p[1:-1]), p[2:])
+    p = np.maximum(np.maximum(p[:, :-2], p[:, 1:-1]), p[:, 2:])
+    p = np.maximum(np.maximum(p[:, :, :-2], p[:, :, 1:-1]), p[:, :, 2:])
+    out: np.ndarray = p.ravel()
     return out
 
 
