@@ -45,10 +45,8 @@ def replay(path: str, floor: float, show: bool) -> tuple[int, int, int, int]:
     for d in chosen:
         refs = [frame(r) for r in d.references]
         now = compare_frames(frame(d.original), frame(d.candidate), refs)
-        copy = d.kind == "copy"
-        counted = copy or d.kind != STOCK_REUSE
-        if counted:
-            side = "copies" if copy else "false"
+        if d.kind != STOCK_REUSE:  # counted apart, as bench/reupload.py does
+            side = "copies" if d.kind == "copy" else "false"
             counts[f"{side}_before"] += d.duplicate
             counts[f"{side}_after"] += now.duplicate
         if now.duplicate != d.duplicate:

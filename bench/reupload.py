@@ -532,7 +532,8 @@ async def end_to_end(
                     if match_id not in by_id:
                         continue  # a background row (a synthetic vector, no image)
                     stored = by_id[match_id]
-                    references = [frames[x] for x in near if x is not stored]
+                    others = tuple(x for x in near if x is not stored)
+                    references = [frames[x] for x in others]
                     # As the hunt does: the earlier-published video is the original (here the
                     # image first seen: an original before its copies, a template's members in
                     # order), so a pair hunted from both sides is decided once.
@@ -542,11 +543,10 @@ async def end_to_end(
                         result = compare_frames(frames[first], frames[later], references)
                         decided[key] = result.duplicate
                         if record is not None:
-                            refs = tuple(x for x in near if x is not stored)
                             same = ident[first] == ident[later]
                             kind = "copy" if same else _false_kind(kind_of, first, later)
                             record.append(
-                                Decision(first, later, refs, result.duplicate, result.score, kind)
+                                Decision(first, later, others, result.duplicate, result.score, kind)
                             )
                     if not decided[key]:
                         continue
