@@ -40,7 +40,10 @@ How it decides:
 4. Given look-alikes (``references``: the hunt's other stage-1 neighbours), a pair that would
    be a duplicate is checked against each: where a look-alike differs from the original (its
    own content), a copy agrees about as well as elsewhere; another video of the same design
-   drops there as the look-alike does, and is not a duplicate (``_lookalike``).
+   drops there as the look-alike does, and is not a duplicate (``_lookalike``). The same in
+   colour, for titles grey loses (pale on stripes, teal on a green-grey gradient): where a
+   look-alike leaves the original's colours unexplained by any colour map of the tile, a
+   copy explains them, another video of the design does not (``_unexplained``).
 A duplicate needs: enough RANSAC inliers (or, when too few keypoints match, the plain
 full-frame alignment), both images mostly covered by the other, and score >= THRESHOLD.
 Unrelated pairs end early: too few ratio-test matches means no RANSAC and no tiles, and the
@@ -60,7 +63,13 @@ from dataclasses import dataclass, field, replace
 import cv2
 import numpy as np
 
-from atlas_core.vision.preprocess import COLOUR_LEVELS, WORK_SIZE, Prepared, prepare
+from atlas_core.vision.preprocess import (
+    COLOUR_LEVELS,
+    WORK_SIZE,
+    Prepared,
+    colour_planes,
+    prepare,
+)
 
 THRESHOLD = 0.9  # decision score for a duplicate (bench/reupload.py, tuning seeds 1-9)
 MIN_QUALITY = 0.04  # below: featureless, never a duplicate
@@ -191,7 +200,31 @@ LOOKALIKE_COVER = 0.15
 # more; 101/102 unchanged.
 ADDED_GAIN = 1.5
 ADDED_SHARE = 0.5
+# In colour (``_colour_lookalike``), where a look-alike leaves the original unexplained: as
+# above, or nowhere ADDED_GAIN times less detailed and ADDED_MEAN times more on the whole
+# (geometric mean). A copy captioned where the candidate is: 1.32-1.37 (the tests' scenes);
+# other videos of a design: at most 1.15 (stock gravel with another title, seed 106).
+ADDED_MEAN = 1.25
 REFERENCES = 8
+# ...or, in colour: where a look-alike leaves the original's content unexplained, the
+# candidate does too (``_unexplained``). Per tile, each image's colours are mapped onto the
+# original's by a colour map of its own (an affine map of RGB, the best of one-pixel shifts),
+# and what is left is measured in the original's most unexplained direction of colour, as a
+# share of its variance there (plus UNEXPLAINED_NOISE, grey levels squared). A pale title over
+# stripes of its own brightness (light green on yellow and olive), a teal one on a green-grey
+# gradient, keep grey's NCC but not their colour; a copy's colour edit, JPEG and resampling are
+# one map per tile. Before that the original is blurred to the candidate's sharpness (the
+# largest of EXTRA_BLUR that leaves it no less edged), so a blurred copy's title is not new.
+# A tile counts at UNEXPLAINED; the pair is another video of the design when at least
+# UNEXPLAINED_MIN of a look-alike's such tiles (outside both images' overlays) are the
+# candidate's too, and at least UNEXPLAINED_SHARE of them. bench/reupload.py end to end
+# (recorded seeds 105/106, bench/replay.py): 6 of 9 false duplicates caught, no copy of a
+# base lost (their look-alikes' and their own unexplained tiles met in at most 1 tile).
+UNEXPLAINED = 0.7
+UNEXPLAINED_NOISE = 16.0
+UNEXPLAINED_MIN = 3
+UNEXPLAINED_SHARE = 0.15
+EXTRA_BLUR = (0.0, 0.7, 1.2, 1.8, 2.5)
 # A candidate where this share of the original's hues (15-degree bins) turned by one hue is
 # a hue-turned copy: it is judged in brightness too (``_hue_turned``). Judging every pair
 # short of the cut in colour instead (per tile, the canonical correlation of the two tiles'
@@ -239,7 +272,7 @@ FEATURES = 300  # ORB keypoints per image (matching cost grows with their square
 COARSE = (32, 18)  # the early check's grid, and the correlation it needs
 COARSE_NCC = 0.5
 # Stored frames (``Frame.to_bytes``) made with other settings are prepared again.
-FRAME_VERSION = f"orb{FEATURES}-work{WORK_SIZE}-v4"
+FRAME_VERSION = f"orb{FEATURES}-work{WORK_SIZE}-v5"
 
 
 def _detector() -> cv2.ORB:
@@ -290,7 +323,7 @@ class Frame:
     mirror image, computed when first needed). Serialisable, to keep beside the image:
 
         frame = Frame.of(jpeg_bytes)
-        blob = frame.to_bytes()            # ~60-120 kB
+        blob = frame.to_bytes()            # ~90-240 kB
         same = Frame.from_bytes(blob)
     """
 
@@ -330,8 +363,8 @@ class Frame:
             "gray": p.gray,
             "untrimmed": np.empty((0, 0), np.uint8) if same else p.untrimmed,
             "meta": np.array([p.quality, *p.original_shape, *p.trimmed_shape], np.float64),
-            "colour": p.colour,
-            "bright": p.bright,
+            # ``colour`` and ``bright`` are made again from it (``colour_planes``).
+            "rgb": p.rgb,
             "keypoints": self.features.keypoints,
             "descriptors": des if des is not None else np.empty((0, 32), np.uint8),
         }
@@ -349,7 +382,7 @@ class Frame:
         try:
             with np.load(io.BytesIO(data)) as z:
                 gray, untrimmed, meta = z["gray"], z["untrimmed"], z["meta"]
-                colour, bright = z["colour"], z["bright"]
+                rgb = z["rgb"]
                 kps, des = z["keypoints"], z["descriptors"]
         except (OSError, ValueError, KeyError) as exc:
             raise ValueError(f"not a stored compare frame ({len(data)} bytes): {exc}") from None
@@ -359,8 +392,8 @@ class Frame:
             original_shape=(int(meta[1]), int(meta[2])),
             trimmed_shape=(int(meta[3]), int(meta[4])),
             untrimmed=untrimmed if untrimmed.size else gray,
-            colour=colour,
-            bright=bright,
+            rgb=rgb,
+            **colour_planes(rgb),
         )
         return cls(prepared, _Features(kps, des if len(des) else None))
 
@@ -787,6 +820,9 @@ class _Fit:
     mirrored: bool
     points: np.ndarray  # (N, 4): x_orig, y_orig, x_cand, y_cand of the RANSAC inliers
     full_frame: bool
+    # The candidate's (mirrored: its mirror image's) working frame onto the original's, as
+    # judged (refined, when that stood); None for the edge-to-edge fits.
+    matrix: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def score(self) -> float:
@@ -875,11 +911,13 @@ def _fit(
         return None
     colours = None if cand_colour is None else (orig.prepared.colour, cand_colour)
     brights = None if cand_bright is None else (orig.prepared.bright, cand_bright)
-    agreement, coverage = _judged(orig.prepared.gray, cand, native, matrix, colours, brights)
+    agreement, coverage, matrix = _judged(
+        orig.prepared.gray, cand, native, matrix, colours, brights
+    )
     pts = np.hstack([dst[keep], src[keep]]).astype(np.float64)
     if mirrored:
         pts[:, 2] = cand.shape[1] - 1 - pts[:, 2]
-    return _Fit(agreement, coverage, count, mirrored, pts, False)
+    return _Fit(agreement, coverage, count, mirrored, pts, False, matrix)
 
 
 def _plausible(matrix: np.ndarray) -> bool:
@@ -902,17 +940,17 @@ def _judged(
     matrix: np.ndarray,
     colours: tuple[np.ndarray, np.ndarray] | None,
     brights: tuple[np.ndarray, np.ndarray] | None,
-) -> tuple[_Agreement, float]:
+) -> tuple[_Agreement, float, np.ndarray]:
     """``_evaluate`` at ``matrix``; near the cut (REFINE_FROM), at the fit refined on the
-    pixels too (``_refine``), the better of the two standing."""
+    pixels too (``_refine``), the better of the two standing (with its matrix)."""
     agreement, coverage = _evaluate(orig, cand, native, matrix, colours, brights)
     if REFINE_FROM <= agreement.score < THRESHOLD:
         refined = _refine(orig, cand, matrix)
         if refined is not None and _plausible(refined):
             again = _evaluate(orig, cand, native, refined, colours, brights)
             if again[0].score > agreement.score:
-                return again
-    return agreement, coverage
+                return again[0], again[1], refined
+    return agreement, coverage, matrix
 
 
 def _refine(orig: np.ndarray, cand: np.ndarray, matrix: np.ndarray) -> np.ndarray | None:
@@ -959,7 +997,7 @@ def _full_frame(orig: Prepared, cand: Prepared, mirrored: bool) -> list[_Fit]:
         matrix = np.array([[ow / cw, 0.0, 0.0], [0.0, oh / ch, 0.0]], dtype=np.float64)
         colours = None if cc is None else (o.colour, cc)
         brights = None if cb is None else (o.bright, cb)
-        agreement, coverage = _judged(o.gray, c, native, matrix, colours, brights)
+        agreement, coverage, _ = _judged(o.gray, c, native, matrix, colours, brights)
         fits.append(_Fit(agreement, coverage, 0, mirrored, np.empty((0, 4)), True))
     return fits
 
@@ -1038,7 +1076,7 @@ def compare_frames(
     lookalike = None
     if duplicate and references:
         others = [r for r in references if r is not original and r is not candidate]
-        lookalike = _lookalike(original, a, others[:REFERENCES])
+        lookalike = _lookalike(original, candidate, best, others[:REFERENCES])
         if lookalike is not None:
             duplicate, score = False, min(score, LETTERED_SCORE)
     if not valid:
@@ -1085,47 +1123,68 @@ def compare_frames(
     )
 
 
-def _lookalike(original: Frame, pair: _Agreement, references: Sequence[Frame]) -> str | None:
-    """Why a reference shows the candidate up as another video of the original's design, or
-    None when no reference does. Where the reference differs from the original (tile NCC
-    below LOOKALIKE_NCC: its own tiles), either the candidate's median agreement drops below
-    its median elsewhere by at least LOOKALIKE_DROP of the reference's drop, or the candidate
-    differs almost only there (LOOKALIKE_INSIDE, over at least LOOKALIKE_COVER of them). A
-    reference of another layout does not align or differs everywhere, and another copy of
-    the original differs almost nowhere."""
-    if pair.ncc is None or pair.judged is None:
-        return None
+def _lookalike(
+    original: Frame, candidate: Frame, fit: _Fit, references: Sequence[Frame]
+) -> str | None:
+    """Why a reference shows the candidate (aligned by ``fit``) up as another video of the
+    original's design, or None when no reference does: in grey (``_grey_lookalike``), else in
+    colour (``_colour_lookalike``). A reference of another layout does not align or differs
+    everywhere, and another copy of the original differs almost nowhere."""
+    mine: list[tuple[np.ndarray, np.ndarray] | None] = []  # the pair's, once needed
     for reference in references:
         fits = _aligned(_fits(original, reference))
         if not fits:
             continue
-        ref = max(fits, key=lambda f: f.score).agreement
-        if ref.ncc is None or ref.judged is None or ref.ncc.shape != pair.ncc.shape:
-            continue  # judged on another grid (the untrimmed frames)
-        # The reference's own overlay left out too: another copy of the original (its caption,
-        # logo or badge in new colours) says nothing of the design.
-        judged = pair.judged & ref.judged
-        own = judged & (ref.ncc < LOOKALIKE_NCC)
-        rest = judged & ~own
-        if int(own.sum()) < LOOKALIKE_MIN or int(rest.sum()) < LOOKALIKE_MIN:
-            continue
-        if ref.gain is not None and _added(ref.gain[own]):
-            continue  # another copy, with its own caption there
-        theirs = float(np.median(ref.ncc[rest]) - np.median(ref.ncc[own]))
-        mine = float(np.median(pair.ncc[rest]) - np.median(pair.ncc[own]))
-        if theirs >= LOOKALIKE_MIN_DROP and mine >= LOOKALIKE_DROP * theirs:
-            return (
-                f"in {int(own.sum())} places it drops {mine / theirs:.2f} as far as that one "
-                f"(>= {LOOKALIKE_DROP})"
-            )
-        differ = judged & (pair.ncc < LOOKALIKE_NCC)
-        there = int((differ & own).sum())
-        if (
-            there >= LOOKALIKE_MIN
-            and there >= LOOKALIKE_INSIDE * int(differ.sum())
-            and there >= LOOKALIKE_COVER * int(own.sum())
-        ):
-            return f"it differs in {there} of them and {int(differ.sum()) - there} elsewhere"
+        best = max(fits, key=lambda f: f.score)
+        why = _grey_lookalike(fit.agreement, best.agreement)
+        if why is None:
+            if not mine:
+                pair = _unexplained(original, candidate, fit)
+                left = 0 if pair is None else int((pair[1] & (pair[0] > UNEXPLAINED)).sum())
+                # Too few tiles left unexplained: no look-alike can show it up.
+                mine.append(pair if left >= UNEXPLAINED_MIN else None)
+            if mine[0] is not None:
+                theirs = _unexplained(original, reference, best)
+                why = _colour_lookalike(mine[0], theirs, best.agreement.gain)
+        if why is not None:
+            return why
+    return None
+
+
+def _grey_lookalike(pair: _Agreement, ref: _Agreement) -> str | None:
+    """``_lookalike`` in grey, for one look-alike's agreement ``ref`` with the original. Where
+    the reference differs from the original (tile NCC below LOOKALIKE_NCC: its own tiles),
+    either the candidate's median agreement drops below its median elsewhere by at least
+    LOOKALIKE_DROP of the reference's drop, or the candidate differs almost only there
+    (LOOKALIKE_INSIDE, over at least LOOKALIKE_COVER of them)."""
+    if pair.ncc is None or pair.judged is None:
+        return None
+    if ref.ncc is None or ref.judged is None or ref.ncc.shape != pair.ncc.shape:
+        return None  # judged on another grid (the untrimmed frames)
+    # The reference's own overlay left out too: another copy of the original (its caption,
+    # logo or badge in new colours) says nothing of the design.
+    judged = pair.judged & ref.judged
+    own = judged & (ref.ncc < LOOKALIKE_NCC)
+    rest = judged & ~own
+    if int(own.sum()) < LOOKALIKE_MIN or int(rest.sum()) < LOOKALIKE_MIN:
+        return None
+    if ref.gain is not None and _added(ref.gain[own]):
+        return None  # another copy, with its own caption there
+    theirs = float(np.median(ref.ncc[rest]) - np.median(ref.ncc[own]))
+    mine = float(np.median(pair.ncc[rest]) - np.median(pair.ncc[own]))
+    if theirs >= LOOKALIKE_MIN_DROP and mine >= LOOKALIKE_DROP * theirs:
+        return (
+            f"in {int(own.sum())} places it drops {mine / theirs:.2f} as far as that one "
+            f"(>= {LOOKALIKE_DROP})"
+        )
+    differ = judged & (pair.ncc < LOOKALIKE_NCC)
+    there = int((differ & own).sum())
+    if (
+        there >= LOOKALIKE_MIN
+        and there >= LOOKALIKE_INSIDE * int(differ.sum())
+        and there >= LOOKALIKE_COVER * int(own.sum())
+    ):
+        return f"it differs in {there} of them and {int(differ.sum()) - there} elsewhere"
     return None
 
 
@@ -1136,6 +1195,172 @@ def _added(gain: np.ndarray) -> bool:
     more = int((gain > ADDED_GAIN).sum())
     less = int((gain < 1 / ADDED_GAIN).sum())
     return less == 0 and more >= ADDED_SHARE * gain.size
+
+
+def _colour_lookalike(
+    mine: tuple[np.ndarray, np.ndarray] | None,
+    theirs: tuple[np.ndarray, np.ndarray] | None,
+    gain: np.ndarray | None,
+) -> str | None:
+    """``_lookalike`` in colour: ``mine`` and ``theirs`` are ``_unexplained`` of the
+    candidate and of a look-alike against the original; ``gain``, the look-alike's
+    (``_Agreement.gain``). Where the look-alike leaves the original unexplained (its own
+    tiles), the candidate does too in at least UNEXPLAINED_MIN of them and UNEXPLAINED_SHARE."""
+    if mine is None or theirs is None or mine[0].shape != theirs[0].shape:
+        return None
+    judged = mine[1] & theirs[1]
+    own = judged & (theirs[0] > UNEXPLAINED)
+    there = int((own & (mine[0] > UNEXPLAINED)).sum())
+    if there < UNEXPLAINED_MIN or there < UNEXPLAINED_SHARE * int(own.sum()):
+        return None
+    if gain is not None and gain.shape == own.shape:
+        added = gain[own]
+        # Another copy, with its own caption there: nowhere far less detailed than the
+        # original, and on the whole more (a caption over the picture; another title in
+        # place of the original's, or the same design's stones around it, are not).
+        if _added(added) or (
+            float(added.min()) >= 1 / ADDED_GAIN
+            and float(np.exp(np.log(added).mean())) >= ADDED_MEAN
+        ):
+            return None
+    return (
+        f"in colour, of the {int(own.sum())} places where it leaves the original unexplained, "
+        f"the candidate does too in {there}"
+    )
+
+
+def _unexplained(
+    original: Frame, candidate: Frame, fit: _Fit
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Per tile of the original's grid (as ``_evaluate`` tiles it), with ``candidate`` aligned
+    by ``fit``: the share of the original's colour variance, in its least explained direction
+    of colour, that the candidate leaves unexplained with an affine colour map of the tile's
+    own (the best of one-pixel shifts); and the tiles judged (well inside the covered area,
+    not the candidate's overlay: its colours the original lacks). None without a keypoint fit
+    or colour (``Prepared.rgb``)."""
+    o, c = original.prepared, candidate.prepared
+    if fit.matrix is None or fit.full_frame or not o.rgb.size or not c.rgb.size:
+        return None
+    cand, cand_rgb, cand_colour = c.gray, c.rgb, c.colour
+    if fit.mirrored:
+        cand = np.ascontiguousarray(cand[:, ::-1])
+        cand_rgb = np.ascontiguousarray(cand_rgb[:, ::-1])
+        cand_colour = np.ascontiguousarray(cand_colour[:, ::-1])
+    matrix = fit.matrix
+    small_o, small_c = _half(o.gray), _half(cand)
+    so = np.diag([small_o.shape[1] / o.gray.shape[1], small_o.shape[0] / o.gray.shape[0]])
+    sc = np.diag([cand.shape[1] / small_c.shape[1], cand.shape[0] / small_c.shape[0]])
+    half = np.hstack([so @ matrix[:, :2] @ sc, (so @ matrix[:, 2])[:, None]])
+    spread = _native(c) * TILE_SCALE * float(np.sqrt(abs(np.linalg.det(matrix[:, :2]))))
+    sigma = TILE_BLUR * max(1.0, spread)
+    h, w = small_o.shape
+    ch, cw = small_c.shape
+    area, near = cv2.INTER_AREA, cv2.INTER_NEAREST
+    orig_rgb = cv2.resize(o.rgb, (w, h), interpolation=area).astype(np.float32)
+    warped = cv2.warpAffine(
+        cv2.resize(cand_rgb, (cw, ch), interpolation=area).astype(np.float32), half, (w, h)
+    )
+    mask = cv2.warpAffine(np.ones((ch, cw), np.uint8), half, (w, h), flags=near)
+    margin = int(np.ceil(2 * sigma)) + 1
+    covered = cv2.erode(mask, np.ones((2 * margin + 1, 2 * margin + 1), np.uint8))
+    m = covered.astype(np.float32)
+    m[:margin], m[-margin:], m[:, :margin], m[:, -margin:] = 0, 0, 0, 0
+    grid = (w // TILE_PX, h // TILE_PX)
+    edge = TILE_PX // 2
+    inner = cv2.erode(covered.astype(np.float32), np.ones((2 * edge + 1, 2 * edge + 1), np.uint8))
+    inside = cv2.resize(inner, grid, interpolation=area) >= 0.999
+    # The candidate's overlay: its tiles in colours the original lacks.
+    labels_o = cv2.resize(o.colour, (w, h), interpolation=near)
+    labels_c = cv2.warpAffine(
+        cv2.resize(cand_colour, (cw, ch), interpolation=near), half, (w, h), flags=near
+    )
+    k = np.maximum(cv2.resize(m, grid, interpolation=area), 1e-6)
+    overlay = _tile_share(labels_c, m, _near(labels_o, m) < ABSENT, grid) / k >= RARE_TILE
+    theirs = cv2.GaussianBlur(warped, (0, 0), sigma)
+    ours = _as_sharp(orig_rgb, theirs, sigma, m)
+    return _colour_residual(ours, theirs, m, grid), inside & ~overlay
+
+
+def _as_sharp(rgb: np.ndarray, other: np.ndarray, sigma: float, m: np.ndarray) -> np.ndarray:
+    """``rgb`` blurred by ``sigma`` and by the largest of EXTRA_BLUR that leaves it with no
+    less edge energy (over ``m``) than ``other``: a blurred copy's sharpness."""
+
+    def energy(image: np.ndarray) -> float:
+        g = image.mean(axis=2)
+        mag = cv2.magnitude(cv2.Sobel(g, cv2.CV_32F, 1, 0), cv2.Sobel(g, cv2.CV_32F, 0, 1))
+        return float((mag * m).sum() / max(1.0, float(m.sum())))
+
+    target = energy(other)
+    chosen = cv2.GaussianBlur(rgb, (0, 0), sigma)
+    for extra in EXTRA_BLUR[1:]:
+        blurred = cv2.GaussianBlur(rgb, (0, 0), float(np.hypot(sigma, extra)))
+        if energy(blurred) < target:
+            break
+        chosen = blurred
+    return chosen
+
+
+def _colour_residual(
+    o: np.ndarray, c: np.ndarray, m: np.ndarray, grid: tuple[int, int]
+) -> np.ndarray:
+    """Per tile: the largest share of ``o``'s colour variance (in one direction of colour,
+    plus UNEXPLAINED_NOISE) that an affine map of ``c``'s colours leaves unexplained, the
+    best of ``c``'s one-pixel shifts. ``o``, ``c``: float32 RGB; ``m``: pixel weights."""
+    cols, rows = grid
+    t = TILE_PX
+    h, w = rows * t, cols * t  # whole tiles (``_half``'s frame is)
+    m = m[:h, :w]
+
+    def tile_sums(planes: np.ndarray) -> np.ndarray:
+        # Down the rows of each tile, then across (contiguous sums: 6x one 4-axis sum).
+        lines = planes.reshape(-1, rows, t, w).sum(axis=2)
+        out: np.ndarray = lines.reshape(-1, rows, cols, t).sum(axis=3)
+        return out
+
+    k = np.maximum(tile_sums(m)[0], 1e-6)
+    first, second = np.triu_indices(3)  # the six distinct products of two channels
+    planar_o = np.ascontiguousarray(o[:h, :w].transpose(2, 0, 1))
+    planar_c = np.ascontiguousarray(
+        cv2.copyMakeBorder(c, 1, 1, 1, 1, cv2.BORDER_REPLICATE).transpose(2, 0, 1)
+    )
+
+    def moments(x: np.ndarray, y: np.ndarray | None = None) -> np.ndarray:
+        """Per tile: the weighted means of ``x``'s channels, of their products, and (given
+        ``y``) of each channel of ``x`` times each of ``y``: (rows, cols, 9 [+ 9])."""
+        xm = x * m
+        planes = [xm, xm[first] * x[second]]
+        if y is not None:
+            planes.append((xm[:, None] * y[None]).reshape(9, h, w))
+        sums = tile_sums(np.concatenate(planes)) / k
+        out: np.ndarray = sums.transpose(1, 2, 0)
+        return out
+
+    def covariance(sums: np.ndarray) -> np.ndarray:
+        mean = sums[..., :3]
+        cov = np.empty((*mean.shape[:2], 3, 3), np.float64)
+        products = sums[..., 3:9] - mean[..., first] * mean[..., second]
+        cov[..., first, second] = products
+        cov[..., second, first] = products
+        return cov
+
+    own = moments(planar_o)
+    mean_o, cov_o = own[..., :3], covariance(own)
+    # Whitened by the original's own variance: any direction of colour weighs alike.
+    whiten = np.linalg.inv(np.linalg.cholesky(cov_o + np.eye(3) * UNEXPLAINED_NOISE))
+    best = None
+    for dy in range(3):
+        for dx in range(3):
+            sums = moments(planar_c[:, dy : dy + h, dx : dx + w], planar_o)
+            cov_c = covariance(sums)
+            cross = sums[..., 9:].reshape((*sums.shape[:2], 3, 3))
+            cross = cross - sums[..., :3, None] * mean_o[..., None, :]
+            # What the best affine map of the candidate's colours leaves of the original's.
+            fitted = np.swapaxes(cross, -1, -2) @ np.linalg.inv(cov_c + np.eye(3) * 4.0) @ cross
+            left = whiten @ (cov_o - fitted) @ np.swapaxes(whiten, -1, -2)
+            share = np.linalg.eigvalsh(left)[..., -1]
+            best = share if best is None else np.minimum(best, share)
+    out: np.ndarray = best if best is not None else np.zeros(grid[::-1])
+    return out
 
 
 def compare_prepared(original: Prepared, candidate: Prepared) -> Comparison:

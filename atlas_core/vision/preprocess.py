@@ -151,6 +151,9 @@ class Prepared:
     # ``gray``'s brightness (the largest of R, G, B): a hue turn leaves it as it was, where it
     # changes grey. Empty when not computed.
     bright: np.ndarray = field(default_factory=lambda: np.empty((0, 0), np.uint8))
+    # ``gray``'s pixels in colour (uint8 RGB): where a title differs from another in colour
+    # alone. Empty when not computed.
+    rgb: np.ndarray = field(default_factory=lambda: np.empty((0, 0, 3), np.uint8))
 
 
 def prepare(image: bytes | np.ndarray) -> Prepared:
@@ -167,9 +170,14 @@ def prepare(image: bytes | np.ndarray) -> Prepared:
         original_shape=(rgb.shape[0], rgb.shape[1]),
         trimmed_shape=(trimmed.shape[0], trimmed.shape[1]),
         untrimmed=gray if trimmed is rgb else resize_long_side(to_gray(rgb)),
-        colour=colour_labels(small),
-        bright=np.ascontiguousarray(small.max(axis=2)),
+        rgb=np.ascontiguousarray(small),
+        **colour_planes(small),
     )
+
+
+def colour_planes(rgb: np.ndarray) -> dict[str, np.ndarray]:
+    """``Prepared``'s ``colour`` and ``bright`` of its ``rgb``."""
+    return {"colour": colour_labels(rgb), "bright": np.ascontiguousarray(rgb.max(axis=2))}
 
 
 COLOUR_LEVELS = 8  # per channel: 512 colours
