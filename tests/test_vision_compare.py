@@ -470,10 +470,15 @@ def test_a_third_video_shows_up_a_title_that_differs_in_one_line() -> None:
     alone cannot tell them apart; beside the third, the second differs from the first only
     where the third does: another video of the design."""
     a, b, c = (Frame.of(x) for x in TWO_TONE)
-    assert compare_frames(a, b).duplicate  # the pixels of the pair alone
-    result = compare_frames(a, b, [c])
+    _shown_up_by_a_third(a, b, c, "elsewhere: another video in the same design")
+
+
+def _shown_up_by_a_third(original: Frame, candidate: Frame, third: Frame, why: str) -> None:
+    """The pair alone is a duplicate; beside ``third``, it is not, for ``why``."""
+    assert compare_frames(original, candidate).duplicate  # the pixels of the pair alone
+    result = compare_frames(original, candidate, [third])
     assert not result.duplicate, result
-    assert "elsewhere: another video in the same design" in result.reason, result.reason
+    assert why in result.reason, result.reason
     assert result.score < 0.9
 
 
@@ -690,12 +695,8 @@ def test_a_third_video_shows_up_a_pale_title_in_colour() -> None:
     first too little to tell). In colour, where the third leaves the first's title
     unexplained (no colour map of its tile makes the first's), the second does too."""
     a, b, c = (Frame.of(x) for x in STRIPED_TITLES)
-    assert compare_frames(a, b).duplicate  # the pixels of the pair alone
     for candidate, third in ((b, c), (c, b)):
-        result = compare_frames(a, candidate, [third])
-        assert not result.duplicate, result
-        assert "in colour" in result.reason, result.reason
-        assert result.score < 0.9
+        _shown_up_by_a_third(a, candidate, third, "in colour")
 
 
 @pytest.mark.parametrize("edit", sorted(_EDITS_OF_A_DESIGN))
