@@ -531,17 +531,9 @@ _NOT_VIVID = 24 * int(360 / HUE_STEP)  # past the last histogram bin
 _TURNS = _turn_codes()
 
 
-def _agreement(
-    a: np.ndarray,
-    b: np.ndarray,
-    mask: np.ndarray,
-    sigma: float,
-    colours: tuple[np.ndarray, np.ndarray] | None = None,
-) -> _Agreement:
-    """Tile by tile: locally normalised correlation, the best of one-pixel shifts, so colour
-    shifts, re-encoding, blur and small misalignments do not matter; then the conflicts."""
-    a = cv2.GaussianBlur(a.astype(np.float32), (0, 0), sigma)
-    b = cv2.GaussianBlur(b.astype(np.float32), (0, 0), sigma)
+def _weights(mask: np.ndarray, sigma: float) -> tuple[np.ndarray, np.ndarray]:
+    """The pixels judged (float32 weights) and the tiles (of TILE_PX) well inside what the
+    candidate covers, from its warped ``mask`` and the blur ``sigma``."""
     # Keep clear of the candidate's edges: blur smears what lies beyond them (fill left by a
     # rotation, bars, borders) into the picture.
     margin = int(np.ceil(2 * sigma)) + 1
@@ -553,6 +545,27 @@ def _agreement(
     # tuning seeds 4/5, compare recall 0.983/0.957 -> 0.989/0.968, no more false duplicates).
     m = np.array(covered, copy=True)
     m[:margin], m[-margin:], m[:, :margin], m[:, -margin:] = 0, 0, 0, 0
+    # Away from the edges of what the candidate covers: there a turned copy shows its fill
+    # (the corners a rotation leaves), and a crop cuts what lies at them (a frame line).
+    h, w = mask.shape
+    edge = TILE_PX // 2
+    inner = cv2.erode(covered, np.ones((2 * edge + 1, 2 * edge + 1), np.uint8))
+    inside = cv2.resize(inner, (w // TILE_PX, h // TILE_PX), interpolation=cv2.INTER_AREA)
+    return m, inside >= 0.999
+
+
+def _agreement(
+    a: np.ndarray,
+    b: np.ndarray,
+    mask: np.ndarray,
+    sigma: float,
+    colours: tuple[np.ndarray, np.ndarray] | None = None,
+) -> _Agreement:
+    """Tile by tile: locally normalised correlation, the best of one-pixel shifts, so colour
+    shifts, re-encoding, blur and small misalignments do not matter; then the conflicts."""
+    a = cv2.GaussianBlur(a.astype(np.float32), (0, 0), sigma)
+    b = cv2.GaussianBlur(b.astype(np.float32), (0, 0), sigma)
+    m, inside = _weights(mask, sigma)
     h, w = a.shape
     grid = (w // TILE_PX, h // TILE_PX)
     padded = cv2.copyMakeBorder(b, 1, 1, 1, 1, cv2.BORDER_REPLICATE)
@@ -596,11 +609,6 @@ def _agreement(
     typical_a = float(np.median(ea[ta])) if ta.any() else 0.0
     typical_b = float(np.median(eb[tb])) if tb.any() else 0.0
     detailed = (ea > CONFLICT_DETAIL * typical_a) & (eb > CONFLICT_DETAIL * typical_b)
-    # Away from the edges of what the candidate covers: there a turned copy shows its fill
-    # (the corners a rotation leaves), and a crop cuts what lies at them (a frame line).
-    edge = TILE_PX // 2
-    inner = cv2.erode(covered, np.ones((2 * edge + 1, 2 * edge + 1), np.uint8))
-    inside = cv2.resize(inner, grid, interpolation=cv2.INTER_AREA) >= 0.999
     conflict = ~agree & ta & tb & detailed & inside
     differ = ~agree & inside & (ta | tb)
     coloured = lettered = 0
@@ -839,6 +847,22 @@ def _half(gray: np.ndarray) -> np.ndarray:
     return out
 
 
+def _tiled(
+    orig: np.ndarray, cand: np.ndarray, native: float, matrix: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """The two grey frames as they are judged (``_half``), ``matrix`` between them, and the
+    blur both get: (original, candidate, transform, sigma)."""
+    small_o, small_c = _half(orig), _half(cand)
+    # The transform between the half-size images.
+    so = np.diag([small_o.shape[1] / orig.shape[1], small_o.shape[0] / orig.shape[0]])
+    sc = np.diag([cand.shape[1] / small_c.shape[1], cand.shape[0] / small_c.shape[0]])
+    half = np.hstack([so @ matrix[:, :2] @ sc, (so @ matrix[:, 2])[:, None]])
+    # One pixel of the candidate as served spans this many pixels of the original's frame:
+    # blur both to that detail so a small copy is not penalised for being small.
+    spread = native * TILE_SCALE * float(np.sqrt(abs(np.linalg.det(matrix[:, :2]))))
+    return small_o, small_c, half, TILE_BLUR * max(1.0, spread)
+
+
 def _evaluate(
     orig: np.ndarray,
     cand: np.ndarray,
@@ -850,15 +874,7 @@ def _evaluate(
     """(agreement, min coverage) of ``cand`` warped by ``matrix`` onto ``orig`` (both grey at
     the working size; compared at half of it). ``native``: the candidate's work-size pixels
     per pixel it was served with."""
-    small_o, small_c = _half(orig), _half(cand)
-    # The transform between the half-size images.
-    so = np.diag([small_o.shape[1] / orig.shape[1], small_o.shape[0] / orig.shape[0]])
-    sc = np.diag([cand.shape[1] / small_c.shape[1], cand.shape[0] / small_c.shape[0]])
-    half = np.hstack([so @ matrix[:, :2] @ sc, (so @ matrix[:, 2])[:, None]])
-    # One pixel of the candidate as served spans this many pixels of the original's frame:
-    # blur both to that detail so a small copy is not penalised for being small.
-    spread = native * TILE_SCALE * float(np.sqrt(abs(np.linalg.det(matrix[:, :2]))))
-    sigma = TILE_BLUR * max(1.0, spread)
+    small_o, small_c, half, sigma = _tiled(orig, cand, native, matrix)
     h, w = small_o.shape
     ch, cw = small_c.shape
     warped = cv2.warpAffine(small_c, half, (w, h), flags=cv2.INTER_LINEAR)
@@ -1247,13 +1263,7 @@ def _unexplained(
         cand = np.ascontiguousarray(cand[:, ::-1])
         cand_rgb = np.ascontiguousarray(cand_rgb[:, ::-1])
         cand_colour = np.ascontiguousarray(cand_colour[:, ::-1])
-    matrix = fit.matrix
-    small_o, small_c = _half(o.gray), _half(cand)
-    so = np.diag([small_o.shape[1] / o.gray.shape[1], small_o.shape[0] / o.gray.shape[0]])
-    sc = np.diag([cand.shape[1] / small_c.shape[1], cand.shape[0] / small_c.shape[0]])
-    half = np.hstack([so @ matrix[:, :2] @ sc, (so @ matrix[:, 2])[:, None]])
-    spread = _native(c) * TILE_SCALE * float(np.sqrt(abs(np.linalg.det(matrix[:, :2]))))
-    sigma = TILE_BLUR * max(1.0, spread)
+    small_o, small_c, half, sigma = _tiled(o.gray, cand, _native(c), fit.matrix)
     h, w = small_o.shape
     ch, cw = small_c.shape
     area, near = cv2.INTER_AREA, cv2.INTER_NEAREST
@@ -1262,14 +1272,8 @@ def _unexplained(
         cv2.resize(cand_rgb, (cw, ch), interpolation=area).astype(np.float32), half, (w, h)
     )
     mask = cv2.warpAffine(np.ones((ch, cw), np.uint8), half, (w, h), flags=near)
-    margin = int(np.ceil(2 * sigma)) + 1
-    covered = cv2.erode(mask, np.ones((2 * margin + 1, 2 * margin + 1), np.uint8))
-    m = covered.astype(np.float32)
-    m[:margin], m[-margin:], m[:, :margin], m[:, -margin:] = 0, 0, 0, 0
+    m, inside = _weights(mask, sigma)
     grid = (w // TILE_PX, h // TILE_PX)
-    edge = TILE_PX // 2
-    inner = cv2.erode(covered.astype(np.float32), np.ones((2 * edge + 1, 2 * edge + 1), np.uint8))
-    inside = cv2.resize(inner, grid, interpolation=area) >= 0.999
     # The candidate's overlay: its tiles in colours the original lacks.
     labels_o = cv2.resize(o.colour, (w, h), interpolation=near)
     labels_c = cv2.warpAffine(
