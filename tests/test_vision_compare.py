@@ -709,3 +709,53 @@ def test_a_copy_of_a_striped_title_video_stays_a_copy_beside_its_look_alikes(edi
     others = [Frame.of(x) for x in STRIPED_TITLES[1:]]
     result = compare_frames(Frame.of(STRIPED_TITLES[0]), copy, others)
     assert result.duplicate, (edit, result)
+
+
+RECOLOURED = {
+    name: [
+        (Path(__file__).parent / "data" / f"recoloured_{name}_{k}.jpg").read_bytes() for k in "ab"
+    ]
+    for name in ("layout", "face")
+}
+
+
+@pytest.mark.parametrize("name", sorted(RECOLOURED))
+def test_another_palette_of_one_layout_is_no_colour_edit(name: str) -> None:
+    """Two videos of one layout in two palettes (bench/reupload.py seeds 101 and 104): the
+    same face in the same place and little other detail, so tile by tile they agree, and a
+    palette swap keeps each tile's colours one map of the other's. No one colour edit of the
+    whole image (brightness, contrast, saturation, a cast, a hue turn) makes the second of
+    the first: the face kept, the backdrop recoloured; a face recoloured, the frame not."""
+    original, candidate = RECOLOURED[name]
+    result = compare(original, candidate)
+    assert not result.duplicate and result.score < 0.9, result
+    assert "no one colour edit" in result.reason, result.reason
+
+
+def _colour_edited(im: Image.Image, saturation: float, light: float, cast: tuple) -> Image.Image:
+    im = ImageEnhance.Color(im).enhance(saturation)
+    im = ImageEnhance.Brightness(im).enhance(light)
+    im = ImageEnhance.Contrast(im).enhance(1.3 if light > 1 else 0.8)
+    arr = np.asarray(im).astype(np.int16) + np.array(cast, np.int16)
+    return Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8))
+
+
+_COLOUR_EDITS = {
+    "saturated, brighter, warm": lambda im: _colour_edited(im, 1.6, 1.25, (25, 0, -25)),
+    "washed out, darker, cold": lambda im: _colour_edited(im, 0.5, 0.75, (-20, 5, 25)),
+    "hue turned by 40 degrees": lambda im: _hue(im, 28),
+    "hue turned, then brighter": lambda im: _colour_edited(_hue(im, 40), 1.0, 1.2, (0, 0, 0)),
+    "grey": lambda im: im.convert("L").convert("RGB"),
+    "blown out": lambda im: ImageEnhance.Brightness(im).enhance(1.4),
+    **_EDITS_OF_A_DESIGN,
+}
+
+
+@pytest.mark.parametrize("edit", sorted(_COLOUR_EDITS))
+@pytest.mark.parametrize("name", sorted(RECOLOURED))
+def test_a_colour_edited_copy_of_a_layout_is_still_a_copy(name: str, edit: str) -> None:
+    """One colour edit of the whole image, however strong (clipped at black and white too),
+    and the design edits a re-uploader makes, keep a copy a copy."""
+    original = Image.open(io.BytesIO(RECOLOURED[name][0])).convert("RGB")
+    result = compare(RECOLOURED[name][0], jpeg(_COLOUR_EDITS[edit](original), 40))
+    assert result.duplicate, (edit, result)

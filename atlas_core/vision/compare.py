@@ -37,6 +37,10 @@ How it decides:
    A candidate's tiles in colours the original lacks are its own overlay and cost nothing.
    A copy whose colours all turned by one hue is judged in brightness too. Where the copy is
    flat black or white over the original's detail, a colour edit clipped it: not judged.
+   A copy's colour edit is one map of colour for the whole image: a pair that would be a
+   duplicate but that no one colour edit makes of the original (brightness, contrast,
+   saturation, a cast, a hue turn, tone curves) is another palette of one layout
+   (``_recoloured``).
 4. Given look-alikes (``references``: the hunt's other stage-1 neighbours), a pair that would
    be a duplicate is checked against each: where a look-alike differs from the original (its
    own content), a copy agrees about as well as elsewhere; another video of the same design
@@ -233,6 +237,27 @@ EXTRA_BLUR = (0.0, 0.7, 1.2, 1.8, 2.5)
 # seed 102 and none elsewhere, but made 4 false duplicates more over seeds 101-104 and
 # doubled compare's median time (bench/reupload.py end to end; commit 13f0d0b).
 HUE_TURNED = 0.8
+# Another palette of one layout is no colour edit (``_recoloured``). A re-uploader's colour
+# edit (brightness, contrast, saturation, a colour cast, a hue turn, a tone curve), like
+# re-encoding, is one map of colour for the whole image; two videos of one layout in two
+# palettes keep the shapes (a face in one place, the tiles agree) but recolour each element
+# its own way: the face kept and the backdrop turned from teal to pink, or the face turned
+# green to purple and the frame another way. The edit fitted (``_colour_edit``: a 3x3 map
+# spanned by brightness, a turn about the grey axis and saturation about grey and luma, an
+# offset, then a rising tone curve per channel, which also clips as each step of an edit
+# does) leaves such a pair RECOLOURED_OFF or more off (RGB distance, a tile's mean, at its best
+# one-pixel shift) over RECOLOURED_MIN tiles or more, flat ones included (a backdrop);
+# not judged: where the candidate differs in grey (its own title) and its overlay. Fitted on
+# every RECOLOURED_STEP-th pixel judged (at least RECOLOURED_PIXELS), by RECOLOURED_ROUNDS of
+# least squares, each leaving out the pixels off by more than RECOLOURED_KEEP and the worst
+# tenth (what the candidate drew over the original); tone curves of RECOLOURED_LEVELS levels.
+RECOLOURED_OFF = 40.0
+RECOLOURED_MIN = 50
+RECOLOURED_KEEP = 30.0
+RECOLOURED_ROUNDS = 3
+RECOLOURED_STEP = 3
+RECOLOURED_PIXELS = 300
+RECOLOURED_LEVELS = 32
 # A textured tile of the original that the candidate shows flat within CLIP_LEVEL of black or
 # white is not judged: a colour edit crushed the shadows or blew the highlights (a photo's
 # dark coat gone flat black), unless such tiles are over CLIP_MAX of the textured ones.
@@ -468,26 +493,36 @@ def _hue_turned(colours: tuple[np.ndarray, np.ndarray], mask: np.ndarray) -> flo
     original's hues (15-degree bins with enough coloured pixels) whose pixels turned, at their
     median, within HUE_SPREAD of the hues' median turn, when that turn is at least HUE_MIN_TURN
     from none. Near 1 for a hue-turned copy; low for another palette of a template, each
-    colour replaced by its own. Medians, not the most common 15-degree step: a colour's hue
-    is known to a few degrees (``COLOUR_LEVELS``), and a 37-degree turn fell half in one
-    step, half in the next."""
-    labels = mask > 0
-    codes = _TURNS[colours[0][labels], colours[1][labels]]
-    hist = np.bincount(codes, minlength=_NOT_VIVID + 1)
-    if int(codes.size - hist[_NOT_VIVID]) < 100:
+    colour replaced by its own."""
+    every = _hue_turns(colours, mask)
+    if every is None or every.size < 3:
         return 0.0
-    hist = hist[:_NOT_VIVID].reshape(24, -1)
-    counts = hist.sum(axis=1)
-    enough = counts >= 30
-    if int(enough.sum()) < 3:
-        return 0.0
-    cumulative = np.cumsum(hist[enough], axis=1)
-    middle = np.argmax(cumulative >= (counts[enough, None] + 1) / 2, axis=1)
-    every = (middle + 0.5) * HUE_STEP - 180.0  # -180..180 degrees
     common = float(np.median(every))
     if abs(common) < HUE_MIN_TURN:
         return 0.0  # no turn
     return float(np.mean(np.abs(every - common) <= HUE_SPREAD))
+
+
+def _hue_turns(colours: tuple[np.ndarray, np.ndarray], mask: np.ndarray) -> np.ndarray | None:
+    """Per hue of the original (15-degree bins with enough coloured pixels in ``mask``): the
+    median turn of its pixels' hue in the candidate, degrees (-180..180); None with too few
+    coloured pixels. Medians, not the most common 15-degree step: a colour's hue is known to a
+    few degrees (``COLOUR_LEVELS``), and a 37-degree turn fell half in one step, half in the
+    next."""
+    labels = mask > 0
+    codes = _TURNS[colours[0][labels], colours[1][labels]]
+    hist = np.bincount(codes, minlength=_NOT_VIVID + 1)
+    if int(codes.size - hist[_NOT_VIVID]) < 100:
+        return None
+    hist = hist[:_NOT_VIVID].reshape(24, -1)
+    counts = hist.sum(axis=1)
+    enough = counts >= 30
+    if not enough.any():
+        return None
+    cumulative = np.cumsum(hist[enough], axis=1)
+    middle = np.argmax(cumulative >= (counts[enough, None] + 1) / 2, axis=1)
+    out: np.ndarray = (middle + 0.5) * HUE_STEP - 180.0
+    return out
 
 
 def _label_rgb() -> np.ndarray:
@@ -1090,6 +1125,9 @@ def compare_frames(
     score = best.score if valid else best.score * 0.5
     duplicate = bool(valid) and score >= THRESHOLD
     a = best.agreement
+    recoloured = _recoloured(original, candidate, best) if duplicate else 0
+    if recoloured >= RECOLOURED_MIN:
+        duplicate, score = False, min(score, LETTERED_SCORE)
     lookalike = None
     if duplicate and references:
         others = [r for r in references if r is not original and r is not candidate]
@@ -1098,6 +1136,12 @@ def compare_frames(
             duplicate, score = False, min(score, LETTERED_SCORE)
     if not valid:
         reason = f"images overlap too little (coverage {best.coverage:.2f})"
+    elif recoloured >= RECOLOURED_MIN:
+        reason = (
+            f"no one colour edit of the whole image makes the candidate of the original "
+            f"({recoloured} places far off): another palette of the same layout "
+            f"(score {score:.2f})"
+        )
     elif lookalike is not None:
         reason = (
             f"where another video near it differs from the original, {lookalike}: "
@@ -1246,15 +1290,27 @@ def _colour_lookalike(
     )
 
 
-def _unexplained(
-    original: Frame, candidate: Frame, fit: _Fit
-) -> tuple[np.ndarray, np.ndarray] | None:
-    """Per tile of the original's grid (as ``_evaluate`` tiles it), with ``candidate`` aligned
-    by ``fit``: the share of the original's colour variance, in its least explained direction
-    of colour, that the candidate leaves unexplained with an affine colour map of the tile's
-    own (the best of one-pixel shifts); and the tiles judged (well inside the covered area,
-    not the candidate's overlay: its colours the original lacks). None without a keypoint fit
-    or colour (``Prepared.rgb``)."""
+@dataclass(frozen=True)
+class _InColour:
+    """The original and the candidate aligned onto it, in colour, as ``_evaluate`` tiles
+    them (``_tiled``): float32 RGB, colour labels, the covered ``mask``, the pixel weights
+    ``m`` and tiles ``inside`` of ``_weights``, and the candidate's ``overlay`` (its tiles in
+    colours the original lacks)."""
+
+    original: np.ndarray
+    candidate: np.ndarray
+    labels: tuple[np.ndarray, np.ndarray]
+    mask: np.ndarray
+    m: np.ndarray
+    inside: np.ndarray
+    overlay: np.ndarray
+    grid: tuple[int, int]
+    sigma: float
+
+
+def _in_colour(original: Frame, candidate: Frame, fit: _Fit) -> _InColour | None:
+    """``_InColour`` of a pair aligned by ``fit``; None without a keypoint fit or colour
+    (``Prepared.rgb``)."""
     o, c = original.prepared, candidate.prepared
     if fit.matrix is None or fit.full_frame or not o.rgb.size or not c.rgb.size:
         return None
@@ -1274,16 +1330,169 @@ def _unexplained(
     mask = cv2.warpAffine(np.ones((ch, cw), np.uint8), half, (w, h), flags=near)
     m, inside = _weights(mask, sigma)
     grid = (w // TILE_PX, h // TILE_PX)
-    # The candidate's overlay: its tiles in colours the original lacks.
     labels_o = cv2.resize(o.colour, (w, h), interpolation=near)
     labels_c = cv2.warpAffine(
         cv2.resize(cand_colour, (cw, ch), interpolation=near), half, (w, h), flags=near
     )
     k = np.maximum(cv2.resize(m, grid, interpolation=area), 1e-6)
     overlay = _tile_share(labels_c, m, _near(labels_o, m) < ABSENT, grid) / k >= RARE_TILE
-    theirs = cv2.GaussianBlur(warped, (0, 0), sigma)
-    ours = _as_sharp(orig_rgb, theirs, sigma, m)
-    return _colour_residual(ours, theirs, m, grid), inside & ~overlay
+    return _InColour(orig_rgb, warped, (labels_o, labels_c), mask, m, inside, overlay, grid, sigma)
+
+
+def _unexplained(
+    original: Frame, candidate: Frame, fit: _Fit
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Per tile of the original's grid (as ``_evaluate`` tiles it), with ``candidate`` aligned
+    by ``fit``: the share of the original's colour variance, in its least explained direction
+    of colour, that the candidate leaves unexplained with an affine colour map of the tile's
+    own (the best of one-pixel shifts); and the tiles judged (well inside the covered area,
+    not the candidate's overlay: its colours the original lacks). None without a keypoint fit
+    or colour (``Prepared.rgb``)."""
+    pair = _in_colour(original, candidate, fit)
+    if pair is None:
+        return None
+    theirs = cv2.GaussianBlur(pair.candidate, (0, 0), pair.sigma)
+    ours = _as_sharp(pair.original, theirs, pair.sigma, pair.m)
+    return _colour_residual(ours, theirs, pair.m, pair.grid), pair.inside & ~pair.overlay
+
+
+def _recoloured(original: Frame, candidate: Frame, fit: _Fit) -> int:
+    """How many tiles of the original the one colour edit of the whole image that best makes
+    the candidate from it (``_colour_edit``, after turning its hues by the candidate's common
+    turn when there is one) leaves RECOLOURED_OFF or more off, at their mean. Judged: the
+    tiles well inside the covered area, flat ones too (a gradient, a backdrop), but not where
+    the candidate differs in grey (``_Agreement.ncc``: a title of its own) nor its overlay.
+    Tiles are taken at their best one-pixel shift only when that can change the decision
+    (RECOLOURED_MIN or more off without it)."""
+    pair = _in_colour(original, candidate, fit)
+    if pair is None:
+        return 0
+    overlay = pair.overlay
+    if int(overlay.sum()) > OVERLAY_MAX * max(1, int(pair.inside.sum())):
+        overlay = np.zeros_like(overlay)  # recoloured all over: no overlay of its own
+    judged = pair.inside & ~overlay
+    a = fit.agreement
+    if a.ncc is not None and a.judged is not None and a.ncc.shape == judged.shape:
+        judged &= ~(a.judged & (a.ncc < AGREE_NCC))
+    cols, rows = pair.grid
+    t = TILE_PX
+    ours = cv2.GaussianBlur(pair.original, (0, 0), pair.sigma)[: rows * t, : cols * t]
+    theirs = cv2.GaussianBlur(pair.candidate, (0, 0), pair.sigma)[: rows * t, : cols * t]
+    weights = pair.m[: rows * t, : cols * t]
+    pixels = np.flatnonzero(np.kron(judged, np.ones((t, t), bool)) & (weights > 0.5))
+    if pixels.size < RECOLOURED_PIXELS * RECOLOURED_STEP:
+        return 0
+    target = theirs.reshape(-1, 3)[pixels].astype(np.float64)[::RECOLOURED_STEP]
+    every = _hue_turns(pair.labels, pair.mask)
+    common = 0.0 if every is None else float(np.median(every))
+    covered = cv2.resize(weights, pair.grid, interpolation=cv2.INTER_AREA)
+    limit = RECOLOURED_OFF * np.maximum(covered, 1e-6)
+    shifted = cv2.copyMakeBorder(theirs, 1, 1, 1, 1, cv2.BORDER_REPLICATE)
+    h, w = weights.shape
+
+    def off(made: np.ndarray, dy: int, dx: int) -> np.ndarray:
+        """Per tile: the weighted sum of how far ``made`` is from the candidate shifted."""
+        d = shifted[dy : dy + h, dx : dx + w] - made
+        far = np.sqrt(d[..., 0] * d[..., 0] + d[..., 1] * d[..., 1] + d[..., 2] * d[..., 2])
+        out: np.ndarray = cv2.resize(far * weights, pair.grid, interpolation=cv2.INTER_AREA)
+        return out
+
+    fewest = int(judged.sum())
+    for turn in (0.0, common) if abs(common) >= HUE_MIN_TURN else (0.0,):
+        source = (_hue_turn(ours, turn) if turn else ours).reshape(-1, 3).astype(np.float64)
+        sample = source[pixels][::RECOLOURED_STEP]
+        g, offset = _colour_edit(sample, target)
+        curves = _tone_curves(sample @ g.T + offset, target)
+        made = _toned(source @ g.T + offset, curves).reshape(h, w, 3).astype(np.float32)
+        tiles = off(made, 1, 1)
+        if int((judged & (tiles >= limit)).sum()) >= RECOLOURED_MIN:
+            # Each tile at its best one-pixel shift: what is left of the fit's misalignment
+            # shows along every sharp edge of a busy design (stripes, dots) as colour off.
+            for dy, dx in ((y, x) for y in range(3) for x in range(3) if (y, x) != (1, 1)):
+                tiles = np.minimum(tiles, off(made, dy, dx))
+        fewest = min(fewest, int((judged & (tiles >= limit)).sum()))
+        if fewest < RECOLOURED_MIN:
+            break  # one edit makes it: no need to try the hue turn
+    return fewest
+
+
+def _hue_turn(rgb: np.ndarray, degrees: float) -> np.ndarray:
+    """float32 RGB (0..255) with every hue turned by ``degrees`` (HSV), as a hue edit does."""
+    hsv = cv2.cvtColor(rgb / 255.0, cv2.COLOR_RGB2HSV)
+    hsv[..., 0] = (hsv[..., 0] + degrees) % 360.0
+    out: np.ndarray = cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB) * 255.0
+    return out
+
+
+def _edits() -> np.ndarray:
+    """The colour edits ``_colour_edit`` combines, as 3x3 maps of RGB: the colour itself
+    (brightness, contrast), its turn about the grey axis (hue), its grey on that axis and its
+    luma (saturation about either): (4, 3, 3)."""
+    k = np.ones(3) / np.sqrt(3.0)
+    turn = np.array([[0.0, -k[2], k[1]], [k[2], 0.0, -k[0]], [-k[1], k[0], 0.0]])
+    luma = np.outer(np.ones(3), [0.299, 0.587, 0.114])
+    return np.stack([np.eye(3), turn, np.outer(k, k), luma])
+
+
+_EDITS = _edits()
+
+
+def _edited(source: np.ndarray, g: np.ndarray, offset: np.ndarray) -> np.ndarray:
+    """``source`` colours through the edit (``_colour_edit``), clipped to 0..255 as an edited
+    image is: a brightened sky blows out to white."""
+    out: np.ndarray = np.clip(source @ g.T + offset, 0.0, 255.0)
+    return out
+
+
+def _tone_curves(made: np.ndarray, target: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Per channel, the rising curve that best takes the edit's colours (``made``, before
+    clipping) to ``target``'s: each step of an edit clips at black and white (a saturated
+    red at 255 before a cast pulls it down), and filters bend tone curves. The median
+    target of RECOLOURED_LEVELS levels of ``made``, made non-decreasing: (levels, values)."""
+    curves = []
+    size = len(made) // RECOLOURED_LEVELS * RECOLOURED_LEVELS
+    for j in range(3):
+        order = np.argsort(made[:, j], kind="stable")[:size]
+        # Equal counts of pixels a level: sorted, then cut into RECOLOURED_LEVELS runs.
+        levels = np.median(made[order, j].reshape(RECOLOURED_LEVELS, -1), axis=1)
+        values = np.median(target[order, j].reshape(RECOLOURED_LEVELS, -1), axis=1)
+        curves.append((levels, np.maximum.accumulate(values)))
+    return curves
+
+
+def _toned(made: np.ndarray, curves: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+    """``made`` ((n, 3)) through ``_tone_curves``' curves, within 0..255."""
+    out = np.empty_like(made)
+    for j, (levels, values) in enumerate(curves):
+        out[:, j] = np.interp(made[:, j], levels, values)
+    clipped: np.ndarray = np.clip(out, 0.0, 255.0)
+    return clipped
+
+
+def _colour_edit(source: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The colour edit ``target = source @ G.T + offset`` ((n, 3) float64 colours each) that
+    fits best, G a combination of ``_EDITS`` and the offset a colour cast (and contrast's
+    pivot), by least squares that leaves out the pixels it explains worst (what the
+    candidate drew over the original): (G, offset)."""
+    # A clipped channel (blown out, crushed) says nothing of the edit's map; ``_edited`` clips.
+    keep = ((target > CLIP_LEVEL) & (target < 255 - CLIP_LEVEL)).all(axis=1)
+    if int(keep.sum()) < RECOLOURED_PIXELS:
+        keep = np.ones(len(source), bool)
+    g, offset = np.eye(3), np.zeros(3)
+    for _ in range(RECOLOURED_ROUNDS):
+        x, y = source[keep], target[keep]
+        mx, my = x.mean(axis=0), y.mean(axis=0)
+        cxx = (x - mx).T @ (x - mx)
+        cyx = (y - my).T @ (x - mx)
+        # Normal equations in the edits' weights: <B_p X, B_q X> and <Y, B_p X>.
+        normal = np.einsum("pij,qik,kj->pq", _EDITS, _EDITS, cxx)
+        right = np.einsum("pij,ij->p", _EDITS, cyx)
+        weights = np.linalg.solve(normal + np.eye(len(_EDITS)) * 1e-6, right)
+        g = np.einsum("p,pij->ij", weights, _EDITS)
+        offset = my - g @ mx
+        off = np.linalg.norm(target - _edited(source, g, offset), axis=1)
+        keep &= off <= max(RECOLOURED_KEEP, float(np.quantile(off, 0.9)))
+    return g, offset
 
 
 def _as_sharp(rgb: np.ndarray, other: np.ndarray, sigma: float, m: np.ndarray) -> np.ndarray:
