@@ -1485,6 +1485,8 @@ def _colour_edit(source: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np
         keep = np.ones(len(source), bool)
     g, offset = np.eye(3), np.zeros(3)
     for _ in range(RECOLOURED_ROUNDS):
+        if int(keep.sum()) < RECOLOURED_PIXELS:
+            break  # too few pixels left to fit: the last fit stands
         x, y = source[keep], target[keep]
         mx, my = x.mean(axis=0), y.mean(axis=0)
         cxx = (x - mx).T @ (x - mx)
