@@ -1130,13 +1130,15 @@ def compare_frames(
     score = best.score if valid else best.score * 0.5
     duplicate = bool(valid) and score >= THRESHOLD
     a = best.agreement
-    recoloured = _recoloured(original, candidate, best) if duplicate else 0
+    # The pair in colour, once: both the palette check and the look-alikes read it.
+    in_colour = _in_colour(original, candidate, best) if duplicate else None
+    recoloured = _recoloured(in_colour, a) if in_colour is not None else 0
     if recoloured >= RECOLOURED_MIN:
         duplicate, score = False, min(score, LETTERED_SCORE)
     lookalike = None
     if duplicate and references:
         others = [r for r in references if r is not original and r is not candidate]
-        lookalike = _lookalike(original, candidate, best, others[:REFERENCES])
+        lookalike = _lookalike(original, best, in_colour, others[:REFERENCES])
         if lookalike is not None:
             duplicate, score = False, min(score, LETTERED_SCORE)
     if not valid:
@@ -1190,12 +1192,13 @@ def compare_frames(
 
 
 def _lookalike(
-    original: Frame, candidate: Frame, fit: _Fit, references: Sequence[Frame]
+    original: Frame, fit: _Fit, pair: _InColour | None, references: Sequence[Frame]
 ) -> str | None:
-    """Why a reference shows the candidate (aligned by ``fit``) up as another video of the
-    original's design, or None when no reference does: in grey (``_grey_lookalike``), else in
-    colour (``_colour_lookalike``). A reference of another layout does not align or differs
-    everywhere, and another copy of the original differs almost nowhere."""
+    """Why a reference shows the candidate (aligned by ``fit``; ``pair``, the two in colour,
+    ``_in_colour``) up as another video of the original's design, or None when no reference
+    does: in grey (``_grey_lookalike``), else in colour (``_colour_lookalike``). A reference
+    of another layout does not align or differs everywhere, and another copy of the original
+    differs almost nowhere."""
     mine: list[tuple[np.ndarray, np.ndarray] | None] = []  # the pair's, once needed
     for reference in references:
         fits = _aligned(_fits(original, reference))
@@ -1205,12 +1208,13 @@ def _lookalike(
         why = _grey_lookalike(fit.agreement, best.agreement)
         if why is None:
             if not mine:
-                pair = _unexplained(original, candidate, fit)
-                left = 0 if pair is None else int((pair[1] & (pair[0] > UNEXPLAINED)).sum())
+                own = None if pair is None else _unexplained(pair)
+                left = 0 if own is None else int((own[1] & (own[0] > UNEXPLAINED)).sum())
                 # Too few tiles left unexplained: no look-alike can show it up.
-                mine.append(pair if left >= UNEXPLAINED_MIN else None)
+                mine.append(own if left >= UNEXPLAINED_MIN else None)
             if mine[0] is not None:
-                theirs = _unexplained(original, reference, best)
+                theirs_in_colour = _in_colour(original, reference, best)
+                theirs = None if theirs_in_colour is None else _unexplained(theirs_in_colour)
                 why = _colour_lookalike(mine[0], theirs, best.agreement.gain)
         if why is not None:
             return why
@@ -1344,39 +1348,31 @@ def _in_colour(original: Frame, candidate: Frame, fit: _Fit) -> _InColour | None
     return _InColour(orig_rgb, warped, (labels_o, labels_c), mask, m, inside, overlay, grid, sigma)
 
 
-def _unexplained(
-    original: Frame, candidate: Frame, fit: _Fit
-) -> tuple[np.ndarray, np.ndarray] | None:
-    """Per tile of the original's grid (as ``_evaluate`` tiles it), with ``candidate`` aligned
-    by ``fit``: the share of the original's colour variance, in its least explained direction
-    of colour, that the candidate leaves unexplained with an affine colour map of the tile's
-    own (the best of one-pixel shifts); and the tiles judged (well inside the covered area,
-    not the candidate's overlay: its colours the original lacks). None without a keypoint fit
-    or colour (``Prepared.rgb``)."""
-    pair = _in_colour(original, candidate, fit)
-    if pair is None:
-        return None
+def _unexplained(pair: _InColour) -> tuple[np.ndarray, np.ndarray]:
+    """Per tile of the original's grid (as ``_evaluate`` tiles it), with the candidate aligned
+    onto it (``pair``, ``_in_colour``): the share of the original's colour variance, in its
+    least explained direction of colour, that the candidate leaves unexplained with an affine
+    colour map of the tile's own (the best of one-pixel shifts); and the tiles judged (well
+    inside the covered area, not the candidate's overlay: its colours the original lacks)."""
     theirs = cv2.GaussianBlur(pair.candidate, (0, 0), pair.sigma)
     ours = _as_sharp(pair.original, theirs, pair.sigma, pair.m)
     return _colour_residual(ours, theirs, pair.m, pair.grid), pair.inside & ~pair.overlay
 
 
-def _recoloured(original: Frame, candidate: Frame, fit: _Fit) -> int:
+def _recoloured(pair: _InColour, agreement: _Agreement) -> int:
     """How many tiles of the original the one colour edit of the whole image that best makes
     the candidate from it (``_colour_edit``, after turning its hues by the candidate's common
-    turn when there is one) leaves RECOLOURED_OFF or more off, at their mean. Judged: the
-    tiles well inside the covered area, flat ones too (a gradient, a backdrop), but not where
-    the candidate differs in grey (``_Agreement.ncc``: a title of its own) nor its overlay.
+    turn when there is one) leaves RECOLOURED_OFF or more off, at their mean; ``pair``: the
+    two aligned in colour (``_in_colour``), ``agreement``: theirs in grey. Judged: the tiles
+    well inside the covered area, flat ones too (a gradient, a backdrop), but not where the
+    candidate differs in grey (``_Agreement.ncc``: a title of its own) nor its overlay.
     Tiles are taken at their best one-pixel shift only when that can change the decision
     (RECOLOURED_MIN or more off without it)."""
-    pair = _in_colour(original, candidate, fit)
-    if pair is None:
-        return 0
     overlay = pair.overlay
     if int(overlay.sum()) > OVERLAY_MAX * max(1, int(pair.inside.sum())):
         overlay = np.zeros_like(overlay)  # recoloured all over: no overlay of its own
     judged = pair.inside & ~overlay
-    a = fit.agreement
+    a = agreement
     if a.ncc is not None and a.judged is not None and a.ncc.shape == judged.shape:
         judged &= ~(a.judged & (a.ncc < AGREE_NCC))
     cols, rows = pair.grid
