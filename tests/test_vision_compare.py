@@ -759,3 +759,35 @@ def test_a_colour_edited_copy_of_a_layout_is_still_a_copy(name: str, edit: str) 
     original = Image.open(io.BytesIO(RECOLOURED[name][0])).convert("RGB")
     result = compare(RECOLOURED[name][0], jpeg(_COLOUR_EDITS[edit](original), 40))
     assert result.duplicate, (edit, result)
+
+
+STRIPES_TITLES = [
+    (Path(__file__).parent / "data" / f"stripes_title_{k}.jpg").read_bytes() for k in "ab"
+]
+
+
+def test_two_titles_over_stripes_aligned_edge_to_edge_are_judged_in_colour() -> None:
+    """Two videos of one striped design (bench/reupload.py seed 107), titles in one blue over
+    the stripes: the stripes lure the keypoints, so the frames are aligned edge to edge, and
+    in grey the blue is the dark stripe's brightness. Neither frame was trimmed, so there is
+    no second, whole-frame fit judged in grey alone to pass what colour (the titles' edges)
+    turns down."""
+    result = compare(*STRIPES_TITLES)
+    assert not result.duplicate and result.score < 0.9, result
+    assert "lettering differs" in result.reason, result.reason
+
+
+@pytest.mark.parametrize("edit", sorted(_EDITS_OF_A_DESIGN))
+def test_a_copy_of_a_striped_design_stays_a_copy(edit: str) -> None:
+    original = Image.open(io.BytesIO(STRIPES_TITLES[0])).convert("RGB")
+    result = compare(STRIPES_TITLES[0], jpeg(_EDITS_OF_A_DESIGN[edit](original), 40))
+    assert result.duplicate, (edit, result)
+
+
+def test_a_letterboxed_copy_of_a_striped_design_stays_a_copy() -> None:
+    """A copy with bars is trimmed: its whole frame is judged too (in grey)."""
+    original = Image.open(io.BytesIO(STRIPES_TITLES[0])).convert("RGB")
+    boxed = Image.new("RGB", (640, 480), "black")
+    boxed.paste(original.resize((640, 360)), (0, 60))
+    result = compare(STRIPES_TITLES[0], jpeg(boxed, 40))
+    assert result.duplicate, result

@@ -1038,11 +1038,15 @@ def _full_frame(orig: Prepared, cand: Prepared, mirrored: bool) -> list[_Fit]:
     """Align the frames edge to edge (for copies too blurred or small for keypoints): the
     trimmed frames, and the whole frames in case trimming cut uniform content unequally."""
     fits = []
-    whole = replace(orig, gray=orig.untrimmed)
-    for o, c, native, cc, cb in (
-        (orig, cand.gray, _native(cand), cand.colour, cand.bright),
-        (whole, cand.untrimmed, _native(cand, untrimmed=True), None, None),
-    ):
+    variants: list[tuple[Prepared, np.ndarray, float, np.ndarray | None, np.ndarray | None]] = [
+        (orig, cand.gray, _native(cand), cand.colour, cand.bright)
+    ]
+    if _trimmed(orig) or _trimmed(cand):
+        # The whole frames have no colour planes: judged in grey alone, and only when they
+        # differ from the trimmed ones (else they would pass what colour turned down).
+        whole = replace(orig, gray=orig.untrimmed)
+        variants.append((whole, cand.untrimmed, _native(cand, untrimmed=True), None, None))
+    for o, c, native, cc, cb in variants:
         if mirrored:
             c = np.ascontiguousarray(c[:, ::-1])
             cc = None if cc is None else np.ascontiguousarray(cc[:, ::-1])
@@ -1057,6 +1061,11 @@ def _full_frame(orig: Prepared, cand: Prepared, mirrored: bool) -> list[_Fit]:
         agreement, coverage, _ = _judged(o.gray, c, native, matrix, colours, brights)
         fits.append(_Fit(agreement, coverage, 0, mirrored, np.empty((0, 4)), True))
     return fits
+
+
+def _trimmed(p: Prepared) -> bool:
+    """Whether trimming cut bars or a border from the image (``untrimmed`` differs)."""
+    return p.trimmed_shape != p.original_shape
 
 
 def _fits(original: Frame, candidate: Frame) -> list[_Fit]:
