@@ -263,6 +263,22 @@ RECOLOURED_ROUNDS = 3
 RECOLOURED_STEP = 3
 RECOLOURED_PIXELS = 300
 RECOLOURED_LEVELS = 32
+# The original's own colours gone (``_colours_gone``): its tiles mostly in colours rare in
+# what both images share (RARE_TILE: a title's, an emblem's) where the candidate shows only
+# shared ones (COMMON_TILE) count above only where grey agrees less (COLOURED_NCC): a
+# copy's JPEG, blur or colour edit thins a title's colours too. Where, in addition, no
+# affine colour map of the candidate's tile makes the original's (UNEXPLAINED, as the
+# look-alikes judge it), the title is gone: a copy still holds it, in whatever colours. A
+# title in its design's brightness (blue over green stripes) keeps grey's NCC at 0.8-0.95.
+# From GONE_MIN such tiles, another video of the template. Recorded end-to-end decisions of
+# bench/reupload.py seeds 101-105 and 107 (every pair decided a duplicate of a copy and its
+# original, or of two copies): at most 2 tiles on five seeds, 5 and 6 on seed 105 (a copy
+# of a cat photo turned in hue, two copies of a captioned tissue photo); the false duplicate
+# it was found on (seed 107), 13.
+GONE_MIN = 10
+# ...unless the candidate kept less than GONE_CHROMA of the original's colourfulness (the
+# mean of max(R, G, B) - min(R, G, B)): a grey copy's title is only its brightness.
+GONE_CHROMA = 0.25
 # A textured tile of the original that the candidate shows flat within CLIP_LEVEL of black or
 # white is not judged: a colour edit crushed the shadows or blew the highlights (a photo's
 # dark coat gone flat black), unless such tiles are over CLIP_MAX of the textured ones.
@@ -870,7 +886,7 @@ class _Fit:
     points: np.ndarray  # (N, 4): x_orig, y_orig, x_cand, y_cand of the RANSAC inliers
     full_frame: bool
     # The candidate's (mirrored: its mirror image's) working frame onto the original's, as
-    # judged (refined, when that stood); None for the edge-to-edge fits.
+    # judged (refined, when that stood); None for the edge-to-edge fit of the whole frames.
     matrix: np.ndarray | None = field(default=None, repr=False)
 
     @property
@@ -1059,7 +1075,9 @@ def _full_frame(orig: Prepared, cand: Prepared, mirrored: bool) -> list[_Fit]:
         colours = None if cc is None else (o.colour, cc)
         brights = None if cb is None else (o.bright, cb)
         agreement, coverage, _ = _judged(o.gray, c, native, matrix, colours, brights)
-        fits.append(_Fit(agreement, coverage, 0, mirrored, np.empty((0, 4)), True))
+        # The trimmed frames' matrix is the one the colour checks align by (``_in_colour``).
+        kept = matrix if o is orig else None
+        fits.append(_Fit(agreement, coverage, 0, mirrored, np.empty((0, 4)), True, kept))
     return fits
 
 
@@ -1142,7 +1160,8 @@ def compare_frames(
     # The pair in colour, once: both the palette check and the look-alikes read it.
     in_colour = _in_colour(original, candidate, best) if duplicate else None
     recoloured = _recoloured(in_colour, a) if in_colour is not None else 0
-    if recoloured >= RECOLOURED_MIN:
+    gone = _colours_gone(in_colour, a) if in_colour is not None else 0
+    if recoloured >= RECOLOURED_MIN or gone >= GONE_MIN:
         duplicate, score = False, min(score, LETTERED_SCORE)
     lookalike = None
     if duplicate and references:
@@ -1156,6 +1175,12 @@ def compare_frames(
         reason = (
             f"no one colour edit of the whole image makes the candidate of the original "
             f"({recoloured} places far off): another palette of the same layout "
+            f"(score {score:.2f})"
+        )
+    elif gone >= GONE_MIN:
+        reason = (
+            f"the original's own colours (a title, an emblem) gone in {gone} places, where no "
+            f"colour map of the candidate's makes them: another video in the same template "
             f"(score {score:.2f})"
         )
     elif lookalike is not None:
@@ -1327,10 +1352,10 @@ class _InColour:
 
 
 def _in_colour(original: Frame, candidate: Frame, fit: _Fit) -> _InColour | None:
-    """``_InColour`` of a pair aligned by ``fit``; None without a keypoint fit or colour
-    (``Prepared.rgb``)."""
+    """``_InColour`` of a pair aligned by ``fit``; None without the fit's matrix (the whole
+    frames' edge-to-edge fit) or colour (``Prepared.rgb``)."""
     o, c = original.prepared, candidate.prepared
-    if fit.matrix is None or fit.full_frame or not o.rgb.size or not c.rgb.size:
+    if fit.matrix is None or not o.rgb.size or not c.rgb.size:
         return None
     cand, cand_rgb, cand_colour = c.gray, c.rgb, c.colour
     if fit.mirrored:
@@ -1366,6 +1391,31 @@ def _unexplained(pair: _InColour) -> tuple[np.ndarray, np.ndarray]:
     theirs = cv2.GaussianBlur(pair.candidate, (0, 0), pair.sigma)
     ours = _as_sharp(pair.original, theirs, pair.sigma, pair.m)
     return _colour_residual(ours, theirs, pair.m, pair.grid), pair.inside & ~pair.overlay
+
+
+def _colours_gone(pair: _InColour, agreement: _Agreement) -> int:
+    """Tiles of the original in its own colours (RARE_TILE or more of them rare in what the
+    two images share: a title, an emblem) where the candidate shows only shared colours
+    (under COMMON_TILE) and an affine colour map of the candidate's tile leaves UNEXPLAINED or
+    more of the original's (``_unexplained``), judged as ``_evaluate`` judges: the original's
+    title gone, whatever the tile's grey agreement (a title in its design's brightness)."""
+    if agreement.ncc is None or agreement.judged is None:
+        return 0
+
+    def chroma(rgb: np.ndarray) -> float:
+        return float(((rgb.max(axis=2) - rgb.min(axis=2)) * pair.m).sum())
+
+    if chroma(pair.candidate) < GONE_CHROMA * chroma(pair.original):
+        return 0  # a copy in grey (or near it): colour cannot tell where its title went
+    unexplained, judged = _unexplained(pair)
+    if unexplained.shape != agreement.ncc.shape:
+        return 0
+    k = np.maximum(cv2.resize(pair.m, pair.grid, interpolation=cv2.INTER_AREA), 1e-6)
+    shared = (agreement.ncc >= AGREE_NCC) & (k >= 0.5)
+    ra = _rarity(pair.labels[0], pair.m, shared, pair.grid) / k
+    rb = _rarity(pair.labels[1], pair.m, shared, pair.grid) / k
+    own = judged & agreement.judged & (ra >= RARE_TILE) & (rb < COMMON_TILE)
+    return int((own & (unexplained > UNEXPLAINED)).sum())
 
 
 def _recoloured(pair: _InColour, agreement: _Agreement) -> int:
