@@ -272,9 +272,10 @@ RECOLOURED_LEVELS = 32
 # title in its design's brightness (blue over green stripes) keeps grey's NCC at 0.8-0.95.
 # From GONE_MIN such tiles, another video of the template. Recorded end-to-end decisions of
 # bench/reupload.py seeds 101-105 and 107 (every pair decided a duplicate of a copy and its
-# original, or of two copies): at most 2 tiles on five seeds, 5 and 6 on seed 105 (a copy
-# of a cat photo turned in hue, two copies of a captioned tissue photo); the false duplicate
-# it was found on (seed 107), 13.
+# original, or of two copies): at most 2 tiles on five seeds, 5 and 6 on seed 105 (two
+# copies of a cat photo, the first-seen with a red arrow sticker the other lacks; two of a
+# captioned tissue photo); the false duplicate it was found on (seed 107), 13.
+# bench/replay.py, seeds 101-107: no copy lost, false duplicates 2 fewer on 107.
 GONE_MIN = 10
 # ...unless the candidate kept less than GONE_CHROMA of the original's colourfulness (the
 # mean of max(R, G, B) - min(R, G, B)): a grey copy's title is only its brightness.
@@ -1159,14 +1160,15 @@ def compare_frames(
     a = best.agreement
     # The pair in colour, once: both the palette check and the look-alikes read it.
     in_colour = _in_colour(original, candidate, best) if duplicate else None
+    unexplained = _unexplained(in_colour) if in_colour is not None else None
     recoloured = _recoloured(in_colour, a) if in_colour is not None else 0
-    gone = _colours_gone(in_colour, a) if in_colour is not None else 0
+    gone = _colours_gone(in_colour, unexplained, a) if in_colour is not None else 0
     if recoloured >= RECOLOURED_MIN or gone >= GONE_MIN:
         duplicate, score = False, min(score, LETTERED_SCORE)
     lookalike = None
     if duplicate and references:
         others = [r for r in references if r is not original and r is not candidate]
-        lookalike = _lookalike(original, best, in_colour, others[:REFERENCES])
+        lookalike = _lookalike(original, best, unexplained, others[:REFERENCES])
         if lookalike is not None:
             duplicate, score = False, min(score, LETTERED_SCORE)
     if not valid:
@@ -1226,13 +1228,16 @@ def compare_frames(
 
 
 def _lookalike(
-    original: Frame, fit: _Fit, pair: _InColour | None, references: Sequence[Frame]
+    original: Frame,
+    fit: _Fit,
+    unexplained: tuple[np.ndarray, np.ndarray] | None,
+    references: Sequence[Frame],
 ) -> str | None:
-    """Why a reference shows the candidate (aligned by ``fit``; ``pair``, the two in colour,
-    ``_in_colour``) up as another video of the original's design, or None when no reference
-    does: in grey (``_grey_lookalike``), else in colour (``_colour_lookalike``). A reference
-    of another layout does not align or differs everywhere, and another copy of the original
-    differs almost nowhere."""
+    """Why a reference shows the candidate (aligned by ``fit``; ``unexplained``, its
+    ``_unexplained`` when it has colour) up as another video of the original's design, or
+    None when no reference does: in grey (``_grey_lookalike``), else in colour
+    (``_colour_lookalike``). A reference of another layout does not align or differs
+    everywhere, and another copy of the original differs almost nowhere."""
     mine: list[tuple[np.ndarray, np.ndarray] | None] = []  # the pair's, once needed
     for reference in references:
         fits = _aligned(_fits(original, reference))
@@ -1242,7 +1247,7 @@ def _lookalike(
         why = _grey_lookalike(fit.agreement, best.agreement)
         if why is None:
             if not mine:
-                own = None if pair is None else _unexplained(pair)
+                own = unexplained
                 left = 0 if own is None else int((own[1] & (own[0] > UNEXPLAINED)).sum())
                 # Too few tiles left unexplained: no look-alike can show it up.
                 mine.append(own if left >= UNEXPLAINED_MIN else None)
@@ -1393,13 +1398,16 @@ def _unexplained(pair: _InColour) -> tuple[np.ndarray, np.ndarray]:
     return _colour_residual(ours, theirs, pair.m, pair.grid), pair.inside & ~pair.overlay
 
 
-def _colours_gone(pair: _InColour, agreement: _Agreement) -> int:
+def _colours_gone(
+    pair: _InColour, unexplained: tuple[np.ndarray, np.ndarray] | None, agreement: _Agreement
+) -> int:
     """Tiles of the original in its own colours (RARE_TILE or more of them rare in what the
     two images share: a title, an emblem) where the candidate shows only shared colours
     (under COMMON_TILE) and an affine colour map of the candidate's tile leaves UNEXPLAINED or
-    more of the original's (``_unexplained``), judged as ``_evaluate`` judges: the original's
-    title gone, whatever the tile's grey agreement (a title in its design's brightness)."""
-    if agreement.ncc is None or agreement.judged is None:
+    more of the original's (``unexplained``: ``_unexplained`` of ``pair``), judged as
+    ``_evaluate`` judges: the original's title gone, whatever the tile's grey agreement (a
+    title in its design's brightness)."""
+    if unexplained is None or agreement.ncc is None or agreement.judged is None:
         return 0
 
     def chroma(rgb: np.ndarray) -> float:
@@ -1407,15 +1415,15 @@ def _colours_gone(pair: _InColour, agreement: _Agreement) -> int:
 
     if chroma(pair.candidate) < GONE_CHROMA * chroma(pair.original):
         return 0  # a copy in grey (or near it): colour cannot tell where its title went
-    unexplained, judged = _unexplained(pair)
-    if unexplained.shape != agreement.ncc.shape:
+    left, judged = unexplained
+    if left.shape != agreement.ncc.shape:
         return 0
     k = np.maximum(cv2.resize(pair.m, pair.grid, interpolation=cv2.INTER_AREA), 1e-6)
     shared = (agreement.ncc >= AGREE_NCC) & (k >= 0.5)
     ra = _rarity(pair.labels[0], pair.m, shared, pair.grid) / k
     rb = _rarity(pair.labels[1], pair.m, shared, pair.grid) / k
     own = judged & agreement.judged & (ra >= RARE_TILE) & (rb < COMMON_TILE)
-    return int((own & (unexplained > UNEXPLAINED)).sum())
+    return int((own & (left > UNEXPLAINED)).sum())
 
 
 def _recoloured(pair: _InColour, agreement: _Agreement) -> int:
