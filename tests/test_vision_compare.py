@@ -762,7 +762,7 @@ def test_a_colour_edited_copy_of_a_layout_is_still_a_copy(name: str, edit: str) 
 
 
 STRIPES_TITLES = [
-    (Path(__file__).parent / "data" / f"stripes_title_{k}.jpg").read_bytes() for k in "abcd"
+    (Path(__file__).parent / "data" / f"stripes_title_{k}.jpg").read_bytes() for k in "abc"
 ]
 
 
@@ -783,13 +783,13 @@ def test_a_title_gone_in_its_designs_brightness_is_seen_in_colour() -> None:
     and the candidate's line covers too little of the original's for the edges to pair up;
     where the original's second line was, the candidate shows only the stripes, and no colour
     map of its tile makes the blue."""
-    result = compare(*STRIPES_TITLES[2:])
+    result = compare(STRIPES_TITLES[0], STRIPES_TITLES[2])
     assert not result.duplicate and result.score < 0.9, result
     assert "own colours (a title, an emblem) gone" in result.reason, result.reason
 
 
 @pytest.mark.parametrize("edit", sorted(_COLOUR_EDITS))
-@pytest.mark.parametrize("which", [0, 2])
+@pytest.mark.parametrize("which", range(len(STRIPES_TITLES)))
 def test_a_copy_of_a_striped_design_stays_a_copy(which: int, edit: str) -> None:
     """Colour edits (a hue turn, grey, a cast) move the title's colours, blur and downscaling
     thin them: the title is still there, one colour map of the tile away."""
