@@ -1,7 +1,7 @@
 """Re-decide the pairs a ``bench/reupload.py --record`` run decided, with today's ``compare``.
 
     python bench/reupload.py --size 0.3 --template-groups 230 --seed 105 --record r105.pkl
-    python bench/replay.py r105.pkl r106.pkl          # after changing compare.py
+    python bench/replay.py r105.pkl r106.pkl          # after changing vision/compare/
     python bench/replay.py --floor 0.3 --show r105.pkl
 
 A change to ``compare`` is judged in minutes instead of a full end-to-end run per seed: the

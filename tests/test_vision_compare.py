@@ -12,7 +12,8 @@ from PIL import Image, ImageDraw, ImageEnhance, ImageFilter, ImageFont
 from vision_images import jpeg, letterbox, scene, template
 
 from atlas_core.vision import Comparison, compare
-from atlas_core.vision.compare import NEW_LETTERING_MIN, Frame, compare_frames
+from atlas_core.vision.compare import Frame, compare_frames
+from atlas_core.vision.compare.tuning import NEW_LETTERING_MIN
 from atlas_core.vision.preprocess import decode, prepare, quality, to_gray, trim_borders
 
 

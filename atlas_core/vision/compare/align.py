@@ -1,0 +1,295 @@
+"""Aligning the candidate onto the original: ORB matches and a RANSAC affine fit (the
+candidate and its mirror image), refined on the pixels near the cut, or the frames edge to
+edge when keypoints fail; each fit judged tile by tile (``_evaluate``). ``_fits``,
+``_aligned``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import cv2
+import numpy as np
+
+from atlas_core.vision.compare.frame import Frame, _Features, _match
+from atlas_core.vision.compare.tiles import _Agreement, _tiles_agreement
+from atlas_core.vision.compare.tuning import (
+    COARSE,
+    COARSE_NCC,
+    COVER_GAP,
+    MAX_FULL_FRAME_ASPECT,
+    MAX_STRETCH,
+    MIN_COVERAGE,
+    MIN_INLIERS,
+    RANSAC_PX,
+    REFINE_BLUR,
+    REFINE_EPS,
+    REFINE_FROM,
+    REFINE_ITERATIONS,
+    SOLID_INLIERS,
+    THRESHOLD,
+    TILE_BLUR,
+    TILE_PX,
+    TILE_SCALE,
+)
+from atlas_core.vision.preprocess import Prepared
+
+
+@dataclass(frozen=True)
+class _Fit:
+    agreement: _Agreement
+    coverage: float
+    inliers: int
+    mirrored: bool
+    points: np.ndarray  # (N, 4): x_orig, y_orig, x_cand, y_cand of the RANSAC inliers
+    full_frame: bool
+    # The candidate's (mirrored: its mirror image's) working frame onto the original's, as
+    # judged (refined, when that stood); None for the edge-to-edge fit of the whole frames.
+    matrix: np.ndarray | None = field(default=None, repr=False)
+
+    @property
+    def score(self) -> float:
+        return self.agreement.score
+
+
+def _half(gray: np.ndarray) -> np.ndarray:
+    """The image at TILE_SCALE of the working size, each side a whole number of tiles."""
+    h, w = gray.shape
+    t = TILE_PX
+    size = (t * max(2, round(w * TILE_SCALE / t)), t * max(2, round(h * TILE_SCALE / t)))
+    out: np.ndarray = cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
+    return out
+
+
+def _tiled(
+    orig: np.ndarray, cand: np.ndarray, native: float, matrix: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """The two grey frames as they are judged (``_half``), ``matrix`` between them, and the
+    blur both get: (original, candidate, transform, sigma)."""
+    small_o, small_c = _half(orig), _half(cand)
+    # The transform between the half-size images.
+    so = np.diag([small_o.shape[1] / orig.shape[1], small_o.shape[0] / orig.shape[0]])
+    sc = np.diag([cand.shape[1] / small_c.shape[1], cand.shape[0] / small_c.shape[0]])
+    half = np.hstack([so @ matrix[:, :2] @ sc, (so @ matrix[:, 2])[:, None]])
+    # One pixel of the candidate as served spans this many pixels of the original's frame:
+    # blur both to that detail so a small copy is not penalised for being small.
+    spread = native * TILE_SCALE * float(np.sqrt(abs(np.linalg.det(matrix[:, :2]))))
+    return small_o, small_c, half, TILE_BLUR * max(1.0, spread)
+
+
+def _evaluate(
+    orig: np.ndarray,
+    cand: np.ndarray,
+    native: float,
+    matrix: np.ndarray,
+    colours: tuple[np.ndarray, np.ndarray] | None = None,
+    brights: tuple[np.ndarray, np.ndarray] | None = None,
+) -> tuple[_Agreement, float]:
+    """(agreement, min coverage) of ``cand`` warped by ``matrix`` onto ``orig`` (both grey at
+    the working size; compared at half of it). ``native``: the candidate's work-size pixels
+    per pixel it was served with."""
+    small_o, small_c, half, sigma = _tiled(orig, cand, native, matrix)
+    h, w = small_o.shape
+    ch, cw = small_c.shape
+    warped = cv2.warpAffine(small_c, half, (w, h), flags=cv2.INTER_LINEAR)
+    mask = cv2.warpAffine(np.ones((ch, cw), np.uint8), half, (w, h), flags=cv2.INTER_NEAREST)
+    inverse = cv2.invertAffineTransform(half)
+    back = cv2.warpAffine(np.ones((h, w), np.uint8), inverse, (cw, ch), flags=cv2.INTER_NEAREST)
+    coverage = min(float(mask.mean()), float(back.mean()))
+    pair = None
+    if colours is not None and colours[0].size and colours[1].size:
+        near = cv2.INTER_NEAREST
+        co = cv2.resize(colours[0], (w, h), interpolation=near)
+        cc = cv2.resize(colours[1], (cw, ch), interpolation=near)
+        pair = (co, cv2.warpAffine(cc, half, (w, h), flags=near))
+    light = None
+    if brights is not None and brights[0].size and brights[1].size:
+        bo, bc = _half(brights[0]), _half(brights[1])
+        light = (bo, cv2.warpAffine(bc, half, (w, h), flags=cv2.INTER_LINEAR))
+    return _tiles_agreement(small_o, warped, mask, sigma, pair, light), coverage
+
+
+def _native(p: Prepared, untrimmed: bool = False) -> float:
+    """Working-size pixels per pixel of the image as served."""
+    if untrimmed:
+        return float(max(p.untrimmed.shape) / max(p.original_shape))
+    return float(max(p.gray.shape) / max(p.trimmed_shape))
+
+
+def _fit(
+    orig: Frame,
+    cf: _Features,
+    cand: np.ndarray,
+    native: float,
+    mirrored: bool,
+    cand_colour: np.ndarray | None = None,
+    cand_bright: np.ndarray | None = None,
+) -> _Fit | None:
+    of = orig.features
+    src, dst = _match(cf, of)
+    if len(src) < MIN_INLIERS:
+        return None
+    # Affine: a copy may be stretched (a border added, then resized to 16:9), but only a
+    # little, and never sheared or flipped (the mirror is tried separately).
+    matrix, inl = cv2.estimateAffine2D(
+        src, dst, method=cv2.RANSAC, ransacReprojThreshold=RANSAC_PX, maxIters=2000
+    )
+    if matrix is None or inl is None:
+        return None
+    keep = inl.ravel().astype(bool)
+    count = int(keep.sum())
+    if count < MIN_INLIERS or not _plausible(matrix):
+        return None
+    colours = None if cand_colour is None else (orig.prepared.colour, cand_colour)
+    brights = None if cand_bright is None else (orig.prepared.bright, cand_bright)
+    agreement, coverage, matrix = _judged(
+        orig.prepared.gray, cand, native, matrix, colours, brights
+    )
+    pts = np.hstack([dst[keep], src[keep]]).astype(np.float64)
+    if mirrored:
+        pts[:, 2] = cand.shape[1] - 1 - pts[:, 2]
+    return _Fit(agreement, coverage, count, mirrored, pts, False, matrix)
+
+
+def _plausible(matrix: np.ndarray) -> bool:
+    """Whether an affine fit (candidate onto original) is a copy's: a scale within 4x either
+    way, stretched at most MAX_STRETCH, never sheared into a reflection (the mirror is tried
+    separately)."""
+    singular = np.linalg.svd(matrix[:, :2], compute_uv=False)
+    scale = float(np.sqrt(singular[0] * singular[1]))
+    return bool(
+        0.25 <= scale <= 4.0
+        and singular[0] / singular[1] <= MAX_STRETCH
+        and np.linalg.det(matrix[:, :2]) > 0
+    )
+
+
+def _judged(
+    orig: np.ndarray,
+    cand: np.ndarray,
+    native: float,
+    matrix: np.ndarray,
+    colours: tuple[np.ndarray, np.ndarray] | None,
+    brights: tuple[np.ndarray, np.ndarray] | None,
+) -> tuple[_Agreement, float, np.ndarray]:
+    """``_evaluate`` at ``matrix``; near the cut (REFINE_FROM), at the fit refined on the
+    pixels too (``_refine``), the better of the two standing (with its matrix)."""
+    agreement, coverage = _evaluate(orig, cand, native, matrix, colours, brights)
+    if REFINE_FROM <= agreement.score < THRESHOLD:
+        refined = _refine(orig, cand, matrix)
+        if refined is not None and _plausible(refined):
+            again = _evaluate(orig, cand, native, refined, colours, brights)
+            if again[0].score > agreement.score:
+                return again[0], again[1], refined
+    return agreement, coverage, matrix
+
+
+def _refine(orig: np.ndarray, cand: np.ndarray, matrix: np.ndarray) -> np.ndarray | None:
+    """The fit ``matrix`` (candidate onto original, both grey at the working size) refined on
+    the pixels: the affine transform that maximises their correlation (ECC), from ``matrix``
+    on, for at most REFINE_ITERATIONS steps. None when ECC fails (the correlation diverges):
+    the keypoints' fit then stands alone."""
+    # ECC's warp maps the original's pixels onto the candidate's: the fit's inverse.
+    warp = cv2.invertAffineTransform(matrix).astype(np.float32)
+    criteria = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, REFINE_ITERATIONS, REFINE_EPS)
+    try:
+        _, found = cv2.findTransformECC(
+            orig.astype(np.float32),
+            cand.astype(np.float32),
+            warp,
+            cv2.MOTION_AFFINE,
+            criteria,
+            np.ones(cand.shape, np.uint8),  # every pixel of the candidate counts
+            REFINE_BLUR,
+        )
+    except cv2.error:
+        return None
+    out: np.ndarray = cv2.invertAffineTransform(np.asarray(found)).astype(np.float64)
+    return out
+
+
+def _full_frame(orig: Prepared, cand: Prepared, mirrored: bool) -> list[_Fit]:
+    """Align the frames edge to edge (for copies too blurred or small for keypoints): the
+    trimmed frames, and the whole frames in case trimming cut uniform content unequally."""
+    fits = []
+    variants: list[tuple[Prepared, np.ndarray, float, np.ndarray | None, np.ndarray | None]] = [
+        (orig, cand.gray, _native(cand), cand.colour, cand.bright)
+    ]
+    if _trimmed(orig) or _trimmed(cand):
+        # The whole frames have no colour planes: judged in grey alone, and only when they
+        # differ from the trimmed ones (else they would pass what colour turned down).
+        whole = replace(orig, gray=orig.untrimmed)
+        variants.append((whole, cand.untrimmed, _native(cand, untrimmed=True), None, None))
+    for o, c, native, cc, cb in variants:
+        if mirrored:
+            c = np.ascontiguousarray(c[:, ::-1])
+            cc = None if cc is None else np.ascontiguousarray(cc[:, ::-1])
+            cb = None if cb is None else np.ascontiguousarray(cb[:, ::-1])
+        oh, ow = o.gray.shape
+        ch, cw = c.shape
+        if abs(np.log((ow / oh) / (cw / ch))) > MAX_FULL_FRAME_ASPECT:
+            continue
+        matrix = np.array([[ow / cw, 0.0, 0.0], [0.0, oh / ch, 0.0]], dtype=np.float64)
+        colours = None if cc is None else (o.colour, cc)
+        brights = None if cb is None else (o.bright, cb)
+        agreement, coverage, _ = _judged(o.gray, c, native, matrix, colours, brights)
+        # The trimmed frames' matrix is the one the colour checks align by (``_in_colour``).
+        kept = matrix if o is orig else None
+        fits.append(_Fit(agreement, coverage, 0, mirrored, np.empty((0, 4)), True, kept))
+    return fits
+
+
+def _trimmed(p: Prepared) -> bool:
+    """Whether trimming cut bars or a border from the image (``untrimmed`` differs)."""
+    return p.trimmed_shape != p.original_shape
+
+
+def _fits(original: Frame, candidate: Frame) -> list[_Fit]:
+    o, c = original.prepared, candidate.prepared
+    native = _native(c)
+    direct = _fit(original, candidate.features, c.gray, native, False, c.colour, c.bright)
+    fits = [direct] if direct is not None else []
+    # A copy found as it is needs no look at its mirror image.
+    if direct is None or direct.coverage < MIN_COVERAGE or direct.score < THRESHOLD:
+        flipped = np.ascontiguousarray(c.gray[:, ::-1])
+        flipped_colour = np.ascontiguousarray(c.colour[:, ::-1])
+        flipped_bright = np.ascontiguousarray(c.bright[:, ::-1])
+        mirror = _fit(
+            original, candidate.mirror, flipped, native, True, flipped_colour, flipped_bright
+        )
+        fits += [mirror] if mirror is not None else []
+    # Edge-to-edge alignment when keypoints give no usable fit: copies too blurred or small
+    # for them, or repeated patterns (letters) luring RANSAC to a wrong fit. A cheap look at
+    # the thumbnails' coarse layout first: most unrelated images end here.
+    if not any(f.coverage >= MIN_COVERAGE for f in fits):
+        for mirrored in (False, True):
+            if _coarse_alike(o, c, mirrored):
+                fits += _full_frame(o, c, mirrored)
+    return fits
+
+
+def _aligned(fits: list[_Fit]) -> list[_Fit]:
+    """The fits that may be judged: each image mostly covered by the other (MIN_COVERAGE),
+    and none covering COVER_GAP less than a solid fit does (``SOLID_INLIERS``)."""
+    valid = [f for f in fits if f.coverage >= MIN_COVERAGE]
+    solid = [f.coverage for f in valid if f.inliers >= SOLID_INLIERS]
+    if not solid:
+        return valid
+    return [f for f in valid if f.coverage >= max(solid) - COVER_GAP]
+
+
+def _coarse(gray: np.ndarray) -> np.ndarray:
+    small = cv2.resize(gray, (COARSE[0], COARSE[1]), interpolation=cv2.INTER_AREA)
+    v = small.astype(np.float32).ravel()
+    v -= v.mean()
+    return v / (float(np.linalg.norm(v)) + 1e-6)
+
+
+def _coarse_alike(o: Prepared, c: Prepared, mirrored: bool) -> bool:
+    """Whether the two frames' coarse layouts (trimmed or whole) correlate at all: a copy
+    aligned edge to edge does, an unrelated image rarely."""
+    for a, b in ((o.gray, c.gray), (o.untrimmed, c.untrimmed)):
+        cb = b[:, ::-1] if mirrored else b
+        if float(_coarse(a) @ _coarse(np.ascontiguousarray(cb))) >= COARSE_NCC:
+            return True
+    return False

@@ -1,0 +1,91 @@
+"""Colour labels as hues: the tables behind a hue-turned copy (``_hue_turned``,
+``_hue_turns``) and the label colours the lettering's colour edges are measured in.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from atlas_core.vision.compare.tuning import HUE_MIN_TURN, HUE_SPREAD, HUE_STEP
+from atlas_core.vision.preprocess import COLOUR_LEVELS
+
+
+def _hue_turned(colours: tuple[np.ndarray, np.ndarray], mask: np.ndarray) -> float:
+    """How far the candidate's colours are the original's turned by one hue: the share of the
+    original's hues (15-degree bins with enough coloured pixels) whose pixels turned, at their
+    median, within HUE_SPREAD of the hues' median turn, when that turn is at least HUE_MIN_TURN
+    from none. Near 1 for a hue-turned copy; low for another palette of a template, each
+    colour replaced by its own."""
+    every = _hue_turns(colours, mask)
+    if every is None or every.size < 3:
+        return 0.0
+    common = float(np.median(every))
+    if abs(common) < HUE_MIN_TURN:
+        return 0.0  # no turn
+    return float(np.mean(np.abs(every - common) <= HUE_SPREAD))
+
+
+def _hue_turns(colours: tuple[np.ndarray, np.ndarray], mask: np.ndarray) -> np.ndarray | None:
+    """Per hue of the original (15-degree bins with enough coloured pixels in ``mask``): the
+    median turn of its pixels' hue in the candidate, degrees (-180..180); None with too few
+    coloured pixels. Medians, not the most common 15-degree step: a colour's hue is known to a
+    few degrees (``COLOUR_LEVELS``), and a 37-degree turn fell half in one step, half in the
+    next."""
+    labels = mask > 0
+    codes = _TURNS[colours[0][labels], colours[1][labels]]
+    hist = np.bincount(codes, minlength=_NOT_VIVID + 1)
+    if int(codes.size - hist[_NOT_VIVID]) < 100:
+        return None
+    hist = hist[:_NOT_VIVID].reshape(24, -1)
+    counts = hist.sum(axis=1)
+    enough = counts >= 30
+    if not enough.any():
+        return None
+    cumulative = np.cumsum(hist[enough], axis=1)
+    middle = np.argmax(cumulative >= (counts[enough, None] + 1) / 2, axis=1)
+    out: np.ndarray = (middle + 0.5) * HUE_STEP - 180.0
+    return out
+
+
+def _label_rgb() -> np.ndarray:
+    """Each colour label's bin centre as float RGB: (COLOUR_LEVELS**3, 3)."""
+    n = COLOUR_LEVELS
+    centre = ((np.arange(n) * 256 + 128) // n).astype(np.float32)
+    r, g, b = np.meshgrid(centre, centre, centre, indexing="ij")
+    return np.stack([r, g, b], axis=-1).reshape(-1, 3)
+
+
+_LABEL_RGB = _label_rgb()
+
+
+def _label_hues() -> tuple[np.ndarray, np.ndarray]:
+    """Hue (degrees) and chroma (max - min) of each colour label's bin centre."""
+    rgb = _LABEL_RGB.astype(np.uint8).reshape(-1, 1, 3)
+    hsv = cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV_FULL).reshape(-1, 3).astype(np.float32)
+    flat = rgb.reshape(-1, 3).astype(np.int16)
+    return hsv[:, 0] * 360.0 / 256.0, (flat.max(axis=1) - flat.min(axis=1)).astype(np.float32)
+
+
+_HUES = _label_hues()
+
+
+def _turn_codes() -> np.ndarray:
+    """For each pair of colour labels (original's, candidate's): the original's 15-degree hue
+    bin and the turn to the candidate's hue in HUE_STEP steps, as one histogram index
+    (``bin * steps + step``); ``_NOT_VIVID`` where either colour is too grey to have a hue
+    (chroma below 64). One lookup per pixel instead of a pass per quantity."""
+    hue, chroma = _HUES
+    steps = int(360 / HUE_STEP)
+    ha, hb = hue[:, None], hue[None, :]
+    turn = ((hb - ha + 180.0) % 360.0 / HUE_STEP).astype(np.int64)
+    codes = (ha // 15).astype(np.int64) * steps + np.minimum(turn, steps - 1)
+    vivid = (chroma[:, None] >= 64) & (chroma[None, :] >= 64)
+    out: np.ndarray = np.where(vivid, codes, _NOT_VIVID).astype(np.int32)
+    return out
+
+
+_NOT_VIVID = 24 * int(360 / HUE_STEP)  # past the last histogram bin
+
+
+_TURNS = _turn_codes()

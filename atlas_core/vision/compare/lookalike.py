@@ -1,0 +1,140 @@
+"""Look-alikes: the hunt's other stage-1 neighbours show up another video of the original's
+design, where one differs from the original and the candidate differs there too
+(``_lookalike``, in grey and in colour).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from atlas_core.vision.compare.align import _aligned, _Fit, _fits
+from atlas_core.vision.compare.colour import _in_colour, _unexplained
+from atlas_core.vision.compare.frame import Frame
+from atlas_core.vision.compare.tiles import _Agreement
+from atlas_core.vision.compare.tuning import (
+    ADDED_GAIN,
+    ADDED_MEAN,
+    ADDED_SHARE,
+    LOOKALIKE_COVER,
+    LOOKALIKE_DROP,
+    LOOKALIKE_INSIDE,
+    LOOKALIKE_MIN,
+    LOOKALIKE_MIN_DROP,
+    LOOKALIKE_NCC,
+    UNEXPLAINED,
+    UNEXPLAINED_MIN,
+    UNEXPLAINED_SHARE,
+)
+
+
+def _lookalike(
+    original: Frame,
+    fit: _Fit,
+    unexplained: tuple[np.ndarray, np.ndarray] | None,
+    references: Sequence[Frame],
+) -> str | None:
+    """Why a reference shows the candidate (aligned by ``fit``; ``unexplained``, its
+    ``_unexplained`` when it has colour) up as another video of the original's design, or
+    None when no reference does: in grey (``_grey_lookalike``), else in colour
+    (``_colour_lookalike``). A reference of another layout does not align or differs
+    everywhere, and another copy of the original differs almost nowhere."""
+    mine: list[tuple[np.ndarray, np.ndarray] | None] = []  # the pair's, once needed
+    for reference in references:
+        fits = _aligned(_fits(original, reference))
+        if not fits:
+            continue
+        best = max(fits, key=lambda f: f.score)
+        why = _grey_lookalike(fit.agreement, best.agreement)
+        if why is None:
+            if not mine:
+                own = unexplained
+                left = 0 if own is None else int((own[1] & (own[0] > UNEXPLAINED)).sum())
+                # Too few tiles left unexplained: no look-alike can show it up.
+                mine.append(own if left >= UNEXPLAINED_MIN else None)
+            if mine[0] is not None:
+                theirs_in_colour = _in_colour(original, reference, best)
+                theirs = None if theirs_in_colour is None else _unexplained(theirs_in_colour)
+                why = _colour_lookalike(mine[0], theirs, best.agreement.gain)
+        if why is not None:
+            return why
+    return None
+
+
+def _grey_lookalike(pair: _Agreement, ref: _Agreement) -> str | None:
+    """``_lookalike`` in grey, for one look-alike's agreement ``ref`` with the original. Where
+    the reference differs from the original (tile NCC below LOOKALIKE_NCC: its own tiles),
+    either the candidate's median agreement drops below its median elsewhere by at least
+    LOOKALIKE_DROP of the reference's drop, or the candidate differs almost only there
+    (LOOKALIKE_INSIDE, over at least LOOKALIKE_COVER of them)."""
+    if pair.ncc is None or pair.judged is None:
+        return None
+    if ref.ncc is None or ref.judged is None or ref.ncc.shape != pair.ncc.shape:
+        return None  # judged on another grid (the untrimmed frames)
+    # The reference's own overlay left out too: another copy of the original (its caption,
+    # logo or badge in new colours) says nothing of the design.
+    judged = pair.judged & ref.judged
+    own = judged & (ref.ncc < LOOKALIKE_NCC)
+    rest = judged & ~own
+    if int(own.sum()) < LOOKALIKE_MIN or int(rest.sum()) < LOOKALIKE_MIN:
+        return None
+    if ref.gain is not None and _added(ref.gain[own]):
+        return None  # another copy, with its own caption there
+    theirs = float(np.median(ref.ncc[rest]) - np.median(ref.ncc[own]))
+    mine = float(np.median(pair.ncc[rest]) - np.median(pair.ncc[own]))
+    if theirs >= LOOKALIKE_MIN_DROP and mine >= LOOKALIKE_DROP * theirs:
+        return (
+            f"in {int(own.sum())} places it drops {mine / theirs:.2f} as far as that one "
+            f"(>= {LOOKALIKE_DROP})"
+        )
+    differ = judged & (pair.ncc < LOOKALIKE_NCC)
+    there = int((differ & own).sum())
+    if (
+        there >= LOOKALIKE_MIN
+        and there >= LOOKALIKE_INSIDE * int(differ.sum())
+        and there >= LOOKALIKE_COVER * int(own.sum())
+    ):
+        return f"it differs in {there} of them and {int(differ.sum()) - there} elsewhere"
+    return None
+
+
+def _added(gain: np.ndarray) -> bool:
+    """Whether tiles where an image differs from the original (``gain``: its edge energy over
+    the original's, per tile) hold something drawn over the original, not something else in
+    its place: mostly far more detailed than the original, and nowhere far less."""
+    more = int((gain > ADDED_GAIN).sum())
+    less = int((gain < 1 / ADDED_GAIN).sum())
+    return less == 0 and more >= ADDED_SHARE * gain.size
+
+
+def _colour_lookalike(
+    mine: tuple[np.ndarray, np.ndarray] | None,
+    theirs: tuple[np.ndarray, np.ndarray] | None,
+    gain: np.ndarray | None,
+) -> str | None:
+    """``_lookalike`` in colour: ``mine`` and ``theirs`` are ``_unexplained`` of the
+    candidate and of a look-alike against the original; ``gain``, the look-alike's
+    (``_Agreement.gain``). Where the look-alike leaves the original unexplained (its own
+    tiles), the candidate does too in at least UNEXPLAINED_MIN of them and UNEXPLAINED_SHARE."""
+    if mine is None or theirs is None or mine[0].shape != theirs[0].shape:
+        return None
+    judged = mine[1] & theirs[1]
+    own = judged & (theirs[0] > UNEXPLAINED)
+    there = int((own & (mine[0] > UNEXPLAINED)).sum())
+    if there < UNEXPLAINED_MIN or there < UNEXPLAINED_SHARE * int(own.sum()):
+        return None
+    if gain is not None and gain.shape == own.shape:
+        added = gain[own]
+        # Another copy, with its own caption there: nowhere far less detailed than the
+        # original, and on the whole more (a caption over the picture; another title in
+        # place of the original's, or the same design's stones around it, are not).
+        if _added(added) or (
+            float(added.min()) >= 1 / ADDED_GAIN
+            and float(np.exp(np.log(added).mean())) >= ADDED_MEAN
+        ):
+            return None
+    return (
+        f"in colour, of the {int(own.sum())} places where it leaves the original unexplained, "
+        f"the candidate does too in {there}"
+    )
