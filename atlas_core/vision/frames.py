@@ -1,20 +1,25 @@
 """Fetching frames: only the thumbnail images the YouTube API publishes, never the video.
 
-frames = await fetch_frames(http, video.thumbnails, compliance=True)  # [(index, jpeg)]
+    frames, failures = await fetch_frames_checked(http, video.thumbnails, compliance=True)
+    frames                       # [(index, image bytes)], frame 0 the best published thumbnail
+    failures                     # [FrameFailure]: why each missing frame is missing
+
+A body is read as it streams and never past MAX_FRAME_BYTES: the thumbnail's URL comes from
+the API, but what answers it is not ours to trust.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 import httpx
 
-logger = logging.getLogger(__name__)
-
 # Best first. Frame 0 is the best published thumbnail.
 PREFERRED = ("maxres", "standard", "high", "medium", "default")
+# YouTube's largest thumbnail (maxresdefault, 1280x720 JPEG) is a few hundred kB; a body past
+# this is no thumbnail, and is not read further.
+MAX_FRAME_BYTES = 2 * 1024 * 1024
 
 
 def frame_urls(thumbnails: Mapping[str, str], compliance: bool) -> list[tuple[int, str]]:
@@ -30,22 +35,6 @@ def frame_urls(thumbnails: Mapping[str, str], compliance: bool) -> list[tuple[in
     return urls
 
 
-async def fetch_frames(
-    http: httpx.AsyncClient, thumbnails: Mapping[str, str], compliance: bool = True
-) -> list[tuple[int, bytes]]:
-    """Download the frames; a frame that cannot be fetched is skipped and logged."""
-    frames: list[tuple[int, bytes]] = []
-    for index, url in frame_urls(thumbnails, compliance):
-        try:
-            response = await http.get(url)
-            response.raise_for_status()
-        except httpx.HTTPError as exc:
-            logger.warning("frame %d unavailable: %s", index, type(exc).__name__)
-            continue
-        frames.append((index, response.content))
-    return frames
-
-
 @dataclass(frozen=True)
 class FrameFailure:
     index: int
@@ -59,21 +48,42 @@ class FrameFailure:
 
 
 async def fetch_frames_checked(
-    http: httpx.AsyncClient, thumbnails: Mapping[str, str], compliance: bool = True
+    http: httpx.AsyncClient,
+    thumbnails: Mapping[str, str],
+    compliance: bool = True,
+    max_bytes: int = MAX_FRAME_BYTES,
 ) -> tuple[list[tuple[int, bytes]], list[FrameFailure]]:
-    """``fetch_frames`` that also says why each missing frame is missing."""
+    """Download the frames (``frame_urls``): those fetched, and why each other one is
+    missing. A body over ``max_bytes`` (by its Content-Length, or as it streams) is dropped,
+    unread past that point."""
     frames: list[tuple[int, bytes]] = []
     failures: list[FrameFailure] = []
     for index, url in frame_urls(thumbnails, compliance):
         try:
-            response = await http.get(url)
+            async with http.stream("GET", url) as response:
+                if response.status_code != 200:
+                    status = response.status_code
+                    failures.append(FrameFailure(index, status, f"HTTP {status}"))
+                    continue
+                body = await _read_at_most(response, max_bytes)
         except httpx.HTTPError as exc:
             failures.append(FrameFailure(index, None, type(exc).__name__))
             continue
-        if response.status_code != 200:
-            failures.append(
-                FrameFailure(index, response.status_code, f"HTTP {response.status_code}")
-            )
+        if body is None:
+            failures.append(FrameFailure(index, 200, f"larger than {max_bytes} bytes"))
             continue
-        frames.append((index, response.content))
+        frames.append((index, body))
     return frames, failures
+
+
+async def _read_at_most(response: httpx.Response, limit: int) -> bytes | None:
+    """The body, or None as soon as it is known to pass ``limit`` bytes."""
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        return None
+    body = bytearray()
+    async for chunk in response.aiter_bytes():
+        body += chunk
+        if len(body) > limit:
+            return None
+    return bytes(body)

@@ -33,23 +33,32 @@ MIN_SIDE = 24
 # Quality: share of tiles (QUALITY_GRID x QUALITY_GRID) whose blurred grey std exceeds this.
 QUALITY_GRID = 16
 TEXTURE_STD = 6.0
+# The most pixels an image may have to be decoded: a 4K frame fits, YouTube's largest
+# thumbnail (1280x720) many times over; a decompression bomb does not.
+MAX_PIXELS = 4096 * 4096
 
 
 def decode(image: bytes, at_least: int | None = None) -> np.ndarray:
     """JPEG/PNG/WebP (anything Pillow reads) -> RGB uint8 array (H, W, 3).
 
     ``at_least``: a JPEG may be decoded at a reduced scale (1/2, 1/4, 1/8: much faster) as long
-    as its longest side stays at least this many pixels."""
+    as its longest side stays at least this many pixels. ValueError for what is not an image,
+    or one of more than MAX_PIXELS pixels (read from its header: nothing is decoded)."""
     if not isinstance(image, bytes | bytearray) or not image:
         raise ValueError("image must be non-empty bytes (JPEG, PNG or WebP)")
     try:
         with Image.open(io.BytesIO(image)) as img:
+            w, h = img.size
+            if w * h > MAX_PIXELS:
+                raise ValueError(
+                    f"image of {w}x{h} pixels is larger than {MAX_PIXELS} pixels; expected a "
+                    f"thumbnail (YouTube's largest is 1280x720)"
+                )
             if at_least and img.format == "JPEG":
-                w, h = img.size
                 scale = at_least / max(w, h)
                 img.draft("RGB", (max(1, int(np.ceil(w * scale))), max(1, int(np.ceil(h * scale)))))
             rgb = np.asarray(img.convert("RGB"), dtype=np.uint8)
-    except (UnidentifiedImageError, OSError) as exc:
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
         raise ValueError(
             f"not a decodable image ({len(image)} bytes): {exc}; expected JPEG, PNG or WebP"
         ) from None
