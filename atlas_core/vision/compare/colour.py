@@ -5,6 +5,7 @@ gone (``_colours_gone``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import cv2
@@ -19,6 +20,7 @@ from atlas_core.vision.compare.tuning import (
     COMMON_TILE,
     EXTRA_BLUR,
     GONE_CHROMA,
+    GONE_MIN,
     RARE_TILE,
     TILE_PX,
     UNEXPLAINED,
@@ -87,30 +89,37 @@ def _unexplained(pair: _InColour) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _colours_gone(
-    pair: _InColour, unexplained: tuple[np.ndarray, np.ndarray] | None, agreement: _Agreement
+    pair: _InColour,
+    unexplained: Callable[[], tuple[np.ndarray, np.ndarray]],
+    agreement: _Agreement,
 ) -> int:
     """Tiles of the original in its own colours (RARE_TILE or more of them rare in what the
     two images share: a title, an emblem) where the candidate shows only shared colours
     (under COMMON_TILE) and an affine colour map of the candidate's tile leaves UNEXPLAINED or
-    more of the original's (``unexplained``: ``_unexplained`` of ``pair``), judged as
+    more of the original's (``unexplained`` makes ``_unexplained`` of ``pair``), judged as
     ``_evaluate`` judges: the original's title gone, whatever the tile's grey agreement (a
-    title in its design's brightness)."""
-    if unexplained is None or agreement.ncc is None or agreement.judged is None:
-        return 0
-
-    def chroma(rgb: np.ndarray) -> float:
-        return float(((rgb.max(axis=2) - rgb.min(axis=2)) * pair.m).sum())
-
-    if chroma(pair.candidate) < GONE_CHROMA * chroma(pair.original):
-        return 0  # a copy in grey (or near it): colour cannot tell where its title went
-    left, judged = unexplained
-    if left.shape != agreement.ncc.shape:
+    title in its design's brightness). 0 when fewer than GONE_MIN tiles could count: the
+    residual is then not made."""
+    cols, rows = pair.grid
+    if agreement.ncc is None or agreement.judged is None or agreement.ncc.shape != (rows, cols):
         return 0
     k = np.maximum(cv2.resize(pair.m, pair.grid, interpolation=cv2.INTER_AREA), 1e-6)
     shared = (agreement.ncc >= AGREE_NCC) & (k >= 0.5)
     ra = _rarity(pair.labels[0], pair.m, shared, pair.grid) / k
     rb = _rarity(pair.labels[1], pair.m, shared, pair.grid) / k
-    own = judged & agreement.judged & (ra >= RARE_TILE) & (rb < COMMON_TILE)
+    own = pair.inside & ~pair.overlay & agreement.judged & (ra >= RARE_TILE) & (rb < COMMON_TILE)
+    if int(own.sum()) < GONE_MIN:
+        return 0
+
+    def chroma(rgb: np.ndarray) -> float:
+        r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
+        return float(
+            ((np.maximum(np.maximum(r, g), b) - np.minimum(np.minimum(r, g), b)) * pair.m).sum()
+        )
+
+    if chroma(pair.candidate) < GONE_CHROMA * chroma(pair.original):
+        return 0  # a copy in grey (or near it): colour cannot tell where its title went
+    left, _ = unexplained()
     return int((own & (left > UNEXPLAINED)).sum())
 
 
@@ -119,7 +128,7 @@ def _as_sharp(rgb: np.ndarray, other: np.ndarray, sigma: float, m: np.ndarray) -
     less edge energy (over ``m``) than ``other``: a blurred copy's sharpness."""
 
     def energy(image: np.ndarray) -> float:
-        g = image.mean(axis=2)
+        g = (image[..., 0] + image[..., 1] + image[..., 2]) / 3
         mag = cv2.magnitude(cv2.Sobel(g, cv2.CV_32F, 1, 0), cv2.Sobel(g, cv2.CV_32F, 0, 1))
         return float((mag * m).sum() / max(1.0, float(m.sum())))
 

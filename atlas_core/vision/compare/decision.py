@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cache, partial
 
 from atlas_core.vision.compare.align import _aligned, _fits
 from atlas_core.vision.compare.colour import _colours_gone, _in_colour, _unexplained
@@ -66,11 +67,15 @@ def compare_frames(
     score = best.score if valid else best.score * 0.5
     duplicate = bool(valid) and score >= THRESHOLD
     a = best.agreement
-    # The pair in colour, once: both the palette check and the look-alikes read it.
+    # The pair in colour, once: the palette check, the colours gone and the look-alikes read
+    # it. Its colour residual (``_unexplained``), the costliest step, is made only if a rule
+    # comes to need it, and then once.
     in_colour = _in_colour(original, candidate, best) if duplicate else None
-    unexplained = _unexplained(in_colour) if in_colour is not None else None
+    unexplained = None if in_colour is None else cache(partial(_unexplained, in_colour))
     recoloured = _recoloured(in_colour, a) if in_colour is not None else 0
-    gone = _colours_gone(in_colour, unexplained, a) if in_colour is not None else 0
+    gone = 0
+    if unexplained is not None and in_colour is not None and recoloured < RECOLOURED_MIN:
+        gone = _colours_gone(in_colour, unexplained, a)
     if recoloured >= RECOLOURED_MIN or gone >= GONE_MIN:
         duplicate, score = False, min(score, LETTERED_SCORE)
     lookalike = None

@@ -5,7 +5,7 @@ design, where one differs from the original and the candidate differs there too
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -32,11 +32,11 @@ from atlas_core.vision.compare.tuning import (
 def _lookalike(
     original: Frame,
     fit: _Fit,
-    unexplained: tuple[np.ndarray, np.ndarray] | None,
+    unexplained: Callable[[], tuple[np.ndarray, np.ndarray]] | None,
     references: Sequence[Frame],
 ) -> str | None:
-    """Why a reference shows the candidate (aligned by ``fit``; ``unexplained``, its
-    ``_unexplained`` when it has colour) up as another video of the original's design, or
+    """Why a reference shows the candidate (aligned by ``fit``; ``unexplained``, what makes
+    its ``_unexplained`` when it has colour) up as another video of the original's design, or
     None when no reference does: in grey (``_grey_lookalike``), else in colour
     (``_colour_lookalike``). A reference of another layout does not align or differs
     everywhere, and another copy of the original differs almost nowhere."""
@@ -49,7 +49,7 @@ def _lookalike(
         why = _grey_lookalike(fit.agreement, best.agreement)
         if why is None:
             if not mine:
-                own = unexplained
+                own = None if unexplained is None else unexplained()
                 left = 0 if own is None else int((own[1] & (own[0] > UNEXPLAINED)).sum())
                 # Too few tiles left unexplained: no look-alike can show it up.
                 mine.append(own if left >= UNEXPLAINED_MIN else None)

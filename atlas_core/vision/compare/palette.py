@@ -52,8 +52,6 @@ def _recoloured(pair: _InColour, agreement: _Agreement) -> int:
     if pixels.size < RECOLOURED_PIXELS * RECOLOURED_STEP:
         return 0
     target = theirs.reshape(-1, 3)[pixels].astype(np.float64)[::RECOLOURED_STEP]
-    every = _hue_turns(pair.labels, pair.mask)
-    common = 0.0 if every is None else float(np.median(every))
     covered = cv2.resize(weights, pair.grid, interpolation=cv2.INTER_AREA)
     limit = RECOLOURED_OFF * np.maximum(covered, 1e-6)
     shifted = cv2.copyMakeBorder(theirs, 1, 1, 1, 1, cv2.BORDER_REPLICATE)
@@ -67,7 +65,12 @@ def _recoloured(pair: _InColour, agreement: _Agreement) -> int:
         return out
 
     fewest = int(judged.sum())
-    for turn in (0.0, common) if abs(common) >= HUE_MIN_TURN else (0.0,):
+    for turn in (0.0, None):
+        if turn is None:  # the common hue turn, tried only when no edit without it makes it
+            every = _hue_turns(pair.labels, pair.mask)
+            turn = 0.0 if every is None else float(np.median(every))
+            if abs(turn) < HUE_MIN_TURN:
+                break
         source = (_hue_turn(ours, turn) if turn else ours).reshape(-1, 3).astype(np.float64)
         sample = source[pixels][::RECOLOURED_STEP]
         g, offset = _colour_edit(sample, target)
