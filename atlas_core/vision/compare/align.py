@@ -19,6 +19,7 @@ from atlas_core.vision.compare.tuning import (
     COVER_GAP,
     MAX_FULL_FRAME_ASPECT,
     MAX_STRETCH,
+    MAX_TURN,
     MIN_COVERAGE,
     MIN_INLIERS,
     RANSAC_PX,
@@ -153,13 +154,16 @@ def _fit(
 
 def _plausible(matrix: np.ndarray) -> bool:
     """Whether an affine fit (candidate onto original) is a copy's: a scale within 4x either
-    way, stretched at most MAX_STRETCH, never sheared into a reflection (the mirror is tried
-    separately)."""
-    singular = np.linalg.svd(matrix[:, :2], compute_uv=False)
+    way, stretched at most MAX_STRETCH, turned at most MAX_TURN degrees, never sheared into a
+    reflection (the mirror is tried separately)."""
+    u, singular, vt = np.linalg.svd(matrix[:, :2])
     scale = float(np.sqrt(singular[0] * singular[1]))
+    rotation = u @ vt  # the fit's turn, without its scale and stretch
+    turn = abs(float(np.degrees(np.arctan2(rotation[1, 0], rotation[0, 0]))))
     return bool(
         0.25 <= scale <= 4.0
         and singular[0] / singular[1] <= MAX_STRETCH
+        and turn <= MAX_TURN
         and np.linalg.det(matrix[:, :2]) > 0
     )
 

@@ -247,6 +247,13 @@ REFINE_ITERATIONS = 50
 REFINE_EPS = 1e-4
 REFINE_BLUR = 5  # ECC's Gaussian pre-filter, pixels
 MAX_STRETCH = 1.35  # largest ratio of the fitted transform's two scales
+# A copy is turned a little, never upside down. A fit turned 180 degrees (with the mirror: a
+# vertical flip) can still cover most of a design that is symmetric both ways, dots with a
+# triangle, and match its pattern onto itself (bench/reupload.py seed 106: two titles on one
+# dotted design, 16 inliers, score 1.0). The fits of copies judged duplicates turn at most
+# 8.6 degrees (recorded end-to-end decisions of seeds 103 and 107: a turned copy of a turned
+# copy); the bench's edits turn up to 5.
+MAX_TURN = 30.0
 MAX_FULL_FRAME_ASPECT = 0.12  # full-frame fallback only for alike aspect ratios
 FEATURES = 300  # ORB keypoints per image (matching cost grows with their square)
 COARSE = (32, 18)  # the early check's grid, and the correlation it needs
