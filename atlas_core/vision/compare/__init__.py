@@ -9,8 +9,9 @@ How it decides:
    size in grey (``preprocess``). A featureless image (flat, near-uniform, tiny) has a low
    quality score and is never a duplicate.
 2. ORB keypoints are matched (ratio test) against the candidate and its mirror image, and an
-   affine transform (rotation, scale, shift, a bounded stretch; no reflection) is fitted with
-   RANSAC. That absorbs crops, downscales, borders, small rotations, stretching and mirroring.
+   affine transform (a turn of at most 30 degrees, scale, shift, a bounded stretch; no
+   reflection) is fitted with RANSAC. That absorbs crops, downscales, borders, small
+   rotations, stretching and mirroring.
    A fit that scores near the cut but short of it is refined on the pixels (ECC) and judged
    again: keypoints fit a crop's zoom or a turn only to a few pixels across the frame.
    A fit covering far less of the images than a solid one does (a face against its own
