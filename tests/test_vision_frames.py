@@ -13,6 +13,7 @@ import httpx
 import pytest
 from atlas_simulator.background import BackgroundServer
 from PIL import Image
+from vision_images import jpeg
 
 from atlas_core.vision.frames import MAX_FRAME_BYTES, fetch_frames_checked
 from atlas_core.vision.preprocess import MAX_PIXELS, decode
@@ -23,9 +24,7 @@ FLOOD = 64 * 1024 * 1024  # what the streaming answer would send if it were read
 
 
 def small_jpeg() -> bytes:
-    out = io.BytesIO()
-    Image.new("RGB", (64, 36), (200, 40, 40)).save(out, "JPEG")
-    return out.getvalue()
+    return jpeg(Image.new("RGB", (64, 36), (200, 40, 40)))
 
 
 class Thumbnails(BackgroundServer):

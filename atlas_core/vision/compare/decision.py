@@ -71,11 +71,13 @@ def compare_frames(
     # it. Its colour residual (``_unexplained``, some 15 ms) is made only if a rule comes to
     # need it, and then once.
     in_colour = _in_colour(original, candidate, best) if duplicate else None
-    unexplained = None if in_colour is None else cache(partial(_unexplained, in_colour))
-    recoloured = _recoloured(in_colour, a) if in_colour is not None else 0
-    gone = 0
-    if unexplained is not None and in_colour is not None and recoloured < RECOLOURED_MIN:
-        gone = _colours_gone(in_colour, unexplained, a)
+    unexplained = None
+    recoloured = gone = 0
+    if in_colour is not None:
+        unexplained = cache(partial(_unexplained, in_colour))
+        recoloured = _recoloured(in_colour, a)
+        if recoloured < RECOLOURED_MIN:
+            gone = _colours_gone(in_colour, unexplained, a)
     if recoloured >= RECOLOURED_MIN or gone >= GONE_MIN:
         duplicate, score = False, min(score, LETTERED_SCORE)
     lookalike = None
