@@ -9,6 +9,9 @@ recorded run's stage 1 (its candidates and look-alikes) is kept, and every decis
 with a score of at least ``--floor`` (or a duplicate) is made again. Per file: the copies
 called duplicates before and after, the false duplicates before and after (as
 ``bench/reupload.py`` counts them: ``stock_photo_reuse`` apart), and each pair that changed.
+"Before" is the recording's decision, made by the code of its day: to judge a change, set its
+"after" beside the "after" of a replay of the same recording with the code before it (a
+recording a few commits old shows changes that are not yours).
 An approximation of a new end-to-end run, not a substitute for one: a changed decision can
 change which originals the hunt brings in next (``ORIGINALS_AT_MOST``), and a decision
 below the floor is not made again. Confirm a change with ``bench/reupload.py``.
