@@ -48,7 +48,10 @@ How it decides:
    drops there as the look-alike does, and is not a duplicate (``_lookalike``). The same in
    colour, for titles grey loses (pale on stripes, teal on a green-grey gradient): where a
    look-alike leaves the original's colours unexplained by any colour map of the tile, a
-   copy explains them, another video of the design does not (``_unexplained``).
+   copy explains them, another video of the design does not (``_unexplained``). And in
+   lettering, for titles too faint for either (a serif over stripes of its own green): where
+   the candidate's lettering differs from the original's, a look-alike's differs too, as it
+   does in the design's place for its title (``_lettering_lookalike``).
 A duplicate needs: enough RANSAC inliers (or, when too few keypoints match, the plain
 full-frame alignment), both images mostly covered by the other, and score >= THRESHOLD.
 Unrelated pairs end early: too few ratio-test matches means no RANSAC and no tiles, and the

@@ -27,10 +27,12 @@ def _new_lettering(
     sigma: float,
     grid: tuple[int, int],
     where: np.ndarray,
-) -> int:
-    """Tiles (of ``where``) where each image has strong edges the other lacks, next to a
-    tile where the other has its own: two titles in one place (NEW_EDGE_PX, EDGE_STRONG).
-    At least NEW_LETTERING_MIN when one image alone has such tiles over NEW_TITLE_TILES."""
+) -> tuple[int, np.ndarray]:
+    """How many tiles (of ``where``) hold strong edges one image has and the other lacks,
+    next to a tile where the other has its own: two titles in one place (NEW_EDGE_PX,
+    EDGE_STRONG), the fewer of the two images' such tiles; at least NEW_LETTERING_MIN when one
+    image alone has such tiles over NEW_TITLE_TILES. And those tiles, of both images (bool,
+    the tile grid): where the lettering differs (``_lettering_lookalike``)."""
     inside = m > 0
     (strong_a, near_a), (strong_b, near_b) = (_colour_edges(c, sigma) for c in colours)
     a = where & (_lacking(np.where(inside, strong_a, -1), near_b, grid) >= NEW_EDGE_PX)
@@ -40,7 +42,8 @@ def _new_lettering(
     next_to_a = cv2.dilate(a.astype(np.uint8), around) > 0
     paired = min(int((a & next_to_b).sum()), int((b & next_to_a).sum()))
     alone = max(int(a.sum()), int(b.sum()))
-    return max(paired, NEW_LETTERING_MIN if alone >= NEW_TITLE_TILES else 0)
+    count = max(paired, NEW_LETTERING_MIN if alone >= NEW_TITLE_TILES else 0)
+    return count, (a & next_to_b) | (b & next_to_a)
 
 
 def _lacking(strong: np.ndarray, near: np.ndarray, grid: tuple[int, int]) -> np.ndarray:

@@ -1,12 +1,13 @@
 """Look-alikes: the hunt's other stage-1 neighbours show up another video of the original's
 design, where one differs from the original and the candidate differs there too
-(``_lookalike``, in grey and in colour).
+(``_lookalike``, in grey, in lettering and in colour).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+import cv2
 import numpy as np
 
 from atlas_core.vision.compare.align import _aligned, _Fit, _fits
@@ -20,9 +21,11 @@ from atlas_core.vision.compare.tuning import (
     LOOKALIKE_COVER,
     LOOKALIKE_DROP,
     LOOKALIKE_INSIDE,
+    LOOKALIKE_LETTERING,
     LOOKALIKE_MIN,
     LOOKALIKE_MIN_DROP,
     LOOKALIKE_NCC,
+    LOOKALIKE_PASTED,
     UNEXPLAINED,
     UNEXPLAINED_MIN,
     UNEXPLAINED_SHARE,
@@ -37,9 +40,10 @@ def _lookalike(
 ) -> str | None:
     """Why a reference shows the candidate (aligned by ``fit``; ``unexplained``, what makes
     its ``_unexplained`` when it has colour) up as another video of the original's design, or
-    None when no reference does: in grey (``_grey_lookalike``), else in colour
-    (``_colour_lookalike``). A reference of another layout does not align or differs
-    everywhere, and another copy of the original differs almost nowhere."""
+    None when no reference does: in grey (``_grey_lookalike``), in lettering
+    (``_lettering_lookalike``), else in colour (``_colour_lookalike``). A reference of another
+    layout does not align or differs everywhere, and another copy of the original differs
+    almost nowhere."""
     mine: list[tuple[np.ndarray, np.ndarray] | None] = []  # the pair's, once needed
     for reference in references:
         fits = _aligned(_fits(original, reference))
@@ -47,6 +51,8 @@ def _lookalike(
             continue
         best = max(fits, key=lambda f: f.score)
         why = _grey_lookalike(fit.agreement, best.agreement)
+        if why is None:
+            why = _lettering_lookalike(fit.agreement, best.agreement)
         if why is None:
             if not mine:
                 own = None if unexplained is None else unexplained()
@@ -97,6 +103,38 @@ def _grey_lookalike(pair: _Agreement, ref: _Agreement) -> str | None:
     ):
         return f"it differs in {there} of them and {int(differ.sum()) - there} elsewhere"
     return None
+
+
+def _lettering_lookalike(pair: _Agreement, ref: _Agreement) -> str | None:
+    """``_lookalike`` in lettering (``_new_lettering``'s tiles), for titles too thin and
+    faint for the tiles' NCC and for colour maps (a serif over stripes of its own colours,
+    italics over dots): the candidate's lettering differs from the original's, side by side in
+    at least LOOKALIKE_LETTERING tiles, and LOOKALIKE_INSIDE of the tiles where it differs lie
+    where (or next to where) the look-alike's differs too: the design's place for its title.
+    Unless the look-alike only adds detail there (``_added``: another copy, captioned), or it
+    and the candidate both pasted something flat over the original's detail there (each has a
+    tile there with under LOOKALIKE_PASTED of the original's edge energy: two re-uploaders'
+    stickers in one corner)."""
+    if pair.letters is None or ref.letters is None or pair.letters.shape != ref.letters.shape:
+        return None
+    mine = int(pair.letters.sum())
+    if pair.titles < LOOKALIKE_LETTERING or min(mine, int(ref.letters.sum())) < LOOKALIKE_MIN:
+        return None
+    around = np.ones((3, 3), np.uint8)
+    theirs = cv2.dilate(ref.letters.astype(np.uint8), around) > 0
+    there = int((pair.letters & theirs).sum())
+    if there < LOOKALIKE_INSIDE * mine:
+        return None
+    if ref.gain is not None and pair.gain is not None:
+        gain = ref.gain[ref.letters]
+        if _added(gain):
+            return None
+        if max(float(gain.min()), float(pair.gain[pair.letters].min())) < LOOKALIKE_PASTED:
+            return None
+    return (
+        f"its lettering differs from the original's in {mine} places, {there} of them where "
+        f"that one's does"
+    )
 
 
 def _added(gain: np.ndarray) -> bool:

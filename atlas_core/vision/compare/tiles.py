@@ -59,6 +59,10 @@ class _Agreement:
     judged: np.ndarray | None = field(default=None, repr=False, compare=False)
     # Per tile: how many times the candidate's edge energy is the original's (``_added``).
     gain: np.ndarray | None = field(default=None, repr=False, compare=False)
+    # Where the two images' lettering differs side by side, per tile (``_new_lettering``'s
+    # tiles, when it was looked at), and the fewer of the two images' such tiles.
+    letters: np.ndarray | None = field(default=None, repr=False, compare=False)
+    titles: int = 0
 
     @property
     def score(self) -> float:
@@ -211,14 +215,26 @@ def _agreement(
         coloured = coloured if coloured >= COLOURED_MIN else 0
     judged = ta & inside & ~overlay
     textured = int(ta.sum())
+    letters, titles = None, 0
     if colours is not None and NEW_LETTERING_MIN > 0:
         if _Agreement(share, conflicts + coloured, textured, coloured, lettered).score >= THRESHOLD:
-            titles = _new_lettering(colours, m, sigma, grid, inside & valid & ~overlay)
+            titles, letters = _new_lettering(colours, m, sigma, grid, inside & valid & ~overlay)
             if titles >= NEW_LETTERING_MIN:
                 lettered = max(lettered, titles)
                 conflicts += titles
     gain = (eb + 1.0) / (ea + 1.0)
-    return _Agreement(share, conflicts + coloured, textured, coloured, lettered, ncc, judged, gain)
+    return _Agreement(
+        share,
+        conflicts + coloured,
+        textured,
+        coloured,
+        lettered,
+        ncc,
+        judged,
+        gain,
+        letters,
+        titles,
+    )
 
 
 def _theirs_here(

@@ -144,6 +144,22 @@ ADDED_SHARE = 0.5
 # (geometric mean). A copy captioned where the candidate is: 1.32-1.37 (the tests' scenes);
 # other videos of a design: at most 1.15 (stock gravel with another title, seed 106).
 ADDED_MEAN = 1.25
+# ...or in lettering (``_lettering_lookalike``): the candidate's lettering differs from the
+# original's side by side (``_new_lettering``) in at least LOOKALIKE_LETTERING tiles, too few
+# to be two titles alone (NEW_LETTERING_MIN), and LOOKALIKE_INSIDE of its tiles lie where a
+# look-alike's lettering differs (LOOKALIKE_MIN tiles at least, one tile around them): faint
+# serif titles over stripes of their own green, cyan ones over magenta dots. Not when the
+# look-alike only adds detail there (``_added``), nor when it and the candidate both have a
+# tile there with under LOOKALIKE_PASTED of the original's edge energy: two copies of one
+# photo with a sticker in one corner (an arrow, a TV logo over a motorcycle's wheel: 0.17-0.38
+# each; two titles over a design: one of them 0.75 or more). Found on the recorded decisions
+# of seeds 103 and 107 (bench/replay.py recordings): of every pair a duplicate on seeds
+# 101-107 today, the rule turns exactly the three false duplicates of 103 and 107 (cyan over
+# dots, two pairs of green serifs over stripes) and no copy. Without LOOKALIKE_LETTERING (from
+# 1 tile) it lost 4 and 14 copies on 107 and 103 (a TV logo beside another copy's, captions
+# beside captions), without the pasted guard 6 on 103.
+LOOKALIKE_LETTERING = 3
+LOOKALIKE_PASTED = 0.5
 REFERENCES = 8
 # ...or, in colour: where a look-alike leaves the original's content unexplained, the
 # candidate does too (``_unexplained``). Per tile, each image's colours are mapped onto the
