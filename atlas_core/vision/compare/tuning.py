@@ -157,7 +157,11 @@ ADDED_MEAN = 1.25
 # 101-107 today, the rule turns exactly the three false duplicates of 103 and 107 (cyan over
 # dots, two pairs of green serifs over stripes) and no copy. Without LOOKALIKE_LETTERING (from
 # 1 tile) it lost 4 and 14 copies on 107 and 103 (a TV logo beside another copy's, captions
-# beside captions), without the pasted guard 6 on 103.
+# beside captions), without the pasted guard 6 on 103. bench/reupload.py end to end: false
+# duplicates on 103 and 107 1 -> 0 and 2 -> 0, recall unchanged (0.9798, 0.9848). A
+# look-alike's lettering is looked at only when it scores THRESHOLD before it, as for any
+# pair; from 0.6 on it also caught seed 106's white italics over white dots (their only
+# aligned look-alike scores 0.71), but put 3 copies at stake on 101 and 103: not kept.
 LOOKALIKE_LETTERING = 3
 LOOKALIKE_PASTED = 0.5
 REFERENCES = 8
