@@ -13,6 +13,8 @@ from vision_images import jpeg, letterbox, scene, template
 
 from atlas_core.vision import Comparison, compare
 from atlas_core.vision.compare import Frame, compare_frames
+from atlas_core.vision.compare.align import _aligned, _fits
+from atlas_core.vision.compare.lookalike import _grey_lookalike, _same_edit
 from atlas_core.vision.compare.tuning import NEW_LETTERING_MIN
 from atlas_core.vision.preprocess import decode, prepare, quality, to_gray, trim_borders
 
@@ -756,6 +758,43 @@ def test_a_copy_beside_another_copy_with_a_sticker_in_the_same_corner_is_still_a
     a, b, c = (Frame.of(x) for x in STICKER_COPIES)
     result = compare_frames(a, b, [c])
     assert result.duplicate, result
+
+
+ALIKE_EDITS = {
+    # bench/reupload.py seed 106: a hue-turned, turned and cropped copy of a photo design with
+    # an emoji, beside another hue-turned copy of it.
+    "hue_turned_copies": _data("hue_turned_copies"),
+    # seed 105: a turned, framed and shrunk copy of a drawn design beside a letterboxed one.
+    "framed_copies": _data("framed_copies"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ALIKE_EDITS))
+def test_a_copy_beside_another_copy_edited_alike_is_still_a_copy(name: str) -> None:
+    """Two copies of one original edited alike drop from it in the same tiles, as another
+    video of a design would beside a third; but there they agree with each other (the same
+    hue turn and emoji, the same cut corners), where another title differs from a third.
+    Without ``_same_edit`` the look-alike turned each of these copies down."""
+    original, copy, other_copy = (Frame.of(x) for x in ALIKE_EDITS[name])
+    fits = _aligned(_fits(original, copy))
+    best = max(fits, key=lambda f: f.score)
+    theirs = max(_aligned(_fits(original, other_copy)), key=lambda f: f.score)
+    assert _grey_lookalike(best.agreement, theirs.agreement) is not None  # they drop alike
+    assert _same_edit(original, copy, best, other_copy, theirs)
+    result = compare_frames(original, copy, [other_copy])
+    assert result.duplicate, result
+
+
+def test_other_videos_of_a_design_are_not_edited_alike() -> None:
+    """Videos of one design differ from one another in their titles: where a second and a
+    third both drop from the first (the grey look-alike holds), they differ from each other
+    too, so the look-alike still shows the second up."""
+    dotted = [Frame.of(jpeg(_dotted(t))) for t in DOTTED[:3]]
+    for a, b, c in (dotted, [Frame.of(x) for x in TWO_TONE]):
+        pair = max(_aligned(_fits(a, b)), key=lambda f: f.score)
+        third = max(_aligned(_fits(a, c)), key=lambda f: f.score)
+        assert _grey_lookalike(pair.agreement, third.agreement) is not None
+        assert not _same_edit(a, b, pair, c, third)
 
 
 RECOLOURED = {

@@ -92,8 +92,7 @@ def _evaluate(
     small_o, small_c, half, sigma = _tiled(orig, cand, native, matrix)
     h, w = small_o.shape
     ch, cw = small_c.shape
-    warped = cv2.warpAffine(small_c, half, (w, h), flags=cv2.INTER_LINEAR)
-    mask = cv2.warpAffine(np.ones((ch, cw), np.uint8), half, (w, h), flags=cv2.INTER_NEAREST)
+    warped, mask = _warp(small_c, half, (w, h))
     inverse = cv2.invertAffineTransform(half)
     back = cv2.warpAffine(np.ones((h, w), np.uint8), inverse, (cw, ch), flags=cv2.INTER_NEAREST)
     coverage = min(float(mask.mean()), float(back.mean()))
@@ -108,6 +107,33 @@ def _evaluate(
         bo, bc = _half(brights[0]), _half(brights[1])
         light = (bo, cv2.warpAffine(bc, half, (w, h), flags=cv2.INTER_LINEAR))
     return _tiles_agreement(small_o, warped, mask, sigma, pair, light), coverage
+
+
+def _warp(
+    small: np.ndarray, half: np.ndarray, size: tuple[int, int]
+) -> tuple[np.ndarray, np.ndarray]:
+    """A ``_half``-sized grey frame warped by ``half`` into a frame of ``size`` (w, h), and
+    the mask of what it covers there."""
+    warped = cv2.warpAffine(small, half, size, flags=cv2.INTER_LINEAR)
+    ones = np.ones(small.shape, np.uint8)
+    return warped, cv2.warpAffine(ones, half, size, flags=cv2.INTER_NEAREST)
+
+
+def _onto(original: Frame, other: Frame, fit: _Fit) -> tuple[np.ndarray, np.ndarray, float]:
+    """``other`` in grey (its mirror image for a mirrored ``fit``), warped by ``fit`` onto
+    the original's frame as ``_evaluate`` judges it: (warped, covered mask, blur sigma).
+    ``fit`` must have its matrix (not the edge-to-edge fit of the whole frames)."""
+    if fit.matrix is None:
+        raise ValueError("a fit without its matrix (the whole frames' edge-to-edge fit)")
+    gray = other.prepared.gray
+    if fit.mirrored:
+        gray = np.ascontiguousarray(gray[:, ::-1])
+    small_o, small, half, sigma = _tiled(
+        original.prepared.gray, gray, _native(other.prepared), fit.matrix
+    )
+    h, w = small_o.shape
+    warped, mask = _warp(small, half, (w, h))
+    return warped, mask, sigma
 
 
 def _native(p: Prepared, untrimmed: bool = False) -> float:

@@ -83,7 +83,7 @@ def compare_frames(
     lookalike = None
     if duplicate and references:
         others = [r for r in references if r is not original and r is not candidate]
-        lookalike = _lookalike(original, best, unexplained, others[:REFERENCES])
+        lookalike = _lookalike(original, candidate, best, unexplained, others[:REFERENCES])
         if lookalike is not None:
             duplicate, score = False, min(score, LETTERED_SCORE)
     if not valid:

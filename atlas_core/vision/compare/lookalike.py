@@ -10,14 +10,15 @@ from collections.abc import Callable, Sequence
 import cv2
 import numpy as np
 
-from atlas_core.vision.compare.align import _aligned, _Fit, _fits
+from atlas_core.vision.compare.align import _aligned, _Fit, _fits, _onto
 from atlas_core.vision.compare.colour import _in_colour, _unexplained
 from atlas_core.vision.compare.frame import Frame
-from atlas_core.vision.compare.tiles import _Agreement
+from atlas_core.vision.compare.tiles import _Agreement, _agreement
 from atlas_core.vision.compare.tuning import (
     ADDED_GAIN,
     ADDED_MEAN,
     ADDED_SHARE,
+    AGREE_NCC,
     LOOKALIKE_COVER,
     LOOKALIKE_DROP,
     LOOKALIKE_INSIDE,
@@ -26,6 +27,7 @@ from atlas_core.vision.compare.tuning import (
     LOOKALIKE_MIN_DROP,
     LOOKALIKE_NCC,
     LOOKALIKE_PASTED,
+    SAME_EDIT,
     UNEXPLAINED,
     UNEXPLAINED_MIN,
     UNEXPLAINED_SHARE,
@@ -34,16 +36,17 @@ from atlas_core.vision.compare.tuning import (
 
 def _lookalike(
     original: Frame,
+    candidate: Frame,
     fit: _Fit,
     unexplained: Callable[[], tuple[np.ndarray, np.ndarray]] | None,
     references: Sequence[Frame],
 ) -> str | None:
     """Why a reference shows the candidate (aligned by ``fit``; ``unexplained``, what makes
     its ``_unexplained`` when it has colour) up as another video of the original's design, or
-    None when no reference does: in grey (``_grey_lookalike``), in lettering
-    (``_lettering_lookalike``), else in colour (``_colour_lookalike``). A reference of another
-    layout does not align or differs everywhere, and another copy of the original differs
-    almost nowhere."""
+    None when no reference does: in grey (``_grey_lookalike``, unless the two differ from the
+    original alike: ``_same_edit``), in lettering (``_lettering_lookalike``), else in colour
+    (``_colour_lookalike``). A reference of another layout does not align or differs
+    everywhere, and another copy of the original differs almost nowhere."""
     mine: list[tuple[np.ndarray, np.ndarray] | None] = []  # the pair's, once needed
     for reference in references:
         fits = _aligned(_fits(original, reference))
@@ -51,6 +54,8 @@ def _lookalike(
             continue
         best = max(fits, key=lambda f: f.score)
         why = _grey_lookalike(fit.agreement, best.agreement)
+        if why is not None and _same_edit(original, candidate, fit, reference, best):
+            why = None
         if why is None:
             why = _lettering_lookalike(fit.agreement, best.agreement)
         if why is None:
@@ -103,6 +108,30 @@ def _grey_lookalike(pair: _Agreement, ref: _Agreement) -> str | None:
     ):
         return f"it differs in {there} of them and {int(differ.sum()) - there} elsewhere"
     return None
+
+
+def _same_edit(original: Frame, candidate: Frame, fit: _Fit, reference: Frame, ref: _Fit) -> bool:
+    """Whether the candidate (aligned by ``fit``) and the reference (by ``ref``) differ from
+    the original alike where ``_grey_lookalike`` saw them drop: in at least LOOKALIKE_MIN
+    tiles where both differ from it (tile NCC below LOOKALIKE_NCC), SAME_EDIT of them agree
+    with each other (AGREE_NCC, in the original's frame). Two re-uploads edited alike (one
+    hue turn and crop, a sticker in one place, one made from the other) share their edit;
+    another video of a design differs from the original in its own title, and from a third
+    video of the design too."""
+    pair, theirs = fit.agreement, ref.agreement
+    if fit.matrix is None or ref.matrix is None:
+        return False  # the whole frames edge to edge: not in the original's trimmed frame
+    if pair.ncc is None or pair.judged is None or theirs.ncc is None or theirs.judged is None:
+        return False
+    both = pair.judged & theirs.judged & (pair.ncc < LOOKALIKE_NCC) & (theirs.ncc < LOOKALIKE_NCC)
+    if int(both.sum()) < LOOKALIKE_MIN:
+        return False
+    mine, my_mask, my_sigma = _onto(original, candidate, fit)
+    other, other_mask, other_sigma = _onto(original, reference, ref)
+    alike = _agreement(other, mine, my_mask & other_mask, max(my_sigma, other_sigma))
+    if alike.ncc is None or alike.ncc.shape != both.shape:
+        return False
+    return float((alike.ncc[both] >= AGREE_NCC).mean()) >= SAME_EDIT
 
 
 def _lettering_lookalike(pair: _Agreement, ref: _Agreement) -> str | None:

@@ -164,6 +164,20 @@ ADDED_MEAN = 1.25
 # aligned look-alike scores 0.71), but put 3 copies at stake on 101 and 103: not kept.
 LOOKALIKE_LETTERING = 3
 LOOKALIKE_PASTED = 0.5
+# A look-alike that drops where the candidate does (``_grey_lookalike``) shows up no design
+# when the two differ from the original alike (``_same_edit``): of the tiles where both
+# differ from it (LOOKALIKE_NCC), at least LOOKALIKE_MIN, SAME_EDIT or more agree with each
+# other (AGREE_NCC, both warped onto the original). Two re-uploads edited alike: a copy turned,
+# framed and shrunk beside one letterboxed (the same cut corners), two hue-turned crops with
+# one emoji. Another video of the design differs from a third one where it differs from the
+# original (its own title). Measured over every pair that is a duplicate without look-alikes
+# in the recorded end-to-end decisions of bench/reupload.py seeds 101-109 (2026-12-06): of
+# the copies of an original the grey look-alike turned down (3, 2 and 1 on seeds 105, 106
+# and 103), two found again (105, 106), and no template negative, stock-photo reuse or other
+# pair flipped. The template negatives it keeps: at most 0.75 (4 tiles); at 0.8 a stock-photo
+# reuse flipped (108), at 0.75 from 3 tiles three. Copies it leaves turned down: two
+# captions, or a TV logo and an arrow, drawn in one place (different, so not alike).
+SAME_EDIT = 0.9
 REFERENCES = 8
 # ...or, in colour: where a look-alike leaves the original's content unexplained, the
 # candidate does too (``_unexplained``). Per tile, each image's colours are mapped onto the
