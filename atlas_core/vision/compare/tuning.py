@@ -170,13 +170,14 @@ LOOKALIKE_PASTED = 0.5
 # other (AGREE_NCC, both warped onto the original). Two re-uploads edited alike: a copy turned,
 # framed and shrunk beside one letterboxed (the same cut corners), two hue-turned crops with
 # one emoji. Another video of the design differs from a third one where it differs from the
-# original (its own title). Measured over every pair that is a duplicate without look-alikes
-# in the recorded end-to-end decisions of bench/reupload.py seeds 101-109 (2026-12-06): of
-# the copies of an original the grey look-alike turned down (3, 2 and 1 on seeds 105, 106
-# and 103), two found again (105, 106), and no template negative, stock-photo reuse or other
-# pair flipped. The template negatives it keeps: at most 0.75 (4 tiles); at 0.8 a stock-photo
-# reuse flipped (108), at 0.75 from 3 tiles three. Copies it leaves turned down: two
-# captions, or a TV logo and an arrow, drawn in one place (different, so not alike).
+# original (its own title). Measured on the recorded end-to-end decisions of
+# bench/reupload.py seeds 101-109 (2026-12-06), over every pair that is a duplicate without
+# look-alikes (a copy and its original, template negatives, stock-photo reuse, others; two
+# copies of one base left out): of the copies the grey look-alike turned down (3, 2 and 1 on
+# seeds 105, 106 and 103), two found again (105, 106), and no other pair flipped. Template
+# negatives whose grey look-alike holds agree so in at most 0.75 of 4 or more such tiles; at
+# 0.8 a stock-photo reuse flipped (108), at 0.75 from 3 tiles three. Copies it leaves turned
+# down: two captions, or a TV logo and an arrow, drawn in one place (different, not alike).
 SAME_EDIT = 0.9
 REFERENCES = 8
 # ...or, in colour: where a look-alike leaves the original's content unexplained, the
