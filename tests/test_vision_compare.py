@@ -466,14 +466,22 @@ def test_a_copy_of_a_design_video_stays_a_copy_beside_its_look_alikes(edit: str)
 TWO_TONE = [(Path(__file__).parent / "data" / f"two_tone_{k}.jpg").read_bytes() for k in "abc"]
 
 
-def test_a_third_video_shows_up_a_title_that_differs_in_one_line() -> None:
+def test_a_title_that_differs_in_one_line_is_told_in_colour_and_by_a_third() -> None:
     """Three videos of one two-tone design (bench/reupload.py seed 102), each title in a
-    box of the design's colour: tile by tile, the second title differs from the first in one
-    line of the box, too little to move the median where the third's title differs. The pair
-    alone cannot tell them apart; beside the third, the second differs from the first only
-    where the third does: another video of the design."""
+    box of the design's colour: tile by tile in grey, the second title differs from the first
+    in one line of the box, too little to move the median where the third's title differs.
+    In colour no map of the second's tiles makes the first's title (``_unmade``); in grey,
+    beside the third, the second differs from the first only where the third does."""
     a, b, c = (Frame.of(x) for x in TWO_TONE)
-    _shown_up_by_a_third(a, b, c, "elsewhere: another video in the same design")
+    alone = compare_frames(a, b)
+    assert not alone.duplicate, alone
+    assert "no colour map of the candidate's makes the original" in alone.reason
+    pair = max(_aligned(_fits(a, b)), key=lambda f: f.score)
+    third = max(_aligned(_fits(a, c)), key=lambda f: f.score)
+    assert pair.agreement.score >= 0.9  # grey alone: a duplicate
+    why = _grey_lookalike(pair.agreement, third.agreement)
+    assert why is not None and "elsewhere" in why, why
+    assert not compare_frames(a, b, [c]).duplicate
 
 
 def _shown_up_by_a_third(original: Frame, candidate: Frame, third: Frame, why: str) -> None:
@@ -795,6 +803,39 @@ def test_other_videos_of_a_design_are_not_edited_alike() -> None:
         third = max(_aligned(_fits(a, c)), key=lambda f: f.score)
         assert _grey_lookalike(pair.agreement, third.agreement) is not None
         assert not _same_edit(a, b, pair, c, third)
+
+
+# bench/reupload.py, with only the DejaVu fonts installed: another palette of a dotted layout
+# with another faint title in the same place (seed 110), and a faint title over a gradient in
+# place of another (seed 111). Each tile's grey NCC agrees; no colour map makes the title.
+UNMADE = {
+    name: [(Path(__file__).parent / "data" / f"{name}_{k}.jpg").read_bytes() for k in "ab"]
+    for name in ("dotted_palettes", "faint_titles")
+}
+
+
+@pytest.mark.parametrize("name", sorted(UNMADE))
+def test_another_title_grey_cannot_tell_is_told_in_colour(name: str) -> None:
+    """The pair agrees in grey, tile by tile, over the cut; but over a patch of the original
+    as large as its title no colour map of the candidate's tiles makes it (``_unmade``)."""
+    original, candidate = (Frame.of(x) for x in UNMADE[name])
+    best = max(_aligned(_fits(original, candidate)), key=lambda f: f.score)
+    assert best.agreement.score >= 0.9  # grey alone: a duplicate
+    result = compare_frames(original, candidate)
+    assert not result.duplicate, result
+    assert "no colour map of the candidate's makes the original" in result.reason
+
+
+@pytest.mark.parametrize("edit", sorted(_EDITS_OF_A_DESIGN))
+@pytest.mark.parametrize("name", sorted(UNMADE))
+def test_copies_of_a_faint_title_are_made_by_a_colour_map(name: str, edit: str) -> None:
+    """A copy shows the original's title in whatever colours its edit gave it, JPEG at 40,
+    blurred, turned, downscaled (its chroma at a quarter of the pixels: unmade tiles, but
+    scattered), mirrored or captioned over it."""
+    original = Image.open(io.BytesIO(UNMADE[name][0])).convert("RGB").resize((640, 360))
+    copy = Frame.of(jpeg(_EDITS_OF_A_DESIGN[edit](original), 40))
+    result = compare_frames(Frame.of(UNMADE[name][0]), copy)
+    assert result.duplicate, (edit, result)
 
 
 RECOLOURED = {

@@ -1,6 +1,6 @@
 """The pair in colour (``_in_colour``) and what colour alone can tell: where no colour map of
-the candidate's tile makes the original's (``_unexplained``), and the original's own colours
-gone (``_colours_gone``).
+the candidate's tile makes the original's (``_unexplained``), how much of the original is so
+left unmade (``_unmade``), and the original's own colours gone (``_colours_gone``).
 """
 
 from __future__ import annotations
@@ -13,10 +13,20 @@ import numpy as np
 
 from atlas_core.vision.compare.align import _Fit, _native, _tiled
 from atlas_core.vision.compare.frame import Frame
-from atlas_core.vision.compare.tiles import _Agreement, _near, _rarity, _tile_share, _weights
+from atlas_core.vision.compare.tiles import (
+    _Agreement,
+    _near,
+    _rarity,
+    _tile_means,
+    _tile_share,
+    _weights,
+)
 from atlas_core.vision.compare.tuning import (
     ABSENT,
+    ADDED_GAIN,
     AGREE_NCC,
+    CLIP_LEVEL,
+    CLIPPED_TILE,
     COMMON_TILE,
     EXTRA_BLUR,
     GONE_CHROMA,
@@ -111,16 +121,58 @@ def _colours_gone(
     if int(own.sum()) < GONE_MIN:
         return 0
 
+    if _greyed(pair):
+        return 0  # a copy in grey (or near it): colour cannot tell where its title went
+    left, _ = unexplained()
+    return int((own & (left > UNEXPLAINED)).sum())
+
+
+def _unmade(
+    pair: _InColour,
+    unexplained: Callable[[], tuple[np.ndarray, np.ndarray]],
+    gain: np.ndarray | None,
+) -> int:
+    """The largest patch of the original (tiles side by side) that no affine colour map of
+    the candidate's tiles makes (UNEXPLAINED or more of its colour left; ``unexplained``
+    makes ``_unexplained`` of ``pair``), judged where ``_unexplained`` judges (well inside the
+    covered area, not the candidate's overlay): the original's content, a title, that the
+    candidate does not show in any colours. A copy's JPEG and downscale (chroma at a quarter
+    of the pixels) leave such tiles too, but scattered. Not counted: tiles where the candidate
+    is ADDED_GAIN times as detailed as the original (``gain``, ``_Agreement.gain``: a caption
+    drawn over the picture), and tiles a colour edit clipped (CLIPPED_TILE of their pixels
+    at black or white in the candidate and not in the original: no affine map undoes a clip).
+    0 for a candidate in grey (``_greyed``): its tiles are all one colour map short."""
+    if _greyed(pair):
+        return 0
+    left, judged = unexplained()
+    unmade = judged & (left > UNEXPLAINED)
+    if gain is not None and gain.shape == unmade.shape:
+        unmade &= gain <= ADDED_GAIN
+    if unmade.any():
+        k = np.maximum(cv2.resize(pair.m, pair.grid, interpolation=cv2.INTER_AREA), 1e-6)
+        clipped = (_clipped(pair.candidate) & ~_clipped(pair.original)).astype(np.float32)
+        unmade &= _tile_means([clipped * pair.m], pair.grid)[..., 0] / k < CLIPPED_TILE
+    count, _, stats, _ = cv2.connectedComponentsWithStats(unmade.astype(np.uint8), connectivity=4)
+    return int(stats[1:, cv2.CC_STAT_AREA].max()) if count > 1 else 0
+
+
+def _clipped(rgb: np.ndarray) -> np.ndarray:
+    """Pixels at black or white (within CLIP_LEVEL) in any channel."""
+    out: np.ndarray = np.any((rgb <= CLIP_LEVEL) | (rgb >= 255 - CLIP_LEVEL), axis=-1)
+    return out
+
+
+def _greyed(pair: _InColour) -> bool:
+    """Whether the candidate kept less than GONE_CHROMA of the original's colourfulness (the
+    mean of max(R, G, B) - min(R, G, B) over the covered pixels): a copy in grey, or near it."""
+
     def chroma(rgb: np.ndarray) -> float:
         r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
         return float(
             ((np.maximum(np.maximum(r, g), b) - np.minimum(np.minimum(r, g), b)) * pair.m).sum()
         )
 
-    if chroma(pair.candidate) < GONE_CHROMA * chroma(pair.original):
-        return 0  # a copy in grey (or near it): colour cannot tell where its title went
-    left, _ = unexplained()
-    return int((own & (left > UNEXPLAINED)).sum())
+    return chroma(pair.candidate) < GONE_CHROMA * chroma(pair.original)
 
 
 def _as_sharp(rgb: np.ndarray, other: np.ndarray, sigma: float, m: np.ndarray) -> np.ndarray:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from functools import cache, partial
 
 from atlas_core.vision.compare.align import _aligned, _fits
-from atlas_core.vision.compare.colour import _colours_gone, _in_colour, _unexplained
+from atlas_core.vision.compare.colour import _colours_gone, _in_colour, _unexplained, _unmade
 from atlas_core.vision.compare.frame import Frame
 from atlas_core.vision.compare.lookalike import _lookalike
 from atlas_core.vision.compare.palette import _recoloured
@@ -20,6 +20,7 @@ from atlas_core.vision.compare.tuning import (
     RECOLOURED_MIN,
     REFERENCES,
     THRESHOLD,
+    UNMADE_MIN,
 )
 from atlas_core.vision.preprocess import Prepared
 
@@ -72,13 +73,15 @@ def compare_frames(
     # need it, and then once.
     in_colour = _in_colour(original, candidate, best) if duplicate else None
     unexplained = None
-    recoloured = gone = 0
+    recoloured = gone = unmade = 0
     if in_colour is not None:
         unexplained = cache(partial(_unexplained, in_colour))
         recoloured = _recoloured(in_colour, a)
         if recoloured < RECOLOURED_MIN:
             gone = _colours_gone(in_colour, unexplained, a)
-    if recoloured >= RECOLOURED_MIN or gone >= GONE_MIN:
+        if recoloured < RECOLOURED_MIN and gone < GONE_MIN:
+            unmade = _unmade(in_colour, unexplained, a.gain)
+    if recoloured >= RECOLOURED_MIN or gone >= GONE_MIN or unmade >= UNMADE_MIN:
         duplicate, score = False, min(score, LETTERED_SCORE)
     lookalike = None
     if duplicate and references:
@@ -99,6 +102,11 @@ def compare_frames(
             f"the original's own colours (a title, an emblem) gone in {gone} places, where no "
             f"colour map of the candidate's makes them: another video in the same template "
             f"(score {score:.2f})"
+        )
+    elif unmade >= UNMADE_MIN:
+        reason = (
+            f"no colour map of the candidate's makes the original in {unmade} places, though "
+            f"grey agrees: another title or palette on the same design (score {score:.2f})"
         )
     elif lookalike is not None:
         reason = (

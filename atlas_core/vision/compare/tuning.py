@@ -247,6 +247,12 @@ RECOLOURED_LEVELS = 32
 # captioned tissue photo); the false duplicate it was found on (seed 107), 13.
 # bench/replay.py, seeds 101-107: no copy lost, false duplicates 2 fewer on 107.
 GONE_MIN = 10
+# Whatever the colours: where no affine colour map of the candidate's tile makes the
+# original's (UNEXPLAINED, as above), over UNMADE_MIN tiles or more, the candidate does not
+# show the original's content (``_unmade``), however well grey agrees: a faint title over
+# dots, or another palette of a layout whose title differs, keeps each tile's NCC (PLACEHOLDER).
+UNMADE_MIN = 8
+CLIPPED_TILE = 0.1
 # ...unless the candidate kept less than GONE_CHROMA of the original's colourfulness (the
 # mean of max(R, G, B) - min(R, G, B)): a grey copy's title is only its brightness.
 GONE_CHROMA = 0.25
