@@ -28,7 +28,9 @@ from atlas_core.vision.compare.tuning import (
     CLIP_LEVEL,
     CLIPPED_TILE,
     COMMON_TILE,
+    CRUSHED_LEVEL,
     EXTRA_BLUR,
+    FLAT_STD,
     GONE_CHROMA,
     GONE_MIN,
     RARE_TILE,
@@ -130,35 +132,55 @@ def _colours_gone(
 def _unmade(
     pair: _InColour,
     unexplained: Callable[[], tuple[np.ndarray, np.ndarray]],
-    gain: np.ndarray | None,
+    agreement: _Agreement,
 ) -> int:
-    """The largest patch of the original (tiles side by side) that no affine colour map of
-    the candidate's tiles makes (UNEXPLAINED or more of its colour left; ``unexplained``
-    makes ``_unexplained`` of ``pair``), judged where ``_unexplained`` judges (well inside the
-    covered area, not the candidate's overlay): the original's content, a title, that the
-    candidate does not show in any colours. A copy's JPEG and downscale (chroma at a quarter
-    of the pixels) leave such tiles too, but scattered. Not counted: tiles where the candidate
-    is ADDED_GAIN times as detailed as the original (``gain``, ``_Agreement.gain``: a caption
-    drawn over the picture), and tiles a colour edit clipped (CLIPPED_TILE of their pixels
-    at black or white in the candidate and not in the original: no affine map undoes a clip).
-    0 for a candidate in grey (``_greyed``): its tiles are all one colour map short."""
+    """The largest patch of the original (tiles side by side) where no affine colour map of
+    the candidate's tiles makes the original's (UNEXPLAINED or more of its colour left;
+    ``unexplained`` makes ``_unexplained`` of ``pair``), judged where ``_unexplained`` judges
+    (well inside the covered area, not the candidate's overlay, nor the frame's outermost
+    tiles): the original's content, a title, that the candidate does not show in any
+    colours. A copy's JPEG and downscale (chroma at a quarter of the pixels) leave such tiles
+    too, but scattered. Not counted: tiles where the candidate is ADDED_GAIN times as
+    detailed as the original (``agreement.gain``: a caption drawn over the picture), and
+    tiles a colour edit clipped (``_crushed``). 0 for a candidate in grey (``_greyed``): its
+    tiles are all one colour map short."""
     if _greyed(pair):
         return 0
     left, judged = unexplained()
     unmade = judged & (left > UNEXPLAINED)
-    if gain is not None and gain.shape == unmade.shape:
-        unmade &= gain <= ADDED_GAIN
+    gain = agreement.gain
+    if gain is None or gain.shape != unmade.shape:
+        return 0  # judged on another grid (the untrimmed frames)
+    unmade &= gain <= ADDED_GAIN  # a caption drawn over the picture is no title gone
+    # The original's outermost tiles hold its frame (a border, a frame line), which copies
+    # of one original redraw each in their own colour; a title lies further in.
+    unmade[0], unmade[-1], unmade[:, 0], unmade[:, -1] = False, False, False, False
     if unmade.any():
-        k = np.maximum(cv2.resize(pair.m, pair.grid, interpolation=cv2.INTER_AREA), 1e-6)
-        clipped = (_clipped(pair.candidate) & ~_clipped(pair.original)).astype(np.float32)
-        unmade &= _tile_means([clipped * pair.m], pair.grid)[..., 0] / k < CLIPPED_TILE
+        unmade &= ~_crushed(pair)
     count, _, stats, _ = cv2.connectedComponentsWithStats(unmade.astype(np.uint8), connectivity=4)
     return int(stats[1:, cv2.CC_STAT_AREA].max()) if count > 1 else 0
 
 
-def _clipped(rgb: np.ndarray) -> np.ndarray:
-    """Pixels at black or white (within CLIP_LEVEL) in any channel."""
-    out: np.ndarray = np.any((rgb <= CLIP_LEVEL) | (rgb >= 255 - CLIP_LEVEL), axis=-1)
+def _crushed(pair: _InColour) -> np.ndarray:
+    """Per tile: the original's shadows or highlights (a mean within CRUSHED_LEVEL of black
+    or white) that the candidate shows flat (FLAT_STD), or at black or white (CLIP_LEVEL) in
+    CLIPPED_TILE of its pixels where the original is not: a colour edit clipped them, at
+    whatever level its later steps (an offset) left them, and no affine map undoes a clip."""
+    k = np.maximum(cv2.resize(pair.m, pair.grid, interpolation=cv2.INTER_AREA), 1e-6)
+
+    def clipped(rgb: np.ndarray) -> np.ndarray:
+        out: np.ndarray = np.any((rgb <= CLIP_LEVEL) | (rgb >= 255 - CLIP_LEVEL), axis=-1)
+        return out
+
+    new = (clipped(pair.candidate) & ~clipped(pair.original)).astype(np.float32)
+    grey_o, grey_c = pair.original.mean(axis=-1), pair.candidate.mean(axis=-1)
+    sums = _tile_means(
+        [new * pair.m, grey_o * pair.m, grey_c * pair.m, grey_c**2 * pair.m], pair.grid
+    )
+    means = sums / k[..., None]
+    level, spread = means[..., 1], np.sqrt(np.maximum(means[..., 3] - means[..., 2] ** 2, 0.0))
+    extreme = (level <= CRUSHED_LEVEL) | (level >= 255 - CRUSHED_LEVEL)
+    out: np.ndarray = (means[..., 0] >= CLIPPED_TILE) | (extreme & (spread < FLAT_STD))
     return out
 
 

@@ -80,7 +80,7 @@ def compare_frames(
         if recoloured < RECOLOURED_MIN:
             gone = _colours_gone(in_colour, unexplained, a)
         if recoloured < RECOLOURED_MIN and gone < GONE_MIN:
-            unmade = _unmade(in_colour, unexplained, a.gain)
+            unmade = _unmade(in_colour, unexplained, a)
     if recoloured >= RECOLOURED_MIN or gone >= GONE_MIN or unmade >= UNMADE_MIN:
         duplicate, score = False, min(score, LETTERED_SCORE)
     lookalike = None

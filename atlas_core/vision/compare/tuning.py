@@ -247,12 +247,24 @@ RECOLOURED_LEVELS = 32
 # captioned tissue photo); the false duplicate it was found on (seed 107), 13.
 # bench/replay.py, seeds 101-107: no copy lost, false duplicates 2 fewer on 107.
 GONE_MIN = 10
-# Whatever the colours: where no affine colour map of the candidate's tile makes the
-# original's (UNEXPLAINED, as above), over UNMADE_MIN tiles or more, the candidate does not
-# show the original's content (``_unmade``), however well grey agrees: a faint title over
-# dots, or another palette of a layout whose title differs, keeps each tile's NCC (PLACEHOLDER).
-UNMADE_MIN = 8
+# Whatever the colours: a patch of UNMADE_MIN tiles side by side (``_unmade``) where no
+# affine colour map of the candidate's tile makes the original's (UNEXPLAINED, as above) is
+# the original's content (a title) that the candidate does not show, however well grey
+# agrees: a faint title over dots or a gradient, with another in its place, or another palette
+# of a layout whose title differs, keeps each tile's NCC. Not counted: tiles where the
+# candidate is ADDED_GAIN times as detailed (a caption drawn over the picture), tiles with
+# CLIPPED_TILE of their pixels newly at black or white (a colour edit's clip), and the
+# frame's outermost tiles (two copies' borders in two colours). Measured 2026-12-06 on the
+# recorded end-to-end decisions of bench/reupload.py seeds 101, 103, 105, 106 and 110-113,
+# with only the DejaVu fonts installed (every pair decided a duplicate): copies of an
+# original at most 4 tiles, pairs of two copies of one base at most 4; template negatives
+# 18, 8, 8 and 7 (three faint titles, one over a stock photo), the rest at most 3. Before
+# the guards, a copy's downscale and JPEG (its chroma at a quarter of the pixels) left up to
+# 22 such tiles but scattered, which the patch ignores; a caption in the original's colours
+# over its picture, a patch of 8 or more; two bordered copies, the frame's top row (24).
+UNMADE_MIN = 6
 CLIPPED_TILE = 0.1
+CRUSHED_LEVEL = 48
 # ...unless the candidate kept less than GONE_CHROMA of the original's colourfulness (the
 # mean of max(R, G, B) - min(R, G, B)): a grey copy's title is only its brightness.
 GONE_CHROMA = 0.25
