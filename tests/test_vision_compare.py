@@ -838,6 +838,20 @@ def test_copies_of_a_faint_title_are_made_by_a_colour_map(name: str, edit: str) 
     assert result.duplicate, (edit, result)
 
 
+def test_two_copies_framed_in_two_colours_are_still_copies() -> None:
+    """bench/reupload.py seed 112: two copies of one design, one framed in blue, the other
+    mirrored, framed in green and captioned. Neither frame is trimmed away (the bricks run
+    into it), so the first's blue frame lies along the top row where the second shows green:
+    a row of tiles no colour map makes, which is the frame, not a title (the outer ring of
+    tiles is not counted by ``_unmade``)."""
+    first, second = (
+        Frame.of((Path(__file__).parent / "data" / f"bordered_copies_{k}.jpg").read_bytes())
+        for k in "ab"
+    )
+    result = compare_frames(first, second)
+    assert result.duplicate, result
+
+
 RECOLOURED = {
     name: [
         (Path(__file__).parent / "data" / f"recoloured_{name}_{k}.jpg").read_bytes() for k in "ab"

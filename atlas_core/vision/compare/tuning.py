@@ -252,16 +252,19 @@ GONE_MIN = 10
 # the original's content (a title) that the candidate does not show, however well grey
 # agrees: a faint title over dots or a gradient, with another in its place, or another palette
 # of a layout whose title differs, keeps each tile's NCC. Not counted: tiles where the
-# candidate is ADDED_GAIN times as detailed (a caption drawn over the picture), tiles with
-# CLIPPED_TILE of their pixels newly at black or white (a colour edit's clip), and the
-# frame's outermost tiles (two copies' borders in two colours). Measured 2026-12-06 on the
-# recorded end-to-end decisions of bench/reupload.py seeds 101, 103, 105, 106 and 110-113,
-# with only the DejaVu fonts installed (every pair decided a duplicate): copies of an
-# original at most 4 tiles, pairs of two copies of one base at most 4; template negatives
-# 18, 8, 8 and 7 (three faint titles, one over a stock photo), the rest at most 3. Before
-# the guards, a copy's downscale and JPEG (its chroma at a quarter of the pixels) left up to
-# 22 such tiles but scattered, which the patch ignores; a caption in the original's colours
-# over its picture, a patch of 8 or more; two bordered copies, the frame's top row (24).
+# candidate is ADDED_GAIN times as detailed (a caption drawn over the picture); tiles a
+# colour edit clipped (``_crushed``: CLIPPED_TILE of their pixels newly within CLIP_LEVEL of
+# black or white, or the original's shadows or highlights, within CRUSHED_LEVEL, shown flat
+# at whatever level a later offset left them: scikit-image's cameraman brightened, its coat
+# flat at 25); the frame's outermost tiles (two copies' borders in two colours, a top row of
+# 24 tiles). Measured 2026-12-06 on the recorded end-to-end decisions of bench/reupload.py
+# seeds 101, 103, 105, 106 and 110-113, with only the DejaVu fonts installed, every pair
+# decided a duplicate: copies of an original at most 4 tiles (one of 1,554), pairs of two
+# copies of one base at most 4 (one of 10,569); template negatives 18, 8, 8 and 7 (faint
+# titles over dots and a gradient, and over a stock photo; seeds 110, 111, 101, 110), the
+# rest at most 3. Before the guards a copy's downscale and JPEG (chroma at a quarter of the
+# pixels) left up to 22 such tiles, scattered, which a patch ignores; a caption in the
+# original's colours over its picture, a patch of 8 or more.
 UNMADE_MIN = 6
 CLIPPED_TILE = 0.1
 CRUSHED_LEVEL = 48
