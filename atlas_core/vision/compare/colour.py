@@ -122,7 +122,6 @@ def _colours_gone(
     own = pair.inside & ~pair.overlay & agreement.judged & (ra >= RARE_TILE) & (rb < COMMON_TILE)
     if int(own.sum()) < GONE_MIN:
         return 0
-
     if _greyed(pair):
         return 0  # a copy in grey (or near it): colour cannot tell where its title went
     left, _ = unexplained()
