@@ -37,6 +37,7 @@ from atlas_core.vision.compare.tuning import (
     TILE_PX,
     UNEXPLAINED,
     UNEXPLAINED_NOISE,
+    UNMADE_MIN,
 )
 
 
@@ -154,9 +155,15 @@ def _unmade(
     # The original's outermost tiles hold its frame (a border, a frame line), which copies
     # of one original redraw each in their own colour; a title lies further in.
     unmade[0], unmade[-1], unmade[:, 0], unmade[:, -1] = False, False, False, False
-    if unmade.any():
-        unmade &= ~_crushed(pair)
-    count, _, stats, _ = cv2.connectedComponentsWithStats(unmade.astype(np.uint8), connectivity=4)
+    largest = _largest_patch(unmade)
+    if largest < UNMADE_MIN:
+        return largest  # ``_crushed`` only takes tiles away: not worth making
+    return _largest_patch(unmade & ~_crushed(pair))
+
+
+def _largest_patch(tiles: np.ndarray) -> int:
+    """The most ``tiles`` side by side (4-connected)."""
+    count, _, stats, _ = cv2.connectedComponentsWithStats(tiles.astype(np.uint8), connectivity=4)
     return int(stats[1:, cv2.CC_STAT_AREA].max()) if count > 1 else 0
 
 
