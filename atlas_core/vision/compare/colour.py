@@ -45,8 +45,9 @@ from atlas_core.vision.compare.tuning import (
 class _InColour:
     """The original and the candidate aligned onto it, in colour, as ``_evaluate`` tiles
     them (``_tiled``): float32 RGB, colour labels, the covered ``mask``, the pixel weights
-    ``m`` and tiles ``inside`` of ``_weights``, and the candidate's ``overlay`` (its tiles in
-    colours the original lacks)."""
+    ``m`` and tiles ``inside`` of ``_weights``, the candidate's ``overlay`` (its tiles in
+    colours the original lacks), and ``weight``, each tile's mean of ``m`` (at least 1e-6:
+    what a tile's summed weights are divided by)."""
 
     original: np.ndarray
     candidate: np.ndarray
@@ -57,6 +58,7 @@ class _InColour:
     overlay: np.ndarray
     grid: tuple[int, int]
     sigma: float
+    weight: np.ndarray
 
 
 def _in_colour(original: Frame, candidate: Frame, fit: _Fit) -> _InColour | None:
@@ -87,7 +89,9 @@ def _in_colour(original: Frame, candidate: Frame, fit: _Fit) -> _InColour | None
     )
     k = np.maximum(cv2.resize(m, grid, interpolation=area), 1e-6)
     overlay = _tile_share(labels_c, m, _near(labels_o, m) < ABSENT, grid) / k >= RARE_TILE
-    return _InColour(orig_rgb, warped, (labels_o, labels_c), mask, m, inside, overlay, grid, sigma)
+    return _InColour(
+        orig_rgb, warped, (labels_o, labels_c), mask, m, inside, overlay, grid, sigma, k
+    )
 
 
 def _unexplained(pair: _InColour) -> tuple[np.ndarray, np.ndarray]:
@@ -116,7 +120,7 @@ def _colours_gone(
     cols, rows = pair.grid
     if agreement.ncc is None or agreement.judged is None or agreement.ncc.shape != (rows, cols):
         return 0
-    k = np.maximum(cv2.resize(pair.m, pair.grid, interpolation=cv2.INTER_AREA), 1e-6)
+    k = pair.weight
     shared = (agreement.ncc >= AGREE_NCC) & (k >= 0.5)
     ra = _rarity(pair.labels[0], pair.m, shared, pair.grid) / k
     rb = _rarity(pair.labels[1], pair.m, shared, pair.grid) / k
@@ -172,7 +176,7 @@ def _crushed(pair: _InColour) -> np.ndarray:
     or white) that the candidate shows flat (FLAT_STD), or at black or white (CLIP_LEVEL) in
     CLIPPED_TILE of its pixels where the original is not: a colour edit clipped them, at
     whatever level its later steps (an offset) left them, and no affine map undoes a clip."""
-    k = np.maximum(cv2.resize(pair.m, pair.grid, interpolation=cv2.INTER_AREA), 1e-6)
+    k = pair.weight
 
     def clipped(rgb: np.ndarray) -> np.ndarray:
         out: np.ndarray = np.any((rgb <= CLIP_LEVEL) | (rgb >= 255 - CLIP_LEVEL), axis=-1)

@@ -247,6 +247,9 @@ RECOLOURED_LEVELS = 32
 # captioned tissue photo); the false duplicate it was found on (seed 107), 13.
 # bench/replay.py, seeds 101-107: no copy lost, false duplicates 2 fewer on 107.
 GONE_MIN = 10
+# ...unless the candidate kept less than GONE_CHROMA of the original's colourfulness (the
+# mean of max(R, G, B) - min(R, G, B)): a grey copy's title is only its brightness.
+GONE_CHROMA = 0.25
 # Whatever the colours: a patch of UNMADE_MIN tiles side by side (``_unmade``) where no
 # affine colour map of the candidate's tile makes the original's (UNEXPLAINED, as above) is
 # the original's content (a title) that the candidate does not show, however well grey
@@ -264,13 +267,11 @@ GONE_MIN = 10
 # titles over dots and a gradient, and over a stock photo; seeds 110, 111, 101, 110), the
 # rest at most 3. Before the guards a copy's downscale and JPEG (chroma at a quarter of the
 # pixels) left up to 22 such tiles, scattered, which a patch ignores; a caption in the
-# original's colours over its picture, a patch of 8 or more.
+# original's colours over its picture, a patch of 8 or more. Not for a copy in grey either
+# (GONE_CHROMA): its tiles are all one colour map short.
 UNMADE_MIN = 6
 CLIPPED_TILE = 0.1
 CRUSHED_LEVEL = 48
-# ...unless the candidate kept less than GONE_CHROMA of the original's colourfulness (the
-# mean of max(R, G, B) - min(R, G, B)): a grey copy's title is only its brightness.
-GONE_CHROMA = 0.25
 # A textured tile of the original that the candidate shows flat within CLIP_LEVEL of black or
 # white is not judged: a colour edit crushed the shadows or blew the highlights (a photo's
 # dark coat gone flat black), unless such tiles are over CLIP_MAX of the textured ones.
