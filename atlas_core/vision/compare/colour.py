@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
+from numpy.lib.stride_tricks import as_strided
 
 from atlas_core.vision.compare.align import _Fit, _native, _tiled
 from atlas_core.vision.compare.frame import Frame
@@ -230,60 +231,56 @@ def _colour_residual(
     o: np.ndarray, c: np.ndarray, m: np.ndarray, grid: tuple[int, int]
 ) -> np.ndarray:
     """Per tile: the largest share of ``o``'s colour variance (in one direction of colour,
-    plus UNEXPLAINED_NOISE) that an affine map of ``c``'s colours leaves unexplained, the
-    best of ``c``'s one-pixel shifts. ``o``, ``c``: float32 RGB; ``m``: pixel weights."""
+    plus UNEXPLAINED_NOISE) that an affine map of ``c``'s colours leaves unexplained; where
+    that is over UNEXPLAINED (all the callers ask), the best of ``c``'s one-pixel shifts (what
+    is left of the fit's misalignment along a sharp edge). ``o``, ``c``: float32 RGB; ``m``:
+    pixel weights."""
     cols, rows = grid
     t = TILE_PX
     h, w = rows * t, cols * t  # whole tiles (``_half``'s frame is)
-    m = m[:h, :w]
-
-    def tile_sums(planes: np.ndarray) -> np.ndarray:
-        # Down the rows of each tile, then across (contiguous sums: 6x one 4-axis sum).
-        lines = planes.reshape(-1, rows, t, w).sum(axis=2)
-        out: np.ndarray = lines.reshape(-1, rows, cols, t).sum(axis=3)
-        return out
-
-    k = np.maximum(tile_sums(m)[0], 1e-6)
-    first, second = np.triu_indices(3)  # the six distinct products of two channels
-    planar_o = np.ascontiguousarray(o[:h, :w].transpose(2, 0, 1))
-    planar_c = np.ascontiguousarray(
-        cv2.copyMakeBorder(c, 1, 1, 1, 1, cv2.BORDER_REPLICATE).transpose(2, 0, 1)
+    # About mid-grey: the moments are of differences, and float32 rounds less near 0.
+    padded = cv2.copyMakeBorder(c, 1, 1, 1, 1, cv2.BORDER_REPLICATE) - np.float32(128)
+    s0, s1, s2 = padded.strides
+    # Each tile of the candidate with a pixel around it: (rows, cols, t + 2, t + 2, 3).
+    around = as_strided(
+        padded, (rows, cols, t + 2, t + 2, 3), (t * s0, t * s1, s0, s1, s2), writeable=False
     )
+    ours = _by_tile(o[:h, :w] - np.float32(128), t)
+    weights = _by_tile(m[:h, :w, None], t)
+    left = _left_unexplained(ours, around[:, :, 1 : t + 1, 1 : t + 1], weights)
+    far = np.nonzero(left > UNEXPLAINED)
+    if far[0].size:
+        theirs, ours, weights = around[far], ours[far], weights[far]
+        best = left[far]
+        for dy, dx in ((y, x) for y in range(3) for x in range(3) if (y, x) != (1, 1)):
+            shifted = theirs[:, dy : dy + t, dx : dx + t]
+            best = np.minimum(best, _left_unexplained(ours, shifted, weights))
+        left[far] = best
+    return left
 
-    def moments(x: np.ndarray, y: np.ndarray | None = None) -> np.ndarray:
-        """Per tile: the weighted means of ``x``'s channels, of their products, and (given
-        ``y``) of each channel of ``x`` times each of ``y``: (rows, cols, 9 [+ 9])."""
-        xm = x * m
-        planes = [xm, xm[first] * x[second]]
-        if y is not None:
-            planes.append((xm[:, None] * y[None]).reshape(9, h, w))
-        sums = tile_sums(np.concatenate(planes)) / k
-        out: np.ndarray = sums.transpose(1, 2, 0)
-        return out
 
-    def covariance(sums: np.ndarray) -> np.ndarray:
-        mean = sums[..., :3]
-        cov = np.empty((*mean.shape[:2], 3, 3), np.float64)
-        products = sums[..., 3:9] - mean[..., first] * mean[..., second]
-        cov[..., first, second] = products
-        cov[..., second, first] = products
-        return cov
+def _by_tile(image: np.ndarray, t: int) -> np.ndarray:
+    """An (h, w, n) image of whole t-by-t tiles as (rows, cols, t, t, n)."""
+    h, w, n = image.shape
+    out: np.ndarray = image.reshape(h // t, t, w // t, t, n).swapaxes(1, 2)
+    return out
 
-    own = moments(planar_o)
-    mean_o, cov_o = own[..., :3], covariance(own)
+
+def _left_unexplained(o: np.ndarray, c: np.ndarray, m: np.ndarray) -> np.ndarray:
+    """``_colour_residual`` of tiles as they are (..., t, t, 3 colours or 1 weight), shifts
+    aside: each tile's weighted moments of [o, 1, c] at once (one small matrix product)."""
+    shape, pixels = o.shape[:-3], o.shape[-3] * o.shape[-2]
+    x = np.concatenate([o, np.ones_like(m), c], axis=-1).reshape(-1, pixels, 7)
+    weights = m.reshape(len(x), -1, 1)
+    gram = (np.swapaxes(x * weights, 1, 2) @ x).astype(np.float64)
+    gram /= np.maximum(gram[:, 3:4, 3:4], 1e-6)
+    mean = gram[:, 3]
+    cov = gram - mean[:, :, None] * mean[:, None, :]
+    cov_o, cov_c, cross = cov[:, :3, :3], cov[:, 4:, 4:], cov[:, 4:, :3]
     # Whitened by the original's own variance: any direction of colour weighs alike.
     whiten = np.linalg.inv(np.linalg.cholesky(cov_o + np.eye(3) * UNEXPLAINED_NOISE))
-    best = None
-    for dy in range(3):
-        for dx in range(3):
-            sums = moments(planar_c[:, dy : dy + h, dx : dx + w], planar_o)
-            cov_c = covariance(sums)
-            cross = sums[..., 9:].reshape((*sums.shape[:2], 3, 3))
-            cross = cross - sums[..., :3, None] * mean_o[..., None, :]
-            # What the best affine map of the candidate's colours leaves of the original's.
-            fitted = np.swapaxes(cross, -1, -2) @ np.linalg.inv(cov_c + np.eye(3) * 4.0) @ cross
-            left = whiten @ (cov_o - fitted) @ np.swapaxes(whiten, -1, -2)
-            share = np.linalg.eigvalsh(left)[..., -1]
-            best = share if best is None else np.minimum(best, share)
-    out: np.ndarray = best if best is not None else np.zeros(grid[::-1])
+    # What the best affine map of the candidate's colours leaves of the original's.
+    fitted = np.swapaxes(cross, -1, -2) @ np.linalg.inv(cov_c + np.eye(3) * 4.0) @ cross
+    left = whiten @ (cov_o - fitted) @ np.swapaxes(whiten, -1, -2)
+    out: np.ndarray = np.linalg.eigvalsh(left)[:, -1].reshape(shape)
     return out

@@ -51,7 +51,8 @@ def _recoloured(pair: _InColour, agreement: _Agreement) -> int:
     pixels = np.flatnonzero(np.kron(judged, np.ones((t, t), bool)) & (weights > 0.5))
     if pixels.size < RECOLOURED_PIXELS * RECOLOURED_STEP:
         return 0
-    target = theirs.reshape(-1, 3)[pixels].astype(np.float64)[::RECOLOURED_STEP]
+    pixels = pixels[::RECOLOURED_STEP]  # of the judged pixels, the ones sampled
+    target = theirs.reshape(-1, 3)[pixels].astype(np.float64)
     covered = cv2.resize(weights, pair.grid, interpolation=cv2.INTER_AREA)
     limit = RECOLOURED_OFF * np.maximum(covered, 1e-6)
     shifted = cv2.copyMakeBorder(theirs, 1, 1, 1, 1, cv2.BORDER_REPLICATE)
@@ -72,7 +73,7 @@ def _recoloured(pair: _InColour, agreement: _Agreement) -> int:
             if abs(turn) < HUE_MIN_TURN:
                 break
         source = (_hue_turn(ours, turn) if turn else ours).reshape(-1, 3).astype(np.float64)
-        sample = source[pixels][::RECOLOURED_STEP]
+        sample = source[pixels]
         g, offset = _colour_edit(sample, target)
         curves = _tone_curves(sample @ g.T + offset, target)
         made = _toned(source @ g.T + offset, curves).reshape(h, w, 3).astype(np.float32)
@@ -109,13 +110,6 @@ def _edits() -> np.ndarray:
 _EDITS = _edits()
 
 
-def _edited(source: np.ndarray, g: np.ndarray, offset: np.ndarray) -> np.ndarray:
-    """``source`` colours through the edit (``_colour_edit``), clipped to 0..255 as an edited
-    image is: a brightened sky blows out to white."""
-    out: np.ndarray = np.clip(source @ g.T + offset, 0.0, 255.0)
-    return out
-
-
 def _tone_curves(made: np.ndarray, target: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
     """Per channel, the rising curve that best takes the edit's colours (``made``, before
     clipping) to ``target``'s: each step of an edit clips at black and white (a saturated
@@ -146,24 +140,29 @@ def _colour_edit(source: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np
     fits best, G a combination of ``_EDITS`` and the offset a colour cast (and contrast's
     pivot), by least squares that leaves out the pixels it explains worst (what the
     candidate drew over the original): (G, offset)."""
-    # A clipped channel (blown out, crushed) says nothing of the edit's map; ``_edited`` clips.
+    # A clipped channel (blown out, crushed) says nothing of the edit's map, whose colours are
+    # clipped to 0..255 as an edited image's are (a brightened sky blows out to white).
     keep = ((target > CLIP_LEVEL) & (target < 255 - CLIP_LEVEL)).all(axis=1)
     if int(keep.sum()) < RECOLOURED_PIXELS:
         keep = np.ones(len(source), bool)
     g, offset = np.eye(3), np.zeros(3)
+    # Channel by channel (3, n): the sums below run along contiguous rows.
+    xs, ys = np.ascontiguousarray(source.T), np.ascontiguousarray(target.T)
     for _ in range(RECOLOURED_ROUNDS):
         if int(keep.sum()) < RECOLOURED_PIXELS:
             break  # too few pixels left to fit: the last fit stands
-        x, y = source[keep], target[keep]
-        mx, my = x.mean(axis=0), y.mean(axis=0)
-        cxx = (x - mx).T @ (x - mx)
-        cyx = (y - my).T @ (x - mx)
+        x, y = np.compress(keep, xs, axis=1), np.compress(keep, ys, axis=1)
+        mx, my = x.mean(axis=1), y.mean(axis=1)
+        x -= mx[:, None]
+        y -= my[:, None]
+        cxx, cyx = x @ x.T, y @ x.T
         # Normal equations in the edits' weights: <B_p X, B_q X> and <Y, B_p X>.
         normal = np.einsum("pij,qik,kj->pq", _EDITS, _EDITS, cxx)
         right = np.einsum("pij,ij->p", _EDITS, cyx)
         weights = np.linalg.solve(normal + np.eye(len(_EDITS)) * 1e-6, right)
         g = np.einsum("p,pij->ij", weights, _EDITS)
         offset = my - g @ mx
-        off = np.linalg.norm(target - _edited(source, g, offset), axis=1)
+        d = ys - np.clip(g @ xs + offset[:, None], 0.0, 255.0)
+        off = np.sqrt(np.einsum("ij,ij->j", d, d))
         keep &= off <= max(RECOLOURED_KEEP, float(np.quantile(off, 0.9)))
     return g, offset
