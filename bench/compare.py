@@ -22,6 +22,7 @@ import time
 import cv2
 import numpy as np
 from reupload import build, prepared_frames
+from templates import fonts_in_use
 
 from atlas_core.vision.compare import compare_frames
 from atlas_core.vision.preprocess import prepare
@@ -56,6 +57,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=101)
     parser.add_argument("--template-groups", type=int, default=20)
     args = parser.parse_args()
+    print(fonts_in_use())  # the designed thumbnails' titles are drawn in them
     pairs = build(args.size, args.seed, args.template_groups)
     frames = prepared_frames(pairs)
     raw: dict[bytes, tuple] = {}

@@ -606,6 +606,7 @@ def main() -> None:
         help="write every pair the end-to-end hunt decided to PATH (for bench/replay.py)",
     )
     args = parser.parse_args()
+    print(tpl.fonts_in_use())
     pairs = build(args.size, args.seed, args.template_groups)
     t0 = time.perf_counter()
     frames = prepared_frames(pairs)

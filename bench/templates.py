@@ -5,7 +5,8 @@
 Every image of a group is a *different* video: the images share a designed background
 (gradient, rays, blobs, halftone, a stock photo), a layout (subject and title positions) or
 a palette, and differ in their title (and, by kind, in palette, subject or decoration). Text
-is rendered with the system's TrueType fonts in different sizes, strokes and positions.
+is rendered with the system's TrueType fonts in different sizes, strokes and positions: the
+same seed draws other thumbnails where other fonts are installed (``fonts_in_use`` says which).
 
 Kinds:
 - ``same_background``: one background, subject and decoration; only the title differs
@@ -22,6 +23,7 @@ logo) for positives built from these designs.
 from __future__ import annotations
 
 import glob
+import hashlib
 import os
 from functools import lru_cache
 
@@ -59,6 +61,17 @@ WORDS = (
 def fonts() -> list[str]:
     found = sorted(glob.glob("/usr/share/fonts/truetype/**/*.ttf", recursive=True))
     return [f for f in found if "Math" not in f]
+
+
+def fonts_in_use() -> str:
+    """The fonts the titles are drawn in, for a run's header: the same seed draws another set
+    of thumbnails where other fonts are installed (Chromium's packages bring Liberation)."""
+    paths = fonts()
+    if not paths:
+        return "fonts: none under /usr/share/fonts/truetype (PIL's default font)"
+    families = sorted({os.path.basename(os.path.dirname(p)) for p in paths})
+    digest = hashlib.sha256("\n".join(os.path.basename(p) for p in paths).encode()).hexdigest()
+    return f"fonts: {len(paths)} files ({', '.join(families)}), names sha256 {digest[:12]}"
 
 
 @lru_cache(maxsize=512)

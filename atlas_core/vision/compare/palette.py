@@ -72,11 +72,15 @@ def _recoloured(pair: _InColour, agreement: _Agreement) -> int:
             turn = 0.0 if every is None else float(np.median(every))
             if abs(turn) < HUE_MIN_TURN:
                 break
-        source = (_hue_turn(ours, turn) if turn else ours).reshape(-1, 3).astype(np.float64)
-        sample = source[pixels]
+        source = (_hue_turn(ours, turn) if turn else ours).astype(np.float64)
+        sample = source.reshape(-1, 3)[pixels]
         g, offset = _colour_edit(sample, target)
-        curves = _tone_curves(sample @ g.T + offset, target)
-        made = _toned(source @ g.T + offset, curves).reshape(h, w, 3).astype(np.float32)
+        # The edit, pixel by pixel (``colours @ g.T + offset``; numpy's product of an (n, 3)
+        # by a 3x3 takes some 50 times as long).
+        edit = np.hstack([g, offset[:, None]])
+        curves = _tone_curves(cv2.transform(sample[:, None], edit)[:, 0], target)
+        edited = cv2.transform(source, edit).reshape(-1, 3)
+        made = _toned(edited, curves).reshape(h, w, 3).astype(np.float32)
         tiles = off(made, 1, 1)
         if int((judged & (tiles >= limit)).sum()) >= RECOLOURED_MIN:
             # Each tile at its best one-pixel shift: what is left of the fit's misalignment
