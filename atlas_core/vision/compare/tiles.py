@@ -24,6 +24,7 @@ from atlas_core.vision.compare.tuning import (
     CONFLICT_WEIGHT,
     CORNER_DETAIL,
     CORNER_MIN,
+    CRUSHED_LEVEL,
     FLAT_STD,
     HUE_TURNED,
     LETTERED_SCORE,
@@ -156,8 +157,14 @@ def _agreement(
         # Where the candidate is flat at black or white and the original has detail, a colour
         # edit crushed the shadows or blew the highlights: what was there cannot be told, so
         # the tile is not judged (unless such tiles are over CLIP_MAX of the textured ones).
+        # So too a tile of the original all in its shadows or all in its highlights (its mean
+        # two deviations from black or white within CRUSHED_LEVEL) shown flat at whatever level
+        # a later step of the edit (an offset) left them. A title has its strokes' contrast.
         level = mb[len(mb) // 2]
-        clipped = ta & ~tb & ((level <= CLIP_LEVEL) | (level >= 255 - CLIP_LEVEL))
+        extreme = (level <= CLIP_LEVEL) | (level >= 255 - CLIP_LEVEL)
+        spread = 2.0 * np.sqrt(va)
+        extreme |= (ma + spread <= CRUSHED_LEVEL) | (ma - spread >= 255 - CRUSHED_LEVEL)
+        clipped = ta & ~tb & extreme
         if 0 < int(clipped.sum()) <= CLIP_MAX * int(ta.sum()):
             ta = ta & ~clipped
     share = float(agree[ta].mean()) if ta.any() else 0.0

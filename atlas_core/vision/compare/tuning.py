@@ -276,7 +276,13 @@ CRUSHED_LEVEL = 48
 # white is not judged: a colour edit crushed the shadows or blew the highlights (a photo's
 # dark coat gone flat black), unless such tiles are over CLIP_MAX of the textured ones.
 # bench/reupload.py seed 101: two colour-shifted copies of the cameraman found again; seeds
-# 4-5: no decision changed.
+# 4-5: no decision changed. Nor is a tile all in the original's shadows or highlights (its
+# mean two deviations from black or white within CRUSHED_LEVEL) that the candidate shows flat
+# at any level (the crushed coat lifted to grey 25 by the edit's offset; a title has its
+# strokes' contrast): the brightened cameraman had scored 0.87-0.93 as the crop moved its
+# tiles by a pixel or two, a miss at 5 of 13 crops, now none. bench/reupload.py seeds 101,
+# 106, 110, 112, 114, 115: no pair's decision changed (a tile's mean alone, without the
+# deviations, made 2 false duplicates on 112: a second title line over a dark backdrop).
 CLIP_LEVEL = 12
 CLIP_MAX = 0.3
 HUE_SPREAD = 25.0  # degrees: a hue's turn this near the common one is the same turn
