@@ -69,7 +69,7 @@ def compare_frames(
     duplicate = bool(valid) and score >= THRESHOLD
     a = best.agreement
     # The pair in colour, once: the palette check, the colours gone, the original unmade and
-    # the look-alikes read it. Its colour residual (``_unexplained``, some 15 ms) is made once,
+    # the look-alikes read it. Its colour residual (``_unexplained``, some 4 ms) is made once,
     # when a rule comes to need it (``_unmade`` does, for any pair not already turned down in
     # colour, unless the candidate is grey).
     in_colour = _in_colour(original, candidate, best) if duplicate else None

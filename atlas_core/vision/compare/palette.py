@@ -76,7 +76,7 @@ def _recoloured(pair: _InColour, agreement: _Agreement) -> int:
         sample = source.reshape(-1, 3)[pixels]
         g, offset = _colour_edit(sample, target)
         # The edit, pixel by pixel (``colours @ g.T + offset``; numpy's product of an (n, 3)
-        # by a 3x3 takes some 50 times as long).
+        # by a 3x3 takes some 30 times as long).
         edit = np.hstack([g, offset[:, None]])
         curves = _tone_curves(cv2.transform(sample[:, None], edit)[:, 0], target)
         edited = cv2.transform(source, edit).reshape(-1, 3)
