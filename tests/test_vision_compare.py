@@ -16,7 +16,14 @@ from atlas_core.vision.compare import Frame, compare_frames
 from atlas_core.vision.compare.align import _aligned, _fits
 from atlas_core.vision.compare.lookalike import _grey_lookalike, _same_edit
 from atlas_core.vision.compare.tuning import NEW_LETTERING_MIN
-from atlas_core.vision.preprocess import decode, prepare, quality, to_gray, trim_borders
+from atlas_core.vision.preprocess import (
+    bar_widths,
+    decode,
+    prepare,
+    quality,
+    to_gray,
+    trim_borders,
+)
 
 
 def test_decode_refuses_non_images_with_a_clear_error() -> None:
@@ -975,3 +982,66 @@ def test_a_turned_copy_stays_a_copy_well_within_the_turn_allowed(turn: int, mirr
         copy = copy.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
     result = compare(jpeg(scene(23)), jpeg(copy, 40))
     assert result.duplicate, result
+
+
+def _backdrop_design(title: str) -> Image.Image:
+    """A channel's design on a flat backdrop (bench/reupload.py seed 115): the upper third is
+    backdrop to the edge, which trimming cuts, where a copy's bars or frame keep it."""
+    im = Image.new("RGB", (640, 360), (130, 225, 30))
+    d = ImageDraw.Draw(im)
+    d.ellipse((430, 140, 630, 350), fill=(180, 230, 120), outline="black", width=4)
+    d.chord((430, 140, 630, 300), 180, 360, fill=(80, 80, 50))
+    d.ellipse((500, 280, 560, 320), fill="black")
+    d.rectangle((20, 190, 480, 320), fill=(60, 30, 130))
+    font = ImageFont.load_default(size=44)
+    for row, words in enumerate(title.split("/")):
+        d.text((34, 198 + 58 * row), words, font=font, fill="white")
+    return im
+
+
+def test_bar_widths_name_each_side_and_frames_keep_them() -> None:
+    framed = np.full((400, 700, 3), (0, 200, 0), np.uint8)
+    framed[20:390, 30:660] = np.asarray(scene(2).resize((630, 370)))
+    assert bar_widths(framed) == (20, 10, 30, 40)
+    assert bar_widths(np.full((100, 200, 3), 77, np.uint8)) == (0, 0, 0, 0)
+    stored = Frame.from_bytes(Frame.of(jpeg(Image.fromarray(framed))).to_bytes())
+    # In pixels as decoded: a JPEG may decode reduced (here to half its size).
+    scale = 700 / stored.prepared.original_shape[1]
+    bars = [scale * b for b in stored.prepared.bars]
+    assert np.allclose(bars, (20, 10, 30, 40), atol=3), stored.prepared.bars
+
+
+@pytest.mark.parametrize("edit", ["letterbox", "frame", "turn"])
+def test_a_copy_keeping_the_backdrop_trimmed_from_its_original_is_still_a_copy(
+    edit: str,
+) -> None:
+    """Trimming cuts the original's flat backdrop along its top edge; a letterboxed, framed
+    or turned copy keeps it (its bars, frame or corners end the trim first). What was
+    trimmed from one side counts as covered, so the copy is judged on what it shows."""
+    original = _backdrop_design("guide 100/hours days final")
+    if edit == "letterbox":
+        copy = letterbox(original)
+    elif edit == "frame":
+        copy = Image.new("RGB", (640, 360), (150, 145, 185))
+        copy.paste(original.resize((560, 315)), (40, 22))
+    else:
+        copy = original.rotate(1.5, resample=Image.Resampling.BILINEAR, expand=True)
+    o, c = Frame.of(jpeg(original)), Frame.of(jpeg(copy))
+    assert o.prepared.bars[0] > 60, o.prepared.bars  # the backdrop was trimmed
+    result = compare_frames(o, c)
+    assert result.duplicate and result.coverage >= 0.9, (edit, result)
+
+
+@pytest.mark.parametrize("edit", ["letterbox", "frame"])
+def test_another_title_on_a_backdrop_design_is_not_a_copy_for_the_backdrop(edit: str) -> None:
+    """The backdrop counted as covered is no agreement: another title in the design's box
+    is still another video."""
+    original = _backdrop_design("guide 100/hours days final")
+    other = _backdrop_design("worst 7 ways/to win again")
+    if edit == "letterbox":
+        copy = letterbox(other)
+    else:
+        copy = Image.new("RGB", (640, 360), (150, 145, 185))
+        copy.paste(other.resize((560, 315)), (40, 22))
+    result = compare(jpeg(original), jpeg(copy))
+    assert not result.duplicate, (edit, result)

@@ -93,12 +93,12 @@ def _bar_depth(lines: np.ndarray, limit: int) -> int:
     return depth
 
 
-def trim_borders(rgb: np.ndarray) -> np.ndarray:
-    """Cut uniform bars (letterbox, pillarbox, added borders) from all four sides.
+def bar_widths(rgb: np.ndarray) -> tuple[int, int, int, int]:
+    """The uniform bars (letterbox, pillarbox, added borders) on each side of ``rgb``, in
+    pixels: (top, bottom, left, right); all 0 for a fully uniform image.
 
-    Each side is trimmed while its outermost rows/columns are uniform in the colour of the
-    outermost line, at most ``MAX_TRIM`` of the dimension per side. A fully uniform image is
-    returned unchanged (its quality score marks it as featureless)."""
+    Each side's bar is its outermost rows/columns uniform in the colour of the outermost line,
+    at most ``MAX_TRIM`` of the dimension per side."""
     if rgb.ndim != 3 or rgb.shape[2] != 3:
         raise ValueError(f"expected an RGB array (H, W, 3), got shape {rgb.shape}")
     h, w = rgb.shape[:2]
@@ -109,7 +109,15 @@ def trim_borders(rgb: np.ndarray) -> np.ndarray:
     right = _bar_depth(rgb.transpose(1, 0, 2)[::-1], limit_w)
     # Bars reaching the limit on both opposite sides: a uniform image, not a framed one.
     if (top == bottom == limit_h) or (left == right == limit_w):
-        return rgb
+        return (0, 0, 0, 0)
+    return (top, bottom, left, right)
+
+
+def trim_borders(rgb: np.ndarray) -> np.ndarray:
+    """``rgb`` without its uniform bars (``bar_widths``); a fully uniform image is returned
+    unchanged (its quality score marks it as featureless)."""
+    top, bottom, left, right = bar_widths(rgb)
+    h, w = rgb.shape[:2]
     return rgb[top : h - bottom, left : w - right]
 
 
@@ -163,13 +171,24 @@ class Prepared:
     # ``gray``'s pixels in colour (uint8 RGB): where a title differs from another in colour
     # alone. Empty when not computed.
     rgb: np.ndarray = field(default_factory=lambda: np.empty((0, 0, 3), np.uint8))
+    # The bars trimmed (``bar_widths``): top, bottom, left, right, in pixels as decoded.
+    bars: tuple[int, int, int, int] = (0, 0, 0, 0)
+
+    def margins(self, mirrored: bool = False) -> tuple[float, float, float, float]:
+        """``bars`` in pixels of ``gray`` (its mirror image's, ``mirrored``): what trimming
+        cut beyond each side of the working frame."""
+        scale = max(self.gray.shape) / max(self.trimmed_shape)
+        top, bottom, left, right = (scale * b for b in self.bars)
+        return (top, bottom, right, left) if mirrored else (top, bottom, left, right)
 
 
 def prepare(image: bytes | np.ndarray) -> Prepared:
     """Decode (unless given an RGB array), trim bars and borders, and bring to the working
     size (grey). ``original_shape`` is the image as decoded (a JPEG may decode reduced)."""
     rgb = image if isinstance(image, np.ndarray) else decode(image, at_least=WORK_SIZE)
-    trimmed = trim_borders(rgb)
+    bars = bar_widths(rgb)
+    top, bottom, left, right = bars
+    trimmed = rgb[top : rgb.shape[0] - bottom, left : rgb.shape[1] - right]
     gray = resize_long_side(to_gray(trimmed))
     q = quality(gray) if min(trimmed.shape[:2]) >= MIN_SIDE else 0.0
     small = resize_long_side(trimmed)
@@ -178,8 +197,9 @@ def prepare(image: bytes | np.ndarray) -> Prepared:
         quality=q,
         original_shape=(rgb.shape[0], rgb.shape[1]),
         trimmed_shape=(trimmed.shape[0], trimmed.shape[1]),
-        untrimmed=gray if trimmed is rgb else resize_long_side(to_gray(rgb)),
+        untrimmed=gray if not any(bars) else resize_long_side(to_gray(rgb)),
         rgb=np.ascontiguousarray(small),
+        bars=bars,
         **colour_planes(small),
     )
 

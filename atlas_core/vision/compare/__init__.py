@@ -53,7 +53,9 @@ How it decides:
    the candidate's lettering differs from the original's, a look-alike's differs too, as it
    does in the design's place for its title (``_lettering_lookalike``).
 A duplicate needs: enough RANSAC inliers (or, when too few keypoints match, the plain
-full-frame alignment), both images mostly covered by the other, and score >= THRESHOLD.
+full-frame alignment), both images mostly covered by the other (the bars trimmed from either
+count as covered: a flat backdrop cut from the original's edge is kept by its letterboxed
+copy, whose bars ended the trim), and score >= THRESHOLD.
 Unrelated pairs end early: too few ratio-test matches means no RANSAC and no tiles, and the
 full-frame fallback runs only when the coarse layouts correlate.
 

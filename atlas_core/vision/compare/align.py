@@ -53,6 +53,10 @@ class _Fit:
         return self.agreement.score
 
 
+_Margin = tuple[float, float, float, float]  # top, bottom, left, right
+_NONE: _Margin = (0.0, 0.0, 0.0, 0.0)
+
+
 def _half(gray: np.ndarray) -> np.ndarray:
     """The image at TILE_SCALE of the working size, each side a whole number of tiles."""
     h, w = gray.shape
@@ -85,17 +89,20 @@ def _evaluate(
     matrix: np.ndarray,
     colours: tuple[np.ndarray, np.ndarray] | None = None,
     brights: tuple[np.ndarray, np.ndarray] | None = None,
+    margins: tuple[_Margin, _Margin] = (_NONE, _NONE),
 ) -> tuple[_Agreement, float]:
     """(agreement, min coverage) of ``cand`` warped by ``matrix`` onto ``orig`` (both grey at
     the working size; compared at half of it). ``native``: the candidate's work-size pixels
-    per pixel it was served with."""
+    per pixel it was served with. ``margins``: the uniform bars trimming cut beyond each
+    frame (``Prepared.margins``), the original's and the candidate's, which count as covered."""
     small_o, small_c, half, sigma = _tiled(orig, cand, native, matrix)
     h, w = small_o.shape
     ch, cw = small_c.shape
     warped, mask = _warp(small_c, half, (w, h))
     inverse = cv2.invertAffineTransform(half)
-    back = cv2.warpAffine(np.ones((h, w), np.uint8), inverse, (cw, ch), flags=cv2.INTER_NEAREST)
-    coverage = min(float(mask.mean()), float(back.mean()))
+    forth = _covered(half, small_c.shape, (h, w), _scaled(margins[1], cand, small_c))
+    back = _covered(inverse, small_o.shape, (ch, cw), _scaled(margins[0], orig, small_o))
+    coverage = min(forth, back)
     pair = None
     if colours is not None and colours[0].size and colours[1].size:
         near = cv2.INTER_NEAREST
@@ -107,6 +114,31 @@ def _evaluate(
         bo, bc = _half(brights[0]), _half(brights[1])
         light = (bo, cv2.warpAffine(bc, half, (w, h), flags=cv2.INTER_LINEAR))
     return _tiles_agreement(small_o, warped, mask, sigma, pair, light), coverage
+
+
+def _scaled(margin: _Margin, gray: np.ndarray, small: np.ndarray) -> tuple[int, int, int, int]:
+    """``margin`` (pixels of ``gray``) in pixels of ``small`` (``_half`` of it), whole."""
+    sy, sx = small.shape[0] / gray.shape[0], small.shape[1] / gray.shape[1]
+    top, bottom, left, right = margin
+    return (round(top * sy), round(bottom * sy), round(left * sx), round(right * sx))
+
+
+def _covered(
+    matrix: np.ndarray,
+    shape: tuple[int, ...],
+    onto: tuple[int, int],
+    margin: tuple[int, int, int, int],
+) -> float:
+    """The share of a frame of shape ``onto`` (h, w) that a frame of ``shape`` warped by
+    ``matrix`` covers, the latter grown by ``margin`` (top, bottom, left, right): a flat
+    backdrop trimmed from one image's edge (``trim_borders``) and kept by the other (its
+    letterboxed or framed copy, whose bars ended the trim) is no part missing."""
+    top, bottom, left, right = margin
+    grown = np.ones((shape[0] + top + bottom, shape[1] + left + right), np.uint8)
+    shifted = matrix.copy()
+    shifted[:, 2] -= matrix[:, :2] @ np.array([left, top], np.float64)
+    out = cv2.warpAffine(grown, shifted, (onto[1], onto[0]), flags=cv2.INTER_NEAREST)
+    return float(out.mean())
 
 
 def _warp(
@@ -151,6 +183,7 @@ def _fit(
     mirrored: bool,
     cand_colour: np.ndarray | None = None,
     cand_bright: np.ndarray | None = None,
+    margins: tuple[_Margin, _Margin] = (_NONE, _NONE),
 ) -> _Fit | None:
     of = orig.features
     src, dst = _match(cf, of)
@@ -170,7 +203,7 @@ def _fit(
     colours = None if cand_colour is None else (orig.prepared.colour, cand_colour)
     brights = None if cand_bright is None else (orig.prepared.bright, cand_bright)
     agreement, coverage, matrix = _judged(
-        orig.prepared.gray, cand, native, matrix, colours, brights
+        orig.prepared.gray, cand, native, matrix, colours, brights, margins
     )
     pts = np.hstack([dst[keep], src[keep]]).astype(np.float64)
     if mirrored:
@@ -201,14 +234,15 @@ def _judged(
     matrix: np.ndarray,
     colours: tuple[np.ndarray, np.ndarray] | None,
     brights: tuple[np.ndarray, np.ndarray] | None,
+    margins: tuple[_Margin, _Margin] = (_NONE, _NONE),
 ) -> tuple[_Agreement, float, np.ndarray]:
     """``_evaluate`` at ``matrix``; near the cut (REFINE_FROM), at the fit refined on the
     pixels too (``_refine``), the better of the two standing (with its matrix)."""
-    agreement, coverage = _evaluate(orig, cand, native, matrix, colours, brights)
+    agreement, coverage = _evaluate(orig, cand, native, matrix, colours, brights, margins)
     if REFINE_FROM <= agreement.score < THRESHOLD:
         refined = _refine(orig, cand, matrix)
         if refined is not None and _plausible(refined):
-            again = _evaluate(orig, cand, native, refined, colours, brights)
+            again = _evaluate(orig, cand, native, refined, colours, brights, margins)
             if again[0].score > agreement.score:
                 return again[0], again[1], refined
     return agreement, coverage, matrix
@@ -262,7 +296,9 @@ def _full_frame(orig: Prepared, cand: Prepared, mirrored: bool) -> list[_Fit]:
         matrix = np.array([[ow / cw, 0.0, 0.0], [0.0, oh / ch, 0.0]], dtype=np.float64)
         colours = None if cc is None else (o.colour, cc)
         brights = None if cb is None else (o.bright, cb)
-        agreement, coverage, _ = _judged(o.gray, c, native, matrix, colours, brights)
+        # The trimmed frames count the bars trimming cut as covered; the whole ones have none.
+        margins = (orig.margins(), cand.margins(mirrored)) if o is orig else (_NONE, _NONE)
+        agreement, coverage, _ = _judged(o.gray, c, native, matrix, colours, brights, margins)
         # The trimmed frames' matrix is the one the colour checks align by (``_in_colour``).
         kept = matrix if o is orig else None
         fits.append(_Fit(agreement, coverage, 0, mirrored, np.empty((0, 4)), True, kept))
@@ -277,7 +313,8 @@ def _trimmed(p: Prepared) -> bool:
 def _fits(original: Frame, candidate: Frame) -> list[_Fit]:
     o, c = original.prepared, candidate.prepared
     native = _native(c)
-    direct = _fit(original, candidate.features, c.gray, native, False, c.colour, c.bright)
+    margins = (o.margins(), c.margins())
+    direct = _fit(original, candidate.features, c.gray, native, False, c.colour, c.bright, margins)
     fits = [direct] if direct is not None else []
     # A copy found as it is needs no look at its mirror image.
     if direct is None or direct.coverage < MIN_COVERAGE or direct.score < THRESHOLD:
@@ -285,7 +322,14 @@ def _fits(original: Frame, candidate: Frame) -> list[_Fit]:
         flipped_colour = np.ascontiguousarray(c.colour[:, ::-1])
         flipped_bright = np.ascontiguousarray(c.bright[:, ::-1])
         mirror = _fit(
-            original, candidate.mirror, flipped, native, True, flipped_colour, flipped_bright
+            original,
+            candidate.mirror,
+            flipped,
+            native,
+            True,
+            flipped_colour,
+            flipped_bright,
+            (o.margins(), c.margins(mirrored=True)),
         )
         fits += [mirror] if mirror is not None else []
     # Edge-to-edge alignment when keypoints give no usable fit: copies too blurred or small

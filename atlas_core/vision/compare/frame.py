@@ -20,7 +20,7 @@ from atlas_core.vision.preprocess import (
 )
 
 # Stored frames (``Frame.to_bytes``) made with other settings are prepared again.
-FRAME_VERSION = f"orb{FEATURES}-work{WORK_SIZE}-v5"
+FRAME_VERSION = f"orb{FEATURES}-work{WORK_SIZE}-v6"
 
 
 def _detector() -> cv2.ORB:
@@ -87,7 +87,7 @@ class Frame:
         arrays = {
             "gray": p.gray,
             "untrimmed": np.empty((0, 0), np.uint8) if same else p.untrimmed,
-            "meta": np.array([p.quality, *p.original_shape, *p.trimmed_shape], np.float64),
+            "meta": np.array([p.quality, *p.original_shape, *p.trimmed_shape, *p.bars], np.float64),
             # ``colour`` and ``bright`` are made again from it (``colour_planes``).
             "rgb": p.rgb,
             "keypoints": self.features.keypoints,
@@ -109,6 +109,8 @@ class Frame:
                 gray, untrimmed, meta = z["gray"], z["untrimmed"], z["meta"]
                 rgb = z["rgb"]
                 kps, des = z["keypoints"], z["descriptors"]
+            if meta.shape != (9,):
+                raise ValueError(f"meta of shape {meta.shape}, expected (9,)")
         except (OSError, ValueError, KeyError) as exc:
             raise ValueError(f"not a stored compare frame ({len(data)} bytes): {exc}") from None
         prepared = Prepared(
@@ -118,6 +120,7 @@ class Frame:
             trimmed_shape=(int(meta[3]), int(meta[4])),
             untrimmed=untrimmed if untrimmed.size else gray,
             rgb=rgb,
+            bars=(int(meta[5]), int(meta[6]), int(meta[7]), int(meta[8])),
             **colour_planes(rgb),
         )
         return cls(prepared, _Features(kps, des if len(des) else None))
