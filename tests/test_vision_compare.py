@@ -1029,7 +1029,8 @@ def test_a_copy_keeping_the_backdrop_trimmed_from_its_original_is_still_a_copy(
     o, c = Frame.of(jpeg(original)), Frame.of(jpeg(copy))
     assert o.prepared.bars[0] > 60, o.prepared.bars  # the backdrop was trimmed
     result = compare_frames(o, c)
-    assert result.duplicate and result.coverage >= 0.9, (edit, result)
+    # Without the trimmed backdrop counted, coverage was 0.55-0.57 (under MIN_COVERAGE).
+    assert result.duplicate and result.coverage >= 0.8, (edit, result)
 
 
 @pytest.mark.parametrize("edit", ["letterbox", "frame"])
@@ -1045,3 +1046,30 @@ def test_another_title_on_a_backdrop_design_is_not_a_copy_for_the_backdrop(edit:
         copy.paste(other.resize((560, 315)), (40, 22))
     result = compare(jpeg(original), jpeg(copy))
     assert not result.duplicate, (edit, result)
+
+
+DOTTED_BOX = [(Path(__file__).parent / "data" / f"dotted_box_{k}.jpg").read_bytes() for k in "ab"]
+
+
+def test_two_videos_of_a_dotted_design_trimmed_of_a_line_are_judged_in_colour() -> None:
+    """Two videos of one dotted design (bench/reupload.py seed 114), thin dark titles in one
+    box: trimming cuts a row between the dots at one edge of the one and not of the other,
+    the dots lure the keypoints, and the frames are aligned edge to edge. The whole frames'
+    fit is carried over to the trimmed ones and judged in colour, which tells the titles
+    apart (in grey alone, the dots agreeing everywhere, they were one video)."""
+    a, b = (Frame.of(x) for x in DOTTED_BOX)
+    assert any(a.prepared.bars) != any(b.prepared.bars), (a.prepared.bars, b.prepared.bars)
+    result = compare_frames(a, b)
+    assert not result.duplicate, result
+
+
+@pytest.mark.parametrize("edit", ["jpeg", "brighter", "caption"])
+def test_a_copy_of_a_dotted_design_trimmed_of_a_line_is_still_a_copy(edit: str) -> None:
+    original = Image.open(io.BytesIO(DOTTED_BOX[0])).convert("RGB")
+    if edit == "brighter":
+        original = ImageEnhance.Brightness(original).enhance(1.15)
+    elif edit == "caption":
+        d = ImageDraw.Draw(original)
+        d.text((200, 140), "FULL VIDEO", font=ImageFont.load_default(size=24), fill="yellow")
+    result = compare(DOTTED_BOX[0], jpeg(original, 50))
+    assert result.duplicate, (edit, result)

@@ -54,8 +54,8 @@ How it decides:
    does in the design's place for its title (``_lettering_lookalike``).
 A duplicate needs: enough RANSAC inliers (or, when too few keypoints match, the plain
 full-frame alignment), both images mostly covered by the other (the bars trimmed from either
-count as covered: a flat backdrop cut from the original's edge is kept by its letterboxed
-copy, whose bars ended the trim), and score >= THRESHOLD.
+count as covered where the other is flat there: a flat backdrop cut from the original's edge
+is kept by its letterboxed copy, whose bars ended the trim), and score >= THRESHOLD.
 Unrelated pairs end early: too few ratio-test matches means no RANSAC and no tiles, and the
 full-frame fallback runs only when the coarse layouts correlate.
 

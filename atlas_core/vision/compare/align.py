@@ -17,6 +17,8 @@ from atlas_core.vision.compare.tuning import (
     COARSE,
     COARSE_NCC,
     COVER_GAP,
+    FLAT_STD,
+    FLAT_WINDOW,
     MAX_FULL_FRAME_ASPECT,
     MAX_STRETCH,
     MAX_TURN,
@@ -27,6 +29,7 @@ from atlas_core.vision.compare.tuning import (
     REFINE_EPS,
     REFINE_FROM,
     REFINE_ITERATIONS,
+    SLIVER,
     SOLID_INLIERS,
     THRESHOLD,
     TILE_BLUR,
@@ -100,8 +103,8 @@ def _evaluate(
     ch, cw = small_c.shape
     warped, mask = _warp(small_c, half, (w, h))
     inverse = cv2.invertAffineTransform(half)
-    forth = _covered(half, small_c.shape, (h, w), _scaled(margins[1], cand, small_c))
-    back = _covered(inverse, small_o.shape, (ch, cw), _scaled(margins[0], orig, small_o))
+    forth = _covered(half, small_c.shape, small_o, _scaled(margins[1], cand, small_c))
+    back = _covered(inverse, small_o.shape, small_c, _scaled(margins[0], orig, small_o))
     coverage = min(forth, back)
     pair = None
     if colours is not None and colours[0].size and colours[1].size:
@@ -126,19 +129,36 @@ def _scaled(margin: _Margin, gray: np.ndarray, small: np.ndarray) -> tuple[int, 
 def _covered(
     matrix: np.ndarray,
     shape: tuple[int, ...],
-    onto: tuple[int, int],
+    onto: np.ndarray,
     margin: tuple[int, int, int, int],
 ) -> float:
-    """The share of a frame of shape ``onto`` (h, w) that a frame of ``shape`` warped by
-    ``matrix`` covers, the latter grown by ``margin`` (top, bottom, left, right): a flat
-    backdrop trimmed from one image's edge (``trim_borders``) and kept by the other (its
-    letterboxed or framed copy, whose bars ended the trim) is no part missing."""
+    """The share of the grey frame ``onto`` that a frame of ``shape`` warped by ``matrix``
+    covers, and the ``margin`` (top, bottom, left, right) trimming cut beyond it where
+    ``onto`` is flat there: a flat backdrop trimmed from one image's edge (``trim_borders``)
+    and kept by the other (its letterboxed or framed copy, whose bars ended the trim) is no
+    part missing; a title where the one was trimmed is."""
+    size = (onto.shape[1], onto.shape[0])
+    ones = np.ones(shape[:2], np.uint8)
+    covered = cv2.warpAffine(ones, matrix, size, flags=cv2.INTER_NEAREST).astype(bool)
+    if not any(margin):
+        return float(covered.mean())
     top, bottom, left, right = margin
-    grown = np.ones((shape[0] + top + bottom, shape[1] + left + right), np.uint8)
+    grown = cv2.copyMakeBorder(ones, top, bottom, left, right, cv2.BORDER_CONSTANT, value=1)
     shifted = matrix.copy()
     shifted[:, 2] -= matrix[:, :2] @ np.array([left, top], np.float64)
-    out = cv2.warpAffine(grown, shifted, (onto[1], onto[0]), flags=cv2.INTER_NEAREST)
-    return float(out.mean())
+    beyond = cv2.warpAffine(grown, shifted, size, flags=cv2.INTER_NEAREST).astype(bool)
+    return float((covered | (beyond & _flat(onto))).mean())
+
+
+def _flat(gray: np.ndarray) -> np.ndarray:
+    """Where a grey frame is flat: its local deviation (FLAT_WINDOW pixels square) under
+    FLAT_STD, as a tile's is where it is not judged."""
+    g = gray.astype(np.float32)
+    size = (FLAT_WINDOW, FLAT_WINDOW)
+    mean = cv2.blur(g, size)
+    variance = cv2.blur(g * g, size) - mean * mean
+    flat: np.ndarray = variance < FLAT_STD * FLAT_STD
+    return flat
 
 
 def _warp(
@@ -276,15 +296,23 @@ def _full_frame(orig: Prepared, cand: Prepared, mirrored: bool) -> list[_Fit]:
     """Align the frames edge to edge (for copies too blurred or small for keypoints): the
     trimmed frames, and the whole frames in case trimming cut uniform content unequally."""
     fits = []
-    variants: list[tuple[Prepared, np.ndarray, float, np.ndarray | None, np.ndarray | None]] = [
-        (orig, cand.gray, _native(cand), cand.colour, cand.bright)
-    ]
-    if _trimmed(orig) or _trimmed(cand):
+    # (original, candidate, its native scale, its colour planes, whether the whole frames'
+    # fit is carried over to the trimmed ones)
+    trimmed = (orig, cand.gray, _native(cand), cand.colour, cand.bright)
+    variants: list[
+        tuple[Prepared, np.ndarray, float, np.ndarray | None, np.ndarray | None, bool]
+    ] = [(*trimmed, False)]
+    if (_trimmed(orig) or _trimmed(cand)) and _slivers(orig) and _slivers(cand):
+        # Trimming cut a few lines alone (a dotted design's rows between its dots at the edge,
+        # unequally from two images): the whole frames' fit, carried over to the trimmed
+        # frames, judged in colour as any other.
+        variants.append((*trimmed, True))
+    elif _trimmed(orig) or _trimmed(cand):
         # The whole frames have no colour planes: judged in grey alone, and only when they
         # differ from the trimmed ones (else they would pass what colour turned down).
         whole = replace(orig, gray=orig.untrimmed)
-        variants.append((whole, cand.untrimmed, _native(cand, untrimmed=True), None, None))
-    for o, c, native, cc, cb in variants:
+        variants.append((whole, cand.untrimmed, _native(cand, untrimmed=True), None, None, False))
+    for o, c, native, cc, cb, carried in variants:
         if mirrored:
             c = np.ascontiguousarray(c[:, ::-1])
             cc = None if cc is None else np.ascontiguousarray(cc[:, ::-1])
@@ -294,6 +322,8 @@ def _full_frame(orig: Prepared, cand: Prepared, mirrored: bool) -> list[_Fit]:
         if abs(np.log((ow / oh) / (cw / ch))) > MAX_FULL_FRAME_ASPECT:
             continue
         matrix = np.array([[ow / cw, 0.0, 0.0], [0.0, oh / ch, 0.0]], dtype=np.float64)
+        if carried:
+            matrix = _whole_onto_trimmed(orig, cand, mirrored)
         colours = None if cc is None else (o.colour, cc)
         brights = None if cb is None else (o.bright, cb)
         # The trimmed frames count the bars trimming cut as covered; the whole ones have none.
@@ -303,6 +333,30 @@ def _full_frame(orig: Prepared, cand: Prepared, mirrored: bool) -> list[_Fit]:
         kept = matrix if o is orig else None
         fits.append(_Fit(agreement, coverage, 0, mirrored, np.empty((0, 4)), True, kept))
     return fits
+
+
+def _slivers(p: Prepared) -> bool:
+    """Whether every bar trimming cut from the image is under SLIVER of its side."""
+    h, w = p.original_shape
+    return all(b < SLIVER * side for b, side in zip(p.bars, (h, h, w, w), strict=True))
+
+
+def _whole_onto_trimmed(orig: Prepared, cand: Prepared, mirrored: bool) -> np.ndarray:
+    """The whole frames' edge-to-edge fit (the candidate's, or its mirror image's, onto the
+    original's) as a fit of their trimmed working frames (``gray``)."""
+
+    def onto_whole(p: Prepared, flip: bool) -> tuple[float, np.ndarray]:
+        # A trimmed working pixel -> the whole working frame's: (scale, offset).
+        trimmed = max(p.gray.shape) / max(p.trimmed_shape)
+        untrimmed = max(p.untrimmed.shape) / max(p.original_shape)
+        top, _, left, right = p.bars
+        return untrimmed / trimmed, untrimmed * np.array([right if flip else left, top], float)
+
+    (oh, ow), (ch, cw) = orig.untrimmed.shape, cand.untrimmed.shape
+    whole = np.diag([ow / cw, oh / ch])
+    a_o, b_o = onto_whole(orig, False)
+    a_c, b_c = onto_whole(cand, mirrored)
+    return np.hstack([whole * (a_c / a_o), ((whole @ b_c - b_o) / a_o)[:, None]])
 
 
 def _trimmed(p: Prepared) -> bool:

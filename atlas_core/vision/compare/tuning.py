@@ -22,6 +22,13 @@ MIN_INLIERS = 12
 # 105, 106 and 108-117 (230 template groups) decided again: 9 copies found that were missed
 # (7 of one such original on 115), one template negative fewer (103), nothing else changed.
 MIN_COVERAGE = 0.6
+# Bars under this share of their side are trimming's noise, not a letterbox nor a border (a
+# dotted design's rows between its dots at its edge): frames trimmed of nothing more are
+# aligned edge to edge as whole frames by the trimmed frames' fit carried over, judged in
+# colour (``align._whole_onto_trimmed``), not in grey alone as whole frames with bars are.
+# Every pair of bench/reupload.py seeds 101, 103, 105, 106 and 108-117 decided again: 7
+# template negatives fewer pass (101: 1, 113: 2, 114: 2, 116: 2), no copy lost, none more.
+SLIVER = 0.015
 # Judged at half the working size (a quarter of the cost), different titles in one font and
 # place came out alike far too often (bench/reupload.py): the tiles stay at the working size.
 TILE_SCALE = 1.0  # tiles are judged at this share of the working size
@@ -29,6 +36,11 @@ TILE_PX = 14  # tile side in pixels at that size
 SHIFTS = True  # the best of one-pixel shifts per tile
 TILE_BLUR = 1.0
 FLAT_STD = 5.0
+# A trimmed bar counts as covered where the other image is flat (``align._covered``): its
+# local deviation over FLAT_WINDOW pixels square under FLAT_STD. Counted everywhere, a photo
+# trimmed of a third of its width (the bars' tolerance takes in a low-contrast moon surface)
+# covered the other's title (bench/reupload.py seed 103, a stock-background negative).
+FLAT_WINDOW = 7
 AGREE_NCC = 0.7
 # Each tile where both images are detailed (CONFLICT_DETAIL x their typical tile) and differ
 # costs CONFLICT_WEIGHT / textured tiles of the score: the mark of another title on a shared
