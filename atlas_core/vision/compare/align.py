@@ -144,7 +144,7 @@ def _covered(
         return float(covered.mean())
     top, bottom, left, right = margin
     grown = cv2.copyMakeBorder(ones, top, bottom, left, right, cv2.BORDER_CONSTANT, value=1)
-    shifted = matrix.copy()
+    shifted = np.array(matrix, copy=True)
     shifted[:, 2] -= matrix[:, :2] @ np.array([left, top], np.float64)
     beyond = cv2.warpAffine(grown, shifted, size, flags=cv2.INTER_NEAREST).astype(bool)
     return float((covered | (beyond & _flat(onto))).mean())
