@@ -346,11 +346,11 @@ def _whole_onto_trimmed(orig: Prepared, cand: Prepared, mirrored: bool) -> np.nd
     original's) as a fit of their trimmed working frames (``gray``)."""
 
     def onto_whole(p: Prepared, flip: bool) -> tuple[float, np.ndarray]:
-        # A trimmed working pixel -> the whole working frame's: (scale, offset).
-        trimmed = max(p.gray.shape) / max(p.trimmed_shape)
-        untrimmed = max(p.untrimmed.shape) / max(p.original_shape)
-        top, _, left, right = p.bars
-        return untrimmed / trimmed, untrimmed * np.array([right if flip else left, top], float)
+        # A trimmed working pixel -> the whole working frame's: (scale, offset), the offset
+        # the bars cut before it (``margins``) at the whole frame's scale.
+        scale = _native(p, untrimmed=True) / _native(p)
+        top, _, left, _ = p.margins(flip)
+        return scale, scale * np.array([left, top], float)
 
     (oh, ow), (ch, cw) = orig.untrimmed.shape, cand.untrimmed.shape
     whole = np.diag([ow / cw, oh / ch])
