@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 
 import cv2
 import numpy as np
@@ -36,6 +37,8 @@ from atlas_core.vision.compare.tuning import (
     GONE_MIN,
     RARE_TILE,
     TILE_PX,
+    TINT_BLUR,
+    TINT_LEVELS,
     UNEXPLAINED,
     UNEXPLAINED_NOISE,
     UNMADE_MIN,
@@ -60,6 +63,16 @@ class _InColour:
     grid: tuple[int, int]
     sigma: float
     weight: np.ndarray
+
+    @cached_property
+    def greyed(self) -> bool:
+        """Whether the candidate kept less than GONE_CHROMA of the original's colourfulness,
+        each taken as the colour its brightness does not tell (``_untold_chroma``): a copy in
+        grey, or near it, or in one tint of grey (sepia, a duotone filter), whose title is
+        only its brightness. Made once a pair."""
+        return _untold_chroma(self.candidate, self.m) < GONE_CHROMA * _untold_chroma(
+            self.original, self.m
+        )
 
 
 def _in_colour(original: Frame, candidate: Frame, fit: _Fit) -> _InColour | None:
@@ -128,7 +141,7 @@ def _colours_gone(
     own = pair.inside & ~pair.overlay & agreement.judged & (ra >= RARE_TILE) & (rb < COMMON_TILE)
     if int(own.sum()) < GONE_MIN:
         return 0
-    if _greyed(pair):
+    if pair.greyed:
         return 0  # a copy in grey (or near it): colour cannot tell where its title went
     left, _ = unexplained()
     return int((own & (left > UNEXPLAINED)).sum())
@@ -147,9 +160,9 @@ def _unmade(
     colours. A copy's JPEG and downscale (chroma at a quarter of the pixels) leave such tiles
     too, but scattered. Not counted: tiles where the candidate is ADDED_GAIN times as
     detailed as the original (``agreement.gain``: a caption drawn over the picture), and
-    tiles a colour edit clipped (``_crushed``). 0 for a candidate in grey (``_greyed``): its
-    tiles are all one colour map short."""
-    if _greyed(pair):
+    tiles a colour edit clipped (``_crushed``). 0 for a candidate in grey or one tint of it
+    (``_InColour.greyed``): its tiles are all one colour map short."""
+    if pair.greyed:
         return 0
     left, judged = unexplained()
     unmade = judged & (left > UNEXPLAINED)
@@ -195,17 +208,22 @@ def _crushed(pair: _InColour) -> np.ndarray:
     return out
 
 
-def _greyed(pair: _InColour) -> bool:
-    """Whether the candidate kept less than GONE_CHROMA of the original's colourfulness (the
-    mean of max(R, G, B) - min(R, G, B) over the covered pixels): a copy in grey, or near it."""
-
-    def chroma(rgb: np.ndarray) -> float:
-        r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
-        return float(
-            ((np.maximum(np.maximum(r, g), b) - np.minimum(np.minimum(r, g), b)) * pair.m).sum()
-        )
-
-    return chroma(pair.candidate) < GONE_CHROMA * chroma(pair.original)
+def _untold_chroma(rgb: np.ndarray, m: np.ndarray) -> float:
+    """The colourfulness (max(R, G, B) - min(R, G, B), summed over the weights ``m``) of what
+    is left of ``rgb`` once each pixel's colour is taken as the mean colour of its brightness
+    (the mean of R, G, B, in TINT_LEVELS steps): 0 for grey and for any one tint of it.
+    Judged blurred by TINT_BLUR (a JPEG's chroma is coarser than its brightness), at a
+    quarter of the size (the blur leaves nothing finer)."""
+    h, w = m.shape
+    size = (max(1, w // 4), max(1, h // 4))
+    small = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+    pixels = cv2.GaussianBlur(small, (0, 0), TINT_BLUR / 4).reshape(-1, 3)
+    weights = cv2.resize(m, size, interpolation=cv2.INTER_AREA).ravel().astype(np.float64)
+    level = np.minimum((pixels.mean(axis=1) * (TINT_LEVELS / 256)).astype(np.intp), TINT_LEVELS - 1)
+    total = np.maximum(np.bincount(level, weights, TINT_LEVELS), 1e-9)
+    tint = np.stack([np.bincount(level, weights * pixels[:, k], TINT_LEVELS) for k in range(3)], 1)
+    left = pixels - (tint / total[:, None])[level]
+    return float((weights * (left.max(axis=1) - left.min(axis=1))).sum())
 
 
 def _as_sharp(rgb: np.ndarray, other: np.ndarray, sigma: float, m: np.ndarray) -> np.ndarray:

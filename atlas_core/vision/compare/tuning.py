@@ -264,9 +264,19 @@ RECOLOURED_LEVELS = 32
 # captioned tissue photo); the false duplicate it was found on (seed 107), 13.
 # bench/replay.py, seeds 101-107: no copy lost, false duplicates 2 fewer on 107.
 GONE_MIN = 10
-# ...unless the candidate kept less than GONE_CHROMA of the original's colourfulness (the
-# mean of max(R, G, B) - min(R, G, B)): a grey copy's title is only its brightness.
+# ...unless the candidate kept less than GONE_CHROMA of the original's colourfulness, each
+# taken as the colour its brightness does not tell (the mean colour of its brightness, in
+# TINT_LEVELS steps, taken away; max(R, G, B) - min(R, G, B) of what is left): a copy in grey
+# or in one tint of grey (sepia, a duotone) shows a title in its brightness alone. Blurred by
+# TINT_BLUR pixels of the working size first: a JPEG's chroma is coarser than its brightness,
+# and its blocks' colour strays from the tint. A duotone copy of a striped design at JPEG q40
+# keeps 0.18 of the original's such colour (its blue title's); blurred by 1.5 pixels, 0.45.
+# bench/tints.py seeds 110 and 113: 83 -> 105 of 108 filtered copies found (grey alone was
+# exempt before, by plain colourfulness); false duplicates among 1,036 template negatives
+# turned sepia 3 -> 5. bench/reupload.py's pairs of 14 seeds: no decision changed.
 GONE_CHROMA = 0.25
+TINT_LEVELS = 64
+TINT_BLUR = 5.0
 # Whatever the colours: a patch of UNMADE_MIN tiles side by side (``_unmade``) where no
 # affine colour map of the candidate's tile makes the original's (UNEXPLAINED, as above) is
 # the original's content (a title) that the candidate does not show, however well grey
