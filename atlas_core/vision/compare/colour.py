@@ -142,7 +142,7 @@ def _colours_gone(
     if int(own.sum()) < GONE_MIN:
         return 0
     if pair.greyed:
-        return 0  # a copy in grey (or near it): colour cannot tell where its title went
+        return 0  # a copy in grey or one tint of it: colour cannot tell where its title went
     left, _ = unexplained()
     return int((own & (left > UNEXPLAINED)).sum())
 
