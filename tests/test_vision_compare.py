@@ -741,6 +741,7 @@ def _data(name: str) -> list[bytes]:
 SERIF_STRIPES = _data("serif_stripes")  # bench/reupload.py seed 107, same_background
 CYAN_DOTS = _data("cyan_dots")  # seed 103, same_background
 STICKER_COPIES = _data("sticker_copies")  # seed 103: a photo design, two of its copies
+CLIPPED_COPIES = _data("clipped_copies")  # seed 113: a photo, two colour-edited copies
 FAINT_TITLES = {"serif_stripes": SERIF_STRIPES, "cyan_dots": CYAN_DOTS}
 
 
@@ -778,6 +779,56 @@ def test_a_copy_beside_another_copy_with_a_sticker_in_the_same_corner_is_still_a
     a, b, c = (Frame.of(x) for x in STICKER_COPIES)
     result = compare_frames(a, b, [c])
     assert result.duplicate, result
+
+
+def test_copies_whose_colour_edits_clipped_one_place_do_not_show_each_other_up() -> None:
+    """Two colour-edited copies of the cameraman (bench/reupload.py seed 113: one cast green,
+    one cast pink, letterboxed and captioned) both clip the bright buildings at its top right
+    to flat white. No colour map of either makes the original there, so each leaves those
+    tiles unexplained just where the other does, as another video of a design leaves the
+    original's title: but a clip is the edit's, and such tiles are not judged in colour
+    (``_crushed``). Before, each copy was turned down beside the other."""
+    original, green, pink = (Frame.of(x) for x in CLIPPED_COPIES)
+    assert compare_frames(original, green).duplicate
+    assert compare_frames(original, pink).duplicate
+    result = compare_frames(original, green, [pink])
+    assert result.duplicate, result
+    result = compare_frames(original, pink, [green])
+    assert result.duplicate, result
+
+
+def test_a_titles_dark_strokes_are_not_a_clip() -> None:
+    """``_crushed`` (tiles a colour edit clipped, not judged in colour) asks whether a colour
+    was clipped, not a pixel: an edit that blows out a photo's highlights whitens them
+    wherever they are, while another title's black strokes over the design blacken a few of
+    its pixels. Before, the strokes' tiles counted as clipped (20 here; seed 114: another title
+    over a design went unjudged in colour where its look-alikes had shown it up)."""
+    from skimage import data
+
+    from atlas_core.vision.compare.colour import _crushed, _in_colour
+
+    def crushed(original: Frame, candidate: Frame) -> np.ndarray:
+        best = max(_aligned(_fits(original, candidate)), key=lambda f: f.score)
+        pair = _in_colour(original, candidate, best)
+        assert pair is not None
+        return _crushed(pair)
+
+    design = template("TOP BUILD")
+    titled = design.copy()
+    ImageDraw.Draw(titled).text(
+        (300, 250),
+        "PRO 3 MOST",
+        font=ImageFont.load_default(size=60),
+        fill=(250, 120, 200),
+        stroke_width=6,
+        stroke_fill=(0, 0, 0),
+    )
+    tiles = crushed(Frame.of(jpeg(design)), Frame.of(jpeg(titled)))
+    assert not tiles.any(), np.argwhere(tiles)
+    photo = Image.fromarray(data.camera()).convert("RGB").crop((0, 56, 512, 344))
+    photo = photo.resize((640, 360))
+    blown = ImageEnhance.Brightness(photo).enhance(1.4)
+    assert crushed(Frame.of(jpeg(photo)), Frame.of(jpeg(blown, 80))).sum() >= 10
 
 
 ALIKE_EDITS = {

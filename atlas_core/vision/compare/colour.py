@@ -28,6 +28,7 @@ from atlas_core.vision.compare.tuning import (
     ADDED_GAIN,
     AGREE_NCC,
     CLIP_LEVEL,
+    CLIPPED_COLOUR,
     CLIPPED_TILE,
     COMMON_TILE,
     CRUSHED_LEVEL,
@@ -41,8 +42,8 @@ from atlas_core.vision.compare.tuning import (
     TINT_LEVELS,
     UNEXPLAINED,
     UNEXPLAINED_NOISE,
-    UNMADE_MIN,
 )
+from atlas_core.vision.preprocess import COLOUR_LEVELS
 
 
 @dataclass(frozen=True)
@@ -113,10 +114,12 @@ def _unexplained(pair: _InColour) -> tuple[np.ndarray, np.ndarray]:
     onto it (``pair``, ``_in_colour``): the share of the original's colour variance, in its
     least explained direction of colour, that the candidate leaves unexplained with an affine
     colour map of the tile's own (the best of one-pixel shifts); and the tiles judged (well
-    inside the covered area, not the candidate's overlay: its colours the original lacks)."""
+    inside the covered area, not the candidate's overlay: its colours the original lacks, nor
+    tiles a colour edit clipped, ``_crushed``: no affine map undoes a clip)."""
     theirs = cv2.GaussianBlur(pair.candidate, (0, 0), pair.sigma)
     ours = _as_sharp(pair.original, theirs, pair.sigma, pair.m)
-    return _colour_residual(ours, theirs, pair.m, pair.grid), pair.inside & ~pair.overlay
+    judged = pair.inside & ~pair.overlay & ~_crushed(pair)
+    return _colour_residual(ours, theirs, pair.m, pair.grid), judged
 
 
 def _colours_gone(
@@ -173,10 +176,7 @@ def _unmade(
     # The original's outermost tiles hold its frame (a border, a frame line), which copies
     # of one original redraw each in their own colour; a title lies further in.
     unmade[0], unmade[-1], unmade[:, 0], unmade[:, -1] = False, False, False, False
-    largest = _largest_patch(unmade)
-    if largest < UNMADE_MIN:
-        return largest  # ``_crushed`` only takes tiles away: not worth making
-    return _largest_patch(unmade & ~_crushed(pair))
+    return _largest_patch(unmade)
 
 
 def _largest_patch(tiles: np.ndarray) -> int:
@@ -188,16 +188,33 @@ def _largest_patch(tiles: np.ndarray) -> int:
 def _crushed(pair: _InColour) -> np.ndarray:
     """Per tile: the original's shadows or highlights (a mean within CRUSHED_LEVEL of black
     or white) that the candidate shows flat (FLAT_STD), or at black or white (CLIP_LEVEL) in
-    CLIPPED_TILE of its pixels where the original is not: a colour edit clipped them, at
-    whatever level its later steps (an offset) left them, and no affine map undoes a clip."""
+    CLIPPED_TILE of its pixels where the original is not, in colours of the original's
+    clipped on CLIPPED_COLOUR of their pixels: a colour edit clipped them, at whatever level
+    its later steps (an offset) left them, and no affine map undoes a clip."""
     k = pair.weight
 
+    # Channel by channel: a reduction over the last axis of three costs some 2 ms a plane.
     def clipped(rgb: np.ndarray) -> np.ndarray:
-        out: np.ndarray = np.any((rgb <= CLIP_LEVEL) | (rgb >= 255 - CLIP_LEVEL), axis=-1)
+        r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
+        low = np.minimum(np.minimum(r, g), b) <= CLIP_LEVEL
+        out: np.ndarray = low | (np.maximum(np.maximum(r, g), b) >= 255 - CLIP_LEVEL)
         return out
 
-    new = (clipped(pair.candidate) & ~clipped(pair.original)).astype(np.float32)
-    grey_o, grey_c = pair.original.mean(axis=-1), pair.candidate.mean(axis=-1)
+    def grey(rgb: np.ndarray) -> np.ndarray:
+        out: np.ndarray = (rgb[..., 0] + rgb[..., 1] + rgb[..., 2]) / 3
+        return out
+
+    new = clipped(pair.candidate) & ~clipped(pair.original)
+    # A colour edit is one map of colour: it clips a colour of the original wherever it
+    # shows it. A title's dark strokes over the design blacken a few of its pixels, not a
+    # colour: what is newly clipped counts where CLIPPED_COLOUR of the colour's pixels are.
+    labels = pair.labels[0]
+    n = COLOUR_LEVELS**3
+    everywhere = np.bincount(labels.ravel(), pair.m.ravel(), n)[:n]
+    there = np.bincount(labels.ravel(), (new * pair.m).ravel(), n)[:n]
+    colour_clipped = there >= CLIPPED_COLOUR * np.maximum(everywhere, 1e-6)
+    new = (new & np.take(colour_clipped, labels)).astype(np.float32)
+    grey_o, grey_c = grey(pair.original), grey(pair.candidate)
     sums = _tile_means(
         [new * pair.m, grey_o * pair.m, grey_c * pair.m, grey_c**2 * pair.m], pair.grid
     )

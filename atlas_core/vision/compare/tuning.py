@@ -212,6 +212,11 @@ REFERENCES = 8
 # decisions (no copy of a base had a look-alike whose unexplained tiles met its own in more
 # than 1 tile). bench/reupload.py end to end, seeds 101-106: false duplicates 1/2/1/2/5/4 ->
 # 1/1/1/2/0/3, recall unchanged; 47 of 2,708 pairs of two copies of one base lost on 105/106.
+# Tiles a colour edit clipped (``_crushed``, in either image) are not judged: two copies that
+# both blew a photo's highlights out left the same 3 tiles unexplained, and each turned the
+# other down (seed 113: two copies of the cameraman, so recall 0.9596). bench/replay.py on
+# recordings of seeds 109-114 made the same day (2026-12-07): copies found 9,128 -> 9,192
+# (pairs of two copies of one base among them), false duplicates 9 -> 9.
 UNEXPLAINED = 0.7
 UNEXPLAINED_NOISE = 16.0
 UNEXPLAINED_MIN = 3
@@ -298,6 +303,15 @@ TINT_BLUR = 5.0
 # (GONE_CHROMA): its tiles are all one colour map short.
 UNMADE_MIN = 6
 CLIPPED_TILE = 0.1
+# ...counting a pixel newly clipped only where its colour (the original's colour label) is
+# clipped on CLIPPED_COLOUR of that colour's pixels or more: a colour edit is one map of
+# colour, and clips a colour wherever the original shows it; another title's black strokes
+# over the design blacken a few pixels of the design's colours (before, 20 tiles of such a
+# title counted as clipped, so ``_unmade`` and the look-alikes in colour skipped them).
+# bench/reupload.py's pairs of 14 seeds (101, 103, 105, 106, 108-117), decided again without
+# look-alikes: copies 2,741 -> 2,741 of 2,772, template negatives 47 -> 43 (``_unmade`` now
+# judges another title's strokes: 105, 108 twice, 109).
+CLIPPED_COLOUR = 0.5
 CRUSHED_LEVEL = 48
 # A textured tile of the original that the candidate shows flat within CLIP_LEVEL of black or
 # white is not judged: a colour edit crushed the shadows or blew the highlights (a photo's
