@@ -15,7 +15,7 @@ from atlas_core.vision import Comparison, compare
 from atlas_core.vision.compare import Frame, compare_frames
 from atlas_core.vision.compare.align import _aligned, _fits
 from atlas_core.vision.compare.lookalike import _grey_lookalike, _same_edit
-from atlas_core.vision.compare.tuning import NEW_LETTERING_MIN
+from atlas_core.vision.compare.tuning import NEW_LETTERING_MIN, THRESHOLD
 from atlas_core.vision.preprocess import (
     bar_widths,
     decode,
@@ -756,6 +756,38 @@ def test_a_third_video_shows_up_a_faint_title_in_lettering(design: str) -> None:
     _shown_up_by_a_third(a, b, c, "lettering differs")
     if design == "serif_stripes":
         _shown_up_by_a_third(a, c, b, "lettering differs")
+
+
+# bench/reupload.py seeds 112 and 115, same_background: white titles over purple stripes,
+# and black italics in a green box over blue and cyan stripes; the third's title is longer.
+LONGER_LOOKALIKES = {name: _data(f"longer_lookalike_{name}") for name in ("stripes", "box")}
+
+
+@pytest.mark.parametrize("design", sorted(LONGER_LOOKALIKES))
+def test_a_third_video_with_a_longer_title_shows_up_another_title_in_lettering(
+    design: str,
+) -> None:
+    """The third video's longer title conflicts with the first's in grey, so it scores under
+    the cut; but it agrees with the first on as many of its tiles as a copy does (its share),
+    and its lettering, looked at for that, differs where the second's does. Before, a
+    look-alike's lettering was looked at only when it scored the cut, and both pairs were
+    duplicates."""
+    a, b, c = (Frame.of(x) for x in LONGER_LOOKALIKES[design])
+    theirs = max(_aligned(_fits(a, c)), key=lambda f: f.score)
+    assert theirs.score < THRESHOLD <= theirs.agreement.share, theirs.agreement
+    _shown_up_by_a_third(a, b, c, "lettering differs")
+
+
+@pytest.mark.parametrize("edit", sorted(set(_EDITS_OF_A_DESIGN) - {"captioned"}))
+def test_a_copy_stays_a_copy_beside_a_look_alike_with_a_longer_title(edit: str) -> None:
+    """A copy's lettering is the original's, where the look-alike's differs or not. (The
+    yellow caption, black-stroked, over the design's white title is missed by the pair alone:
+    its letters' corners read as another title; a known limit, not this rule's.)"""
+    original = Image.open(io.BytesIO(LONGER_LOOKALIKES["stripes"][0])).convert("RGB")
+    copy = Frame.of(jpeg(_EDITS_OF_A_DESIGN[edit](original), 40))
+    look_alike = Frame.of(LONGER_LOOKALIKES["stripes"][2])
+    result = compare_frames(Frame.of(LONGER_LOOKALIKES["stripes"][0]), copy, [look_alike])
+    assert result.duplicate, (edit, result)
 
 
 @pytest.mark.parametrize("edit", sorted(set(_EDITS_OF_A_DESIGN) - {"captioned"}))

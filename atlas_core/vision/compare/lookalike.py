@@ -6,6 +6,7 @@ design, where one differs from the original and the candidate differs there too
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 import cv2
 import numpy as np
@@ -13,6 +14,7 @@ import numpy as np
 from atlas_core.vision.compare.align import _aligned, _Fit, _fits, _onto
 from atlas_core.vision.compare.colour import _in_colour, _unexplained
 from atlas_core.vision.compare.frame import Frame
+from atlas_core.vision.compare.lettering import _new_lettering
 from atlas_core.vision.compare.tiles import _Agreement, _agreement
 from atlas_core.vision.compare.tuning import (
     ADDED_GAIN,
@@ -28,6 +30,7 @@ from atlas_core.vision.compare.tuning import (
     LOOKALIKE_NCC,
     LOOKALIKE_PASTED,
     SAME_EDIT,
+    SHARE_LOOKALIKE,
     UNEXPLAINED,
     UNEXPLAINED_MIN,
     UNEXPLAINED_SHARE,
@@ -57,7 +60,10 @@ def _lookalike(
         if why is not None and _same_edit(original, candidate, fit, reference, best):
             why = None
         if why is None:
-            why = _lettering_lookalike(fit.agreement, best.agreement)
+            lettered = best.agreement
+            if fit.agreement.titles >= LOOKALIKE_LETTERING:  # else its lettering cannot matter
+                lettered = _lettered(original, reference, best)
+            why = _lettering_lookalike(fit.agreement, lettered)
         if why is None:
             if not mine:
                 own = None if unexplained is None else unexplained()
@@ -132,6 +138,24 @@ def _same_edit(original: Frame, candidate: Frame, fit: _Fit, reference: Frame, r
     if alike.ncc is None or alike.ncc.shape != both.shape:
         return False
     return float((alike.ncc[both] >= AGREE_NCC).mean()) >= SAME_EDIT
+
+
+def _lettered(original: Frame, reference: Frame, ref: _Fit) -> _Agreement:
+    """The reference's agreement with the original (aligned by ``ref``), with its lettering
+    (``_new_lettering``) when the agreement was judged without it: ``_agreement`` looks at
+    lettering only for a pair it could still call a duplicate, and another video of the
+    design with a longer title is not one (its title's conflicts), though it agrees with the
+    original on as many of its tiles as a copy does (SHARE_LOOKALIKE) and shows where the
+    design writes its title."""
+    theirs = ref.agreement
+    if theirs.letters is not None or theirs.share < SHARE_LOOKALIKE:
+        return theirs
+    pair = _in_colour(original, reference, ref)
+    if pair is None:
+        return theirs
+    where = pair.inside & (pair.weight >= 0.5) & ~pair.overlay
+    titles, letters = _new_lettering(pair.labels, pair.m, pair.sigma, pair.grid, where)
+    return replace(theirs, letters=letters, titles=titles)
 
 
 def _lettering_lookalike(pair: _Agreement, ref: _Agreement) -> str | None:
