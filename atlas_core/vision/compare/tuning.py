@@ -182,10 +182,11 @@ ADDED_MEAN = 1.25
 # It is now looked at when SHARE_LOOKALIKE of the look-alike's tiles agree with the original
 # (``_Agreement.share``, before its conflicts): another video of the design with a longer title
 # than the original's conflicts with it there, and scores under the cut, yet agrees on the
-# rest as a copy does. bench/replay.py, the recordings of seeds 109-117 (every pair a
-# duplicate there, made again): 2 false duplicates fewer (112 and 115: white titles over
-# stripes, black italics in a box), 1 pair lost, two copies of one base (115: each cropped
-# a little, their lettering misaligned where a third copy's is).
+# rest as a copy does. The bench/reupload.py recordings of seeds 109-117 (every pair a
+# duplicate there made again, as bench/replay.py does): 2 false duplicates fewer (112 and
+# 115: white titles over stripes, black italics in a box), 1 pair lost, two copies of one
+# base (115: each cropped a little, their lettering misaligned where a third copy's is). End
+# to end: 112 and 115 2 -> 1 and 3 -> 2, recall unchanged; 101, 103, 106, 113 unchanged.
 LOOKALIKE_LETTERING = 3
 LOOKALIKE_PASTED = 0.5
 SHARE_LOOKALIKE = THRESHOLD
