@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from functools import cache, partial
 
 import cv2
 import numpy as np
 
 from atlas_core.vision.compare.align import _aligned, _Fit, _fits, _onto
-from atlas_core.vision.compare.colour import _in_colour, _unexplained
+from atlas_core.vision.compare.colour import _in_colour, _InColour, _unexplained
 from atlas_core.vision.compare.frame import Frame
 from atlas_core.vision.compare.lettering import _new_lettering
 from atlas_core.vision.compare.tiles import _Agreement, _agreement
@@ -56,13 +57,15 @@ def _lookalike(
         if not fits:
             continue
         best = max(fits, key=lambda f: f.score)
+        # The look-alike in colour, made once for its lettering or its colours, if needed.
+        theirs_in_colour = cache(partial(_in_colour, original, reference, best))
         why = _grey_lookalike(fit.agreement, best.agreement)
         if why is not None and _same_edit(original, candidate, fit, reference, best):
             why = None
         if why is None:
             lettered = best.agreement
             if fit.agreement.titles >= LOOKALIKE_LETTERING:  # else its lettering cannot matter
-                lettered = _lettered(original, reference, best)
+                lettered = _lettered(best.agreement, theirs_in_colour)
             why = _lettering_lookalike(fit.agreement, lettered)
         if why is None:
             if not mine:
@@ -71,8 +74,8 @@ def _lookalike(
                 # Too few tiles left unexplained: no look-alike can show it up.
                 mine.append(own if left >= UNEXPLAINED_MIN else None)
             if mine[0] is not None:
-                theirs_in_colour = _in_colour(original, reference, best)
-                theirs = None if theirs_in_colour is None else _unexplained(theirs_in_colour)
+                in_colour = theirs_in_colour()
+                theirs = None if in_colour is None else _unexplained(in_colour)
                 why = _colour_lookalike(mine[0], theirs, best.agreement.gain)
         if why is not None:
             return why
@@ -140,17 +143,16 @@ def _same_edit(original: Frame, candidate: Frame, fit: _Fit, reference: Frame, r
     return float((alike.ncc[both] >= AGREE_NCC).mean()) >= SAME_EDIT
 
 
-def _lettered(original: Frame, reference: Frame, ref: _Fit) -> _Agreement:
-    """The reference's agreement with the original (aligned by ``ref``), with its lettering
-    (``_new_lettering``) when the agreement was judged without it: ``_agreement`` looks at
-    lettering only for a pair it could still call a duplicate, and another video of the
-    design with a longer title is not one (its title's conflicts), though it agrees with the
-    original on as many of its tiles as a copy does (SHARE_LOOKALIKE) and shows where the
-    design writes its title."""
-    theirs = ref.agreement
+def _lettered(theirs: _Agreement, in_colour: Callable[[], _InColour | None]) -> _Agreement:
+    """A reference's agreement with the original (``theirs``; ``in_colour``, what makes its
+    ``_in_colour``), with its lettering (``_new_lettering``) when the agreement was judged
+    without it: ``_agreement`` looks at lettering only for a pair it could still call a
+    duplicate, and another video of the design with a longer title is not one (its title's
+    conflicts), though it agrees with the original on as many of its tiles as a copy does
+    (SHARE_LOOKALIKE) and shows where the design writes its title."""
     if theirs.letters is not None or theirs.share < SHARE_LOOKALIKE:
         return theirs
-    pair = _in_colour(original, reference, ref)
+    pair = in_colour()
     if pair is None:
         return theirs
     where = pair.inside & (pair.weight >= 0.5) & ~pair.overlay
