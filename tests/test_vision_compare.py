@@ -13,9 +13,9 @@ from vision_images import jpeg, letterbox, scene, template
 
 from atlas_core.vision import Comparison, compare
 from atlas_core.vision.compare import Frame, compare_frames
-from atlas_core.vision.compare.align import _aligned, _fits
+from atlas_core.vision.compare.align import _aligned, _fits, _shifted
 from atlas_core.vision.compare.lookalike import _grey_lookalike, _same_edit
-from atlas_core.vision.compare.tuning import NEW_LETTERING_MIN, THRESHOLD
+from atlas_core.vision.compare.tuning import MAX_SHIFT, NEW_LETTERING_MIN, THRESHOLD
 from atlas_core.vision.preprocess import (
     bar_widths,
     decode,
@@ -734,8 +734,8 @@ def test_a_copy_of_a_striped_title_video_stays_a_copy_beside_its_look_alikes(edi
     assert result.duplicate, (edit, result)
 
 
-def _data(name: str) -> list[bytes]:
-    return [(Path(__file__).parent / "data" / f"{name}_{k}.jpg").read_bytes() for k in "abc"]
+def _data(name: str, keys: str = "abc") -> list[bytes]:
+    return [(Path(__file__).parent / "data" / f"{name}_{k}.jpg").read_bytes() for k in keys]
 
 
 SERIF_STRIPES = _data("serif_stripes")  # bench/reupload.py seed 107, same_background
@@ -1083,6 +1083,64 @@ def test_two_titles_on_a_symmetric_design_are_not_matched_upside_down() -> None:
     scored 1.0. A copy is turned a little, never upside down (MAX_TURN)."""
     result = compare(*DOTS_TITLES)
     assert not result.duplicate and result.score < 0.9, result
+
+
+# bench/reupload.py seeds 117 and 115, same_background: two videos of one gradient design whose
+# titles share a word ("Truth 100" and "100 Vs Final"; "EXPENSIVE" on the first line of one
+# title and on the second of the other).
+SHARED_WORD = {name: _data(name, "ab") for name in ("shared_word_line", "shared_word_lines")}
+
+
+@pytest.mark.parametrize("name", sorted(SHARED_WORD))
+@pytest.mark.parametrize("order", ["first", "second"])
+def test_two_titles_sharing_a_word_are_not_matched_word_onto_word(name: str, order: str) -> None:
+    """The gradient has no keypoints of its own: the shared word alone fitted, onto the other
+    a third of the frame or a line apart, and there the rest of the design agreed (scores 0.92
+    and 1.0, with no third video to show them up). A copy shows nothing beyond its source's
+    frame; that fit moved the candidate's past one side of the original's and short of the
+    other (MAX_SHIFT), so it is not judged."""
+    a, b = SHARED_WORD[name]
+    result = compare(a, b) if order == "first" else compare(b, a)
+    assert not result.duplicate, result
+
+
+def test_how_far_a_fit_moves_the_frame_off_the_originals() -> None:
+    """``_shifted``: beyond one side while short of the other, as a share of the side; a
+    window inside the original (a crop) and a frame beyond both sides (a border) move it
+    nowhere, and the bars trimming cut count as the frame they were part of."""
+    shapes = ((180, 320), (180, 320))
+    none = ((0.0, 0.0, 0.0, 0.0), (0.0, 0.0, 0.0, 0.0))
+    same = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+    assert _shifted(same, shapes, none) == pytest.approx(0.0)
+    moved = same + np.array([[0.0, 0.0, 32.0], [0.0, 0.0, -9.0]])  # a tenth right, 5% up
+    assert _shifted(moved, shapes, none) == pytest.approx(0.1)
+    window = np.array([[0.85, 0.0, 40.0], [0.0, 0.85, 0.0]])  # cropped, off the top and left
+    assert _shifted(window, shapes, none) <= 0.0
+    framed = np.array([[1.1, 0.0, -16.0], [0.0, 1.1, -9.0]])
+    assert _shifted(framed, shapes, none) < 0.0
+    # The candidate trimmed of a 32-pixel bar on its left: with it, it reaches the original's
+    # left side.
+    right = same + np.array([[0.0, 0.0, 32.0], [0.0, 0.0, 0.0]])
+    assert _shifted(right, shapes, none) == pytest.approx(0.1)
+    bar = ((0.0, 0.0, 0.0, 0.0), (0.0, 0.0, 32.0, 0.0))
+    assert _shifted(right, shapes, bar) == pytest.approx(0.0)
+
+
+@pytest.mark.parametrize("side", ["top", "bottom", "left", "right"])
+@pytest.mark.parametrize("stretched", [False, True])
+def test_a_copy_cropped_from_one_side_is_still_a_copy(side: str, stretched: bool) -> None:
+    """A crop falls short of the original's sides and reaches beyond none, from whichever side
+    it cuts (MAX_SHIFT), kept at its size or stretched back to the frame; turned a little too."""
+    base = scene(23)
+    w, h = base.size
+    cut = {"top": (0, 54, w, h), "bottom": (0, 0, w, h - 54)}
+    cut |= {"left": (96, 0, w, h), "right": (0, 0, w - 96, h)}
+    copy = base.crop(cut[side])
+    if stretched:
+        copy = copy.resize((w, h)).rotate(2, resample=Image.Resampling.BILINEAR)
+    result = compare(jpeg(base), jpeg(copy, 40))
+    assert result.duplicate, (side, result)
+    assert MAX_SHIFT < 0.1
 
 
 @pytest.mark.parametrize("turn", [-9, 9])

@@ -20,6 +20,7 @@ from atlas_core.vision.compare.tuning import (
     FLAT_STD,
     FLAT_WINDOW,
     MAX_FULL_FRAME_ASPECT,
+    MAX_SHIFT,
     MAX_STRETCH,
     MAX_TURN,
     MIN_COVERAGE,
@@ -220,6 +221,9 @@ def _fit(
     count = int(keep.sum())
     if count < MIN_INLIERS or not _plausible(matrix):
         return None
+    shapes = (orig.prepared.gray.shape, cand.shape)
+    if _shifted(matrix, shapes, margins) > MAX_SHIFT:
+        return None  # not a copy's fit: one word of two titles matched onto the other
     colours = None if cand_colour is None else (orig.prepared.colour, cand_colour)
     brights = None if cand_bright is None else (orig.prepared.bright, cand_bright)
     agreement, coverage, matrix = _judged(
@@ -247,6 +251,40 @@ def _plausible(matrix: np.ndarray) -> bool:
     )
 
 
+def _shifted(
+    matrix: np.ndarray,
+    shapes: tuple[tuple[int, ...], tuple[int, ...]],
+    margins: tuple[_Margin, _Margin],
+) -> float:
+    """How far the fit (the candidate's working frame onto the original's; ``shapes``, the
+    two frames', original first; ``margins``, the bars trimming cut beyond each, which count
+    as frame) moves the candidate's frame off the original's: on either axis, how far the
+    middle of one of its sides reaches beyond the original's side while the opposite side's
+    middle falls short of the original's by as much, as a share of the original's side (the
+    lesser of the two). A copy shows nothing beyond its source's frame: a crop falls short of
+    every side, a border or a letterbox (when trimming leaves them) reaches beyond both sides
+    of an axis, a turn moves the middles of the sides hardly at all. One word two titles
+    share, matched onto each other a line or a few letters apart, moves the frame."""
+    (oh, ow), (ch, cw) = shapes[0][:2], shapes[1][:2]
+    (ot, ob, ol, orr), (ct, cb, cl, cr) = margins
+    # The candidate's frame with its bars: the middles of its sides, onto the original's.
+    x0, x1, y0, y1 = -cl, cw + cr, -ct, ch + cb
+    mx, my = (x0 + x1) / 2, (y0 + y1) / 2
+    middles = np.array([[mx, y0, 1.0], [mx, y1, 1.0], [x0, my, 1.0], [x1, my, 1.0]])
+    (_, top), (_, bottom), (left, _), (right, _) = middles @ matrix.T
+    height, width = oh + ot + ob, ow + ol + orr
+    beyond_top, beyond_bottom = (-ot - top) / height, (bottom - oh - ob) / height
+    beyond_left, beyond_right = (-ol - left) / width, (right - ow - orr) / width
+    return float(
+        max(
+            min(beyond_top, -beyond_bottom),
+            min(beyond_bottom, -beyond_top),
+            min(beyond_left, -beyond_right),
+            min(beyond_right, -beyond_left),
+        )
+    )
+
+
 def _judged(
     orig: np.ndarray,
     cand: np.ndarray,
@@ -261,7 +299,12 @@ def _judged(
     agreement, coverage = _evaluate(orig, cand, native, matrix, colours, brights, margins)
     if REFINE_FROM <= agreement.score < THRESHOLD:
         refined = _refine(orig, cand, matrix)
-        if refined is not None and _plausible(refined):
+        shapes = (orig.shape, cand.shape)
+        if (
+            refined is not None
+            and _plausible(refined)
+            and _shifted(refined, shapes, margins) <= MAX_SHIFT
+        ):
             again = _evaluate(orig, cand, native, refined, colours, brights, margins)
             if again[0].score > agreement.score:
                 return again[0], again[1], refined

@@ -371,6 +371,17 @@ REFINE_BLUR = 5  # ECC's Gaussian pre-filter, pixels
 # two more false duplicates: pairs of two titles on one design that a stretched fit had kept
 # apart.
 MAX_STRETCH = 1.35  # largest ratio of the fitted transform's two scales
+# A copy shows nothing beyond its source's frame (``align._shifted``): a fit that moves the
+# candidate's frame past one side of the original's while it falls short of the opposite side
+# by more than MAX_SHIFT of that side is no copy's, and is not judged. Two titles on one
+# design that share a word ("100" in "Truth 100" and "100 Vs Final"; "EXPENSIVE" in two
+# lines) over a backdrop with no keypoints of its own (a gradient) fit that word onto the
+# other, a third of the frame or a line apart, and the rest of the design agrees there.
+# Measured on the recorded end-to-end decisions of bench/reupload.py seeds 109-117 (every pair
+# decided a duplicate, 2026-12-07): pairs of an original and its copy at most 0.008 (of
+# 1,753); two copies of one base, each cropped its own way, up to 0.135 (201 of 11,910 over
+# 0.05); the template negatives 0.082 and 0.327 (115, 117), the other 13 at most 0.007.
+MAX_SHIFT = 0.05
 # A copy is turned a little, never upside down. A fit turned 180 degrees (with the mirror: a
 # vertical flip) can still cover most of a design that is symmetric both ways, dots with a
 # triangle, and match its pattern onto itself (bench/reupload.py seed 106: two titles on one
