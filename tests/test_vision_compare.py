@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 from atlas_simulator.thumbnails import video_thumbnail
@@ -13,7 +14,7 @@ from vision_images import jpeg, letterbox, scene, template
 
 from atlas_core.vision import Comparison, compare
 from atlas_core.vision.compare import Frame, compare_frames
-from atlas_core.vision.compare.align import _aligned, _fits, _shifted
+from atlas_core.vision.compare.align import _aligned, _fits, _plausible, _ransac, _shifted
 from atlas_core.vision.compare.lookalike import _grey_lookalike, _same_edit
 from atlas_core.vision.compare.tuning import MAX_SHIFT, NEW_LETTERING_MIN, THRESHOLD
 from atlas_core.vision.preprocess import (
@@ -1146,6 +1147,42 @@ def test_a_copy_cropped_from_one_side_is_still_a_copy(side: str, stretched: bool
     shapes = (original.prepared.gray.shape, candidate.prepared.gray.shape)
     margins = (original.prepared.margins(), candidate.prepared.margins(best.mirrored))
     assert _shifted(best.matrix, shapes, margins) < MAX_SHIFT / 2, (side, best.matrix)
+
+
+# bench/reupload.py seed 117: a design of a slow gradient whose only detail is one line (a
+# boxed title and a dot beside it), its letterboxed copy and its copy with a TV logo, cropped,
+# blurred and re-encoded.
+ONE_LINE = _data("one_line")
+
+
+@pytest.mark.parametrize("copy", [1, 2], ids=["letterboxed", "logo_cropped_blurred"])
+def test_a_copy_of_a_design_whose_keypoints_lie_on_one_line_is_a_copy(copy: int) -> None:
+    """Every keypoint on one line leaves an affine fit's other axis free: RANSAC flattened
+    it (a vertical scale of 0.02) or sheared it, no copy's fit, and the frames edge to edge
+    (trimming cut the gradient unequally) scored 0.02 and 0.08. The similarity fit that a
+    line of keypoints determines finds the copy."""
+    result = compare(ONE_LINE[0], ONE_LINE[copy])
+    assert result.duplicate and result.inliers > 0, result
+
+
+def test_keypoints_on_one_line_are_fitted_by_a_similarity() -> None:
+    """``_ransac`` on matches along one line (a title), each found a pixel or so off: the
+    affine fit, free across the line, is sheared (no copy's), and the similarity fit (a
+    turn, one scale, a shift) is the transform that made them."""
+    rng = np.random.default_rng(0)
+    src = np.column_stack([rng.uniform(20, 300, 40), 60 + rng.normal(0, 0.5, 40)])
+    turn = np.radians(2.0)
+    true = 1.3 * np.array([[np.cos(turn), -np.sin(turn)], [np.sin(turn), np.cos(turn)]])
+    dst = src @ true.T + np.array([-40.0, 12.0]) + rng.normal(0, 1.0, (40, 2))
+    src, dst = src.astype(np.float32), dst.astype(np.float32)
+    affine, _ = cv2.estimateAffine2D(src, dst, method=cv2.RANSAC, ransacReprojThreshold=5.0)
+    assert affine is not None and not _plausible(affine), affine
+    found = _ransac(src, dst)
+    assert found is not None
+    matrix, keep = found
+    assert _plausible(matrix) and keep.sum() >= 36
+    assert np.allclose(matrix[:, :2], true, atol=0.02), matrix
+    assert np.allclose(matrix[:, 2], (-40.0, 12.0), atol=2.0), matrix
 
 
 @pytest.mark.parametrize("turn", [-9, 9])

@@ -210,17 +210,11 @@ def _fit(
     src, dst = _match(cf, of)
     if len(src) < MIN_INLIERS:
         return None
-    # Affine: a copy may be stretched (a border added, then resized to 16:9), but only a
-    # little, and never sheared or flipped (the mirror is tried separately).
-    matrix, inl = cv2.estimateAffine2D(
-        src, dst, method=cv2.RANSAC, ransacReprojThreshold=RANSAC_PX, maxIters=2000
-    )
-    if matrix is None or inl is None:
+    found = _ransac(src, dst)
+    if found is None:
         return None
-    keep = inl.ravel().astype(bool)
+    matrix, keep = found
     count = int(keep.sum())
-    if count < MIN_INLIERS or not _plausible(matrix):
-        return None
     shapes = (orig.prepared.gray.shape, cand.shape)
     if _shifted(matrix, shapes, margins) > MAX_SHIFT:
         return None  # not a copy's fit: one word of two titles matched onto the other
@@ -233,6 +227,27 @@ def _fit(
     if mirrored:
         pts[:, 2] = cand.shape[1] - 1 - pts[:, 2]
     return _Fit(agreement, coverage, count, mirrored, pts, False, matrix)
+
+
+def _ransac(src: np.ndarray, dst: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """The fit of matched keypoints ``src`` onto ``dst`` by RANSAC, with MIN_INLIERS inliers
+    or more and a copy's (``_plausible``): (matrix, inlier mask), or None.
+
+    Affine first: a copy may be stretched (a border added, then resized to 16:9), but only a
+    little, and never sheared or flipped (the mirror is tried separately). Keypoints along one
+    line (a one-line title on a plain design) leave an affine fit's other axis free, and RANSAC
+    flattens or shears it: then the similarity fit (a turn, one scale, a shift), which a line
+    of keypoints determines; the refinement on the pixels (``_refine``) takes up a stretch."""
+    for estimate in (cv2.estimateAffine2D, cv2.estimateAffinePartial2D):
+        matrix, inl = estimate(
+            src, dst, method=cv2.RANSAC, ransacReprojThreshold=RANSAC_PX, maxIters=2000
+        )
+        if matrix is None or inl is None:
+            continue
+        keep = inl.ravel().astype(bool)
+        if int(keep.sum()) >= MIN_INLIERS and _plausible(matrix):
+            return matrix, keep
+    return None
 
 
 def _plausible(matrix: np.ndarray) -> bool:
