@@ -6,6 +6,7 @@ edge when keypoints fail; each fit judged tile by tile (``_evaluate``). ``_fits`
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import cv2
@@ -19,6 +20,7 @@ from atlas_core.vision.compare.tuning import (
     COVER_GAP,
     FLAT_STD,
     FLAT_WINDOW,
+    LINE_SPREAD,
     MAX_FULL_FRAME_ASPECT,
     MAX_SHIFT,
     MAX_STRETCH,
@@ -233,21 +235,42 @@ def _ransac(src: np.ndarray, dst: np.ndarray) -> tuple[np.ndarray, np.ndarray] |
     """The fit of matched keypoints ``src`` onto ``dst`` by RANSAC, with MIN_INLIERS inliers
     or more and a copy's (``_plausible``): (matrix, inlier mask), or None.
 
-    Affine first: a copy may be stretched (a border added, then resized to 16:9), but only a
-    little, and never sheared or flipped (the mirror is tried separately). Keypoints along one
-    line (a one-line title on a plain design) leave an affine fit's other axis free, and RANSAC
-    flattens or shears it: then the similarity fit (a turn, one scale, a shift), which a line
+    Affine when its inliers span the plane: a copy may be stretched (a border added, then
+    resized to 16:9), but only a little, and never sheared or flipped (the mirror is tried
+    separately). Keypoints along one line (a one-line title on a plain design: their spread
+    across it under LINE_SPREAD) leave an affine fit's other axis free, and RANSAC flattens,
+    shears or stretches it: then the similarity fit (a turn, one scale, a shift), which a line
     of keypoints determines; the refinement on the pixels (``_refine``) takes up a stretch."""
-    for estimate in (cv2.estimateAffine2D, cv2.estimateAffinePartial2D):
-        matrix, inl = estimate(
-            src, dst, method=cv2.RANSAC, ransacReprojThreshold=RANSAC_PX, maxIters=2000
-        )
-        if matrix is None or inl is None:
-            continue
-        keep = inl.ravel().astype(bool)
-        if int(keep.sum()) >= MIN_INLIERS and _plausible(matrix):
-            return matrix, keep
-    return None
+    affine = _estimated(cv2.estimateAffine2D, src, dst)
+    if affine is not None and _spread(src[affine[1]]) >= LINE_SPREAD:
+        return affine
+    similar = _estimated(cv2.estimateAffinePartial2D, src, dst)
+    return similar if similar is not None else affine
+
+
+def _estimated(
+    estimate: Callable[..., tuple[np.ndarray | None, np.ndarray | None]],
+    src: np.ndarray,
+    dst: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """``estimate`` (an OpenCV 2-D fit) by RANSAC: (matrix, inlier mask) when it has
+    MIN_INLIERS inliers or more and is a copy's (``_plausible``), else None."""
+    matrix, inl = estimate(
+        src, dst, method=cv2.RANSAC, ransacReprojThreshold=RANSAC_PX, maxIters=2000
+    )
+    if matrix is None or inl is None:
+        return None
+    keep = inl.ravel().astype(bool)
+    if int(keep.sum()) < MIN_INLIERS or not _plausible(matrix):
+        return None
+    return matrix, keep
+
+
+def _spread(points: np.ndarray) -> float:
+    """How far points ((N, 2)) spread across the line they lie closest to: the deviation
+    along their covariance's minor axis, in their pixels."""
+    covariance = np.cov(points.astype(np.float64).T)
+    return float(np.sqrt(max(float(np.linalg.eigvalsh(covariance)[0]), 0.0)))
 
 
 def _plausible(matrix: np.ndarray) -> bool:
