@@ -20,7 +20,6 @@ from atlas_core.vision.compare.tuning import (
     COVER_GAP,
     FLAT_STD,
     FLAT_WINDOW,
-    LINE_SPREAD,
     MAX_FULL_FRAME_ASPECT,
     MAX_SHIFT,
     MAX_STRETCH,
@@ -235,17 +234,15 @@ def _ransac(src: np.ndarray, dst: np.ndarray) -> tuple[np.ndarray, np.ndarray] |
     """The fit of matched keypoints ``src`` onto ``dst`` by RANSAC, with MIN_INLIERS inliers
     or more and a copy's (``_plausible``): (matrix, inlier mask), or None.
 
-    Affine when its inliers span the plane: a copy may be stretched (a border added, then
-    resized to 16:9), but only a little, and never sheared or flipped (the mirror is tried
-    separately). Keypoints along one line (a one-line title on a plain design: their spread
-    across it under LINE_SPREAD) leave an affine fit's other axis free, and RANSAC flattens,
-    shears or stretches it: then the similarity fit (a turn, one scale, a shift), which a line
+    Affine first: a copy may be stretched (a border added, then resized to 16:9), but only a
+    little, and never sheared or flipped (the mirror is tried separately). Keypoints along one
+    line (a one-line title on a plain design) leave an affine fit's other axis free, and RANSAC
+    flattens or shears it: then the similarity fit (a turn, one scale, a shift), which a line
     of keypoints determines; the refinement on the pixels (``_refine``) takes up a stretch."""
     affine = _estimated(cv2.estimateAffine2D, src, dst)
-    if affine is not None and _spread(src[affine[1]]) >= LINE_SPREAD:
+    if affine is not None:
         return affine
-    similar = _estimated(cv2.estimateAffinePartial2D, src, dst)
-    return similar if similar is not None else affine
+    return _estimated(cv2.estimateAffinePartial2D, src, dst)
 
 
 def _estimated(
@@ -264,13 +261,6 @@ def _estimated(
     if int(keep.sum()) < MIN_INLIERS or not _plausible(matrix):
         return None
     return matrix, keep
-
-
-def _spread(points: np.ndarray) -> float:
-    """How far points ((N, 2)) spread across the line they lie closest to: the deviation
-    along their covariance's minor axis, in their pixels."""
-    covariance = np.cov(points.astype(np.float64).T)
-    return float(np.sqrt(max(float(np.linalg.eigvalsh(covariance)[0]), 0.0)))
 
 
 def _plausible(matrix: np.ndarray) -> bool:
