@@ -238,7 +238,8 @@ def _ransac(src: np.ndarray, dst: np.ndarray) -> tuple[np.ndarray, np.ndarray] |
     little, and never sheared or flipped (the mirror is tried separately). Keypoints along one
     line (a one-line title on a plain design) leave an affine fit's other axis free, and RANSAC
     flattens or shears it: then the similarity fit (a turn, one scale, a shift), which a line
-    of keypoints determines; the refinement on the pixels (``_refine``) takes up a stretch."""
+    of keypoints determines; a stretch it leaves is taken up by the refinement on the pixels
+    (``_refine``) when the fit scores near the cut."""
     affine = _estimated(cv2.estimateAffine2D, src, dst)
     if affine is not None:
         return affine
