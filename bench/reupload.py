@@ -501,6 +501,7 @@ async def end_to_end(
     decided: dict[frozenset[str], bool] = {}
     # As the hunt records them: each image found a copy, its originals (wrong ones too).
     recorded: dict[str, list[str]] = defaultdict(list)
+    first_recorded: dict[str, int] = {}  # each original, in the order first recorded as one
     with scratch_index(database_url) as dsn:
         async with await psycopg.AsyncConnection.connect(dsn, autocommit=True) as conn:
             await register_vector_async(conn)
@@ -517,13 +518,17 @@ async def end_to_end(
                     if c.match_video_id not in seen and c.distance <= HUNT_GATE:
                         seen.append(c.match_video_id)
                 compared = seen[:COMPARE_AT_MOST]
-                # As the hunt does: the originals of neighbours recorded as copies come in too.
+                # As the hunt does: the originals of neighbours recorded as copies come in too,
+                # every neighbour's roots first (``originals_of``).
                 extra: list[str] = []
-                for m in seen:
-                    for o in recorded.get(m, []):
-                        new = o != ids[img] and o not in compared and o not in extra
-                        if new and len(extra) < ORIGINALS_AT_MOST:
-                            extra.append(o)
+                up = {m: _originals(recorded, first_recorded, m) for m in seen}
+                for roots in (True, False):
+                    for m in seen:
+                        for o in up[m]:
+                            new = o != ids[img] and o not in compared and o not in extra
+                            root = not recorded.get(o)
+                            if root == roots and new and len(extra) < ORIGINALS_AT_MOST:
+                                extra.append(o)
                 compared += extra
                 # As the hunt does: the other images near this one are the look-alikes a
                 # duplicate is checked against (``compare_frames``' references).
@@ -552,6 +557,7 @@ async def end_to_end(
                         continue
                     if ids[first] not in recorded[ids[later]]:
                         recorded[ids[later]].append(ids[first])
+                        first_recorded.setdefault(ids[first], len(first_recorded))
                     if ident[stored] == ident[img]:
                         found.add((img, stored))
                     else:
@@ -562,6 +568,25 @@ async def end_to_end(
     recall = float(np.mean([(b, a) in found for b, a in copies]))
     template_pairs = sum(1 for p in pairs if p[0].startswith("neg_tpl_"))
     return recall, sum(false_kind.values()), template_pairs, dict(false_kind)
+
+
+def _originals(
+    recorded: dict[str, list[str]], first_recorded: dict[str, int], video: str
+) -> list[str]:
+    """As ``originals_of`` orders them: ``video``'s recorded originals and theirs, up to
+    ``ORIGINAL_DEPTH`` pairs away, roots first, then nearest, then first recorded first."""
+    from atlas_core.store.vectors import ORIGINAL_DEPTH
+
+    depth: dict[str, int] = {}
+    level = [video]
+    for d in range(1, ORIGINAL_DEPTH + 1):
+        level = [o for v in level for o in recorded.get(v, []) if o != video and o not in depth]
+        level = list(dict.fromkeys(level))
+        for o in level:
+            depth[o] = d
+    return sorted(
+        depth, key=lambda o: (bool(recorded.get(o)), depth[o], first_recorded.get(o, 0), o)
+    )
 
 
 # A stock-background template drawn over one of the set's photos, against that photo (or a

@@ -26,9 +26,21 @@ from atlas_core.pipeline import (
     refresh_channels,
 )
 from atlas_core.pipeline.alerts import deliver_alerts
-from atlas_core.pipeline.vectors import BATCH, COMPARE_AT_MOST, embed_rows, hunt_reuploads
+from atlas_core.pipeline.vectors import (
+    BATCH,
+    COMPARE_AT_MOST,
+    ORIGINALS_AT_MOST,
+    embed_rows,
+    hunt_reuploads,
+)
 from atlas_core.pipeline.watch import watch_channels
-from atlas_core.store.vectors import candidates_for, compare_frames_of, queries_of, write_vectors
+from atlas_core.store.vectors import (
+    candidates_for,
+    compare_frames_of,
+    queries_of,
+    record_reupload_pair,
+    write_vectors,
+)
 from atlas_core.vision.compare import FRAME_VERSION
 
 START = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -105,11 +117,14 @@ async def test_hunt_names_the_original_once_with_evidence(
         assert await cur.fetchone() == (len(copies),)
 
 
+@pytest.mark.parametrize("siblings", [0, ORIGINALS_AT_MOST])
 async def test_a_copy_of_a_copy_is_compared_with_the_original_it_does_not_come_near(
-    svc: Services, sim: SimulatorServer
+    svc: Services, sim: SimulatorServer, siblings: int
 ) -> None:
     """A video copied many times has its copies nearer to a new copy than itself: they can
-    fill stage 1's nearest k. A neighbour recorded as a copy brings its original in."""
+    fill stage 1's nearest k. A neighbour recorded as a copy brings its original in, before
+    the sibling copies it was recorded against first (``siblings``: as many as the hunt
+    brings in)."""
     channels = list(sim.world.channels)
     await watch_channels(svc.db, svc.youtube, channels)
     await refresh_channels(svc)
@@ -135,6 +150,21 @@ async def test_a_copy_of_a_copy_is_compared_with_the_original_it_does_not_come_n
         )
         await write_vectors(conn, rows, svc.embedder.name)
         await conn.execute("DELETE FROM video_vectors WHERE video_id = %s", (original,))
+        # Other copies of the original (no frames kept here), recorded against the copy before
+        # the original was.
+        for n in range(siblings):
+            sibling = f"sibling{n}"
+            await conn.execute(
+                "INSERT INTO videos (id, channel_id, title, published_at) VALUES (%s, %s, %s, %s)",
+                (sibling, sim.world.videos[copy].channel_id, sibling, START),
+            )
+            await record_reupload_pair(conn, original, sibling, 0.9)
+            await record_reupload_pair(conn, sibling, copy, 0.9)
+        await conn.execute(
+            "UPDATE reupload_pairs SET created_at = now() + interval '1 hour' "
+            "WHERE original_id = %s AND %s IN (video_a, video_b)",
+            (original, copy),
+        )
         near = await candidates_for(conn, queries_of(rows, third), embedder=svc.embedder.name)
     assert original not in {c.match_video_id for c in near}
     matches = await hunt_reuploads(svc, "again", {0: image})

@@ -11,6 +11,7 @@ from atlas_core.database import DatabaseManager
 from atlas_core.store.vectors import (
     MIRROR_ROWS,
     QUERY_ONLY_ROWS,
+    Original,
     candidates_for,
     clear_thumbnail_attempts,
     compare_frames_of,
@@ -175,5 +176,40 @@ async def test_stage_one_queries_own_frames_in_one_batch_and_knows_pairs(
         # The originals of recorded copies, the copy on either side of the sorted pair.
         await record_reupload_pair(conn, "other", "again", 0.95)  # "again" < "other"
         originals = await originals_of(conn, ["copy", "again", "orig", "unknown"])
-        assert originals == {"copy": ["orig"], "again": ["other"]}
+        assert originals == {
+            "copy": [Original("orig", 1, root=True)],
+            "again": [Original("other", 1, root=True)],
+        }
         assert await originals_of(conn, []) == {}
+
+
+async def test_the_originals_of_a_copy_of_a_copy_put_the_root_of_its_chain_first(
+    db: DatabaseManager,
+) -> None:
+    """Copies of one video found side by side are recorded against each other: the video
+    they all copy comes first among a copy's originals, whatever was recorded before it."""
+    async with db.get_connection() as conn:
+        # "src" is copied by c1..c5; each copy found its earlier siblings before the source
+        # (they were nearer), and c5 was recorded against c1..c4 only. "x" copies c5.
+        copies = ["c1", "c2", "c3", "c4", "c5"]
+        for n, copy in enumerate(copies):
+            for sibling in copies[:n]:
+                await record_reupload_pair(conn, sibling, copy, 0.9)
+            if copy != "c5":
+                await record_reupload_pair(conn, "src", copy, 0.9)
+        await record_reupload_pair(conn, "c5", "x", 0.9)
+        await record_reupload_pair(conn, "x", "y", 0.9)  # a copy of x: not x's original
+        originals = await originals_of(conn, ["c5", "x", "src", "c1"])
+    assert originals["c5"][0] == Original("src", 2, root=True)
+    assert [o.video_id for o in originals["c5"][1:]] == ["c1", "c2", "c3", "c4"]
+    assert all(o.depth == 1 and not o.root for o in originals["c5"][1:])
+    assert originals["x"][0] == Original("src", 3, root=True)
+    assert [(o.video_id, o.depth) for o in originals["x"][1:]] == [
+        ("c5", 1),
+        ("c1", 2),
+        ("c2", 2),
+        ("c3", 2),
+        ("c4", 2),
+    ]
+    assert originals["c1"] == [Original("src", 1, root=True)]
+    assert "src" not in originals  # recorded as nobody's copy

@@ -344,6 +344,9 @@ COMPARE_AT_MOST = CANDIDATES
 # many per video (nearest neighbour first): a video copied many times has its copies nearer to
 # a new copy than itself, and they can fill stage 1's top k (bench/reupload.py seed 102: two
 # of the three copies stage 1 lost, each beside copies of its original found before it).
+# Every neighbour's roots come first (``_originals_of_copies``): copies recorded against each
+# other filled these places before the video they all copy (bench/reupload.py's default run:
+# 3 of the 7 copies never compared with their original).
 ORIGINALS_AT_MOST = 4
 
 
@@ -373,8 +376,9 @@ async def hunt_batch(
     queries in one round trip). Stage 2: ``compare`` decides, on prepared frames (``prepared``,
     else from ``compare_frames``, else prepared once and kept), for each video's nearest
     ``COMPARE_AT_MOST`` other videos within ``HUNT_GATE`` whose pair is not recorded yet, and
-    the originals of those neighbours that are recorded copies (``ORIGINALS_AT_MOST``); the
-    whole batch's comparisons run side by side on ``CPU_THREADS`` threads.
+    the originals of those neighbours that are recorded copies, roots first
+    (``ORIGINALS_AT_MOST``); the whole batch's comparisons run side by side on
+    ``CPU_THREADS`` threads.
     The original is the video published first (this one, when its date is earlier, though it
     was stored later: a channel added to the watchlist after its copier); each pair alerts
     once, ever. ``stages``/``counts``: seconds per stage and comparisons, added to."""
@@ -429,24 +433,35 @@ async def _originals_of_copies(
     conn: AsyncConnection, gated: list[Candidate], channels: dict[str, str]
 ) -> list[Candidate]:
     """The originals of the gated neighbours that are recorded copies, as candidates of the
-    video that neighbour is near (nearest first; on another channel than the video's own),
-    at the neighbour's distance."""
+    video that neighbour is near (on another channel than the video's own), at the
+    neighbour's distance: first every neighbour's roots (nearest neighbour first), then their
+    other originals. Copies of one video found side by side are recorded against each other
+    too; the video they all copy is the root of their chain, and the one a new copy of it
+    most needs to be compared with."""
     originals = await originals_of(conn, [c.match_video_id for c in gated])
     if not originals:
         return []
-    wanted = sorted({o for found in originals.values() for o in found})
+    wanted = sorted({o.video_id for found in originals.values() for o in found})
     origins = await video_origins(conn, wanted)
     extra = []
-    for c in gated:
-        for original in originals.get(c.match_video_id, []):
-            origin = origins.get(original)
-            if origin is None or original == c.video_id:
-                continue
-            if origin.channel_id == channels.get(c.video_id):
-                continue
-            extra.append(
-                Candidate(c.video_id, c.frame_index, original, origin.channel_id, 0, c.distance)
-            )
+    for roots in (True, False):
+        for c in gated:
+            for original in originals.get(c.match_video_id, []):
+                origin = origins.get(original.video_id)
+                if original.root != roots or origin is None or original.video_id == c.video_id:
+                    continue
+                if origin.channel_id == channels.get(c.video_id):
+                    continue
+                extra.append(
+                    Candidate(
+                        c.video_id,
+                        c.frame_index,
+                        original.video_id,
+                        origin.channel_id,
+                        0,
+                        c.distance,
+                    )
+                )
     return extra
 
 

@@ -280,23 +280,59 @@ async def reupload_pairs_known(
     return {(str(r[0]), str(r[1])) for r in await cur.fetchall()}
 
 
-async def originals_of(conn: AsyncConnection, video_ids: Sequence[str]) -> dict[str, list[str]]:
+@dataclass(frozen=True)
+class Original:
+    """A recorded original of a copy: its own (``depth`` 1) or its original's, and so on up
+    the chain of recorded pairs; ``root`` when it is recorded as nobody's copy."""
+
+    video_id: str
+    depth: int
+    root: bool
+
+
+# How far up a chain of recorded copies ``originals_of`` looks (a copy of a copy of ...).
+ORIGINAL_DEPTH = 8
+
+
+async def originals_of(
+    conn: AsyncConnection, video_ids: Sequence[str]
+) -> dict[str, list[Original]]:
     """For each of these videos recorded as the copy in a re-upload pair: its originals (the
-    pair's earlier-published video), in one query."""
+    pair's earlier-published video) and theirs, up to ``ORIGINAL_DEPTH`` pairs away, in one
+    query. Roots first (a copy found beside another copy of one video is recorded against
+    it, and the video they both copy is the root of both), then nearest up the chain, then
+    in the order they were first recorded as an original."""
     if not video_ids:
         return {}
     ids = sorted(set(video_ids))
     cur = await conn.execute(
-        """SELECT CASE WHEN original_id = video_a THEN video_b ELSE video_a END, original_id
-           FROM reupload_pairs WHERE video_a = ANY(%s) OR video_b = ANY(%s)
-           ORDER BY created_at, original_id""",
-        (ids, ids),
+        """WITH RECURSIVE up(video, original, depth) AS (
+               SELECT v, p.original_id, 1
+               FROM unnest(%s::text[]) v
+               JOIN reupload_pairs p ON (p.video_a = v OR p.video_b = v) AND p.original_id <> v
+               UNION
+               SELECT u.video, p.original_id, u.depth + 1
+               FROM up u
+               JOIN reupload_pairs p ON (p.video_a = u.original OR p.video_b = u.original)
+                   AND p.original_id <> u.original
+               WHERE u.depth < %s AND p.original_id <> u.video
+           )
+           SELECT u.video, u.original, min(u.depth),
+                  (SELECT min(f.created_at) FROM reupload_pairs f  -- (video_a, video_b) indexed
+                   WHERE f.original_id = u.original
+                       AND (f.video_a = u.original OR f.video_b = u.original)) AS first_recorded,
+                  NOT EXISTS (
+                      SELECT 1 FROM reupload_pairs q
+                      WHERE (q.video_a = u.original OR q.video_b = u.original)
+                          AND q.original_id <> u.original
+                  ) AS root
+           FROM up u GROUP BY u.video, u.original
+           ORDER BY u.video, root DESC, min(u.depth), first_recorded, u.original""",
+        (ids, ORIGINAL_DEPTH),
     )
-    wanted = set(ids)
-    out: dict[str, list[str]] = {}
-    for copy, original in await cur.fetchall():
-        if str(copy) in wanted:
-            out.setdefault(str(copy), []).append(str(original))
+    out: dict[str, list[Original]] = {}
+    for video, original, depth, _, root in await cur.fetchall():
+        out.setdefault(str(video), []).append(Original(str(original), depth, bool(root)))
     return out
 
 
