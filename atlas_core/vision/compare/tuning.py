@@ -382,12 +382,13 @@ MAX_STRETCH = 1.35  # largest ratio of the fitted transform's two scales
 # (26,995 decisions): one pair of copies more, nothing else changed. End to end: 117 0.9596
 # -> 0.9697, 113 as before; the default run (seed 101 at size 1) 0.9710 -> 0.9697, a copy the
 # hunt no longer brought to its original (no decision of an original and its copy changed
-# over that run's recorded decisions; 6 pairs of two copies more). Not kept: the similarity
-# preferred whenever the affine fit's inliers spread under 5 pixels across their line (an
-# affine fit stretched across it passes as a copy's: 1.36 against 1.55, a turned, framed,
-# shrunk copy of that design). Over 109-117 it found 7 pairs of copies more and lost 2, and
-# met the target on 117 end to end (recall 0.9697 -> 0.9747), but on 101 it aligned two
-# palettes of one layout face onto face and made a false duplicate (score 0.905).
+# over that run's recorded decisions; 6 pairs of two copies more), and 0.9735 once the hunt
+# brings a neighbour's roots first (``pipeline.vectors.ORIGINALS_AT_MOST``). Not kept: the
+# similarity preferred whenever the affine fit's inliers spread under 5 pixels across their
+# line (an affine fit stretched across it passes as a copy's: 1.36 against 1.55, a turned,
+# framed, shrunk copy of that design). Over 109-117 it found 7 pairs of copies more and
+# lost 2, and met the target on 117 end to end (recall 0.9697 -> 0.9747), but on 101 it
+# aligned two palettes of one layout face onto face and made a false duplicate (score 0.905).
 # A copy shows nothing beyond its source's frame (``align._shifted``): a fit that moves the
 # candidate's frame past one side of the original's while it falls short of the opposite side
 # by more than MAX_SHIFT of that side is no copy's, and is not judged. Two titles on one
