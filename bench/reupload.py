@@ -50,6 +50,7 @@ import templates as tpl
 from atlas_simulator.thumbnails import video_thumbnail as sim_thumbnail
 from PIL import Image, ImageDraw, ImageEnhance, ImageFilter, ImageFont
 
+from atlas_core.store.vectors import ORIGINAL_DEPTH
 from atlas_core.vision.compare import Comparison, Frame, compare_frames
 from atlas_core.vision.embedder import PerceptualEmbedder
 
@@ -575,8 +576,6 @@ def _originals(
 ) -> list[str]:
     """As ``originals_of`` orders them: ``video``'s recorded originals and theirs, up to
     ``ORIGINAL_DEPTH`` pairs away, roots first, then nearest, then first recorded first."""
-    from atlas_core.store.vectors import ORIGINAL_DEPTH
-
     depth: dict[str, int] = {}
     level = [video]
     for d in range(1, ORIGINAL_DEPTH + 1):

@@ -318,7 +318,9 @@ async def originals_of(
                WHERE u.depth < %s AND p.original_id <> u.video
            )
            SELECT u.video, u.original, min(u.depth),
-                  (SELECT min(f.created_at) FROM reupload_pairs f  -- (video_a, video_b) indexed
+                  -- original_id is always video_a or video_b: saying so lets the pair's
+                  -- indexes find the rows (original_id has none of its own).
+                  (SELECT min(f.created_at) FROM reupload_pairs f
                    WHERE f.original_id = u.original
                        AND (f.video_a = u.original OR f.video_b = u.original)) AS first_recorded,
                   NOT EXISTS (
