@@ -7,8 +7,11 @@
 A change to ``compare`` is judged in minutes instead of a full end-to-end run per seed: the
 recorded run's stage 1 (its candidates and look-alikes) is kept, and every decision it made
 with a score of at least ``--floor`` (or a duplicate) is made again. Per file: the copies
-called duplicates before and after, the false duplicates before and after (as
-``bench/reupload.py`` counts them: ``stock_photo_reuse`` apart), and each pair that changed.
+called duplicates before and after (a copy with its original or with another copy of it),
+those with their original (the pairs recall counts; a recording made before
+``reupload.SIBLINGS`` cannot tell them apart), the false duplicates before and after (as
+``bench/reupload.py`` counts them: ``stock_photo_reuse`` apart), and each pair that changed
+(``--show``: ``copy`` with its original, ``copies_of_one_original`` two of its copies).
 "Before" is the recording's decision, made by the code of its day: to judge a change, set its
 "after" beside the "after" of a replay of the same recording with the code before it (a
 recording a few commits old shows changes that are not yours).
@@ -25,13 +28,14 @@ import pickle
 import time
 from collections import Counter
 
-from reupload import STOCK_REUSE, Decision
+from reupload import COPY, SIBLINGS, STOCK_REUSE, Decision
 
 from atlas_core.vision.compare import Frame, compare_frames
 
 
-def replay(path: str, floor: float, show: bool) -> tuple[int, int, int, int]:
-    """(copies before, copies after, false before, false after) of one recording."""
+def replay(path: str, floor: float, show: bool) -> tuple[int, ...]:
+    """Of one recording, before and after: the copies called duplicates (with their original
+    or another copy), those with their original, and the false duplicates."""
     with open(path, "rb") as f:
         recording = pickle.load(f)  # a file bench/reupload.py wrote
     decisions = [Decision(**d) for d in recording["decisions"]]
@@ -49,9 +53,12 @@ def replay(path: str, floor: float, show: bool) -> tuple[int, int, int, int]:
         refs = [frame(r) for r in d.references]
         now = compare_frames(frame(d.original), frame(d.candidate), refs)
         if d.kind != STOCK_REUSE:  # counted apart, as bench/reupload.py does
-            side = "copies" if d.kind == "copy" else "false"
+            side = "copies" if d.kind in (COPY, SIBLINGS) else "false"
             counts[f"{side}_before"] += d.duplicate
             counts[f"{side}_after"] += now.duplicate
+        if d.kind == COPY:
+            counts["originals_before"] += d.duplicate
+            counts["originals_after"] += now.duplicate
         if now.duplicate != d.duplicate:
             change = "found" if now.duplicate else "lost"
             counts[f"{d.kind}_{change}"] += 1
@@ -59,17 +66,23 @@ def replay(path: str, floor: float, show: bool) -> tuple[int, int, int, int]:
                 print(f"  {change} {d.kind}: score {d.score:.3f} -> {now.score:.3f} ({now.reason})")
     took = time.perf_counter() - t0
     changes = {k: v for k, v in sorted(counts.items()) if k.endswith(("_found", "_lost"))}
+    # A recording made before SIBLINGS cannot tell a copy and its original from two copies.
+    told = any(d.kind == SIBLINGS for d in decisions)
+    of_original = (
+        f" (with their original: {counts['originals_before']} -> {counts['originals_after']})"
+        if told
+        else " (a recording too old to tell which are with their original)"
+    )
     print(
         f"{path}: seed {recording['seed']}, {len(chosen)} of {len(decisions)} decisions "
-        f"re-made in {took:.0f}s; copies {counts['copies_before']} -> {counts['copies_after']}, "
-        f"false duplicates {counts['false_before']} -> {counts['false_after']}; "
-        f"changed: {changes or 'none'}"
+        f"re-made in {took:.0f}s; copies {counts['copies_before']} -> {counts['copies_after']}"
+        f"{of_original}, false duplicates {counts['false_before']} -> "
+        f"{counts['false_after']}; changed: {changes or 'none'}"
     )
-    return (
-        counts["copies_before"],
-        counts["copies_after"],
-        counts["false_before"],
-        counts["false_after"],
+    return tuple(
+        counts[f"{side}_{when}"]
+        for side in ("copies", "originals", "false")
+        for when in ("before", "after")
     )
 
 
@@ -81,13 +94,14 @@ def main() -> None:
     )
     parser.add_argument("--show", action="store_true", help="print each pair that changed")
     args = parser.parse_args()
-    totals = [0, 0, 0, 0]
+    totals = [0] * 6
     for path in args.recordings:
         for i, n in enumerate(replay(path, args.floor, args.show)):
             totals[i] += n
     print(
         f"replay_copies_before={totals[0]} replay_copies_after={totals[1]} "
-        f"replay_false_before={totals[2]} replay_false_after={totals[3]}"
+        f"replay_originals_before={totals[2]} replay_originals_after={totals[3]} "
+        f"replay_false_before={totals[4]} replay_false_after={totals[5]}"
     )
 
 

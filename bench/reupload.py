@@ -429,8 +429,9 @@ def report_pairs(
 class Decision:
     """One pair the end-to-end hunt decided (``--record``), as ``bench/replay.py`` reads it:
     the images (JPEG bytes, the earlier-seen one first), the look-alikes it was given, what
-    ``compare_frames`` said, and what the pair is: ``copy`` (one original), a template
-    negative's kind, ``STOCK_REUSE`` or ``other``."""
+    ``compare_frames`` said, and what the pair is: ``COPY`` (an original and its copy: what
+    recall counts), ``SIBLINGS`` (two copies of one original), a template negative's kind,
+    ``STOCK_REUSE`` or ``other``. Recordings made before SIBLINGS call both ``COPY``."""
 
     original: bytes
     candidate: bytes
@@ -495,6 +496,7 @@ async def end_to_end(
     videos += [Video(f"bg{j:08d}", f"UCbg{j // 100:08d}", [(0, bg[j])]) for j in range(len(bg))]
     by_id = {vid: img for img, vid in ids.items()}
     copies = [(b, a) for kind, label, a, b in pairs if label]
+    originals = {a for _, a in copies}
     hunted = list(dict.fromkeys([b for b, _ in copies] + list(kind_of)))
     found: set[tuple[bytes, bytes]] = set()
     false_pairs: set[frozenset[str]] = set()
@@ -549,8 +551,9 @@ async def end_to_end(
                         result = compare_frames(frames[first], frames[later], references)
                         decided[key] = result.duplicate
                         if record is not None:
-                            same = ident[first] == ident[later]
-                            kind = "copy" if same else _false_kind(kind_of, first, later)
+                            kind = _false_kind(kind_of, first, later)
+                            if ident[first] == ident[later]:
+                                kind = COPY if {first, later} & originals else SIBLINGS
                             record.append(
                                 Decision(first, later, others, result.duplicate, result.score, kind)
                             )
@@ -588,6 +591,10 @@ def _originals(
     )
 
 
+# What a recorded pair of one original's images is (``Decision.kind``): the original and a
+# copy of it, or two of its copies.
+COPY = "copy"
+SIBLINGS = "copies_of_one_original"
 # A stock-background template drawn over one of the set's photos, against that photo (or a
 # copy of it): the photo with a title, shapes and a face added, which the pixels cannot tell
 # from a re-upload with a caption. Reported on its own, never among the template negatives.
