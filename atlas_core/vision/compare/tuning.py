@@ -45,6 +45,11 @@ AGREE_NCC = 0.7
 # Each tile where both images are detailed (CONFLICT_DETAIL x their typical tile) and differ
 # costs CONFLICT_WEIGHT / textured tiles of the score: the mark of another title on a shared
 # template, where a re-uploader's overlay mostly covers plain background.
+# Tried and not kept (2026-12-07): each image's typical tile taken over the tiles the two
+# share (a candidate's longer title lifts its own median, so a short title of the original's,
+# a few tiles in a corner, under another in its style was no conflict: seed 113, "I 10" and
+# "LIVE VS"). bench/replay.py on seeds 110-117 and 101: that false duplicate went, but four
+# pairs of photo copies (a TV logo; a turn in a frame) each took a conflict more, under the cut.
 CONFLICT_WEIGHT = 8.0
 CONFLICT_DETAIL = 1.5
 # A colour is rare in an image below this share of the pixels both images share; a tile with
@@ -106,6 +111,11 @@ NEW_TITLE_TILES = 40
 # A colour the original shows on less than this share of its covered pixels is not its own:
 # a candidate's tile with RARE_TILE of its pixels in such colours is its own overlay, which
 # costs nothing, unless such tiles cover more than OVERLAY_MAX of the image (recoloured).
+# Only in conflicts: leaving the overlay's tiles out of the share too (what lies under a
+# caption cannot be told) found 50 more copy pairs on seed 101's recording and 8 on 117's
+# (a "FULL MOVIE" caption over a plain design's badge: 6 of its 44 textured tiles), but
+# made two false duplicates on 110: another video's title in a box of new colours over the
+# original's title reads exactly as a caption does (bench/replay.py, 2026-12-07).
 ABSENT = 0.002
 OVERLAY_MAX = 0.2
 # ...but a colour the original shows on LOCAL_ABSENT of the pixels around the tile (the tile
