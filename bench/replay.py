@@ -47,6 +47,9 @@ def replay(path: str, floor: float, show: bool) -> tuple[int, ...]:
         return frames[image]
 
     chosen = [d for d in decisions if d.duplicate or d.score >= floor]
+    # A recording made before SIBLINGS cannot tell a copy and its original from two copies
+    # (its pairs of one original's images are all COPY): it counts none with their original.
+    told = any(d.kind == SIBLINGS for d in decisions)
     t0 = time.perf_counter()
     counts: Counter[str] = Counter()
     for d in chosen:
@@ -56,7 +59,7 @@ def replay(path: str, floor: float, show: bool) -> tuple[int, ...]:
             side = "copies" if d.kind in (COPY, SIBLINGS) else "false"
             counts[f"{side}_before"] += d.duplicate
             counts[f"{side}_after"] += now.duplicate
-        if d.kind == COPY:
+        if told and d.kind == COPY:
             counts["originals_before"] += d.duplicate
             counts["originals_after"] += now.duplicate
         if now.duplicate != d.duplicate:
@@ -66,8 +69,6 @@ def replay(path: str, floor: float, show: bool) -> tuple[int, ...]:
                 print(f"  {change} {d.kind}: score {d.score:.3f} -> {now.score:.3f} ({now.reason})")
     took = time.perf_counter() - t0
     changes = {k: v for k, v in sorted(counts.items()) if k.endswith(("_found", "_lost"))}
-    # A recording made before SIBLINGS cannot tell a copy and its original from two copies.
-    told = any(d.kind == SIBLINGS for d in decisions)
     of_original = (
         f" (with their original: {counts['originals_before']} -> {counts['originals_after']})"
         if told
