@@ -31,6 +31,16 @@ MIN_COVERAGE = 0.6
 SLIVER = 0.015
 # Judged at half the working size (a quarter of the cost), different titles in one font and
 # place came out alike far too often (bench/reupload.py): the tiles stay at the working size.
+# Measured and not built (2026-12-07): a second look at twice the working size (the 640-px
+# image as served, 16-px tiles, the same fit scaled) for pairs about to be duplicates. Of 399
+# pairs of one original's images the default run called duplicates, 128 do not align there
+# (under half their textured tiles agree: a turn's or crop's fit a pixel off at 320 is two
+# at 640), so such a check can speak only for pairs aligned to the pixel. Among those (177
+# at 0.975 of their tiles agreeing), "three or more differing tiles of content unique in the
+# original" (its best match elsewhere in itself under 0.8 NCC) took 2 of the 11 held-out
+# false duplicates (seeds 112 and 114: "best i"/"first i", "10 LAST"/"VS MOST" over dots)
+# and 1 pair of copies scoring 1.0: overlay copies differ in as many tiles (5-26) as two
+# short titles do (5), so a title needs telling from an overlay first, not a finer size.
 TILE_SCALE = 1.0  # tiles are judged at this share of the working size
 TILE_PX = 14  # tile side in pixels at that size
 SHIFTS = True  # the best of one-pixel shifts per tile
