@@ -5,6 +5,7 @@
     python bench/reupload.py --seed 7              # a tuning draw (seeds 1-9); 101+ held out
     python bench/reupload.py --no-index            # pairs only
     python bench/reupload.py --record r.pkl        # keep the decided pairs: bench/replay.py r.pkl
+    python bench/reupload.py --explain             # why each copy missed was missed
 
 Bases: photos that ship inside scikit-image (``skimage/data``, no network), synthetic
 thumbnails (gradient, a face, shapes, a big outlined title) and designed thumbnails
@@ -448,12 +449,14 @@ async def end_to_end(
     seed: int,
     database_url: str | None,
     record: list[Decision] | None = None,
+    explain: bool = False,
 ) -> tuple[float, int, int, dict[str, int]]:
     """Every image a video on its own channel in a real index (plus background vectors);
     each copy and each template image is hunted as the product hunts: stage 1
     (``candidates_for`` its query rows) and ``compare`` on every candidate. Returns (recall of
     originals, false duplicates, template pairs, false by kind: ``STOCK_REUSE`` among them).
-    ``record``: each pair decided is appended to it (``Decision``), for ``bench/replay.py``."""
+    ``record``: each pair decided is appended to it (``Decision``), for ``bench/replay.py``.
+    ``explain``: print why each copy missed was not found a copy of its original (``_missed``)."""
     import psycopg
     from index import Video, background, load_index, scratch_index
     from pgvector.psycopg import register_vector_async
@@ -502,6 +505,12 @@ async def end_to_end(
     false_pairs: set[frozenset[str]] = set()
     false_kind: dict[str, int] = defaultdict(int)
     decided: dict[frozenset[str], bool] = {}
+    # For --explain: each decision's result, each hunted image's stage 1 (the other videos
+    # within CANDIDATES rows, nearest first, with their nearest row's distance) and the
+    # videos it was compared with.
+    results: dict[frozenset[str], Comparison] = {}
+    stage1: dict[bytes, list[tuple[str, float]]] = {}
+    compared_with: dict[bytes, list[str]] = {}
     # As the hunt records them: each image found a copy, its originals (wrong ones too).
     recorded: dict[str, list[str]] = defaultdict(list)
     first_recorded: dict[str, int] = {}  # each original, in the order first recorded as one
@@ -520,6 +529,11 @@ async def end_to_end(
                 for c in cands:
                     if c.match_video_id not in seen and c.distance <= HUNT_GATE:
                         seen.append(c.match_video_id)
+                if explain:
+                    nearest: dict[str, float] = {}
+                    for c in cands:
+                        nearest.setdefault(c.match_video_id, c.distance)
+                    stage1[img] = list(nearest.items())
                 compared = seen[:COMPARE_AT_MOST]
                 # As the hunt does: the originals of neighbours recorded as copies come in too,
                 # every neighbour's roots first (``originals_of``).
@@ -533,6 +547,7 @@ async def end_to_end(
                             if root == roots and new and len(extra) < ORIGINALS_AT_MOST:
                                 extra.append(o)
                 compared += extra
+                compared_with[img] = compared
                 # As the hunt does: the other images near this one are the look-alikes a
                 # duplicate is checked against (``compare_frames``' references).
                 near = [by_id[m] for m in compared if m in by_id]
@@ -550,6 +565,8 @@ async def end_to_end(
                     if key not in decided:
                         result = compare_frames(frames[first], frames[later], references)
                         decided[key] = result.duplicate
+                        if explain:
+                            results[key] = result
                         if record is not None:
                             kind = _false_kind(kind_of, first, later)
                             if ident[first] == ident[later]:
@@ -571,7 +588,38 @@ async def end_to_end(
                             false_kind[_false_kind(kind_of, img, stored)] += 1
     recall = float(np.mean([(b, a) in found for b, a in copies]))
     template_pairs = sum(1 for p in pairs if p[0].startswith("neg_tpl_"))
+    if explain:
+        edits = {(b, a): kind for kind, label, a, b in pairs if label}
+        for b, a in copies:
+            if (b, a) not in found:
+                result = results.get(frozenset((ids[a], ids[b])))
+                if ids[a] not in compared_with[b]:
+                    result = None  # decided when the original was hunted, not from this side
+                why = _missed(ids[a], result, stage1[b])
+                print(f"missed {edits[(b, a)]}: {ids[b]} (copy of {ids[a]}) {why}")
     return recall, sum(false_kind.values()), template_pairs, dict(false_kind)
+
+
+def _missed(original: str, result: Comparison | None, stage1: list[tuple[str, float]]) -> str:
+    """Why a copy's hunt did not find its ``original``: what ``compare`` said of the pair
+    (``result``), or, never compared, where the original stood in the copy's ``stage1`` (the
+    other videos within CANDIDATES rows, nearest first, with their nearest row's distance)."""
+    from atlas_core.pipeline.vectors import COMPARE_AT_MOST, HUNT_GATE
+    from atlas_core.store.vectors import CANDIDATES
+
+    if result is not None:
+        return f"compared: score {result.score:.3f}, {result.reason}"
+    ranks = {video: (i, distance) for i, (video, distance) in enumerate(stage1)}
+    if original not in ranks:
+        return f"never compared: not among the {CANDIDATES} nearest rows (stage 1)"
+    rank, distance = ranks[original]
+    if distance > HUNT_GATE:
+        return f"never compared: nearest row at {distance:.3f}, past HUNT_GATE {HUNT_GATE}"
+    within = sum(1 for _, d in stage1[:rank] if d <= HUNT_GATE)
+    return (
+        f"never compared: video {within + 1} within HUNT_GATE (distance {distance:.3f}), "
+        f"past the nearest {COMPARE_AT_MOST}"
+    )
 
 
 def _originals(
@@ -636,6 +684,11 @@ def main() -> None:
         metavar="PATH",
         help="write every pair the end-to-end hunt decided to PATH (for bench/replay.py)",
     )
+    parser.add_argument(
+        "--explain",
+        action="store_true",
+        help="end to end: say why each copy missed was missed (compare's reason, or stage 1's)",
+    )
     args = parser.parse_args()
     print(tpl.fonts_in_use())
     pairs = build(args.size, args.seed, args.template_groups)
@@ -666,7 +719,9 @@ def main() -> None:
         return
     record: list[Decision] | None = [] if args.record else None
     recall, false, template_pairs, by_kind = asyncio.run(
-        end_to_end(pairs, frames, args.background, args.seed, args.database_url, record)
+        end_to_end(
+            pairs, frames, args.background, args.seed, args.database_url, record, args.explain
+        )
     )
     if args.record and record is not None:
         with open(args.record, "wb") as f:
