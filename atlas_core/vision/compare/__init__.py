@@ -36,8 +36,9 @@ How it decides:
    other's at their orientation nearby, side by side in several tiles, two titles were
    written in one place (thin letters over dots or stripes, which keep the tiles' NCC).
    A candidate's tiles in colours the original lacks are its own overlay and cost nothing.
-   A copy whose colours all turned by one hue is judged in brightness too. Where the copy is
-   flat black or white over the original's detail, a colour edit clipped it: not judged.
+   A copy whose colours all turned by one hue is judged in brightness too, and against the
+   original turned by that hue. Where the copy is flat black or white over the original's
+   detail, a colour edit clipped it: not judged.
    A copy's colour edit is one map of colour for the whole image: a pair that would be a
    duplicate but that no one colour edit makes of the original (brightness, contrast,
    saturation, a cast, a hue turn, tone curves) is another palette of one layout

@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 
 from atlas_core.vision.compare.frame import Frame, _Features, _match
-from atlas_core.vision.compare.tiles import _Agreement, _tiles_agreement
+from atlas_core.vision.compare.tiles import Brights, _Agreement, _tiles_agreement
 from atlas_core.vision.compare.tuning import (
     COARSE,
     COARSE_NCC,
@@ -93,7 +93,7 @@ def _evaluate(
     native: float,
     matrix: np.ndarray,
     colours: tuple[np.ndarray, np.ndarray] | None = None,
-    brights: tuple[np.ndarray, np.ndarray] | None = None,
+    brights: Brights | None = None,
     margins: tuple[_Margin, _Margin] = (_NONE, _NONE),
 ) -> tuple[_Agreement, float]:
     """(agreement, min coverage) of ``cand`` warped by ``matrix`` onto ``orig`` (both grey at
@@ -115,9 +115,10 @@ def _evaluate(
         cc = cv2.resize(colours[1], (cw, ch), interpolation=near)
         pair = (co, cv2.warpAffine(cc, half, (w, h), flags=near))
     light = None
-    if brights is not None and brights[0].size and brights[1].size:
+    if brights is not None and all(x.size for x in brights):
         bo, bc = _half(brights[0]), _half(brights[1])
-        light = (bo, cv2.warpAffine(bc, half, (w, h), flags=cv2.INTER_LINEAR))
+        rgb = cv2.resize(brights[2], (w, h), interpolation=cv2.INTER_AREA)
+        light = (bo, cv2.warpAffine(bc, half, (w, h), flags=cv2.INTER_LINEAR), rgb)
     return _tiles_agreement(small_o, warped, mask, sigma, pair, light), coverage
 
 
@@ -220,7 +221,9 @@ def _fit(
     if _shifted(matrix, shapes, margins) > MAX_SHIFT:
         return None  # not a copy's fit: one word of two titles matched onto the other
     colours = None if cand_colour is None else (orig.prepared.colour, cand_colour)
-    brights = None if cand_bright is None else (orig.prepared.bright, cand_bright)
+    brights = (
+        None if cand_bright is None else (orig.prepared.bright, cand_bright, orig.prepared.rgb)
+    )
     agreement, coverage, matrix = _judged(
         orig.prepared.gray, cand, native, matrix, colours, brights, margins
     )
@@ -320,7 +323,7 @@ def _judged(
     native: float,
     matrix: np.ndarray,
     colours: tuple[np.ndarray, np.ndarray] | None,
-    brights: tuple[np.ndarray, np.ndarray] | None,
+    brights: Brights | None,
     margins: tuple[_Margin, _Margin] = (_NONE, _NONE),
 ) -> tuple[_Agreement, float, np.ndarray]:
     """``_evaluate`` at ``matrix``; near the cut (REFINE_FROM), at the fit refined on the
@@ -397,7 +400,7 @@ def _full_frame(orig: Prepared, cand: Prepared, mirrored: bool) -> list[_Fit]:
         if carried:
             matrix = _whole_onto_trimmed(orig, cand, mirrored)
         colours = None if cc is None else (o.colour, cc)
-        brights = None if cb is None else (o.bright, cb)
+        brights = None if cb is None else (o.bright, cb, o.rgb)
         # The trimmed frames count the bars trimming cut as covered; the whole ones have none.
         margins = (orig.margins(), cand.margins(mirrored)) if o is orig else (_NONE, _NONE)
         agreement, coverage, _ = _judged(o.gray, c, native, matrix, colours, brights, margins)

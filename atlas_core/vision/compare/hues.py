@@ -1,5 +1,5 @@
-"""Colour labels as hues: the tables behind a hue-turned copy (``_hue_turned``,
-``_hue_turns``) and the label colours the lettering's colour edges are measured in.
+"""Colour labels as hues: the tables behind a hue-turned copy (``_common_turn``,
+``_hue_turns``, ``_hue_turn``) and the label colours the lettering's colour edges are measured in.
 """
 
 from __future__ import annotations
@@ -7,23 +7,33 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from atlas_core.vision.compare.tuning import HUE_MIN_TURN, HUE_SPREAD, HUE_STEP
+from atlas_core.vision.compare.tuning import HUE_MIN_TURN, HUE_SPREAD, HUE_STEP, HUE_TURNED
 from atlas_core.vision.preprocess import COLOUR_LEVELS
 
 
-def _hue_turned(colours: tuple[np.ndarray, np.ndarray], mask: np.ndarray) -> float:
-    """How far the candidate's colours are the original's turned by one hue: the share of the
-    original's hues (15-degree bins with enough coloured pixels) whose pixels turned, at their
-    median, within HUE_SPREAD of the hues' median turn, when that turn is at least HUE_MIN_TURN
-    from none. Near 1 for a hue-turned copy; low for another palette of a template, each
-    colour replaced by its own."""
+def _common_turn(colours: tuple[np.ndarray, np.ndarray], mask: np.ndarray) -> float | None:
+    """The one hue turn (degrees) that makes the candidate's colours of the original's, if
+    there is one: the median of the turns of the original's hues (15-degree bins with enough
+    coloured pixels), when at least HUE_MIN_TURN from none and HUE_TURNED of the hues turned
+    within HUE_SPREAD of it; else None. Found for a hue-turned copy; not for another palette
+    of a template, each colour replaced by its own."""
     every = _hue_turns(colours, mask)
     if every is None or every.size < 3:
-        return 0.0
+        return None
     common = float(np.median(every))
     if abs(common) < HUE_MIN_TURN:
-        return 0.0  # no turn
-    return float(np.mean(np.abs(every - common) <= HUE_SPREAD))
+        return None
+    if float(np.mean(np.abs(every - common) <= HUE_SPREAD)) < HUE_TURNED:
+        return None
+    return common
+
+
+def _hue_turn(rgb: np.ndarray, degrees: float) -> np.ndarray:
+    """float32 RGB (0..255) with every hue turned by ``degrees`` (HSV), as a hue edit does."""
+    hsv = cv2.cvtColor(rgb / 255.0, cv2.COLOR_RGB2HSV)
+    hsv[..., 0] = (hsv[..., 0] + degrees) % 360.0
+    out: np.ndarray = cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB) * 255.0
+    return out
 
 
 def _hue_turns(colours: tuple[np.ndarray, np.ndarray], mask: np.ndarray) -> np.ndarray | None:

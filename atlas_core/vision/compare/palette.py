@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 
 from atlas_core.vision.compare.colour import _InColour
-from atlas_core.vision.compare.hues import _hue_turns
+from atlas_core.vision.compare.hues import _hue_turn, _hue_turns
 from atlas_core.vision.compare.tiles import _Agreement
 from atlas_core.vision.compare.tuning import (
     AGREE_NCC,
@@ -91,14 +91,6 @@ def _recoloured(pair: _InColour, agreement: _Agreement) -> int:
         if fewest < RECOLOURED_MIN:
             break  # one edit makes it: no need to try the hue turn
     return fewest
-
-
-def _hue_turn(rgb: np.ndarray, degrees: float) -> np.ndarray:
-    """float32 RGB (0..255) with every hue turned by ``degrees`` (HSV), as a hue edit does."""
-    hsv = cv2.cvtColor(rgb / 255.0, cv2.COLOR_RGB2HSV)
-    hsv[..., 0] = (hsv[..., 0] + degrees) % 360.0
-    out: np.ndarray = cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB) * 255.0
-    return out
 
 
 def _edits() -> np.ndarray:

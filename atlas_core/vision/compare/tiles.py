@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from atlas_core.vision.compare.hues import _hue_turned
+from atlas_core.vision.compare.hues import _common_turn, _hue_turn
 from atlas_core.vision.compare.lettering import _new_lettering
 from atlas_core.vision.compare.tuning import (
     ABSENT,
@@ -26,7 +26,6 @@ from atlas_core.vision.compare.tuning import (
     CORNER_MIN,
     CRUSHED_LEVEL,
     FLAT_STD,
-    HUE_TURNED,
     LETTERED_SCORE,
     LOCAL_ABSENT,
     NEW_LETTERING_MIN,
@@ -38,6 +37,10 @@ from atlas_core.vision.compare.tuning import (
     TILE_PX,
 )
 from atlas_core.vision.preprocess import COLOUR_LEVELS
+
+# A hue-turned candidate's other views (``_tiles_agreement``): the original's and the aligned
+# candidate's brightness, and the original's RGB (uint8), each of the original's ``_half`` size.
+Brights = tuple[np.ndarray, np.ndarray, np.ndarray]
 
 
 def _tile_means(planes: list[np.ndarray], grid: tuple[int, int]) -> np.ndarray:
@@ -78,20 +81,29 @@ def _tiles_agreement(
     mask: np.ndarray,
     sigma: float,
     colours: tuple[np.ndarray, np.ndarray] | None = None,
-    brights: tuple[np.ndarray, np.ndarray] | None = None,
+    brights: Brights | None = None,
 ) -> _Agreement:
     """How the original ``a`` and the aligned candidate ``b`` (``_half``-sized) agree in the
     covered ``mask``, tile by tile (``_agreement``). A candidate whose colours are the
-    original's turned by one hue is judged in brightness too (``brights``, the largest of R,
-    G, B, which a hue turn keeps), where grey can lose a pattern of two colours that were
-    close in it."""
+    original's turned by one hue (``_common_turn``) is judged two more ways, where grey can
+    lose a pattern of two colours that were close in it (and the turn make them far): in
+    brightness (``brights``: the largest of R, G, B, which a hue turn keeps), and, short of the
+    cut in that too, against the original turned by the same hue, in grey (from the
+    original's RGB, ``brights``' third)."""
     grey = _agreement(a, b, mask, sigma, colours)
     if brights is None or colours is None or grey.score >= THRESHOLD:
         return grey
-    if _hue_turned(colours, mask) < HUE_TURNED:
+    turn = _common_turn(colours, mask)
+    if turn is None:
         return grey
     bright = _agreement(brights[0], brights[1], mask, sigma, colours)
-    return bright if bright.score > grey.score else grey
+    best = bright if bright.score > grey.score else grey
+    if best.score >= THRESHOLD:
+        return best
+    rgb = np.clip(_hue_turn(brights[2].astype(np.float32), turn), 0.0, 255.0)
+    turned = cv2.cvtColor(rgb.astype(np.uint8), cv2.COLOR_RGB2GRAY)
+    hued = _agreement(turned, b, mask, sigma, colours)
+    return hued if hued.score > best.score else best
 
 
 def _weights(mask: np.ndarray, sigma: float) -> tuple[np.ndarray, np.ndarray]:
