@@ -117,8 +117,7 @@ def _evaluate(
     light = None
     if brights is not None and all(x.size for x in brights):
         bo, bc = _half(brights[0]), _half(brights[1])
-        rgb = cv2.resize(brights[2], (w, h), interpolation=cv2.INTER_AREA)
-        light = (bo, cv2.warpAffine(bc, half, (w, h), flags=cv2.INTER_LINEAR), rgb)
+        light = (bo, cv2.warpAffine(bc, half, (w, h), flags=cv2.INTER_LINEAR), brights[2])
     return _tiles_agreement(small_o, warped, mask, sigma, pair, light), coverage
 
 

@@ -39,7 +39,8 @@ from atlas_core.vision.compare.tuning import (
 from atlas_core.vision.preprocess import COLOUR_LEVELS
 
 # A hue-turned candidate's other views (``_tiles_agreement``): the original's and the aligned
-# candidate's brightness, and the original's RGB (uint8), each of the original's ``_half`` size.
+# candidate's brightness (of the original's ``_half`` size), and the original's RGB (uint8, at
+# the working size: brought to that size only on the rare pair that comes to need it).
 Brights = tuple[np.ndarray, np.ndarray, np.ndarray]
 
 
@@ -100,7 +101,9 @@ def _tiles_agreement(
     best = bright if bright.score > grey.score else grey
     if best.score >= THRESHOLD:
         return best
-    rgb = np.clip(_hue_turn(brights[2].astype(np.float32), turn), 0.0, 255.0)
+    size = (a.shape[1], a.shape[0])
+    original = cv2.resize(brights[2], size, interpolation=cv2.INTER_AREA).astype(np.float32)
+    rgb = np.clip(_hue_turn(original, turn), 0.0, 255.0)
     turned = cv2.cvtColor(rgb.astype(np.uint8), cv2.COLOR_RGB2GRAY)
     hued = _agreement(turned, b, mask, sigma, colours)
     return hued if hued.score > best.score else best
