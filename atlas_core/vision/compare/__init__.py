@@ -35,6 +35,10 @@ How it decides:
    Letters are edges too: where each image has strong colour edges with no edge of the
    other's at their orientation nearby, side by side in several tiles, two titles were
    written in one place (thin letters over dots or stripes, which keep the tiles' NCC).
+   Dots and stripes repeat themselves a few pixels on: tiles where the two differ, where
+   neither repeats nearby but the original's tiles around them do, are each image's own
+   content over the pattern (``_broken_pattern``), conflicts too; an overlay over the
+   pattern leaves the original's tile a piece of it.
    A candidate's tiles in colours the original lacks are its own overlay and cost nothing.
    A copy whose colours all turned by one hue is judged in brightness too, and against the
    original turned by that hue. Where the copy is flat black or white over the original's

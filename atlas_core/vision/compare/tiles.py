@@ -30,6 +30,17 @@ from atlas_core.vision.compare.tuning import (
     LOCAL_ABSENT,
     NEW_LETTERING_MIN,
     OVERLAY_MAX,
+    PATTERN_AROUND,
+    PATTERN_CONTRAST,
+    PATTERN_DROP,
+    PATTERN_MIN,
+    PATTERN_NCC,
+    PATTERN_NEAR,
+    PATTERN_NOVEL,
+    PATTERN_OWN,
+    PATTERN_REACH,
+    PATTERN_SHARE,
+    PATTERN_SPREAD,
     RARE,
     RARE_TILE,
     SHIFTS,
@@ -216,11 +227,12 @@ def _agreement(
     base = _Agreement(share, conflicts, int(ta.sum()))
     if base.score >= THRESHOLD:
         ca, cb = _corners(a, m, grid, k, ta), _corners(b, m, grid, k, tb)
-        letters = differ & ~overlay & (ca > CORNER_DETAIL) & (cb > CORNER_DETAIL)
-        if int(letters.sum()) >= CORNER_MIN:
-            lettered = int(letters.sum())
-            conflicts = int((conflict & ~letters).sum()) + lettered
-            differ &= ~letters
+        cornered = differ & ~overlay & (ca > CORNER_DETAIL) & (cb > CORNER_DETAIL)
+        if int(cornered.sum()) >= CORNER_MIN:
+            lettered = int(cornered.sum())
+            conflicts = int((conflict & ~cornered).sum()) + lettered
+            differ &= ~cornered
+            conflict |= cornered
         base = _Agreement(share, conflicts, int(ta.sum()), 0, lettered)
     differ &= ~conflict
     if colours is not None and base.score >= THRESHOLD:
@@ -233,8 +245,12 @@ def _agreement(
         ra = _rarity(colours[0], m, shared, grid) / k
         rb = _rarity(colours[1], m, shared, grid) / k
         faint = agree & (ncc < COLOURED_NCC) & inside & (ta | tb) & ~overlay
-        coloured = int(((differ | faint) & (ra >= RARE_TILE) & (rb < COMMON_TILE)).sum())
-        coloured = coloured if coloured >= COLOURED_MIN else 0
+        gone = (differ | faint) & (ra >= RARE_TILE) & (rb < COMMON_TILE)
+        coloured = int(gone.sum())
+        if coloured >= COLOURED_MIN:
+            conflict |= gone
+        else:
+            coloured = 0
     judged = ta & inside & ~overlay
     textured = int(ta.sum())
     letters, titles = None, 0
@@ -244,6 +260,16 @@ def _agreement(
             if titles >= NEW_LETTERING_MIN:
                 lettered = max(lettered, titles)
                 conflicts += titles
+    if PATTERN_NCC > 0 and _Agreement(share, conflicts + coloured, textured).score >= THRESHOLD:
+        # Last, over a busy pattern: a title there is no more detailed, cornered or edged than
+        # the pattern around it, and another keeps much of each tile's NCC in what it leaves of
+        # the pattern. Where the original breaks the pattern and the candidate agrees less
+        # there than around it (``_broken_pattern``), the tile is a conflict too.
+        broken = (~agree | (ncc < 1.0 - PATTERN_DROP)) & ta & tb & inside & ~conflict & ~overlay
+        if broken.any():
+            pattern = int(_broken_pattern(a, b, broken, agree & ta & inside, ncc).sum())
+            if pattern >= PATTERN_OWN and pattern + conflicts + coloured >= PATTERN_MIN:
+                conflicts += pattern
     gain = (eb + 1.0) / (ea + 1.0)
     return _Agreement(
         share,
@@ -257,6 +283,82 @@ def _agreement(
         letters,
         titles,
     )
+
+
+def _broken_pattern(
+    a: np.ndarray, b: np.ndarray, tiles: np.ndarray, background: np.ndarray, ncc: np.ndarray
+) -> np.ndarray:
+    """Of ``tiles`` (where the blurred original ``a`` and aligned candidate ``b`` differ, or
+    agree faintly): those where the original breaks a pattern. The original's
+    ``background`` tiles around the tile (two tiles either way) hold a pattern
+    (``_repeats``: dots or stripes, not one edge nor a smooth gradient; at least
+    PATTERN_AROUND of them and PATTERN_SHARE, as a title's own rows hold its strokes), the
+    tile's ``ncc`` is PATTERN_DROP under theirs (their median: a blurred or re-encoded copy
+    agrees less everywhere alike), and the original's tile repeats nowhere nearby (its best
+    ``_shift_match`` under PATTERN_NOVEL): its own content (a title) over a dotted or striped
+    design, which the candidate shows otherwise: its own content (repeating nowhere nearby
+    either) or the bare pattern (``_repeats``). A re-uploader's overlay over the pattern
+    leaves the original's tile a piece of the pattern; a copy's title agrees there as well as
+    the pattern around it does; a frame's edge, the same in both, repeats along itself."""
+    out = np.zeros_like(tiles)
+    seen: dict[tuple[int, int], bool] = {}
+    for r, c in np.argwhere(tiles):
+        r0, c0 = max(0, r - 2), max(0, c - 2)
+        near = [
+            (int(y) + r0, int(x) + c0) for y, x in np.argwhere(background[r0 : r + 3, c0 : c + 3])
+        ]
+        # The cheap tests first: the drop under the best tile around (no median of some of
+        # them is higher), the original's tile.
+        if len(near) < PATTERN_AROUND or ncc[r, c] >= max(ncc[t] for t in near) - PATTERN_DROP:
+            continue
+        if np.nanmax(_shift_match(a, r, c)) >= PATTERN_NOVEL:
+            continue
+        for t in near:
+            if t not in seen:
+                seen[t] = _repeats(_shift_match(a, *t))
+        repeating = [t for t in near if seen[t]]
+        if len(repeating) < PATTERN_AROUND or len(repeating) < PATTERN_SHARE * len(near):
+            continue
+        if ncc[r, c] >= float(np.median([ncc[t] for t in repeating])) - PATTERN_DROP:
+            continue
+        theirs = _shift_match(b, r, c)
+        out[r, c] = np.nanmax(theirs) < PATTERN_NOVEL or _repeats(theirs)
+    return out
+
+
+def _shift_match(img: np.ndarray, r: int, c: int) -> np.ndarray:
+    """The normalised correlation of tile (``r``, ``c``) of ``img`` with the image shifted by
+    up to PATTERN_REACH pixels each way (centred on no shift), shifts of under PATTERN_NEAR
+    on both axes (the tile itself) NaN."""
+    t, reach, near = TILE_PX, PATTERN_REACH, PATTERN_NEAR
+    padded = cv2.copyMakeBorder(
+        img[max(0, r * t - reach) : r * t + t + reach, max(0, c * t - reach) : c * t + t + reach],
+        max(0, reach - r * t),
+        max(0, r * t + t + reach - img.shape[0]),
+        max(0, reach - c * t),
+        max(0, c * t + t + reach - img.shape[1]),
+        cv2.BORDER_REFLECT,
+    )
+    tile = padded[reach : reach + t, reach : reach + t]
+    match: np.ndarray = cv2.matchTemplate(padded, tile, cv2.TM_CCOEFF_NORMED)
+    match[reach - near + 1 : reach + near, reach - near + 1 : reach + near] = np.nan
+    return match
+
+
+def _repeats(match: np.ndarray) -> bool:
+    """Whether a tile's ``_shift_match`` shows a pattern: shifts that repeat it (to
+    PATTERN_NCC) spread off any one line through no shift by PATTERN_SPREAD pixels (dots
+    repeat every way; stripes along themselves and across, a period on; one edge or line only
+    along itself), and one shift turns it (PATTERN_CONTRAST: not a smooth gradient)."""
+    if float(np.nanmin(match)) > PATTERN_CONTRAST:
+        return False
+    ys, xs = np.nonzero(match >= PATTERN_NCC)
+    if len(ys) < 2:
+        return False
+    reach = match.shape[0] // 2
+    shifts = np.stack([xs - reach, ys - reach]).astype(np.float64)
+    spread = np.linalg.eigvalsh(shifts @ shifts.T / len(ys))[0]
+    return bool(np.sqrt(max(spread, 0.0)) >= PATTERN_SPREAD)
 
 
 def _theirs_here(

@@ -134,6 +134,38 @@ OVERLAY_MAX = 0.2
 # (bench/reupload.py end to end, false duplicates on seeds 101/102/103/104: 3/1/3/6 ->
 # 0/1/1/2, recall unchanged).
 LOCAL_ABSENT = 0.01
+# A busy pattern broken by another title (``tiles._broken_pattern``), judged last, for a pair
+# still over the cut: a tile of the original that repeats nowhere within PATTERN_REACH pixels
+# (its best NCC with itself shifted by at least PATTERN_NEAR, under PATTERN_NOVEL), where the
+# candidate agrees PATTERN_DROP less than on the original's tiles around it (two tiles either
+# way) that form a pattern (at least PATTERN_AROUND and PATTERN_SHARE of them: a shift
+# repeats each to PATTERN_NCC, the repeating shifts spread PATTERN_SPREAD pixels off any line
+# through no shift, and a shift turns each to PATTERN_CONTRAST: dots or stripes, not one
+# edge, not a smooth gradient), and the candidate shows there either content of its own or
+# the bare pattern. Each such tile is a conflict, when there are PATTERN_OWN of them and
+# PATTERN_MIN with the pair's other conflicts (one alone is a logo's corner or a frame's
+# edge over bricks). Found on a synthetic halftone with two titles in PIL's font, 40-56 px
+# over 1280 (tests/test_vision_compare.py), all called duplicates before (0.97-0.99).
+# bench/replay.py of seeds 110, 113, 114, 116 (recorded with the code before, DejaVu fonts for
+# 113 and 116): false duplicates 5 -> 4 (114's "10 LAST"/"VS MOST" over dots), no pair of an
+# original and its copy lost, 1 pair of two copies of one original lost on 113 (one framed
+# and captioned "REUPLOAD" over stripes and a face, against another recoloured). Counting the
+# tiles that agree faintly, not only those that differ, found 114's pair; with one tile
+# enough beside other conflicts, two more pairs of copies were lost on 113 (a TV logo).
+# Known loss: a copy of a design whose faint title is in its dots' own colour, saturated and
+# warmed and re-encoded at JPEG 60 (tests' ``_dotted``), agrees 0.72-0.76 on its title's
+# tiles against 0.9 around, like another title: grey cannot tell, a per-tile colour map could.
+PATTERN_NCC = 0.95
+PATTERN_CONTRAST = 0.0
+PATTERN_NOVEL = 0.85
+PATTERN_NEAR = 4
+PATTERN_REACH = 32
+PATTERN_SPREAD = 2.0
+PATTERN_AROUND = 3
+PATTERN_SHARE = 1 / 3
+PATTERN_DROP = 0.1
+PATTERN_OWN = 2
+PATTERN_MIN = 3
 # Look-alikes: other videos near the candidate (stage 1's other neighbours), given as
 # ``references``. Where a look-alike differs from the original (tile NCC below
 # LOOKALIKE_NCC: the original's own title, face, foreground), it agrees far less than on the
