@@ -18,6 +18,7 @@ from atlas_core.vision.compare import Frame, compare_frames
 from atlas_core.vision.compare.align import _aligned, _fits, _plausible, _ransac, _shifted
 from atlas_core.vision.compare.colour import _in_colour, _unexplained, _unmade
 from atlas_core.vision.compare.lookalike import _grey_lookalike, _lookalike, _same_edit
+from atlas_core.vision.compare.tiles import _repeats, _shift_match
 from atlas_core.vision.compare.tuning import MAX_SHIFT, NEW_LETTERING_MIN, THRESHOLD, UNMADE_MIN
 from atlas_core.vision.preprocess import (
     bar_widths,
@@ -495,6 +496,31 @@ def test_two_titles_breaking_a_halftone_pattern_are_two_videos(name: str) -> Non
     result = compare_frames(original, other)
     assert not result.duplicate, result
     assert result.conflicts >= 3 and "detail differs" in result.reason, result
+
+
+def test_a_pattern_repeats_every_way_an_edge_only_along_itself() -> None:
+    """``_repeats``: dots and stripes are a pattern; one edge, a smooth gradient and a
+    letter are not (an edge repeats only along itself, a gradient at every shift)."""
+    yy, xx = np.mgrid[0:112, 0:112].astype(np.float32)
+    images = {
+        "dots": 100 + 80 * ((((xx % 7) - 3) ** 2 + ((yy % 7) - 3) ** 2) < 5),
+        "stripes": 100 + 80 * (((xx + yy) % 18) < 9),
+        "edge": 100 + 80 * (xx > 0.3 * yy + 40),
+        "gradient": xx + 0.5 * yy,
+        "letter": np.full((112, 112), 100, np.uint8),
+    }
+    cv2.putText(images["letter"], "R", (42, 70), cv2.FONT_HERSHEY_SIMPLEX, 1.0, 200, 2)
+    repeats = {
+        name: _repeats(_shift_match(cv2.GaussianBlur(img.astype(np.float32), (0, 0), 1.0), 3, 3))
+        for name, img in images.items()
+    }
+    assert repeats == {
+        "dots": True,
+        "stripes": True,
+        "edge": False,
+        "gradient": False,
+        "letter": False,
+    }
 
 
 @pytest.mark.parametrize("edit", ["re-encoded", "blurred", "mirrored", "captioned", "downscaled"])
