@@ -498,6 +498,20 @@ def test_two_titles_breaking_a_halftone_pattern_are_two_videos(name: str) -> Non
     assert result.conflicts >= 3 and "detail differs" in result.reason, result
 
 
+def test_a_colour_edited_copy_of_a_title_over_dots_is_made_by_a_colour_map() -> None:
+    """A faint title in its dots' own colour, saturated, warmed and re-encoded at 60: in grey
+    its tiles agree 0.72-0.76 against 0.9 around, as another title's would (the broken
+    pattern's conflicts), but an affine colour map of each tile makes the original's
+    (``_pattern_unexplained``), which no map does of another title's strokes."""
+    design = _dotted(DOTTED[0])
+    original = Frame.of(jpeg(design))
+    copy = Frame.of(jpeg(_COLOUR_EDITS["saturated, brighter, warm"](design), 60))
+    best = max(_aligned(_fits(original, copy)), key=lambda f: f.score)
+    assert best.agreement.pattern is not None and best.score < THRESHOLD  # grey alone
+    result = compare_frames(original, copy)
+    assert result.duplicate, result
+
+
 def test_a_pattern_repeats_every_way_an_edge_only_along_itself() -> None:
     """``_repeats``: dots and stripes are a pattern; one edge, a smooth gradient and a
     letter are not (an edge repeats only along itself, a gradient at every shift)."""

@@ -37,7 +37,8 @@ How it decides:
    written in one place (thin letters over dots or stripes, which keep the tiles' NCC).
    Dots and stripes repeat themselves a few pixels on: tiles where the two differ, where
    neither repeats nearby but the original's tiles around them do, are each image's own
-   content over the pattern (``_broken_pattern``), conflicts too; an overlay over the
+   content over the pattern (``_broken_pattern``), conflicts too, unless a colour map of the
+   candidate's tile makes the original's (a copy's colour edit); an overlay over the
    pattern leaves the original's tile a piece of it.
    A candidate's tiles in colours the original lacks are its own overlay and cost nothing.
    A copy whose colours all turned by one hue is judged in brightness too, and against the

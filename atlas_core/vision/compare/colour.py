@@ -6,7 +6,7 @@ left unmade (``_unmade``), and the original's own colours gone (``_colours_gone`
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 
 import cv2
@@ -18,6 +18,7 @@ from atlas_core.vision.compare.frame import Frame
 from atlas_core.vision.compare.tiles import (
     _Agreement,
     _near,
+    _pattern_counts,
     _rarity,
     _tile_means,
     _tile_share,
@@ -36,6 +37,7 @@ from atlas_core.vision.compare.tuning import (
     FLAT_STD,
     GONE_CHROMA,
     GONE_MIN,
+    PATTERN_UNEXPLAINED,
     RARE_TILE,
     TILE_PX,
     TINT_BLUR,
@@ -120,6 +122,26 @@ def _unexplained(pair: _InColour) -> tuple[np.ndarray, np.ndarray]:
     ours = _as_sharp(pair.original, theirs, pair.sigma, pair.m)
     judged = pair.inside & ~pair.overlay & ~_crushed(pair)
     return _colour_residual(ours, theirs, pair.m, pair.grid), judged
+
+
+def _pattern_unexplained(
+    unexplained: Callable[[], tuple[np.ndarray, np.ndarray]], agreement: _Agreement
+) -> _Agreement:
+    """``agreement`` with its broken pattern's conflicts (``_broken_pattern``) kept only where
+    an affine colour map of the candidate's tile leaves PATTERN_UNEXPLAINED or more of the
+    original's (``unexplained`` makes ``_unexplained``), and only while they still count
+    (``_pattern_counts``): a copy's title under a colour edit (saturated, a cast) agrees in
+    grey no better than another title over the pattern does, but a colour map of the tile
+    makes it; no colour map makes another title's strokes."""
+    pattern = agreement.pattern
+    left, _ = unexplained()
+    if pattern is None or left.shape != pattern.shape:
+        return agreement
+    kept = pattern & (left >= PATTERN_UNEXPLAINED)
+    others = agreement.conflicts - int(pattern.sum())
+    if not _pattern_counts(int(kept.sum()), others):
+        return replace(agreement, conflicts=others, pattern=None)
+    return replace(agreement, conflicts=others + int(kept.sum()), pattern=kept)
 
 
 def _colours_gone(

@@ -5,11 +5,17 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache, partial
 
 from atlas_core.vision.compare.align import _aligned, _fits
-from atlas_core.vision.compare.colour import _colours_gone, _in_colour, _unexplained, _unmade
+from atlas_core.vision.compare.colour import (
+    _colours_gone,
+    _in_colour,
+    _pattern_unexplained,
+    _unexplained,
+    _unmade,
+)
 from atlas_core.vision.compare.frame import Frame
 from atlas_core.vision.compare.lookalike import _lookalike
 from atlas_core.vision.compare.palette import _recoloured
@@ -65,18 +71,28 @@ def compare_frames(
         return Comparison(False, 0.0, q, "no geometric match")
     valid = _aligned(fits)
     best = max(valid or fits, key=lambda f: f.score)
+    # The pair in colour, once: the broken pattern's colour maps, the palette check, the
+    # colours gone, the original unmade and the look-alikes read it. Its colour residual
+    # (``_unexplained``, some 4 ms) is made once, when a rule comes to need it (``_unmade``
+    # does, for any pair not already turned down in colour, unless the candidate is grey).
+    in_colour = None
+    unexplained = None
+    if valid and best.score < THRESHOLD and best.agreement.pattern is not None:
+        in_colour = _in_colour(original, candidate, best)
+        if in_colour is not None:
+            unexplained = cache(partial(_unexplained, in_colour))
+            best = replace(best, agreement=_pattern_unexplained(unexplained, best.agreement))
     score = best.score if valid else best.score * 0.5
     duplicate = bool(valid) and score >= THRESHOLD
     a = best.agreement
-    # The pair in colour, once: the palette check, the colours gone, the original unmade and
-    # the look-alikes read it. Its colour residual (``_unexplained``, some 4 ms) is made once,
-    # when a rule comes to need it (``_unmade`` does, for any pair not already turned down in
-    # colour, unless the candidate is grey).
-    in_colour = _in_colour(original, candidate, best) if duplicate else None
-    unexplained = None
+    if duplicate and in_colour is None:
+        in_colour = _in_colour(original, candidate, best)
+    if not duplicate:
+        in_colour = unexplained = None
     recoloured = gone = unmade = 0
     if in_colour is not None:
-        unexplained = cache(partial(_unexplained, in_colour))
+        if unexplained is None:
+            unexplained = cache(partial(_unexplained, in_colour))
         recoloured = _recoloured(in_colour, a)
         if recoloured < RECOLOURED_MIN:
             gone = _colours_gone(in_colour, unexplained, a)

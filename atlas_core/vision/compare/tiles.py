@@ -79,6 +79,8 @@ class _Agreement:
     # tiles, when it was looked at), and the fewer of the two images' such tiles.
     letters: np.ndarray | None = field(default=None, repr=False, compare=False)
     titles: int = 0
+    # The tiles counted as conflicts where the original breaks a pattern (``_broken_pattern``).
+    pattern: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     @property
     def score(self) -> float:
@@ -260,6 +262,7 @@ def _agreement(
             if titles >= NEW_LETTERING_MIN:
                 lettered = max(lettered, titles)
                 conflicts += titles
+    pattern = None
     if PATTERN_NCC > 0 and _Agreement(share, conflicts + coloured, textured).score >= THRESHOLD:
         # Last, over a busy pattern: a title there is no more detailed, cornered or edged than
         # the pattern around it, and another keeps much of each tile's NCC in what it leaves of
@@ -267,9 +270,10 @@ def _agreement(
         # there than around it (``_broken_pattern``), the tile is a conflict too.
         broken = (~agree | (ncc < 1.0 - PATTERN_DROP)) & ta & tb & inside & ~conflict & ~overlay
         if broken.any():
-            pattern = int(_broken_pattern(a, b, broken, agree & ta & inside, ncc).sum())
-            if pattern >= PATTERN_OWN and pattern + conflicts + coloured >= PATTERN_MIN:
-                conflicts += pattern
+            found = _broken_pattern(a, b, broken, agree & ta & inside, ncc)
+            if _pattern_counts(int(found.sum()), conflicts + coloured):
+                pattern = found
+                conflicts += int(found.sum())
     gain = (eb + 1.0) / (ea + 1.0)
     return _Agreement(
         share,
@@ -282,7 +286,14 @@ def _agreement(
         gain,
         letters,
         titles,
+        pattern,
     )
+
+
+def _pattern_counts(broken: int, others: int) -> bool:
+    """Whether ``broken`` tiles of a broken pattern are conflicts, beside the pair's
+    ``others``: PATTERN_OWN of them, PATTERN_MIN with the others."""
+    return broken >= PATTERN_OWN and broken + others >= PATTERN_MIN
 
 
 def _broken_pattern(
