@@ -134,8 +134,10 @@ def _pattern_unexplained(
     grey no better than another title over the pattern does, but a colour map of the tile
     makes it; no colour map makes another title's strokes."""
     pattern = agreement.pattern
+    if pattern is None:
+        return agreement
     left, _ = unexplained()
-    if pattern is None or left.shape != pattern.shape:
+    if left.shape != pattern.shape:
         return agreement
     kept = pattern & (left >= PATTERN_UNEXPLAINED)
     others = agreement.conflicts - int(pattern.sum())
