@@ -312,7 +312,13 @@ def _broken_pattern(
     leaves the original's tile a piece of the pattern; a copy's title agrees there as well as
     the pattern around it does; a frame's edge, the same in both, repeats along itself."""
     out = np.zeros_like(tiles)
-    seen: dict[tuple[int, int], bool] = {}
+    seen: dict[tuple[int, int], np.ndarray] = {}  # the original's tiles' shift matches
+
+    def matched(tile: tuple[int, int]) -> np.ndarray:
+        if tile not in seen:
+            seen[tile] = _shift_match(a, *tile)
+        return seen[tile]
+
     for r, c in np.argwhere(tiles):
         r0, c0 = max(0, r - 2), max(0, c - 2)
         near = [
@@ -322,12 +328,9 @@ def _broken_pattern(
         # them is higher), the original's tile.
         if len(near) < PATTERN_AROUND or ncc[r, c] >= max(ncc[t] for t in near) - PATTERN_DROP:
             continue
-        if np.nanmax(_shift_match(a, r, c)) >= PATTERN_NOVEL:
+        if np.nanmax(matched((int(r), int(c)))) >= PATTERN_NOVEL:
             continue
-        for t in near:
-            if t not in seen:
-                seen[t] = _repeats(_shift_match(a, *t))
-        repeating = [t for t in near if seen[t]]
+        repeating = [t for t in near if _repeats(matched(t))]
         if len(repeating) < PATTERN_AROUND or len(repeating) < PATTERN_SHARE * len(near):
             continue
         if ncc[r, c] >= float(np.median([ncc[t] for t in repeating])) - PATTERN_DROP:
