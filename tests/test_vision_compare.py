@@ -1419,3 +1419,34 @@ def test_a_copy_of_a_dotted_design_trimmed_of_a_line_is_still_a_copy(edit: str) 
         d.text((200, 140), "FULL VIDEO", font=ImageFont.load_default(size=24), fill="yellow")
     result = compare(DOTTED_BOX[0], jpeg(original, 50))
     assert result.duplicate, (edit, result)
+
+
+ISOLUMINANT = _data("isoluminant", "ab")  # held-out designs: dots and stripes of one grey
+
+
+def _greyscale(image: bytes, how: str) -> bytes:
+    img = Image.open(io.BytesIO(image)).convert("RGB")
+    if how == "greyscale":
+        return jpeg(img.convert("L").convert("RGB"), 85)
+    return jpeg(ImageEnhance.Color(img).enhance(0.0), 60)
+
+
+@pytest.mark.parametrize("how", ["greyscale", "desaturated"])
+@pytest.mark.parametrize("which", [0, 1])
+def test_a_greyscale_copy_of_a_design_of_one_grey_is_a_copy(which: int, how: str) -> None:
+    """Dots (teal on cyan) and stripes (pink and teal) whose two colours are one grey: a
+    greyscale copy keeps the design's title, face and shapes in brightness but not the
+    colour edges between dot and ground, which the lettering rule, judging in colour, read as
+    the original's own lettering gone over 40 tiles and more. With one image grey, both are
+    judged in grey."""
+    original = ISOLUMINANT[which]
+    result = compare(original, _greyscale(original, how))
+    assert result.duplicate, (which, how, result)
+
+
+def test_a_greyscale_copy_of_another_video_of_a_design_is_told_by_its_lettering() -> None:
+    """The same judged in grey still tells two titles apart where grey shows them: the
+    third of three striped videos (seed 105), greyscale, against the first."""
+    result = compare(STRIPED_TITLES[0], _greyscale(STRIPED_TITLES[2], "greyscale"))
+    assert not result.duplicate, result
+    assert "lettering differs" in result.reason, result.reason

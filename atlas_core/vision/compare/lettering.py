@@ -1,5 +1,7 @@
 """Letters as colour edges: where each image has strong colour edges at orientations the
 other lacks nearby, side by side, two titles were written in one place (``_new_lettering``).
+A pair with a grey image in it is compared in grey: a greyscale copy keeps its original's
+edges in brightness, not those between two colours of one grey.
 """
 
 from __future__ import annotations
@@ -7,13 +9,15 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from atlas_core.vision.compare.hues import _LABEL_RGB
+from atlas_core.vision.compare.hues import _HUES, _LABEL_RGB
 from atlas_core.vision.compare.tuning import (
     EDGE_BINS,
     EDGE_REACH,
     EDGE_SHIFT,
     EDGE_STRONG,
     EDGE_WEAK,
+    GREY_CHROMA,
+    GREY_SHARE,
     NEW_EDGE_PX,
     NEW_LETTERING_MIN,
     NEW_TITLE_TILES,
@@ -32,9 +36,11 @@ def _new_lettering(
     next to a tile where the other has its own: two titles in one place (NEW_EDGE_PX,
     EDGE_STRONG), the fewer of the two images' such tiles; at least NEW_LETTERING_MIN when one
     image alone has such tiles over NEW_TITLE_TILES. And those tiles, of both images (bool,
-    the tile grid): where the lettering differs (``_lettering_lookalike``)."""
+    the tile grid): where the lettering differs (``_lettering_lookalike``). With either image
+    grey (``_grey``), both are compared in grey."""
     inside = m > 0
-    (strong_a, near_a), (strong_b, near_b) = (_colour_edges(c, sigma) for c in colours)
+    table = _LABEL_GREY if any(_grey(c, inside) for c in colours) else _LABEL_RGB
+    (strong_a, near_a), (strong_b, near_b) = (_colour_edges(c, sigma, table) for c in colours)
     a = where & (_lacking(np.where(inside, strong_a, -1), near_b, grid) >= NEW_EDGE_PX)
     b = where & (_lacking(np.where(inside, strong_b, -1), near_a, grid) >= NEW_EDGE_PX)
     around = np.ones((3, 3), np.uint8)
@@ -75,11 +81,29 @@ def _lacking(strong: np.ndarray, near: np.ndarray, grid: tuple[int, int]) -> np.
     return out
 
 
-def _colour_edges(labels: np.ndarray, sigma: float) -> tuple[np.ndarray, np.ndarray]:
-    """Of an image's colour labels: the strong edge pixels' orientation bins (-1 elsewhere),
-    and per pixel, a bit per orientation bin (uint16) set where an edge of it (EDGE_WEAK)
-    lies within EDGE_REACH."""
-    rgb = cv2.GaussianBlur(np.take(_LABEL_RGB, labels, axis=0), (0, 0), sigma)
+def _grey(labels: np.ndarray, inside: np.ndarray) -> bool:
+    """Whether an image (its colour labels, where ``inside``) is grey: under GREY_SHARE of its
+    pixels of GREY_CHROMA or more (a greyscale or desaturated copy; JPEG leaves a few)."""
+    chroma = _HUES[1][labels[inside]]
+    return bool(chroma.size) and float((chroma >= GREY_CHROMA).mean()) < GREY_SHARE
+
+
+def _label_grey() -> np.ndarray:
+    """Each colour label's grey (ITU-R 601 luma, as ``to_gray``) in all three channels."""
+    luma = _LABEL_RGB @ np.array([0.299, 0.587, 0.114], np.float32)
+    return np.repeat(luma[:, None], 3, axis=1).astype(np.float32)
+
+
+_LABEL_GREY = _label_grey()
+
+
+def _colour_edges(
+    labels: np.ndarray, sigma: float, table: np.ndarray = _LABEL_RGB
+) -> tuple[np.ndarray, np.ndarray]:
+    """Of an image's colour labels (as RGB by ``table``: ``_LABEL_RGB``, or ``_LABEL_GREY``):
+    the strong edge pixels' orientation bins (-1 elsewhere), and per pixel, a bit per
+    orientation bin (uint16) set where an edge of it (EDGE_WEAK) lies within EDGE_REACH."""
+    rgb = cv2.GaussianBlur(np.take(table, labels, axis=0), (0, 0), sigma)
     # The colour structure tensor: its larger eigenvalue is the edge's strength (in grey
     # units), its eigenvector the edge's orientation.
     gx = cv2.Sobel(rgb, cv2.CV_32F, 1, 0)
