@@ -15,10 +15,11 @@ million drawn thumbnails would take hours on two cores.
 
 The planted copies are REAL: ``--copies`` originals (templates, thumbnails, photos) stored as
 the product stores them (``pipeline.vectors.embed_rows``: the frame's own row and the rows that
-are only matched, ``embedder.frame_rows``: its mirror, zoomed centre and zoomed mirror), and on
-other channels each one's edited copy (crop up to 15%, rotation up to 5 degrees, borders,
-letterbox, text/logo/emoji overlays, colour and hue, blur, JPEG re-encoding, mirror and
-combinations), embedded the same way. They are removed again at the end.
+are only matched, ``embedder.frame_rows``: its mirror, zoomed centre and zoomed mirror, and its
+grey row for a frame in colour), and on other channels each one's edited copy (crop up to 15%,
+rotation up to 5 degrees, borders, letterbox, text/logo/emoji overlays, colour and hue,
+greyscale and sepia, blur, JPEG re-encoding, mirror and combinations), embedded the same way.
+They are removed again at the end.
 
 For each copy, ``store.vectors.candidates_for`` runs as the hunt runs it (k=20 per query row:
 the copy's frame, zoomed centre and shifted windows, ``queries_of``; other channels only,
@@ -102,12 +103,13 @@ def planted(
 ) -> tuple[list[tuple[str, str, list]], list[tuple[str, str, str]]]:
     """(video id, channel id, rows) of the originals and copies; (copy, original, edit)."""
     rng = np.random.default_rng(seed + 1000)
-    names = list(reupload.EDITS)
+    edits = {**reupload.EDITS, **reupload.TONE_EDITS}
+    names = list(edits)
     videos, pairs = [], []
     for i, base in enumerate(draw_bases(rng, copies)):
         oid, cid = f"{PLANT}o{i:06d}", f"{PLANT}c{i:06d}"
         edit = names[i % len(names)]
-        copy = reupload.EDITS[edit](rng, base)
+        copy = edits[edit](rng, base)
         videos.append(
             (oid, f"UC{PLANT}o{i:018d}", embed_rows(embedder, oid, [(0, reupload.jpeg(base, 90))]))
         )

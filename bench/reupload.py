@@ -259,6 +259,16 @@ def e_blur(rng: np.random.Generator, img: Image.Image) -> Image.Image:
     return img.filter(ImageFilter.GaussianBlur(rng.uniform(1.0, 2.5)))
 
 
+def e_greyscale(rng: np.random.Generator, img: Image.Image) -> Image.Image:
+    return img.convert("L").convert("RGB")
+
+
+def e_sepia(rng: np.random.Generator, img: Image.Image) -> Image.Image:
+    grey = np.asarray(img.convert("L")).astype(np.float32)[..., None]
+    tone = np.array([1.07, 0.74, 0.43], np.float32) * rng.uniform(0.9, 1.1)
+    return Image.fromarray(np.clip(grey * tone + 20, 0, 255).astype(np.uint8))
+
+
 def chain(*edits: Edit) -> Edit:
     def run(rng: np.random.Generator, img: Image.Image) -> Image.Image:
         for e in edits:
@@ -290,6 +300,9 @@ EDITS: dict[str, Edit] = {
     "combo_emoji_hue_rotate_crop": chain(tpl.e_emoji, tpl.e_hue, e_rotate, e_crop, e_jpeg),
     "combo_full_video_mirror_border": chain(tpl.e_full_video, e_mirror, e_border),
 }
+# Edits outside EDITS (whose draws every seed's figures rest on): the colour dropped. Stage 1
+# is measured with them too (bench/ann.py); compare's own tests cover them.
+TONE_EDITS: dict[str, Edit] = {"greyscale": e_greyscale, "sepia": e_sepia}
 
 
 def flat(rng: np.random.Generator, noise: float) -> Image.Image:

@@ -62,7 +62,7 @@ async def test_reembed_resumes_after_interruption_and_keeps_old_rows_until_new_e
     assert new != OLD
 
     first = await reembed(svc, batch=2, max_batches=1)  # "interrupted" after one batch
-    assert (first.videos, first.vectors, first.remaining) == (2, 8, 3)  # 4 rows a frame
+    assert (first.videos, first.vectors, first.remaining) == (2, 10, 3)  # 5 rows a frame
     rows = await _rows(svc)
     assert rows["vid0"] == rows["vid1"] == {new}
     assert all(rows[v] == {OLD} for v in ids[2:])  # not yet done: old rows still there
@@ -78,7 +78,8 @@ async def test_reembed_resumes_after_interruption_and_keeps_old_rows_until_new_e
         )
         assert await cur.fetchone() == (1,)
         cur = await conn.execute("SELECT count(*) FROM video_vectors WHERE embedder = %s", (new,))
-        assert await cur.fetchone() == (16,)  # frame, mirror, zoomed and its mirror
+        # frame, mirror, zoomed and its mirror, and grey (the scenes are in colour)
+        assert await cur.fetchone() == (20,)
     assert (await reembed(svc)).videos == 0  # nothing left: idempotent
 
     with pytest.raises(ValueError, match="batch must be >= 1"):

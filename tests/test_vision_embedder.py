@@ -16,6 +16,7 @@ from atlas_core.factories import build_embedder
 from atlas_core.pipeline.vectors import embed_rows
 from atlas_core.store.vectors import is_query_row, is_stored_row
 from atlas_core.vision.embedder import (
+    GREY_OFFSET,
     MIRROR_OFFSET,
     QUERY_ONLY_OFFSET,
     SHIFT_OFFSETS,
@@ -90,8 +91,8 @@ def test_perceptual_embedder_trims_bars_and_mirror_rows_match_mirrored_copies() 
     assert cos(vec, embedder.embed(jpeg(letterbox(original)))) > 0.95
     flipped = embedder.embed(jpeg(original.transpose(Image.Transpose.FLIP_LEFT_RIGHT)))
     rows = embed_rows(embedder, "v", [(0, jpeg(original))])
-    stored = [0, MIRROR_OFFSET, ZOOM_OFFSET, ZOOM_OFFSET + MIRROR_OFFSET]
-    assert [r[1] for r in rows] == stored + list(SHIFT_OFFSETS)
+    stored = [0, MIRROR_OFFSET, ZOOM_OFFSET, ZOOM_OFFSET + MIRROR_OFFSET, GREY_OFFSET]
+    assert [r[1] for r in rows] == stored + list(SHIFT_OFFSETS)  # a scene in colour
     assert cos(rows[0][2], vec) > 0.999
     assert cos(rows[1][2], flipped) > 0.98  # the mirror row: the decoded array flipped
     assert cos(vec, flipped) < 0.9
@@ -131,7 +132,7 @@ def test_a_copy_cropped_unevenly_is_found_by_a_shifted_window() -> None:
         w, h = original.size
         rows = embed_rows(embedder, "o", [(0, jpeg(original))])
         stored = [v for _, f, v, _ in rows if is_stored_row(f)]
-        assert len(stored) == 4  # the frame, its mirror, its zoomed centre and its mirror
+        assert len(stored) == 5  # the frame, its mirror, its zoomed centre, its mirror, grey
         for box in ((int(0.12 * w), int(0.1 * h), w, h), (0, 0, int(0.88 * w), int(0.9 * h))):
             copy = embed_rows(embedder, "c", [(0, jpeg(original.crop(box), 60))])
             queried = [(f, v) for _, f, v, _ in copy if is_query_row(f)]
@@ -160,6 +161,8 @@ def test_the_store_knows_where_mirror_rows_start() -> None:
     assert QUERY_ONLY_ROWS == QUERY_ONLY_OFFSET
     assert all(is_query_row(o) and not is_stored_row(o) for o in SHIFT_OFFSETS)
     assert all(is_stored_row(o) for o in (0, MIRROR_OFFSET, ZOOM_OFFSET + MIRROR_OFFSET + 7))
+    # The grey row is stored and only matched, like the mirrors.
+    assert is_stored_row(GREY_OFFSET + 3) and not is_query_row(GREY_OFFSET + 3)
     assert DEFAULT_EMBEDDER == PerceptualEmbedder.name
 
 
@@ -183,7 +186,7 @@ def test_hue_turns_and_crops_stay_near_one_of_the_originals_rows() -> None:
     embedder = PerceptualEmbedder()
     original = scene(8)
     rows = frame_rows(embedder, np.asarray(original))
-    stored = [0, MIRROR_OFFSET, ZOOM_OFFSET, ZOOM_OFFSET + MIRROR_OFFSET]
+    stored = [0, MIRROR_OFFSET, ZOOM_OFFSET, ZOOM_OFFSET + MIRROR_OFFSET, GREY_OFFSET]
     assert [o for o, _ in rows] == stored + list(SHIFT_OFFSETS)
     base, zoom = rows[0][1], rows[2][1]
     others = max(cos(base, embedder.embed(jpeg(scene(s)))) for s in range(20, 30))
@@ -217,3 +220,18 @@ def test_a_letterbox_around_a_turned_dark_border_is_still_cut() -> None:
     others = [v for s in range(20, 30) for _, v in frame_rows(embedder, np.asarray(scene(s)))]
     best = max(cos(c, v) for c in copy for v in stored)
     assert best > 0.9 > 0.6 > max(cos(c, v) for c in copy for v in others)
+
+
+def test_a_greyscale_copy_is_near_the_grey_row_of_an_original_in_colour() -> None:
+    """Brightness (the largest of R, G, B) is what a hue turn keeps; a greyscale copy's is the
+    original's luma instead, far from its brightness where the design's colours differ in one
+    and not the other (two colours of one grey). The original in colour stores its grey row
+    (matched only), which the copy's own row finds; a grey original has no such row."""
+    embedder = PerceptualEmbedder()
+    original = Image.open(Path(__file__).parent / "data" / "isoluminant_b.jpg").convert("RGB")
+    rows = dict(frame_rows(embedder, np.asarray(original)))
+    grey = original.convert("L").convert("RGB")
+    copy = embedder.embed(jpeg(grey, 80))
+    own = max(cos(copy, rows[o]) for o in (0, ZOOM_OFFSET))
+    assert cos(copy, rows[GREY_OFFSET]) > 0.99 > own + 0.05, (cos(copy, rows[GREY_OFFSET]), own)
+    assert GREY_OFFSET not in dict(frame_rows(embedder, np.asarray(grey)))

@@ -20,7 +20,7 @@ from atlas_core.store.connect import connect
 # embedder (PerceptualEmbedder.name). Plain values: the store does not import the vision
 # code (tests/test_architecture.py checks they agree).
 DIMENSION = 512
-DEFAULT_EMBEDDER = "perceptual-centre-v-32x16-v5"
+DEFAULT_EMBEDDER = "perceptual-centre-v-32x16-v6"
 
 VectorRow = tuple[str, int, np.ndarray, str]
 
@@ -124,12 +124,14 @@ class Candidate:
 # mirror). The hunt queries the even blocks (the frame and its zoomed centre: a copy with a
 # border or letterbox added is near the original's own row through its zoomed centre) and
 # matches all: a mirrored copy is near the original's mirror rows, a cropped one near its
-# zoomed rows. bench/ann.py: the zoomed query adds 0.01 of exact recall@20. Blocks from
-# 4 * MIRROR_ROWS on (the frame's centre window shifted left and right, even blocks: queried) are
-# queries only and never stored: an unevenly cropped copy's shifted window finds the original's
-# stored rows, and the index keeps four rows a frame.
+# zoomed rows. bench/ann.py: the zoomed query adds 0.01 of exact recall@20. 5 * MIRROR_ROWS + i
+# (an odd block: matched only) is the frame in grey, stored for a frame in colour: a greyscale
+# copy is near it. Blocks from 6 * MIRROR_ROWS on (the frame's centre window shifted left and
+# right, even blocks: queried) are queries only and never stored: an unevenly cropped copy's
+# shifted window finds the original's stored rows, and the index keeps four or five rows a
+# frame.
 MIRROR_ROWS = 1000
-QUERY_ONLY_ROWS = 4 * MIRROR_ROWS
+QUERY_ONLY_ROWS = 6 * MIRROR_ROWS
 
 
 def is_query_row(frame_index: int) -> bool:

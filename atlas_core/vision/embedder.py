@@ -17,6 +17,8 @@ zoomed centre are queried (``store.vectors.is_query_row``), the mirrors only fou
 - ``ZOOM_OFFSET + i`` and ``ZOOM_OFFSET + MIRROR_OFFSET + i``: the descriptor of frame i's
   centre zoomed in by 10% (5% more margin on each side) and its mirror, so a copy cropped by
   5-15% lands near one of the original's rows.
+- ``GREY_OFFSET + i``: frame i's descriptor in grey, for a frame in colour, so a greyscale or
+  toned (sepia) copy lands near it: its brightness is the original's grey, not its brightness.
 Rows from ``QUERY_ONLY_OFFSET`` on are queried and never stored (``store.vectors`` keeps
 them out of ``video_vectors``): ``SHIFT_OFFSETS[k] + i`` holds frame i's centre window
 moved by ``SHIFT`` of the frame's width to the left or to the right. A copy cropped more on one side
@@ -36,6 +38,7 @@ from atlas_core.vision.preprocess import (
     BAR_TOLERANCE,
     MAX_TRIM,
     decode,
+    to_gray,
     trim_borders,
 )
 
@@ -50,8 +53,15 @@ MIRROR_OFFSET = 1000
 ZOOM_OFFSET = 2000
 # Rows from here on are queries only (never stored), at even blocks of MIRROR_OFFSET so the
 # store's ``is_query_row`` queries them: the centre window moved left and right.
-QUERY_ONLY_OFFSET = 4000
-SHIFT_OFFSETS = (4000, 6000)
+QUERY_ONLY_OFFSET = 6000
+SHIFT_OFFSETS = (6000, 8000)
+# Row ``GREY_OFFSET + i`` holds frame i's descriptor in grey (luma) where it differs from the
+# frame's own (cosine under GREY_ROW_BELOW: a frame in colour). Brightness (the largest of R,
+# G, B) is what a hue turn keeps, but a greyscale copy's brightness is the original's luma, and
+# a toned one's (sepia, duotone) a function of it: such a copy's own row is near this one.
+# Matched only, like the mirrors.
+GREY_OFFSET = 5000
+GREY_ROW_BELOW = 0.95
 # How far the shifted windows move, as a share of the frame's width. A 5-15% crop taken
 # unevenly moves the centre by up to 7.5% (3 of the 32 cells across; 1.5 of the 16 down):
 # bench/ann.py's edits, 600 planted copies among 200k background rows, exact recall@20 on two
@@ -102,7 +112,7 @@ class PerceptualEmbedder:
     """Tiny-image perceptual vector of the trimmed frame's blurred centre: 32x16 brightness
     cells, centred, unit length."""
 
-    name = "perceptual-centre-v-32x16-v5"
+    name = "perceptual-centre-v-32x16-v6"
 
     def embed(self, image: bytes) -> np.ndarray:
         return self.embed_rgb(decode(image, at_least=EMBED_DECODE))
@@ -119,31 +129,45 @@ class PerceptualEmbedder:
 
     def frame_rows(self, rgb: np.ndarray) -> list[tuple[int, np.ndarray]]:
         """The rows of one frame, by frame-index offset: stored, its own (0), its mirror,
-        its zoomed centre and that one's mirror; queried only, its centre window shifted
-        left and right (``SHIFT_OFFSETS``). One shrink for all six."""
-        small = _small(rgb)
+        its zoomed centre and that one's mirror, and its grey row for a frame in colour
+        (``GREY_OFFSET``); queried only, its centre window shifted left and right
+        (``SHIFT_OFFSETS``). One shrink for all seven."""
+        shrunk = _shrunk(rgb)
+        small = shrunk.max(axis=2).astype(np.float32)
         base = _cells(small, CENTRE_MARGIN)
         zoom = _cells(small, ZOOM_MARGIN)
         sx = round(small.shape[1] * SHIFT)
         moves = ((-sx, 0), (sx, 0))
-        return [
-            (0, unit(base.reshape(DIMENSION))),
-            (MIRROR_OFFSET, unit(base[:, ::-1].reshape(DIMENSION))),
-            (ZOOM_OFFSET, unit(zoom.reshape(DIMENSION))),
-            (ZOOM_OFFSET + MIRROR_OFFSET, unit(zoom[:, ::-1].reshape(DIMENSION))),
-        ] + [
-            (offset, unit(_cells(small, CENTRE_MARGIN, dx, dy).reshape(DIMENSION)))
-            for offset, (dx, dy) in zip(SHIFT_OFFSETS, moves, strict=True)
-        ]
+        own = unit(base.reshape(DIMENSION))
+        grey = unit(_cells(to_gray(shrunk).astype(np.float32), CENTRE_MARGIN).reshape(DIMENSION))
+        greys = [(GREY_OFFSET, grey)] if float(own @ grey) < GREY_ROW_BELOW else []
+        return (
+            [
+                (0, own),
+                (MIRROR_OFFSET, unit(base[:, ::-1].reshape(DIMENSION))),
+                (ZOOM_OFFSET, unit(zoom.reshape(DIMENSION))),
+                (ZOOM_OFFSET + MIRROR_OFFSET, unit(zoom[:, ::-1].reshape(DIMENSION))),
+            ]
+            + greys
+            + [
+                (offset, unit(_cells(small, CENTRE_MARGIN, dx, dy).reshape(DIMENSION)))
+                for offset, (dx, dy) in zip(SHIFT_OFFSETS, moves, strict=True)
+            ]
+        )
 
 
 def _small(rgb: np.ndarray) -> np.ndarray:
     """The bar-trimmed frame at 128x72, as brightness (max of R, G, B: unchanged by a hue
     turn), taken after shrinking so fine texture averages out first."""
-    trimmed = np.ascontiguousarray(trim_bars(rgb))
-    shrunk = cv2.resize(trimmed, SMALL, interpolation=cv2.INTER_AREA)
-    small: np.ndarray = shrunk.max(axis=2).astype(np.float32)
+    small: np.ndarray = _shrunk(rgb).max(axis=2).astype(np.float32)
     return small
+
+
+def _shrunk(rgb: np.ndarray) -> np.ndarray:
+    """The bar-trimmed frame at 128x72, in colour."""
+    trimmed = np.ascontiguousarray(trim_bars(rgb))
+    shrunk: np.ndarray = cv2.resize(trimmed, SMALL, interpolation=cv2.INTER_AREA)
+    return shrunk
 
 
 def _cells(small: np.ndarray, margin: float, dx: int = 0, dy: int = 0) -> np.ndarray:
