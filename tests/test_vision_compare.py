@@ -1428,17 +1428,21 @@ def _greyscale(image: bytes, how: str) -> bytes:
     img = Image.open(io.BytesIO(image)).convert("RGB")
     if how == "greyscale":
         return jpeg(img.convert("L").convert("RGB"), 85)
+    if how == "sepia":
+        grey = np.asarray(img.convert("L")).astype(np.float32)[..., None]
+        tone = grey * np.array([1.07, 0.74, 0.43], np.float32) + 20
+        return jpeg(Image.fromarray(np.clip(tone, 0, 255).astype(np.uint8)), 75)
     return jpeg(ImageEnhance.Color(img).enhance(0.0), 60)
 
 
-@pytest.mark.parametrize("how", ["greyscale", "desaturated"])
+@pytest.mark.parametrize("how", ["greyscale", "desaturated", "sepia"])
 @pytest.mark.parametrize("which", [0, 1])
 def test_a_greyscale_copy_of_a_design_of_one_grey_is_a_copy(which: int, how: str) -> None:
     """Dots (teal on cyan) and stripes (pink and teal) whose two colours are one grey: a
-    greyscale copy keeps the design's title, face and shapes in brightness but not the
-    colour edges between dot and ground, which the lettering rule, judging in colour, read as
-    the original's own lettering gone over 40 tiles and more. With one image grey, both are
-    judged in grey."""
+    greyscale or sepia copy keeps the design's title, face and shapes in brightness but not
+    the colour edges between dot and ground, which the lettering rule, judging in colour, read
+    as the original's own lettering gone over 40 tiles and more. A copy in grey or one tint of
+    it (``_greyed``) is judged with its original in grey."""
     original = ISOLUMINANT[which]
     result = compare(original, _greyscale(original, how))
     assert result.duplicate, (which, how, result)

@@ -15,6 +15,7 @@ from numpy.lib.stride_tricks import as_strided
 
 from atlas_core.vision.compare.align import _Fit, _native, _tiled
 from atlas_core.vision.compare.frame import Frame
+from atlas_core.vision.compare.hues import _greyed
 from atlas_core.vision.compare.tiles import (
     _Agreement,
     _near,
@@ -35,13 +36,10 @@ from atlas_core.vision.compare.tuning import (
     CRUSHED_LEVEL,
     EXTRA_BLUR,
     FLAT_STD,
-    GONE_CHROMA,
     GONE_MIN,
     PATTERN_UNEXPLAINED,
     RARE_TILE,
     TILE_PX,
-    TINT_BLUR,
-    TINT_LEVELS,
     UNEXPLAINED,
     UNEXPLAINED_NOISE,
 )
@@ -69,13 +67,9 @@ class _InColour:
 
     @cached_property
     def greyed(self) -> bool:
-        """Whether the candidate kept less than GONE_CHROMA of the original's colourfulness,
-        each taken as the colour its brightness does not tell (``_untold_chroma``): a copy in
-        grey, or near it, or in one tint of grey (sepia, a duotone filter), whose title is
-        only its brightness. Made once a pair."""
-        return _untold_chroma(self.candidate, self.m) < GONE_CHROMA * _untold_chroma(
-            self.original, self.m
-        )
+        """Whether the candidate is a copy in grey, or near it, or in one tint of grey
+        (``_greyed``), whose title is only its brightness. Made once a pair."""
+        return _greyed(self.original, self.candidate, self.m)
 
 
 def _in_colour(original: Frame, candidate: Frame, fit: _Fit) -> _InColour | None:
@@ -247,24 +241,6 @@ def _crushed(pair: _InColour) -> np.ndarray:
     extreme = (level <= CRUSHED_LEVEL) | (level >= 255 - CRUSHED_LEVEL)
     out: np.ndarray = (means[..., 0] >= CLIPPED_TILE) | (extreme & (spread < FLAT_STD))
     return out
-
-
-def _untold_chroma(rgb: np.ndarray, m: np.ndarray) -> float:
-    """The colourfulness (max(R, G, B) - min(R, G, B), summed over the weights ``m``) of what
-    is left of ``rgb`` once each pixel's colour is taken as the mean colour of its brightness
-    (the mean of R, G, B, in TINT_LEVELS steps): 0 for grey and for any one tint of it.
-    Judged blurred by TINT_BLUR (a JPEG's chroma is coarser than its brightness), at a
-    quarter of the size (the blur leaves nothing finer)."""
-    h, w = m.shape
-    size = (max(1, w // 4), max(1, h // 4))
-    small = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
-    pixels = cv2.GaussianBlur(small, (0, 0), TINT_BLUR / 4).reshape(-1, 3)
-    weights = cv2.resize(m, size, interpolation=cv2.INTER_AREA).ravel().astype(np.float64)
-    level = np.minimum((pixels.mean(axis=1) * (TINT_LEVELS / 256)).astype(np.intp), TINT_LEVELS - 1)
-    total = np.maximum(np.bincount(level, weights, TINT_LEVELS), 1e-9)
-    tint = np.stack([np.bincount(level, weights * pixels[:, k], TINT_LEVELS) for k in range(3)], 1)
-    left = pixels - (tint / total[:, None])[level]
-    return float((weights * (left.max(axis=1) - left.min(axis=1))).sum())
 
 
 def _as_sharp(rgb: np.ndarray, other: np.ndarray, sigma: float, m: np.ndarray) -> np.ndarray:

@@ -7,7 +7,15 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from atlas_core.vision.compare.tuning import HUE_MIN_TURN, HUE_SPREAD, HUE_STEP, HUE_TURNED
+from atlas_core.vision.compare.tuning import (
+    GONE_CHROMA,
+    HUE_MIN_TURN,
+    HUE_SPREAD,
+    HUE_STEP,
+    HUE_TURNED,
+    TINT_BLUR,
+    TINT_LEVELS,
+)
 from atlas_core.vision.preprocess import COLOUR_LEVELS
 
 
@@ -99,3 +107,29 @@ _NOT_VIVID = 24 * int(360 / HUE_STEP)  # past the last histogram bin
 
 
 _TURNS = _turn_codes()
+
+
+def _greyed(original: np.ndarray, candidate: np.ndarray, m: np.ndarray) -> bool:
+    """Whether ``candidate`` (RGB, aligned onto ``original``) kept less than GONE_CHROMA of the
+    original's colourfulness over the weights ``m``, each taken as the colour its brightness
+    does not tell (``_untold_chroma``): a copy in grey, or near it, or in one tint of grey (a
+    sepia or duotone filter), whose title is only its brightness."""
+    return _untold_chroma(candidate, m) < GONE_CHROMA * _untold_chroma(original, m)
+
+
+def _untold_chroma(rgb: np.ndarray, m: np.ndarray) -> float:
+    """The colourfulness (max(R, G, B) - min(R, G, B), summed over the weights ``m``) of what
+    is left of ``rgb`` once each pixel's colour is taken as the mean colour of its brightness
+    (the mean of R, G, B, in TINT_LEVELS steps): 0 for grey and for any one tint of it.
+    Judged blurred by TINT_BLUR (a JPEG's chroma is coarser than its brightness), at a
+    quarter of the size (the blur leaves nothing finer)."""
+    h, w = m.shape
+    size = (max(1, w // 4), max(1, h // 4))
+    small = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+    pixels = cv2.GaussianBlur(small, (0, 0), TINT_BLUR / 4).reshape(-1, 3)
+    weights = cv2.resize(m, size, interpolation=cv2.INTER_AREA).ravel().astype(np.float64)
+    level = np.minimum((pixels.mean(axis=1) * (TINT_LEVELS / 256)).astype(np.intp), TINT_LEVELS - 1)
+    total = np.maximum(np.bincount(level, weights, TINT_LEVELS), 1e-9)
+    tint = np.stack([np.bincount(level, weights * pixels[:, k], TINT_LEVELS) for k in range(3)], 1)
+    left = pixels - (tint / total[:, None])[level]
+    return float((weights * (left.max(axis=1) - left.min(axis=1))).sum())

@@ -1,6 +1,6 @@
 """Letters as colour edges: where each image has strong colour edges at orientations the
 other lacks nearby, side by side, two titles were written in one place (``_new_lettering``).
-A pair with a grey image in it is compared in grey: a greyscale copy keeps its original's
+A copy in grey or one tint of it (``_greyed``) is compared in grey: it keeps its original's
 edges in brightness, not those between two colours of one grey.
 """
 
@@ -9,15 +9,13 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from atlas_core.vision.compare.hues import _HUES, _LABEL_RGB
+from atlas_core.vision.compare.hues import _LABEL_RGB, _greyed
 from atlas_core.vision.compare.tuning import (
     EDGE_BINS,
     EDGE_REACH,
     EDGE_SHIFT,
     EDGE_STRONG,
     EDGE_WEAK,
-    GREY_CHROMA,
-    GREY_SHARE,
     NEW_EDGE_PX,
     NEW_LETTERING_MIN,
     NEW_TITLE_TILES,
@@ -36,11 +34,13 @@ def _new_lettering(
     next to a tile where the other has its own: two titles in one place (NEW_EDGE_PX,
     EDGE_STRONG), the fewer of the two images' such tiles; at least NEW_LETTERING_MIN when one
     image alone has such tiles over NEW_TITLE_TILES. And those tiles, of both images (bool,
-    the tile grid): where the lettering differs (``_lettering_lookalike``). With either image
-    grey (``_grey``), both are compared in grey."""
+    the tile grid): where the lettering differs (``_lettering_lookalike``). A candidate in
+    grey or one tint of it (``_greyed``) is compared with the original in grey."""
     inside = m > 0
-    table = _LABEL_GREY if any(_grey(c, inside) for c in colours) else _LABEL_RGB
-    (strong_a, near_a), (strong_b, near_b) = (_colour_edges(c, sigma, table) for c in colours)
+    rgb_a, rgb_b = (np.take(_LABEL_RGB, c, axis=0) for c in colours)
+    if _greyed(rgb_a, rgb_b, m):
+        rgb_a, rgb_b = _grey(rgb_a), _grey(rgb_b)
+    (strong_a, near_a), (strong_b, near_b) = (_colour_edges(c, sigma) for c in (rgb_a, rgb_b))
     a = where & (_lacking(np.where(inside, strong_a, -1), near_b, grid) >= NEW_EDGE_PX)
     b = where & (_lacking(np.where(inside, strong_b, -1), near_a, grid) >= NEW_EDGE_PX)
     around = np.ones((3, 3), np.uint8)
@@ -81,29 +81,17 @@ def _lacking(strong: np.ndarray, near: np.ndarray, grid: tuple[int, int]) -> np.
     return out
 
 
-def _grey(labels: np.ndarray, inside: np.ndarray) -> bool:
-    """Whether an image (its colour labels, where ``inside``) is grey: under GREY_SHARE of its
-    pixels of GREY_CHROMA or more (a greyscale or desaturated copy; JPEG leaves a few)."""
-    chroma = _HUES[1][labels[inside]]
-    return bool(chroma.size) and float((chroma >= GREY_CHROMA).mean()) < GREY_SHARE
+def _grey(rgb: np.ndarray) -> np.ndarray:
+    """``rgb`` (float32) in grey (ITU-R 601 luma, as ``to_gray``), in all three channels."""
+    luma = rgb @ np.array([0.299, 0.587, 0.114], np.float32)
+    return np.repeat(luma[..., None], 3, axis=2)
 
 
-def _label_grey() -> np.ndarray:
-    """Each colour label's grey (ITU-R 601 luma, as ``to_gray``) in all three channels."""
-    luma = _LABEL_RGB @ np.array([0.299, 0.587, 0.114], np.float32)
-    return np.repeat(luma[:, None], 3, axis=1).astype(np.float32)
-
-
-_LABEL_GREY = _label_grey()
-
-
-def _colour_edges(
-    labels: np.ndarray, sigma: float, table: np.ndarray = _LABEL_RGB
-) -> tuple[np.ndarray, np.ndarray]:
-    """Of an image's colour labels (as RGB by ``table``: ``_LABEL_RGB``, or ``_LABEL_GREY``):
-    the strong edge pixels' orientation bins (-1 elsewhere), and per pixel, a bit per
-    orientation bin (uint16) set where an edge of it (EDGE_WEAK) lies within EDGE_REACH."""
-    rgb = cv2.GaussianBlur(np.take(table, labels, axis=0), (0, 0), sigma)
+def _colour_edges(image: np.ndarray, sigma: float) -> tuple[np.ndarray, np.ndarray]:
+    """Of an image (float32 RGB: its colour labels' colours): the strong edge pixels'
+    orientation bins (-1 elsewhere), and per pixel, a bit per orientation bin (uint16) set
+    where an edge of it (EDGE_WEAK) lies within EDGE_REACH."""
+    rgb = cv2.GaussianBlur(image, (0, 0), sigma)
     # The colour structure tensor: its larger eigenvalue is the edge's strength (in grey
     # units), its eigenvector the edge's orientation.
     gx = cv2.Sobel(rgb, cv2.CV_32F, 1, 0)

@@ -111,17 +111,6 @@ EDGE_BINS = 16
 EDGE_SHIFT = 2
 NEW_EDGE_PX = 8
 NEW_LETTERING_MIN = 8
-# A greyscale copy has its original's edges in brightness only: where two colours of one grey
-# meet (a title's box, a stripe), the original has an edge its copy lacks. With either image
-# grey (under GREY_SHARE of its pixels of label chroma GREY_CHROMA, one colour level, or
-# more), both images' lettering is compared in grey. A probe of designs and photos the bench
-# does not use (2026-12-07: 120 designs of ``bench/templates.py`` drawn with another seed, 6
-# of ``reupload.thumbnail``, 4 photos), greyscale copies: 123 -> 129 of 130 found; 6 of the 7
-# missed had been turned down for lettering, all at NEW_LETTERING_MIN (one image's edges
-# alone over NEW_TITLE_TILES), the last is featureless in grey. Sepia or duotone copies are
-# not grey: their tone curve is not told from a muted palette's as cleanly (left as it was).
-GREY_CHROMA = 32.0
-GREY_SHARE = 0.02
 # ...or one image alone has such edges over NEW_TITLE_TILES tiles (a seventh of a 16:9
 # frame): a whole new title, though in places it covers the other's (two layouts' palettes,
 # a long title in two lines over a short one, whose edges it happens to explain). The most a
@@ -373,6 +362,12 @@ GONE_MIN = 10
 # bench/tints.py seeds 110 and 113: 83 -> 105 of 108 filtered copies found (grey alone was
 # exempt before, by plain colourfulness); false duplicates among 1,036 template negatives
 # turned sepia 3 -> 5. bench/reupload.py's pairs of 14 seeds: no decision changed.
+# The lettering rule (``_new_lettering``) judges such a copy with its original in grey: a
+# greyscale copy keeps its original's edges in brightness only, and where two colours of one
+# grey meet (pink and teal stripes, teal dots on cyan) the original's edges alone made it
+# another title. A probe of 130 designs and photos the bench does not draw (2026-12-08: 120
+# designs of ``bench/templates.py`` drawn with another seed, 6 of ``reupload.thumbnail``, 4
+# photos): greyscale copies found 123 -> 129, sepia 120 -> 128; the rest featureless in grey.
 GONE_CHROMA = 0.25
 TINT_LEVELS = 64
 TINT_BLUR = 5.0
