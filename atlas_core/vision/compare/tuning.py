@@ -365,9 +365,10 @@ GONE_MIN = 10
 # The lettering rule (``_new_lettering``) judges such a copy with its original in grey: a
 # greyscale copy keeps its original's edges in brightness only, and where two colours of one
 # grey meet (pink and teal stripes, teal dots on cyan) the original's edges alone made it
-# another title. A probe of 130 designs and photos the bench does not draw (2026-12-08: 120
-# designs of ``bench/templates.py`` drawn with another seed, 6 of ``reupload.thumbnail``, 4
-# photos): greyscale copies found 123 -> 129, sepia 120 -> 128; the rest featureless in grey.
+# another title. bench/tints.py --size 0.3 --template-groups 230 (2026-12-08), seeds 110,
+# 113 and 118 (a first run): filtered copies found 54, 50, 52 -> 54, 52, 54 of 54; template
+# negatives turned grey or sepia taken for copies 6, 4, 3 -> 8, 4, 3 of 1,036 (110's two: one
+# pair of thin cyan titles over magenta and beige stripes, the stripes' brightness in grey).
 GONE_CHROMA = 0.25
 TINT_LEVELS = 64
 TINT_BLUR = 5.0
