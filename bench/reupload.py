@@ -205,10 +205,23 @@ def e_mirror(rng: np.random.Generator, img: Image.Image) -> Image.Image:
 
 
 def e_colour(rng: np.random.Generator, img: Image.Image) -> Image.Image:
-    img = ImageEnhance.Color(img).enhance(rng.uniform(0.5, 1.6))
-    img = ImageEnhance.Brightness(img).enhance(rng.uniform(0.75, 1.25))
-    img = ImageEnhance.Contrast(img).enhance(rng.uniform(0.75, 1.3))
-    arr = np.asarray(img).astype(np.int16) + rng.integers(-25, 26, 3)
+    return colour_edit(rng, img, (0.5, 1.6), (0.75, 1.25), (0.75, 1.3), 25)
+
+
+def colour_edit(
+    rng: np.random.Generator,
+    img: Image.Image,
+    saturation: tuple[float, float],
+    brightness: tuple[float, float],
+    contrast: tuple[float, float],
+    cast: int,
+) -> Image.Image:
+    """Saturation, brightness and contrast each scaled within its range, then a cast of up to
+    ``cast`` levels per channel."""
+    img = ImageEnhance.Color(img).enhance(rng.uniform(*saturation))
+    img = ImageEnhance.Brightness(img).enhance(rng.uniform(*brightness))
+    img = ImageEnhance.Contrast(img).enhance(rng.uniform(*contrast))
+    arr = np.asarray(img).astype(np.int16) + rng.integers(-cast, cast + 1, 3)
     return Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8))
 
 
