@@ -34,8 +34,8 @@ How it decides:
    both images are far more cornered than their typical tile, and differ, are two titles.
    Letters are edges too: where each image has strong colour edges with no edge of the
    other's at their orientation nearby, side by side in several tiles, two titles were
-   written in one place (thin letters over dots or stripes, which keep the tiles' NCC); with
-   either image grey, in grey (a greyscale copy keeps only its original's brightness edges).
+   written in one place (thin letters over dots or stripes, which keep the tiles' NCC); for a
+   copy in grey or one tint of it, in grey (it keeps only its original's brightness edges).
    Dots and stripes repeat themselves a few pixels on: tiles where the two differ, where
    neither repeats nearby but the original's tiles around them do, are each image's own
    content over the pattern (``_broken_pattern``), conflicts too, unless a colour map of the
